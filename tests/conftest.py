@@ -1,0 +1,69 @@
+"""Shared fixtures: the real datasets in ../shared/data, and serving a SavedModel from a fresh process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ZOO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` (the real public datasets); skips with the reason where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real datasets not found at {SHARED_DATA} (set ZOO_SHARED_DATA to their folder)")
+    return SHARED_DATA
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python -m zoo.run ARGS` in a fresh process (needed wherever TF devices must be configured)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "zoo.run", *args], cwd=ROOT, env=full_env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm"):
+    """Call a SavedModel's `serve` endpoint from a new Python process that never imported `zoo`.
+
+    `inputs` is a NumPy array, a list of strings, or a dict of them; returns NumPy output(s).
+    `method` is "tfsm" (keras.layers.TFSMLayer) or "load" (tf.saved_model.load).
+    """
+    tmp = Path(saved_model).parent / "_serve_io.pkl"
+    tmp.write_bytes(pickle.dumps(inputs))
+    script = textwrap.dedent(f"""
+        import os, pickle, sys
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        import numpy as np, tensorflow as tf, keras
+        assert "zoo" not in sys.modules
+        x = pickle.loads(open({str(tmp)!r}, "rb").read())
+        to_tensor = lambda v: tf.constant(v)
+        x = {{k: to_tensor(v) for k, v in x.items()}} if isinstance(x, dict) else to_tensor(x)
+        if {method!r} == "tfsm":
+            y = keras.layers.TFSMLayer({str(saved_model)!r}, call_endpoint="serve")(x)
+        else:
+            y = tf.saved_model.load({str(saved_model)!r}).serve(x)
+        y = {{k: np.asarray(v) for k, v in y.items()}} if isinstance(y, dict) else np.asarray(y)
+        open({str(tmp)!r}, "wb").write(pickle.dumps(y))
+    """)
+    # Run from a folder without the repo on sys.path, so `zoo` is not importable by accident.
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(saved_model).parent,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": ""})
+    if result.returncode != 0:
+        raise AssertionError(f"serving in a fresh process failed:\n{result.stderr[-3000:]}")
+    out = pickle.loads(tmp.read_bytes())
+    tmp.unlink()
+    return out

@@ -1,0 +1,1 @@
+"""Task metrics: SQuAD EM/F1, BLEU, perplexity, analogies."""

@@ -1,0 +1,99 @@
+"""The recipe registry: every chapter module in this package registers its recipes on import."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+from zoo.recipes.base import (
+    COMMON_PARAMS,
+    Data,
+    HParams,
+    Param,
+    Recipe,
+    RunContext,
+    _REGISTRY,
+    register,
+)
+
+__all__ = [
+    "COMMON_PARAMS", "Data", "HParams", "Param", "Recipe", "RunContext",
+    "register", "get", "names", "all_recipes", "resolve_hparams", "parse_value",
+]
+
+_loaded = False
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.name != "base":
+            importlib.import_module(f"{__name__}.{module.name}")
+    _loaded = True
+
+
+def all_recipes() -> list[Recipe]:
+    """Every registered recipe, ordered by chapter then name."""
+    _load_all()
+    return sorted(_REGISTRY.values(), key=lambda r: (r.chapter, r.name))
+
+
+def names() -> list[str]:
+    return [r.name for r in all_recipes()]
+
+
+def get(name: str) -> Recipe:
+    """The recipe called `name`; a `ValueError` listing the known names otherwise."""
+    _load_all()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown recipe {name!r}; known recipes: {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_value(key: str, param: Param, value: Any) -> Any:
+    """Coerce `value` (a CLI string or a Python value) to the parameter's type, or say what is allowed."""
+    kind = param.kind
+    allowed = f"one of {', '.join(map(str, param.choices))}" if param.choices else f"a {kind.__name__}"
+    try:
+        if isinstance(value, str) and kind is not str:
+            text = value.strip()
+            if kind is bool:
+                if text.lower() not in _TRUE | _FALSE:
+                    raise ValueError
+                value = text.lower() in _TRUE
+            elif kind in (tuple, list):
+                value = kind(int(v) if v.strip().lstrip("-").isdigit() else v.strip()
+                             for v in text.split(",") if v.strip())
+            else:
+                value = kind(text)
+        elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif kind is tuple and isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"--set {key}={value!r}: expected {allowed}") from None
+    if param.choices and value not in param.choices:
+        raise ValueError(f"--set {key}={value!r}: expected {allowed}")
+    return value
+
+
+def resolve_hparams(recipe: Recipe, overrides: dict[str, Any] | None = None) -> HParams:
+    """Defaults of `recipe` with `overrides` applied, type-checked; unknown keys are an error."""
+    params = recipe.params()
+    values = {k: p.default for k, p in params.items()}
+    for key, value in (overrides or {}).items():
+        if key not in params:
+            raise ValueError(
+                f"unknown hyper-parameter {key!r} for {recipe.name}; allowed: {', '.join(sorted(params))}"
+            )
+        values[key] = parse_value(key, params[key], value)
+    return HParams(**values)

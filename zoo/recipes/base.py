@@ -1,0 +1,126 @@
+"""What a recipe declares for the one `fit` driver: hyper-parameters, data, model, serving, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A hyper-parameter: its default, its type (inferred from the default if omitted), help text.
+
+    `choices` restricts the value; `type=str` with `default=""` is the way to say "optional path".
+    """
+
+    default: Any
+    help: str = ""
+    type: type | None = None
+    choices: tuple | None = None
+
+    @property
+    def kind(self) -> type:
+        return self.type or type(self.default)
+
+
+class HParams(types.SimpleNamespace):
+    """Resolved hyper-parameters of one run, read as attributes (`hp.epochs`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """What a recipe's `data` function returns.
+
+    Datasets are batched with the *global* batch size (`hp.batch_size`) and yield
+    `(inputs, targets)`; the driver adds `prefetch` and lets Keras distribute them.
+    `info` carries whatever the model builder, serving model or report needs (vocabulary,
+    adapted preprocessing layers, class names, raw test examples, ...).
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset | None = None
+    test: tf.data.Dataset | None = None
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    """Where a run reads and writes, handed to `data` and `report`."""
+
+    data_dir: Path
+    run_dir: Path  # the (still partial) run folder; files written here land atomically
+    max_steps: int | None = None  # cap on batches per epoch / evaluation (smoke runs)
+    is_chief: bool = True  # False on non-chief workers of a multi-worker run
+    strategy: tf.distribute.Strategy | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One worked example of the course, declared for the driver (it never calls `fit` itself).
+
+    Args:
+        name: CLI name, e.g. `"iris_mlp"`.
+        chapter: the book chapter (12 for the SQuAD thesis work).
+        dataset: the dataset name shown by `--list`.
+        summary: one line for `--list`.
+        hparams: name -> default value or `Param`. `epochs` and `batch_size` defaults belong here;
+            the driver adds `seed`, `patience` and `checkpoint` to every recipe.
+        data: `(hp, ctx) -> Data`; preprocessing is adapted on the training split only.
+        model: `(hp, data) -> keras.Model`, built *and compiled*; called inside `strategy.scope()`.
+        serving: `(hp, data, model) -> keras.Model` taking what a user has (raw strings, raw
+            pixels, raw feature rows). Functional models export with their own `inputs`; any other
+            model must carry an `input_signature` attribute. `None` serves the trained model.
+        report: `(hp, data, model, ctx) -> dict` of task metrics (and extra files in `ctx.run_dir`).
+        monitor: the quantity for the best checkpoint and early stopping.
+    """
+
+    name: str
+    chapter: int
+    dataset: str
+    summary: str
+    hparams: Mapping[str, Any]
+    data: Callable[[HParams, RunContext], Data]
+    model: Callable[[HParams, Data], keras.Model]
+    serving: Callable[[HParams, Data, keras.Model], keras.Model] | None = None
+    report: Callable[[HParams, Data, keras.Model, RunContext], dict] | None = None
+    monitor: str = "val_loss"
+
+    def params(self) -> dict[str, Param]:
+        """All hyper-parameters with the driver's common ones, as `Param`s."""
+        merged = dict(COMMON_PARAMS)
+        for key, value in self.hparams.items():
+            if isinstance(value, Param):
+                merged[key] = value
+            elif key in COMMON_PARAMS:  # a recipe overriding only a common default
+                merged[key] = dataclasses.replace(COMMON_PARAMS[key], default=value)
+            else:
+                merged[key] = Param(value)
+        return merged
+
+
+COMMON_PARAMS: dict[str, Param] = {
+    "epochs": Param(10, "passes over the training data"),
+    "batch_size": Param(32, "global batch size (split across replicas)"),
+    "seed": Param(1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split"),
+    "patience": Param(0, "early stopping patience in epochs on the monitored quantity (0 = off)"),
+    "checkpoint": Param("", "a finished run folder whose model.keras initialises this run", type=str),
+}
+
+_REGISTRY: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    """Add a recipe to the registry (chapter modules call this at import time)."""
+    if recipe.name in _REGISTRY:
+        raise ValueError(f"recipe {recipe.name!r} is registered twice")
+    _REGISTRY[recipe.name] = recipe
+    return recipe

@@ -1,0 +1,102 @@
+"""The command line: `python -m zoo.run NAME [options]` (also installed as `zoo`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
+from zoo import recipes
+from zoo.training import strategy as strategies
+from zoo.training.driver import TrainingDiverged, fit
+
+
+def _recipe_table() -> str:
+    rows = [("name", "ch", "dataset", "summary")]
+    rows += [(r.name, str(r.chapter), r.dataset, r.summary) for r in recipes.all_recipes()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}" for row in rows
+    )
+
+
+def _hparam_help(recipe: recipes.Recipe) -> str:
+    lines = [f"{recipe.name} (chapter {recipe.chapter}, {recipe.dataset}): {recipe.summary}", "",
+             "hyper-parameters (--set KEY=VALUE):"]
+    for key, param in recipe.params().items():
+        kind = "|".join(map(str, param.choices)) if param.choices else param.kind.__name__
+        lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}")
+    return "\n".join(lines)
+
+
+def _parser(recipe: recipes.Recipe | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.run",
+        description="Train, evaluate and export a Course Zoo recipe.",
+        epilog=_hparam_help(recipe) if recipe else "python -m zoo.run --list shows the recipes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("name", nargs="?", help="recipe name (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
+    parser.add_argument("--batch-size", type=int, help="global batch size; shortcut for --set batch_size=N")
+    parser.add_argument("--seed", type=int, help="shortcut for --set seed=N")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a hyper-parameter")
+    parser.add_argument("--data-dir", help="dataset root (default $ZOO_DATA_DIR or ./datasets)")
+    parser.add_argument("--out", help="run folder (default saved_models/NAME/<timestamp>)")
+    parser.add_argument("--strategy", default="auto", choices=strategies.STRATEGIES)
+    parser.add_argument("--cpu-replicas", type=int, help="split the CPU into N logical devices")
+    parser.add_argument("--max-steps", type=int, help="at most N batches per epoch and per evaluation")
+    parser.add_argument("--evaluate-only", action="store_true", help="score --set checkpoint=RUN_DIR, no training")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    recipe = None
+    if first is not None and "--list" not in argv:
+        try:
+            recipe = recipes.get(first)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    parser = _parser(recipe)
+    args = parser.parse_args(argv)
+    if args.list:
+        print(_recipe_table())
+        return 0
+    if recipe is None:
+        parser.print_usage(sys.stderr)
+        print("error: name a recipe (python -m zoo.run --list shows them)", file=sys.stderr)
+        return 2
+    overrides: dict[str, str | int] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
+            return 2
+        overrides[key.strip()] = value
+    for key in ("epochs", "batch_size", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    try:
+        result = fit(
+            recipe, data_dir=args.data_dir, out=args.out, strategy=args.strategy,
+            cpu_replicas=args.cpu_replicas, max_steps=args.max_steps,
+            evaluate_only=args.evaluate_only, **overrides,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"run folder: {result.run_dir}")
+    for key, value in result.metrics.items():
+        print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

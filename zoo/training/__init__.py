@@ -1,0 +1,1 @@
+"""The one training driver: strategy resolution, callbacks, run folders."""

@@ -1,0 +1,246 @@
+"""`zoo.fit`: the one driver every recipe trains through (strategy, callbacks, run folder, export)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from zoo import recipes
+from zoo.data.fetch import default_data_dir
+from zoo.recipes.base import Data, HParams, Recipe, RunContext
+from zoo.training import strategy as strategies
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite (TerminateOnNaN stopped the run)."""
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What `fit` returns: the finished run folder, its metrics and the trained model."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    model: keras.Model
+    hparams: HParams
+
+
+def default_out(name: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("saved_models") / name / stamp
+
+
+def fit(
+    recipe: str | Recipe,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    strategy: str = "auto",
+    cpu_replicas: int | None = None,
+    max_steps: int | None = None,
+    evaluate_only: bool = False,
+    verbose: int | str = "auto",
+    **overrides: Any,
+) -> RunResult:
+    """Train, evaluate and export one recipe; `overrides` are its hyper-parameters (`epochs=3`).
+
+    The run folder `out` (default `saved_models/NAME/<timestamp>`) is built as `out.partial` and
+    renamed when complete. Restarting with the same `out` resumes from the last finished epoch.
+    """
+    recipe = recipes.get(recipe) if isinstance(recipe, str) else recipe
+    hp = recipes.resolve_hparams(recipe, overrides)
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"--max-steps must be >= 1, got {max_steps}")
+    if evaluate_only and not hp.checkpoint:
+        raise ValueError("--evaluate-only needs --set checkpoint=RUN_DIR (a finished run folder)")
+    dist = strategies.resolve(strategy, cpu_replicas)
+    keras.utils.set_random_seed(hp.seed)
+    data_dir = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
+
+    final = Path(out) if out else default_out(recipe.name)
+    final = final.expanduser().resolve()
+    chief = strategies.is_chief()
+    if chief and final.exists():
+        raise ValueError(f"--out {final} already holds a finished run; choose another folder")
+    work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
+    work.mkdir(parents=True, exist_ok=True)
+    run = {"strategy": strategy, "cpu_replicas": cpu_replicas, "max_steps": max_steps,
+           "data_dir": str(data_dir), "replicas": dist.num_replicas_in_sync}
+    _check_resume(work, recipe, hp)
+    _write_json(work / "config.json", _config(recipe, hp, run, final))
+
+    ctx = RunContext(data_dir=data_dir, run_dir=work, max_steps=max_steps, is_chief=chief, strategy=dist)
+    data = _prepare(recipe.data(hp, ctx), max_steps)
+    with dist.scope():
+        model = recipe.model(hp, data)
+        if hp.checkpoint:
+            model.load_weights(_checkpoint_file(hp.checkpoint))
+
+    metrics: dict[str, Any] = {}
+    if not evaluate_only:
+        metrics.update(_train(model, recipe, hp, data, work, verbose))
+    metrics.update(_evaluate(model, data, verbose))
+    if recipe.report is not None:
+        metrics.update(recipe.report(hp, data, model, ctx) or {})
+    _export(model, recipe, hp, data, work, metrics)
+
+    if chief:
+        os.replace(work, final)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        final = work
+    return RunResult(run_dir=final, metrics=metrics, model=model, hparams=hp)
+
+
+def _prepare(data: Data, max_steps: int | None) -> Data:
+    def cap(ds):
+        if ds is None:
+            return None
+        if max_steps is not None:
+            ds = ds.take(max_steps)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    return dataclasses.replace(data, train=cap(data.train), validation=cap(data.validation), test=cap(data.test))
+
+
+def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) -> dict[str, Any]:
+    monitor = recipe.monitor if data.validation is not None else recipe.monitor.removeprefix("val_")
+    backup = work / "backup"
+    resumed_from = _backup_epoch(backup)
+    if resumed_from is not None:
+        print(f"Resuming {recipe.name} from epoch {resumed_from + 1} (backup in {backup})", flush=True)
+    (work / "checkpoints").mkdir(exist_ok=True)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.ModelCheckpoint(
+            str(work / "checkpoints" / "best.weights.h5"), monitor=monitor,
+            save_best_only=True, save_weights_only=True,
+        ),
+        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(work / "logs")),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if hp.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True))
+    history = model.fit(
+        data.train, validation_data=data.validation, epochs=hp.epochs, callbacks=callbacks,
+        verbose=_verbosity(verbose),
+    )
+    losses = history.history.get("loss", [])
+    if losses and not all(math.isfinite(v) for v in losses):
+        raise TrainingDiverged(
+            f"{recipe.name}: the training loss became {losses[-1]} in epoch {len(losses)}; "
+            f"lower the learning rate or enable gradient clipping (the partial run is in {work})"
+        )
+    result: dict[str, Any] = {f"final_{k}": float(v[-1]) for k, v in history.history.items() if v}
+    result["epochs_trained"] = _history_frame(work).shape[0]
+    if resumed_from is not None:
+        result["resumed_from_epoch"] = resumed_from + 1
+    return result
+
+
+def _evaluate(model, data: Data, verbose) -> dict[str, float]:
+    split, ds = ("test", data.test) if data.test is not None else ("val", data.validation)
+    if ds is None:
+        return {}
+    scores = model.evaluate(ds, return_dict=True, verbose=_verbosity(verbose))
+    return {f"{split}_{k}": float(v) for k, v in scores.items()}
+
+
+def _export(model, recipe: Recipe, hp: HParams, data: Data, work: Path, metrics: dict) -> None:
+    from zoo import export, plots
+
+    history = _history_frame(work)
+    if not history.empty:
+        history.to_csv(work / "history.csv", index=False)
+        plots.training_curves(history, work / "curves.png", title=recipe.name)
+    model.save(work / "model.keras")
+    serving = recipe.serving(hp, data, model) if recipe.serving else model
+    export.save_serving(serving, work / "saved_model")
+    _write_json(work / "metrics.json", metrics)
+
+
+def _history_frame(work: Path):
+    import pandas as pd
+
+    path = work / "history.csv"
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    frame = pd.read_csv(path)
+    # A run killed between two callbacks may have logged an epoch twice: keep the last.
+    return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+
+
+def _backup_epoch(backup: Path) -> int | None:
+    meta = backup / "training_metadata.json"
+    if not meta.exists():
+        return None
+    return int(json.loads(meta.read_text())["epoch"])
+
+
+def _check_resume(work: Path, recipe: Recipe, hp: HParams) -> None:
+    config = work / "config.json"
+    if not config.exists():
+        return
+    previous = json.loads(config.read_text())
+    if previous.get("recipe") != recipe.name or previous.get("hparams") != _jsonable(hp.to_dict()):
+        raise ValueError(
+            f"{work} holds an unfinished run of {previous.get('recipe')} with other hyper-parameters; "
+            f"resume it with the same settings ({previous.get('command')}) or choose another --out"
+        )
+
+
+def _checkpoint_file(checkpoint: str) -> Path:
+    path = Path(checkpoint).expanduser()
+    path = path / "model.keras" if path.is_dir() else path
+    if not path.exists():
+        raise FileNotFoundError(f"--set checkpoint={checkpoint}: no model.keras there (expected a finished run folder)")
+    return path
+
+
+def _verbosity(verbose):
+    if verbose != "auto":
+        return verbose
+    return "auto" if sys.stdout.isatty() else 2
+
+
+def _config(recipe: Recipe, hp: HParams, run: dict, final: Path) -> dict:
+    command = ["python", "-m", "zoo.run", recipe.name, "--out", str(final), "--strategy", run["strategy"]]
+    if run["cpu_replicas"]:
+        command += ["--cpu-replicas", str(run["cpu_replicas"])]
+    if run["max_steps"]:
+        command += ["--max-steps", str(run["max_steps"])]
+    command += ["--data-dir", run["data_dir"]]
+    for key, value in hp.to_dict().items():
+        value = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
+        command += ["--set", f"{key}={value}"]
+    return {
+        "recipe": recipe.name,
+        "chapter": recipe.chapter,
+        "hparams": _jsonable(hp.to_dict()),
+        "run": run,
+        "command": shlex.join(command),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]},
+    }
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def _write_json(path: Path, value) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_jsonable(value), indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)

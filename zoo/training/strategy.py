@@ -1,0 +1,107 @@
+"""Turn `--strategy` and `--cpu-replicas` into a `tf.distribute.Strategy` (after Model Garden's distribute_utils)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "one", "mirrored", "multiworker", "tpu")
+
+
+def split_cpu(replicas: int) -> None:
+    """Split the host CPU into `replicas` logical devices, so mirrored code runs without a GPU.
+
+    Must run before TensorFlow initialises its devices; calling it again with the same count is a no-op.
+    """
+    if replicas < 1:
+        raise ValueError(f"--cpu-replicas must be >= 1, got {replicas}")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current is not None and len(current) == replicas:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(replicas)]
+        )
+    except RuntimeError:
+        raise ValueError(
+            f"--cpu-replicas {replicas}: TensorFlow's devices are already initialised in this process "
+            f"with {len(tf.config.list_logical_devices('CPU'))} CPU device(s); set it before any TF op"
+        ) from None
+
+
+def _tpu_resolver():
+    if not (os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or os.path.exists("/dev/accel0")):
+        return None
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return resolver
+    except (ValueError, RuntimeError, tf.errors.OpError):
+        return None
+
+
+def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribute.Strategy:
+    """The strategy for `name`; see STRATEGIES.
+
+    `auto`: MultiWorkerMirroredStrategy when `TF_CONFIG` names a cluster, TPUStrategy when a TPU
+    resolves, MirroredStrategy over all GPUs (or over `cpu_replicas` logical CPUs) when there is
+    more than one device, else the default one-device strategy.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"--strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
+    if cpu_replicas is not None and cpu_replicas > 1:
+        split_cpu(cpu_replicas)
+    if name == "auto":
+        if _tf_config_cluster():
+            name = "multiworker"
+        elif _tpu_resolver() is not None:
+            name = "tpu"
+        elif len(_replica_devices()) > 1:
+            name = "mirrored"
+        else:
+            name = "one"
+    if name == "one":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy(devices=_replica_devices())
+    if name == "multiworker":
+        if not _tf_config_cluster():
+            raise ValueError("--strategy multiworker needs TF_CONFIG with a 'cluster' and a 'task' (see README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = _tpu_resolver()
+    if resolver is None:
+        raise ValueError("--strategy tpu: no TPU found (set TPU_NAME, or run on a TPU VM / Colab TPU runtime)")
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _replica_devices() -> list[str]:
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+        return [d.name for d in gpus]
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def _tf_config_cluster() -> dict | None:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return None
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from None
+    return config.get("cluster") or None
+
+
+def is_chief() -> bool:
+    """True unless this process is a non-chief worker of a TF_CONFIG cluster."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return True
+    task = json.loads(raw).get("task", {})
+    kind, index = task.get("type", "worker"), task.get("index", 0)
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in json.loads(raw).get("cluster", {}))
