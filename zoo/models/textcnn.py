@@ -1,0 +1,98 @@
+"""Chapter 7 convolutional text classifiers: Kim's TextCNN (four variants), keras' imdb_cnn, and the Embedding+Flatten toy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+VARIANTS = ("rand", "static", "non-static", "multichannel")
+
+
+def _head(x, num_classes: int, max_norm: float = 0.0):
+    """Sigmoid unit for two classes, softmax otherwise; Kim's max-norm on the output weights when > 0."""
+    constraint = keras.constraints.MaxNorm(max_norm) if max_norm > 0 else None
+    if num_classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid", kernel_constraint=constraint, name="output")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", kernel_constraint=constraint, name="output")(x)
+
+
+def compile_classifier(model: keras.Model, num_classes: int, learning_rate: float = 1e-3) -> keras.Model:
+    """Adam with binary or sparse categorical cross-entropy and accuracy."""
+    loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+    return model
+
+
+def build_textcnn(vocab_size: int, sequence_length: int, num_classes: int = 2, variant: str = "rand",
+                  embedding_dim: int = 50, vectors: np.ndarray | None = None,
+                  windows: Sequence[int] = (3, 4, 5), filters: int = 10, dropout: float = 0.5,
+                  max_norm: float = 0.0) -> keras.Model:
+    """Kim (2014) TextCNN, chapter 7: embedding, one Conv1D per window, 1-max pooling, dropout, classifier.
+
+    Args:
+        variant: `rand` (random, trained embedding), `static` (pre-trained, frozen), `non-static`
+            (pre-trained, fine-tuned), `multichannel` (a frozen and a fine-tuned copy; each filter is
+            applied to both channels and the results summed, as in the paper).
+        vectors: `(vocab_size, dim)` pre-trained matrix, required by every variant but `rand`.
+        filters, dropout, max_norm: the book's 10 / 0.5 / off; the paper's 100 / 0.5 / 3.
+    Input: int ids `(batch, sequence_length)`; output: probabilities.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if variant != "rand" and vectors is None:
+        raise ValueError(f"variant {variant!r} needs pre-trained vectors (--set vectors=PATH)")
+    if vectors is not None:
+        if vectors.shape[0] != vocab_size:
+            raise ValueError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
+        embedding_dim = vectors.shape[1]
+    ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
+
+    layers = []
+
+    def embedding(name: str, trainable: bool):
+        layers.append(keras.layers.Embedding(vocab_size, embedding_dim, trainable=trainable, name=name))
+        return layers[-1](ids)
+
+    if variant == "multichannel":
+        channels = [embedding("embedding_static", False), embedding("embedding_non_static", True)]
+    else:
+        channels = [embedding("embedding", variant != "static")]
+    pooled = []
+    for width in windows:
+        conv = keras.layers.Conv1D(filters, width, name=f"conv_{width}")
+        features = [conv(channel) for channel in channels]
+        x = keras.layers.Add(name=f"channels_{width}")(features) if len(features) > 1 else features[0]
+        x = keras.layers.Activation("relu", name=f"relu_{width}")(x)
+        pooled.append(keras.layers.GlobalMaxPooling1D(name=f"max_{width}")(x))
+    x = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
+    x = keras.layers.Dropout(dropout)(x)
+    model = keras.Model(ids, _head(x, num_classes, max_norm), name=f"textcnn_{variant.replace('-', '_')}")
+    if vectors is not None:  # set after building: a Constant initialiser would copy the matrix into the config
+        for layer in layers:
+            layer.set_weights([vectors])
+    return model
+
+
+def build_cnn1d(vocab_size: int, sequence_length: int, num_classes: int = 2, embedding_dim: int = 50,
+                filters: int = 250, kernel_size: int = 3, hidden_dims: int = 250,
+                dropout: float = 0.2) -> keras.Model:
+    """The book's port of keras' imdb_cnn, chapter 7: embedding, Conv1D, global max pooling, Dense, classifier."""
+    ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim)(ids)
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Conv1D(filters, kernel_size, activation="relu")(x)
+    x = keras.layers.GlobalMaxPooling1D()(x)
+    x = keras.layers.Dense(hidden_dims)(x)
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Activation("relu")(x)
+    return keras.Model(ids, _head(x, num_classes), name="cnn1d")
+
+
+def build_embedding_flatten(vocab_size: int, sequence_length: int = 4, embedding_dim: int = 8) -> keras.Model:
+    """The chapter 7 toy: Embedding(vocab, 8) over 4 tokens, Flatten, one sigmoid unit."""
+    ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim)(ids)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(ids, _head(x, 2), name="embedding_flatten")

@@ -1,0 +1,53 @@
+"""Chapter 9 recipes: LSTM and peephole-LSTM sentiment classifiers with masked mean pooling over time."""
+
+from __future__ import annotations
+
+from zoo.models.rnn import build_lstm_classifier
+from zoo.models.textcnn import compile_classifier
+from zoo.recipes.base import Data, HParams, Param, Recipe, register
+from zoo.recipes.ch07 import _MR_SPLIT, _TEXT, imdb_data, mr_data, serving
+
+
+def lstm_model(hp: HParams, data: Data):
+    info = data.info
+    model = build_lstm_classifier(info["vocab_size"], info["sequence_length"], info["num_classes"],
+                                  hp.embedding_dim, hp.units, hp.cell, hp.peephole, hp.bidirectional,
+                                  hp.dropout, hp.dense_units)
+    return compile_classifier(model, info["num_classes"], hp.learning_rate)
+
+
+_LSTM = {
+    **_TEXT,
+    "vocab_size": Param(5000, "vocabulary size (the author's code: 5000)"),
+    "units": Param(100, "LSTM units per direction"),
+    "cell": Param("lstm", "lstm (keras.layers.LSTM) or peephole (RNN(PeepholeLSTMCell))",
+                  choices=("lstm", "peephole")),
+    "peephole": Param("diagonal", "peephole connections: diagonal (Gers & Schmidhuber) or full (the book)",
+                      choices=("diagonal", "full")),
+    "bidirectional": Param(False, "wrap the recurrent layer in Bidirectional"),
+    "dropout": Param(0.5, "dropout after the recurrent layer"),
+    "dense_units": Param(100, "hidden Dense units"),
+    "epochs": 10, "batch_size": 64,
+}
+
+register(Recipe(
+    name="lstm_mr", chapter=9, dataset="rt-polarity",
+    summary="LSTM sentiment classifier, mean over the real (masked) time steps, on sentence polarity",
+    hparams={**_LSTM, **_MR_SPLIT}, data=mr_data, model=lstm_model, serving=serving,
+))
+register(Recipe(
+    name="peephole_mr", chapter=9, dataset="rt-polarity",
+    summary="Bidirectional(RNN(PeepholeLSTMCell)) sentiment classifier on sentence polarity",
+    hparams={**_LSTM, **_MR_SPLIT, "cell": Param("peephole", _LSTM["cell"].help, choices=("lstm", "peephole")),
+             "bidirectional": Param(True, _LSTM["bidirectional"].help)},
+    data=mr_data, model=lstm_model, serving=serving,
+))
+register(Recipe(
+    name="lstm_imdb", chapter=9, dataset="imdb",
+    summary="BiLSTM sentiment classifier (keras.io settings) on IMDB, raw text in",
+    hparams={**_LSTM, "vocab_size": Param(20000, "vocabulary size"),
+             "sequence_length": Param(200, "tokens per review"), "embedding_dim": Param(128, "embedding size"),
+             "units": Param(64, "LSTM units per direction"), "bidirectional": Param(True, "BiLSTM"),
+             "epochs": 2, "batch_size": 32},
+    data=imdb_data, model=lstm_model, serving=serving,
+))
