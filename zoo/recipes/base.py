@@ -81,6 +81,8 @@ class Recipe:
             model must carry an `input_signature` attribute. `None` serves the trained model.
         report: `(hp, data, model, ctx) -> dict` of task metrics (and extra files in `ctx.run_dir`).
         monitor: the quantity for the best checkpoint and early stopping.
+        callbacks: `(hp, data) -> [keras.callbacks.Callback, ...]` added to the driver's own
+            (e.g. chapter 6's nearest-neighbour printer).
     """
 
     name: str
@@ -93,6 +95,7 @@ class Recipe:
     serving: Callable[[HParams, Data, keras.Model], keras.Model] | None = None
     report: Callable[[HParams, Data, keras.Model, RunContext], dict] | None = None
     monitor: str = "val_loss"
+    callbacks: Callable[[HParams, Data], list] | None = None
 
     def params(self) -> dict[str, Param]:
         """All hyper-parameters with the driver's common ones, as `Param`s."""

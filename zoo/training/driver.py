@@ -134,6 +134,8 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     ]
     if hp.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True))
+    if recipe.callbacks is not None:
+        callbacks.extend(recipe.callbacks(hp, data))
     history = model.fit(
         data.train, validation_data=data.validation, epochs=hp.epochs, callbacks=callbacks,
         verbose=_verbosity(verbose),
