@@ -1,0 +1,86 @@
+"""BERT for extractive question answering (chapters 12-13): keras-hub BertBackbone + SpanHead, AdamW.
+
+The thesis trained google-research/bert `run_squad.py` (Adam with weight decay, linear warm-up over
+10% of the steps then linear decay, loss = mean of start and end cross-entropy); this is the same
+recipe in Keras 3. The book's code decayed LayerNorm and bias weights; here they are excluded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+from keras import ops
+
+from zoo.layers.span_head import SpanHead
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `peak` over `warmup_steps`, then linear decay to 0 at `total_steps`."""
+
+    def __init__(self, peak: float, total_steps: int, warmup_steps: int):
+        self.peak = float(peak)
+        self.total_steps = max(int(total_steps), 1)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        warm = self.peak * step / max(self.warmup_steps, 1)
+        decay = self.peak * ops.maximum(self.total_steps - step, 0.0) / max(self.total_steps - self.warmup_steps, 1)
+        return ops.where(step < self.warmup_steps, warm, decay)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps}
+
+
+def resolve_preset(preset: str) -> str:
+    """An existing folder becomes an absolute path (keras-hub reads a bare built-in name as that preset)."""
+    path = Path(preset).expanduser()
+    return str(path.resolve()) if path.exists() else preset
+
+
+def load_backbone_and_vocabulary(preset: str, **kwargs) -> tuple[keras.Model, list[str], bool]:
+    """The BertBackbone of `preset` (built-in name, keras-hub preset or Hugging Face BERT folder),
+    its WordPiece vocabulary and whether it lower-cases."""
+    import keras_hub
+
+    preset = resolve_preset(preset)
+    backbone = keras_hub.models.BertBackbone.from_preset(preset, **kwargs)
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(preset)
+    return backbone, list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
+
+
+def build_bert_qa(backbone: keras.Model) -> keras.Model:
+    """Functional model {token_ids, segment_ids, padding_mask} -> {start_positions, end_positions} logits."""
+    inputs = {
+        "token_ids": keras.Input(shape=(None,), dtype="int32", name="token_ids"),
+        "segment_ids": keras.Input(shape=(None,), dtype="int32", name="segment_ids"),
+        "padding_mask": keras.Input(shape=(None,), dtype="int32", name="padding_mask"),
+    }
+    sequence = backbone(inputs)["sequence_output"]
+    start, end = SpanHead(name="span_head")(sequence, inputs["segment_ids"], inputs["padding_mask"])
+    outputs = {
+        "start_positions": keras.layers.Identity(name="start_positions")(start),
+        "end_positions": keras.layers.Identity(name="end_positions")(end),
+    }
+    return keras.Model(inputs, outputs, name="bert_qa")
+
+
+def compile_bert_qa(
+    model: keras.Model, learning_rate: float, total_steps: int, warmup_fraction: float = 0.1,
+    weight_decay: float = 0.01, clipnorm: float = 1.0,
+) -> keras.Model:
+    """AdamW (no decay on LayerNorm and biases), warm-up + linear decay, mean of start/end cross-entropy."""
+    schedule = WarmupLinearDecay(learning_rate, total_steps, int(warmup_fraction * total_steps))
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, epsilon=1e-6,
+                                       global_clipnorm=clipnorm or None)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(
+        optimizer=optimizer,
+        loss={"start_positions": loss, "end_positions": loss},
+        loss_weights={"start_positions": 0.5, "end_positions": 0.5},
+        metrics={"start_positions": ["sparse_categorical_accuracy"], "end_positions": ["sparse_categorical_accuracy"]},
+    )
+    return model

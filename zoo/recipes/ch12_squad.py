@@ -1,0 +1,132 @@
+"""Chapter 12-13: BERT question answering on SQuAD v1.1 / v2.0 (google-research/bert `run_squad.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import fetch
+from zoo.data import squad as squad_data
+from zoo.metrics import squad as squad_metrics
+from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.squad import features as squad_features
+from zoo.squad import postprocess
+
+
+def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
+    """(train, dev) examples from --set train_file/predict_file, the official files, or a held-out split."""
+    if hp.dev_articles and hp.predict_file:
+        raise ValueError("--set dev_articles=N splits the training file; leave predict_file empty then")
+    train_path = hp.train_file or fetch.fetch(squad_data.SOURCES[(hp.version, "train")], ctx.data_dir).popitem()[1]
+    train = squad_data.load(train_path)
+    if hp.dev_articles:
+        if hp.dev_articles >= len(train):
+            raise ValueError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
+        train, dev = train[:-hp.dev_articles], train[-hp.dev_articles:]
+    else:
+        dev_path = hp.predict_file or fetch.fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
+        dev = squad_data.load(dev_path)
+    train = [e for article in train for e in article]
+    dev = [e for article in dev for e in article]
+    if hp.train_examples:
+        train = train[:hp.train_examples]
+    return train, dev
+
+
+def data(hp: HParams, ctx: RunContext) -> Data:
+    import keras_hub
+
+    from zoo.models.bert_qa import resolve_preset
+    from zoo.squad.tokenizer import WordPieceOffsets
+
+    train_examples, dev_examples = _examples(hp, ctx)
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(resolve_preset(hp.preset))
+    vocabulary, lowercase = list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
+    wordpiece = WordPieceOffsets(vocabulary, lowercase)
+    config = squad_features.WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length)
+    train, skipped = squad_features.convert(train_examples, wordpiece, vocabulary, config, training=True)
+    dev, _ = squad_features.convert(dev_examples, wordpiece, vocabulary, config)
+    if len(train) == 0:
+        raise ValueError("no training windows: every training answer was missing from its context")
+    train_ds = (tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
+                .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
+    dev_ds = tf.data.Dataset.from_tensor_slices((dev.inputs(), dev.targets())).batch(hp.batch_size)
+    steps = -(-len(train) // hp.batch_size)
+    if ctx.max_steps:
+        steps = min(steps, ctx.max_steps)
+    info = {"vocabulary": vocabulary, "lowercase": lowercase, "dev_examples": dev_examples, "dev_features": dev,
+            "steps_per_epoch": steps, "train_windows": len(train), "train_questions": len(train_examples),
+            "skipped_train_answers": skipped}
+    return Data(train=train_ds, validation=dev_ds, info=info)
+
+
+def model(hp: HParams, data: Data):
+    import keras
+
+    from zoo.models.bert_qa import build_bert_qa, compile_bert_qa, load_backbone_and_vocabulary
+
+    if hp.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    backbone, _, _ = load_backbone_and_vocabulary(hp.preset)
+    total = hp.epochs * data.info["steps_per_epoch"]
+    return compile_bert_qa(build_bert_qa(backbone), hp.learning_rate, total, hp.warmup_fraction, hp.weight_decay)
+
+
+def serving(hp: HParams, data: Data, trained):
+    from zoo.squad.serving import SquadServer
+
+    return SquadServer(trained, data.info["vocabulary"], data.info["lowercase"], max_seq_length=hp.max_seq_length,
+                       doc_stride=hp.doc_stride, max_query_length=hp.max_query_length,
+                       max_answer_length=hp.max_answer_length, n_best=hp.n_best, version_2=hp.version == 2,
+                       null_threshold=hp.null_score_diff_threshold)
+
+
+def report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
+    """Predict every dev window, write predictions.json / nbest_predictions.json / null_odds.json, score them."""
+    examples, feats = data.info["dev_examples"], data.info["dev_features"]
+    if ctx.max_steps and len(feats) > ctx.max_steps * hp.batch_size:
+        # Whole questions only: stop before the question the window budget would cut.
+        cut = int(feats.example_index[ctx.max_steps * hp.batch_size])
+        feats = feats.take(max(int(np.searchsorted(feats.example_index, max(cut, 1))), 1))
+    logits = trained.predict(feats.inputs(), batch_size=hp.batch_size, verbose=0)
+    version_2 = hp.version == 2
+    predictions, nbest, null_odds = postprocess.predict_answers(
+        examples, feats, np.asarray(logits["start_positions"]), np.asarray(logits["end_positions"]),
+        n_best=hp.n_best, max_answer_length=hp.max_answer_length, version_2=version_2,
+        null_threshold=hp.null_score_diff_threshold)
+    if ctx.is_chief:
+        postprocess.write_predictions(Path(ctx.run_dir), predictions, nbest, null_odds if version_2 else None)
+    gold = {e.qid: [t for t, _ in e.answers] for e in examples if e.qid in predictions}
+    best_span = {q: next((c["text"] for c in nb if c["text"]), "") for q, nb in nbest.items()}
+    scores = squad_metrics.evaluate(gold, predictions, null_odds if version_2 else None, best_span)
+    return {f"dev_{k}": v for k, v in scores.items()}
+
+
+HPARAMS = {
+    "preset": Param("bert_base_en_uncased", "keras-hub BERT preset or a local Hugging Face BERT folder"),
+    "version": Param(1, "SQuAD version", type=int, choices=(1, 2)),
+    "train_file": Param("", "local SQuAD-format training JSON (default: the official file)", type=str),
+    "predict_file": Param("", "local SQuAD-format dev JSON (default: the official file)", type=str),
+    "dev_articles": Param(0, "hold out the last N articles of the training file as the dev set (0 = off)"),
+    "train_examples": Param(0, "use only the first N training questions (0 = all)"),
+    "max_seq_length": Param(384, "tokens per window"),
+    "doc_stride": Param(128, "tokens between window starts"),
+    "max_query_length": Param(64, "question tokens kept"),
+    "max_answer_length": Param(30, "longest answer in tokens"),
+    "n_best": Param(20, "start/end candidates per window and answers kept per question"),
+    "null_score_diff_threshold": Param(0.0, "v2.0: answer '' when null score - best span score exceeds this"),
+    "learning_rate": Param(3e-5, "peak AdamW learning rate"),
+    "warmup_fraction": Param(0.1, "share of the steps with linear warm-up"),
+    "weight_decay": Param(0.01, "AdamW weight decay (not on LayerNorm and biases)"),
+    "mixed_precision": Param(False, "mixed_float16 policy (GPUs); logits stay float32"),
+    "epochs": 2,
+    "batch_size": 12,
+}
+
+register(Recipe(
+    name="squad_bert", chapter=12, dataset="SQuAD v1.1 / v2.0",
+    summary="BERT fine-tuned for extractive QA; end-to-end SavedModel (question, context) -> answer",
+    hparams=HPARAMS, data=data, model=model, serving=serving, report=report,
+))
