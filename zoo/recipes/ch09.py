@@ -33,14 +33,14 @@ _LSTM = {
 register(Recipe(
     name="lstm_mr", chapter=9, dataset="rt-polarity",
     summary="LSTM sentiment classifier, mean over the real (masked) time steps, on sentence polarity",
-    hparams={**_LSTM, **_MR_SPLIT}, data=mr_data, model=lstm_model, serving=serving,
+    hparams={**_LSTM, **_MR_SPLIT}, data=mr_data, model=lstm_model, serving=serving, monitor="val_accuracy",
 ))
 register(Recipe(
     name="peephole_mr", chapter=9, dataset="rt-polarity",
     summary="Bidirectional(RNN(PeepholeLSTMCell)) sentiment classifier on sentence polarity",
     hparams={**_LSTM, **_MR_SPLIT, "cell": Param("peephole", _LSTM["cell"].help, choices=("lstm", "peephole")),
              "bidirectional": Param(True, _LSTM["bidirectional"].help)},
-    data=mr_data, model=lstm_model, serving=serving,
+    data=mr_data, model=lstm_model, serving=serving, monitor="val_accuracy",
 ))
 register(Recipe(
     name="lstm_imdb", chapter=9, dataset="imdb",
