@@ -1,0 +1,171 @@
+"""Chapter 6 skip-gram data: vocabulary (UNK at 0), sub-sampling, dynamic windows, unigram^0.75 negatives, in tf.data.
+
+Replaces the book's `keras.preprocessing.sequence.skipgrams`/`make_sampling_table` (removed in Keras 3),
+which built every pair in a Python loop once and reused it each epoch. Here pairs are drawn afresh
+every epoch, vectorised per chunk of the corpus with TF ops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+UNK = "[UNK]"  # index 0, the same convention as keras.layers.StringLookup
+
+
+@dataclasses.dataclass(frozen=True)
+class Vocabulary:
+    """Words by decreasing training frequency; `words[0]` is `[UNK]` and `counts[0]` the out-of-vocabulary tokens."""
+
+    words: tuple[str, ...]
+    counts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {word: i for i, word in enumerate(self.words)}
+
+    def encode(self, documents: Iterable[Sequence[str]], unk_token: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and document ids (one per token) of `documents`; unknown words (and `unk_token`) map to 0."""
+        index = self.index
+        if unk_token is not None:
+            index[unk_token] = 0
+        ids, segments = [], []
+        for number, tokens in enumerate(documents):
+            ids.append(np.fromiter((index.get(t, 0) for t in tokens), "int32", len(tokens)))
+            segments.append(np.full(len(tokens), number, "int32"))
+        if not ids:
+            return np.zeros(0, "int32"), np.zeros(0, "int32")
+        return np.concatenate(ids), np.concatenate(segments)
+
+
+def encode_corpus(documents: Iterable[Sequence[str]], max_vocab: int = 50_000, min_count: int = 5,
+                  unk_token: str | None = None) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+    """Build the vocabulary on `documents` (the training split) and encode them in one pass.
+
+    Keeps the `max_vocab - 1` most frequent words seen at least `min_count` times (ties broken by first
+    occurrence); `unk_token` (PTB's `<unk>`) counts as out of vocabulary.
+    Returns the vocabulary, token ids and document ids (so windows never cross documents).
+    """
+    provisional: dict[str, int] = {}
+    ids, segments = [], []
+    for number, tokens in enumerate(documents):
+        ids.append(np.fromiter((provisional.setdefault(t, len(provisional)) for t in tokens), "int64", len(tokens)))
+        segments.append(np.full(len(tokens), number, "int32"))
+    if not provisional:
+        raise ValueError("the training corpus has no tokens")
+    raw_ids, segments = np.concatenate(ids), np.concatenate(segments)
+    words = np.array(list(provisional), dtype=object)
+    counts = np.bincount(raw_ids, minlength=len(words))
+    order = np.argsort(-counts, kind="stable")
+    keep = order[counts[order] >= min_count]
+    if unk_token is not None:
+        keep = keep[words[keep] != unk_token]
+    keep = keep[: max_vocab - 1]
+    remap = np.zeros(len(words), "int32")
+    remap[keep] = np.arange(1, len(keep) + 1, dtype="int32")
+    final = remap[raw_ids]
+    vocab_counts = np.bincount(final, minlength=len(keep) + 1).astype("int64")
+    return Vocabulary((UNK, *words[keep].tolist()), vocab_counts), final, segments
+
+
+def keep_probabilities(counts: np.ndarray, threshold: float) -> np.ndarray:
+    """Probability of keeping each word in sub-sampling, from Mikolov's formula as word2vec.c and gensim apply it.
+
+    The paper discards with 1 - sqrt(t/f); the released C code (and gensim, our benchmark) keeps with
+    sqrt(t/f) + t/f, capped at 1. `threshold <= 0` keeps everything.
+    """
+    if threshold <= 0:
+        return np.ones(len(counts), "float32")
+    freq = counts / max(counts.sum(), 1)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(freq > 0, threshold / np.maximum(freq, 1e-30), np.inf)
+    return np.minimum(np.sqrt(ratio) + ratio, 1.0).astype("float32")
+
+
+def negative_cdf(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """Cumulative unigram^power distribution over the vocabulary ([UNK] gets no mass), for `tf.searchsorted`."""
+    weights = counts.astype("float64") ** power
+    weights[0] = 0.0
+    cdf = np.cumsum(weights / weights.sum())
+    cdf[-1] = 1.0
+    return cdf.astype("float32")
+
+
+def skipgram_pairs(ids: tf.Tensor, segments: tf.Tensor, keep_prob: tf.Tensor, window: int,
+                   drop_unk: bool = True, seed: int | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+    """(target, context) pairs of one chunk: sub-sample, then each target draws its window b in [1, window].
+
+    Sub-sampling happens before windowing (as in word2vec.c), so the effective window widens over
+    dropped words. Pairs never cross a document boundary.
+    """
+    keep = tf.random.uniform(tf.shape(ids), seed=seed) < tf.gather(keep_prob, ids)
+    if drop_unk:
+        keep &= ids > 0
+    ids, segments = tf.boolean_mask(ids, keep), tf.boolean_mask(segments, keep)
+    n = tf.shape(ids)[0]
+    offsets = tf.constant([d for d in range(-window, window + 1) if d != 0], tf.int32)
+    reach = tf.random.uniform([n, 1], 1, window + 1, dtype=tf.int32, seed=None if seed is None else seed + 1)
+    position = tf.range(n)[:, None] + offsets[None, :]
+    inside = (position >= 0) & (position < n)
+    clipped = tf.clip_by_value(position, 0, tf.maximum(n - 1, 0))
+    valid = inside & (tf.abs(offsets)[None, :] <= reach) & (tf.gather(segments, clipped) == segments[:, None])
+    targets = tf.boolean_mask(tf.broadcast_to(ids[:, None], tf.shape(position)), valid)
+    contexts = tf.boolean_mask(tf.gather(ids, clipped), valid)
+    return targets, contexts
+
+
+def expected_pairs(counts: np.ndarray, keep_prob: np.ndarray, window: int, drop_unk: bool = True) -> float:
+    """Expected number of pairs per epoch (each kept word draws a mean window (window + 1) / 2 on each side)."""
+    kept = counts * keep_prob
+    if drop_unk:
+        kept = kept[1:]
+    return float(kept.sum() * (window + 1))
+
+
+def skipgram_dataset(ids: np.ndarray, segments: np.ndarray, vocabulary: Vocabulary, *, window: int,
+                     negatives: int, subsample: float, batch_size: int, chunk_size: int = 10_000,
+                     shuffle: bool = True, drop_unk: bool = True, power: float = 0.75,
+                     seed: int = 0) -> tf.data.Dataset:
+    """Batches of `({"target": (B,), "contexts": (B, 1 + negatives)}, labels (B, 1 + negatives))`.
+
+    Column 0 of `contexts` is the true context (label 1), the others are negatives drawn from
+    unigram^`power` (label 0). Pairs are regenerated, shuffled within chunks, and chunks reshuffled
+    every epoch; batches are exactly `batch_size` (the last partial batch is dropped).
+    """
+    if len(ids) == 0:
+        raise ValueError("cannot build skip-gram pairs from an empty corpus")
+    keep_prob = tf.constant(keep_probabilities(vocabulary.counts, subsample))
+    cdf = tf.constant(negative_cdf(vocabulary.counts, power))
+    pad = (-len(ids)) % chunk_size
+    # Padding is UNK in a document of its own: it is always dropped or never paired with real words.
+    ids = np.concatenate([ids, np.zeros(pad, "int32")]).reshape(-1, chunk_size)
+    segments = np.concatenate([segments, np.full(pad, -1, "int32")]).reshape(-1, chunk_size)
+
+    def pairs(chunk_ids, chunk_segments):
+        targets, contexts = skipgram_pairs(chunk_ids, chunk_segments, keep_prob, window, drop_unk)
+        if shuffle:
+            order = tf.random.shuffle(tf.range(tf.shape(targets)[0]))
+            targets, contexts = tf.gather(targets, order), tf.gather(contexts, order)
+        return targets, contexts
+
+    def add_negatives(targets, contexts):
+        draws = tf.random.uniform([tf.shape(targets)[0] * negatives])
+        sampled = tf.reshape(tf.searchsorted(cdf, draws, side="right", out_type=tf.int32), [-1, negatives])
+        sampled = tf.minimum(sampled, len(vocabulary) - 1)
+        columns = tf.concat([contexts[:, None], sampled], axis=1)
+        labels = tf.concat([tf.ones_like(contexts[:, None], tf.float32),
+                            tf.zeros_like(sampled, tf.float32)], axis=1)
+        return {"target": targets, "contexts": columns}, labels
+
+    ds = tf.data.Dataset.from_tensor_slices((ids, segments))
+    if shuffle:
+        ds = ds.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(pairs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
+    ds = ds.rebatch(batch_size, drop_remainder=True)
+    return ds.map(add_negatives, num_parallel_calls=tf.data.AUTOTUNE)

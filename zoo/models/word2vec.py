@@ -1,0 +1,132 @@
+"""Chapter 6 skip-gram with negative sampling: model, nearest-neighbour callback, serving model and vector exports.
+
+The book shares one `Embedding(50000, 300)` between targets and contexts and calls `train_on_batch`
+on mis-shaped batches; here (as in word2vec.c) targets and contexts have separate embeddings, each
+positive pair is scored with its K negatives in one row, and training runs through `model.fit`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.layers.embedding_lookup import WordVectorLookup
+
+
+def skipgram(vocab_size: int, dim: int, negatives: int, *, learning_rate: float = 0.025,
+             batch_size: int = 4096, decay_steps: int = 0, jit_compile: bool = True) -> keras.Model:
+    """Skip-gram scorer `{"target": (B,), "contexts": (B, 1 + K)} -> logits (B, 1 + K)`, compiled.
+
+    `learning_rate` is word2vec's per-pair SGD rate (0.025 in word2vec.c), decayed linearly to 1e-4 of
+    itself over `decay_steps`; since Keras averages the loss over the batch and the 1 + K columns,
+    the optimizer's rate is that times `batch_size * (1 + K)`, which makes a batch equal to the sum of
+    its pairs' word2vec updates. Plain SGD keeps the embedding gradients sparse (Adam would not).
+    """
+    target = keras.Input(shape=(), dtype="int32", name="target")
+    contexts = keras.Input(shape=(1 + negatives,), dtype="int32", name="contexts")
+    target_vectors = keras.layers.Embedding(
+        vocab_size, dim, embeddings_initializer=keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim),
+        name="target_embedding")(target)
+    context_vectors = keras.layers.Embedding(
+        vocab_size, dim, embeddings_initializer="zeros", name="context_embedding")(contexts)
+    logits = keras.layers.Dot(axes=(2, 1), name="score")([context_vectors, target_vectors])
+    model = keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
+    rate = learning_rate * batch_size * (1 + negatives)
+    schedule = (keras.optimizers.schedules.PolynomialDecay(rate, decay_steps, rate * 1e-4)
+                if decay_steps > 0 else rate)
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def word_vectors(model: keras.Model) -> np.ndarray:
+    """The trained target embeddings (row i = vocabulary word i), the vectors word2vec publishes."""
+    return np.asarray(model.get_layer("target_embedding").embeddings)
+
+
+def nearest(matrix: np.ndarray, queries: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine similarities of the k nearest rows to each query row (row 0, UNK, and the query excluded)."""
+    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    sims = unit[queries] @ unit.T
+    sims[:, 0] = -np.inf
+    sims[np.arange(len(queries)), queries] = -np.inf
+    top = np.argsort(-sims, axis=1)[:, :k]
+    return top, np.take_along_axis(sims, top, axis=1)
+
+
+class NearestNeighbours(keras.callbacks.Callback):
+    """Prints the k cosine nearest neighbours of probe words after each epoch (the book prints 8 for 16 words)."""
+
+    def __init__(self, vocabulary: Sequence[str], probes: Sequence[str], k: int = 8, print_fn=print):
+        super().__init__()
+        index = {word: i for i, word in enumerate(vocabulary)}
+        self.vocabulary = list(vocabulary)
+        self.probes = np.array([index[w] for w in probes if w in index], "int64")
+        self.k = k
+        self.print_fn = print_fn
+        self.last: dict[str, list[str]] = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not len(self.probes):
+            return
+        top, _ = nearest(word_vectors(self.model), self.probes, self.k)
+        self.last = {self.vocabulary[q]: [self.vocabulary[j] for j in row] for q, row in zip(self.probes, top)}
+        lines = [f"  {word}: {', '.join(near)}" for word, near in self.last.items()]
+        self.print_fn(f"epoch {epoch + 1} nearest neighbours:\n" + "\n".join(lines))
+
+
+def serving_model(vocabulary: Sequence[str], matrix: np.ndarray) -> keras.Model:
+    """Word strings (a 1-D batch) -> vectors; `vocabulary[0]` is `[UNK]`, whose vector unknown words get."""
+    words = keras.Input(shape=(), dtype="string", name="words")
+    lookup = WordVectorLookup(vocabulary[1:], dim=matrix.shape[1], name="word_vectors")
+    model = keras.Model(words, lookup(words), name="word2vec_serving")
+    lookup.embeddings.assign(matrix)
+    return model
+
+
+def write_word2vec(path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray) -> Path:
+    """word2vec text format (`N D` header, then `word v1 ... vD`), without the `[UNK]` row."""
+    path = Path(path)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{len(vocabulary) - 1} {matrix.shape[1]}\n")
+        for word, row in zip(vocabulary[1:], matrix[1:]):
+            f.write(word + " " + " ".join(f"{v:.6f}" for v in row) + "\n")
+    return path
+
+
+def write_projector(folder: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray) -> None:
+    """`vectors.tsv` + `metadata.tsv` for the TensorBoard Embedding Projector (projector.tensorflow.org)."""
+    folder = Path(folder)
+    np.savetxt(folder / "vectors.tsv", matrix[1:], delimiter="\t", fmt="%.6f")
+    (folder / "metadata.tsv").write_text("".join(f"{w}\n" for w in vocabulary[1:]), encoding="utf-8")
+
+
+def plot_pca(path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray, words: int = 150,
+             title: str = "") -> Path:
+    """A 2-D PCA scatter of the `words` most frequent words (rows 1..words), labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    rows = np.arange(1, min(words + 1, len(vocabulary)))
+    unit = matrix[rows] / np.maximum(np.linalg.norm(matrix[rows], axis=1, keepdims=True), 1e-12)
+    points = PCA(n_components=2).fit_transform(unit) if len(rows) >= 2 else np.zeros((len(rows), 2))
+    fig, ax = plt.subplots(figsize=(11, 9))
+    ax.scatter(points[:, 0], points[:, 1], s=6, color="tab:blue")
+    for (x, y), i in zip(points, rows):
+        ax.annotate(vocabulary[i], (x, y), fontsize=7)
+    ax.set_title(title or f"PCA of the {len(rows)} most frequent words")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return Path(path)
