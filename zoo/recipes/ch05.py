@@ -1,0 +1,67 @@
+"""Chapter 5 recipes: the MNIST CNN and the 1D CNN for activity recognition (UCI HAR).
+
+Fixes to the book: the MNIST CNN put a softmax before a `from_logits=True` loss; it now outputs
+logits (and serves softmax probabilities). Pixels and inertial signals are scaled inside the models
+(Rescaling; Normalization with training-split statistics), so exports take raw arrays; the
+validation splits are seeded.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from zoo.data import har
+from zoo.models import cnn
+from zoo.recipes.base import Data, HParams, Recipe, RunContext, register
+from zoo.recipes.ch03 import array_data, normalizer
+from zoo.recipes.ch04 import VAL_FRACTION, mnist_data, serve_probabilities
+
+
+def _mnist_cnn_model(hp: HParams, data: Data) -> keras.Model:
+    model = cnn.mnist_cnn(dropout=hp.dropout)
+    model.compile(optimizer=keras.optimizers.Nadam(hp.learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+
+
+register(Recipe(
+    name="mnist_cnn",
+    chapter=5,
+    dataset="MNIST",
+    summary="CNN Conv32-pool-Conv64-pool-Dense1024 on raw pixels (logits); serves probabilities",
+    hparams={"epochs": 10, "batch_size": 100, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": VAL_FRACTION},
+    data=mnist_data,
+    model=_mnist_cnn_model,
+    serving=serve_probabilities,
+))
+
+
+def _har_data(hp: HParams, ctx: RunContext) -> Data:
+    """UCI HAR train (seeded validation split) and official test split of raw (128, 9) windows."""
+    splits = har.load(ctx.data_dir)
+    x, y = splits["train"]
+    order = np.random.default_rng(hp.seed).permutation(len(x))
+    n_val = int(round(len(x) * hp.val_fraction))
+    arrays = {"train": (x[order[n_val:]], y[order[n_val:]]), "test": splits["test"]}
+    if n_val:
+        arrays["val"] = (x[order[:n_val]], y[order[:n_val]])
+    return array_data(arrays, hp, class_names=list(har.ACTIVITIES))
+
+
+def _har_model(hp: HParams, data: Data) -> keras.Model:
+    model = cnn.har_cnn1d(normalizer(data), dropout=hp.dropout)
+    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+register(Recipe(
+    name="har_cnn1d",
+    chapter=5,
+    dataset="UCI HAR",
+    summary="1D CNN Conv1D64-Dropout-MaxPool-Dense100-Dense6 on raw 128x9 inertial windows",
+    hparams={"epochs": 10, "batch_size": 32, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": VAL_FRACTION},
+    data=_har_data,
+    model=_har_model,
+))
