@@ -30,8 +30,9 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
         dev = squad_data.load(dev_path)
     train = [e for article in train for e in article]
     dev = [e for article in dev for e in article]
-    if hp.train_examples:
-        train = train[:hp.train_examples]
+    if 0 < hp.train_examples < len(train):
+        keep = np.random.default_rng(hp.seed).choice(len(train), hp.train_examples, replace=False)
+        train = [train[i] for i in sorted(keep)]
     return train, dev
 
 
@@ -110,7 +111,7 @@ HPARAMS = {
     "train_file": Param("", "local SQuAD-format training JSON (default: the official file)", type=str),
     "predict_file": Param("", "local SQuAD-format dev JSON (default: the official file)", type=str),
     "dev_articles": Param(0, "hold out the last N articles of the training file as the dev set (0 = off)"),
-    "train_examples": Param(0, "use only the first N training questions (0 = all)"),
+    "train_examples": Param(0, "use a seeded random N of the training questions (0 = all)"),
     "max_seq_length": Param(384, "tokens per window"),
     "doc_stride": Param(128, "tokens between window starts"),
     "max_query_length": Param(64, "question tokens kept"),

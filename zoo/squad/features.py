@@ -9,6 +9,7 @@ at [CLS], and the max-context flag of every context token.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -89,9 +90,14 @@ def max_context_flags(spans: list[tuple[int, int]], n_context: int) -> list[np.n
     return [owner[start:start + length] == k for k, (start, length) in enumerate(spans)]
 
 
+_TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def tokenize_all(tokenizer: WordPieceOffsets, texts: list[str], batch: int = 256) -> list[tuple[list, list, list]]:
-    """(ids, starts, ends) of every text, tokenised in batches by one traced graph."""
-    fn = tf.function(tokenizer.__call__, input_signature=[tf.TensorSpec([None], tf.string)])
+    """(ids, starts, ends) of every text, tokenised in batches by one graph traced once per tokenizer."""
+    if tokenizer not in _TRACED:
+        _TRACED[tokenizer] = tf.function(tokenizer.__call__, input_signature=[tf.TensorSpec([None], tf.string)])
+    fn = _TRACED[tokenizer]
     out = []
     for i in range(0, len(texts), batch):
         ids, starts, ends = fn(tf.constant(texts[i:i + batch]))

@@ -132,7 +132,7 @@ class WordPieceOffsets(tf.Module):
                 False: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64))}
         piece = tf.fill([n], "")
         for length in range(1, self.max_piece_chars + 1):
-            shifted = tf.concat([singles[length - 1:], tf.fill([length - 1], "")], 0)
+            shifted = tf.concat([singles, tf.fill([length - 1], "")], 0)[length - 1:length - 1 + n]
             piece = tf.strings.join([piece, shifted])
             fits = remaining >= length
             for initial in (True, False):

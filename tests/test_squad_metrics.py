@@ -1,0 +1,107 @@
+"""SQuAD metrics (official normalisation, v2.0 HasAns/NoAns and best threshold) and n-best post-processing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zoo.metrics.squad import evaluate, exact_match, f1, normalize_answer
+from zoo.squad.features import Example, Features
+from zoo.squad.postprocess import predict_answers, write_predictions
+
+
+def test_normalisation_is_the_official_one():
+    assert normalize_answer("The  Denver Broncos!") == "denver broncos"
+    assert normalize_answer("an apple, a pear; theory") == "apple pear theory"  # "the" only as a word
+    assert normalize_answer("") == ""
+    assert exact_match("the Broncos.", "Broncos") == 1
+
+
+def test_f1_on_hand_cases():
+    assert f1("Broncos", "Denver Broncos") == pytest.approx(2 / 3)
+    assert f1("in the 1990s", "1990s") == pytest.approx(2 / 3)
+    assert f1("x b b", "b b c") == pytest.approx(2 / 3)  # multiset overlap: 2 of 3 each way
+    assert f1("a b b", "b b c") == pytest.approx(0.8)  # "a" is an article: precision 1, recall 2/3
+    assert f1("cats", "dogs") == 0.0
+    assert f1("", "") == 1.0 and f1("x", "") == 0.0
+
+
+def test_v1_scores_take_the_best_gold_answer():
+    gold = {"q1": ["Denver Broncos", "The Broncos"], "q2": ["1990s"]}
+    scores = evaluate(gold, {"q1": "broncos", "q2": "in the 1990s"})
+    assert scores["exact_match"] == pytest.approx(50.0)
+    assert scores["f1"] == pytest.approx(100 * (1 + 2 / 3) / 2)
+    assert evaluate(gold, {"q1": "broncos"})["exact_match"] == pytest.approx(50.0)  # missing prediction scores 0
+
+
+def test_v2_has_no_answer_split_and_best_threshold():
+    gold = {"a": ["x y"], "b": []}
+    scores = evaluate(gold, {"a": "x", "b": ""}, null_odds={"a": -1.0, "b": 2.0}, best_span={"a": "x", "b": "z"})
+    assert scores["exact_match"] == pytest.approx(50.0)
+    assert scores["f1"] == pytest.approx(100 * (2 / 3 + 1) / 2)
+    assert scores["HasAns_exact"] == 0.0 and scores["HasAns_f1"] == pytest.approx(200 / 3)
+    assert scores["NoAns_exact"] == 100.0 and scores["NoAns_f1"] == 100.0
+    # sweep: all-null scores 1 (b right); answering a (odds -1) adds F1 2/3; answering b too costs 1
+    assert scores["best_f1"] == pytest.approx(100 * (1 + 2 / 3) / 2) and scores["best_f1_thresh"] == -1.0
+    assert scores["best_exact"] == pytest.approx(50.0) and scores["best_exact_thresh"] == 0.0
+
+
+def _features(context_offsets, start_logits, end_logits, max_context=None, example_index=None):
+    """Windows of 8 positions: 0 = [CLS], 1 = question, 2 = [SEP], then context tokens from `context_offsets`."""
+    n = len(start_logits)
+    cs, ce = np.full((n, 8), -1), np.full((n, 8), -1)
+    for w, offsets in enumerate(context_offsets):
+        for i, (s, e) in enumerate(offsets):
+            cs[w, 3 + i], ce[w, 3 + i] = s, e
+    mc = cs >= 0 if max_context is None else np.array(max_context)
+    zeros = np.zeros((n, 8), np.int32)
+    feats = Features(zeros, zeros, zeros, np.zeros(n), np.zeros(n), np.array(example_index or [0] * n),
+                     cs, ce, mc)
+    return feats, np.array(start_logits, float), np.array(end_logits, float)
+
+
+CONTEXT = "Paris is a big city"  # tokens: Paris(0,5) is(6,8) a(9,10) big(11,14) city(15,19)
+OFFSETS = [(0, 5), (6, 8), (9, 10), (11, 14), (15, 19)]
+
+
+def test_nbest_pairs_starts_and_ends_within_limits():
+    s = [[0, 0, 0, 5, 1, 0, 4, 0]]
+    e = [[0, 0, 0, 0, 1, 0, 4, 6]]  # best end "city" (pos 7) but "big city" may be too long
+    feats, s, e = _features([OFFSETS], s, e)
+    example = Example("q", "?", CONTEXT, (("big city", 11),))
+    preds, nbest, null = predict_answers([example], feats, s, e, max_answer_length=5)
+    assert preds == {"q": "Paris is a big city"} and null == {}
+    preds, nbest, _ = predict_answers([example], feats, s, e, max_answer_length=2)
+    assert preds == {"q": "big city"}  # 5 + 6 from "big city" (positions 6-7)
+    assert [c["text"] for c in nbest["q"]][:2] == ["big city", "big"]
+    assert sum(c["probability"] for c in nbest["q"]) == pytest.approx(1.0)
+    assert all(c["end"] - c["start"] == len(c["text"]) for c in nbest["q"])
+
+
+def test_max_context_rule_and_best_window_across_windows():
+    # Two windows of one question; "city" scores highest in window 0 where it is not max-context.
+    s = [[0, 0, 0, -10, -10, -10, 0, 9], [0, 0, 0, 0, 2, 0, 0, 0]]
+    e = [[0, 0, 0, 0, 0, 0, 0, 9], [0, 0, 0, 0, 2, 0, 0, 0]]
+    mc = np.zeros((2, 8), bool)
+    mc[0, 3:6] = True  # Paris, is, a
+    mc[1, 4:6] = True  # big, city (window 1 holds a, big, city)
+    feats, s, e = _features([OFFSETS, OFFSETS[2:]], s, e, max_context=mc)
+    preds, _, _ = predict_answers([Example("q", "?", CONTEXT)], feats, s, e)
+    assert preds == {"q": "big"}
+
+
+def test_v2_null_answer_and_threshold(tmp_path):
+    s = [[4, 0, 0, 3, 0, 0, 0, 0]]
+    e = [[4, 0, 0, 3, 0, 0, 0, 0]]
+    feats, s, e = _features([OFFSETS], s, e)
+    examples = [Example("q", "?", CONTEXT)]
+    preds, nbest, null = predict_answers(examples, feats, s, e, version_2=True)
+    assert preds == {"q": ""} and null == {"q": pytest.approx(2.0)}  # null 8 vs "Paris" 6
+    assert nbest["q"][0]["text"] == "" and nbest["q"][1]["text"] == "Paris"
+    preds, _, _ = predict_answers(examples, feats, s, e, version_2=True, null_threshold=2.5)
+    assert preds == {"q": "Paris"}
+    write_predictions(tmp_path, preds, nbest, null)
+    assert json.loads((tmp_path / "null_odds.json").read_text()) == {"q": pytest.approx(2.0)}
+    assert json.loads((tmp_path / "predictions.json").read_text()) == {"q": "Paris"}
