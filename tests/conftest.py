@@ -54,7 +54,8 @@ def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm"):
         if {method!r} == "tfsm":
             y = keras.layers.TFSMLayer({str(saved_model)!r}, call_endpoint="serve")(x)
         else:
-            y = tf.saved_model.load({str(saved_model)!r}).serve(x)
+            loaded = tf.saved_model.load({str(saved_model)!r})  # keep a reference while calling
+            y = loaded.serve(x)
         y = {{k: np.asarray(v) for k, v in y.items()}} if isinstance(y, dict) else np.asarray(y)
         open({str(tmp)!r}, "wb").write(pickle.dumps(y))
     """)

@@ -1,8 +1,12 @@
-"""The command line: `python -m zoo.run NAME [options]` (also installed as `zoo`)."""
+"""The command line: `python -m zoo.run NAME [options]` (also installed as `zoo`).
+
+Expected mistakes print one line and exit 2; `ZOO_DEBUG=1` shows the full traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             evaluate_only=args.evaluate_only, **overrides,
         )
     except (ValueError, FileNotFoundError) as error:
+        if os.environ.get("ZOO_DEBUG"):
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

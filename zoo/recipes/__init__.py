@@ -60,7 +60,7 @@ _FALSE = {"0", "false", "no", "off"}
 def parse_value(key: str, param: Param, value: Any) -> Any:
     """Coerce `value` (a CLI string or a Python value) to the parameter's type, or say what is allowed."""
     kind = param.kind
-    allowed = f"one of {', '.join(map(str, param.choices))}" if param.choices else f"a {kind.__name__}"
+    allowed = f"one of {', '.join(map(str, param.choices))}" if param.choices else f"a value of type {kind.__name__}"
     try:
         if isinstance(value, str) and kind is not str:
             text = value.strip()

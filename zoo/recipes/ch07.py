@@ -35,7 +35,7 @@ def serving(hp: HParams, data: Data, model):
     return string_model(data.info["vectorizer"], model)
 
 
-def mr_data(hp: HParams, ctx: RunContext, **info) -> Data:
+def mr_data(hp: HParams, ctx: RunContext) -> Data:
     """rt-polarity as `(ids, label)` with the book's split or one cross-validation fold as validation."""
     texts, labels = rt_polarity.load(ctx.data_dir)
     if hp.folds:
@@ -43,7 +43,7 @@ def mr_data(hp: HParams, ctx: RunContext, **info) -> Data:
     else:
         train, held_out = rt_polarity.book_split(len(texts))
     pick = lambda idx: ([texts[i] for i in idx], labels[idx])  # noqa: E731
-    return with_vectors(hp, classification_data(hp, pick(train), validation=pick(held_out), **info))
+    return with_vectors(hp, classification_data(hp, pick(train), validation=pick(held_out)))
 
 
 def with_vectors(hp: HParams, data: Data) -> Data:

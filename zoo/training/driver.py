@@ -11,6 +11,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ def fit(
     with dist.scope():
         model = recipe.model(hp, data)
         if hp.checkpoint:
-            model.load_weights(_checkpoint_file(hp.checkpoint))
+            with warnings.catch_warnings():  # the fresh optimizer is unbuilt: its saved state is not wanted
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(_checkpoint_file(hp.checkpoint))
 
     metrics: dict[str, Any] = {}
     if not evaluate_only:
@@ -122,13 +125,15 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     if resumed_from is not None:
         print(f"Resuming {recipe.name} from epoch {resumed_from + 1} (backup in {backup})", flush=True)
     (work / "checkpoints").mkdir(exist_ok=True)
+    # The CSV row of an epoch is written before its backup, so a killed run never loses a row
+    # (it may log one twice; `_history_frame` keeps the last).
     callbacks = [
+        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(
             str(work / "checkpoints" / "best.weights.h5"), monitor=monitor,
             save_best_only=True, save_weights_only=True,
         ),
-        keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(work / "logs")),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -138,6 +143,7 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
         callbacks.extend(recipe.callbacks(hp, data))
     history = model.fit(
         data.train, validation_data=data.validation, epochs=hp.epochs, callbacks=callbacks,
+        shuffle=False,  # datasets arrive shuffled by the recipe (seeded); Keras ignores it for tf.data anyway
         verbose=_verbosity(verbose),
     )
     losses = history.history.get("loss", [])

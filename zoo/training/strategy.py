@@ -10,6 +10,24 @@ import tensorflow as tf
 STRATEGIES = ("auto", "one", "mirrored", "multiworker", "tpu")
 
 
+class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy whose `reduce` works for what Keras 3 `fit` hands it.
+
+    Keras 3.15 + TF 2.21 `fit` fails with more than one worker (tensorflow/tensorflow#72388):
+    it reduces a whole `(x, y)` batch at once ("Attempt to convert a value (PerReplica ...)"),
+    and reduces scalar logs with `axis=0` ("Invalid reduction dimension 0 for input with 0
+    dimensions"). Nested values are reduced element by element, as MirroredStrategy does, and
+    a scalar has no axis 0 to reduce over, so it is reduced across replicas only.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        if tf.nest.is_nested(value):
+            return tf.nest.map_structure(lambda v: self.reduce(reduce_op, v, axis), value)
+        if axis is not None and self.experimental_local_results(value)[0].shape.rank == 0:
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
 def split_cpu(replicas: int) -> None:
     """Split the host CPU into `replicas` logical devices, so mirrored code runs without a GPU.
 
@@ -72,7 +90,7 @@ def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribut
     if name == "multiworker":
         if not _tf_config_cluster():
             raise ValueError("--strategy multiworker needs TF_CONFIG with a 'cluster' and a 'task' (see README)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _MultiWorkerMirroredStrategy()
     resolver = _tpu_resolver()
     if resolver is None:
         raise ValueError("--strategy tpu: no TPU found (set TPU_NAME, or run on a TPU VM / Colab TPU runtime)")

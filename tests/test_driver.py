@@ -1,0 +1,179 @@
+"""The one driver: run folder, serving round trip, strategies, resume after SIGKILL, clear failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import zoo
+from zoo import run
+from tests.conftest import ROOT, serve_in_fresh_process
+from tests.toy_recipe import TOY
+
+_CLI_WITH_TOY = "import sys, tests.toy_recipe; from zoo.run import main; sys.exit(main(sys.argv[1:]))"
+
+
+def toy_cli(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
+    """`python -m zoo.run` with the toy recipe registered, in a fresh process."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _CLI_WITH_TOY, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: int = 300) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def test_run_folder_is_complete_and_serves_like_the_keras_model(tmp_path):
+    result = zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0)
+    run = result.run_dir
+    assert run == tmp_path / "run" and not (tmp_path / "run.partial").exists()
+    for name in ("config.json", "metrics.json", "history.csv", "curves.png", "model.keras", "saved_model"):
+        assert (run / name).exists(), name
+    config = json.loads((run / "config.json").read_text())
+    assert config["recipe"] == "toy" and config["hparams"]["epochs"] == 2
+    assert "--set learning_rate=0.01" in config["command"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 2 and 0.0 <= metrics["val_accuracy"] <= 1.0
+    assert list(pd.read_csv(run / "history.csv")["epoch"]) == [0, 1]
+
+    x = np.random.default_rng(0).normal(3, 10, size=(7, 4)).astype("float32")
+    expected = keras.saving.load_model(run / "model.keras")(x).numpy()
+    np.testing.assert_allclose(serve_in_fresh_process(run / "saved_model", x), expected, atol=1e-5)
+    np.testing.assert_allclose(serve_in_fresh_process(run / "saved_model", x, method="load"), expected, atol=1e-5)
+
+
+def test_finished_run_folder_is_never_overwritten(tmp_path):
+    (tmp_path / "run").mkdir()
+    with pytest.raises(ValueError, match="already holds a finished run"):
+        zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0)
+
+
+def test_checkpoint_initialises_and_evaluate_only_skips_training(tmp_path):
+    first = zoo.fit(TOY, out=tmp_path / "a", strategy="one", verbose=0)
+    again = zoo.fit(TOY, out=tmp_path / "b", strategy="one", verbose=0, evaluate_only=True,
+                    checkpoint=str(first.run_dir))
+    assert "epochs_trained" not in again.metrics
+    assert again.metrics["val_loss"] == pytest.approx(first.metrics["val_loss"], rel=1e-5)
+    with pytest.raises(ValueError, match="--evaluate-only needs --set checkpoint"):
+        zoo.fit(TOY, out=tmp_path / "c", evaluate_only=True)
+
+
+@pytest.mark.slow
+def test_mirrored_over_two_cpu_replicas_trains_and_exports(tmp_path):
+    code, out, err = finish(toy_cli("toy", "--strategy", "mirrored", "--cpu-replicas", "2",
+                                    "--out", str(tmp_path / "run"), "--batch-size", "32"))
+    assert code == 0, err[-2000:]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["run"]["replicas"] == 2 and config["run"]["strategy"] == "mirrored"
+    assert (tmp_path / "run" / "saved_model" / "saved_model.pb").exists()
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_multiworker_two_processes_on_loopback(tmp_path):
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = [
+        toy_cli("toy", "--out", str(tmp_path / "run"), "--max-steps", "4",
+                env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
+        for i in range(2)
+    ]
+    results = [finish(p) for p in procs]
+    for code, out, err in results:
+        assert code == 0, err[-2000:]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["run"]["strategy"] == "auto" and config["run"]["replicas"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # the worker wrote only temp files
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
+    out = tmp_path / "run"
+    args = ("toy", "--out", str(out), "--strategy", "one", "--epochs", "12", "--batch-size", "8",
+            "--set", "rows=2500")
+    proc = toy_cli(*args)
+    meta = out.with_name("run.partial") / "backup" / "training_metadata.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if meta.exists() and json.loads(meta.read_text() or '{"epoch": 0}')["epoch"] >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = json.loads(meta.read_text())["epoch"]
+    assert not out.exists()
+
+    code, stdout, err = finish(toy_cli(*args))
+    assert code == 0, err[-2000:]
+    assert f"Resuming toy from epoch {done + 1}" in stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed_from_epoch"] == done + 1
+    assert list(pd.read_csv(out / "history.csv")["epoch"]) == list(range(12))
+
+
+def test_divergence_is_a_clear_failure(tmp_path):
+    proc = toy_cli("toy", "--out", str(tmp_path / "run"), "--strategy", "one", "--set", "learning_rate=1e30",
+                   "--epochs", "3")
+    code, out, err = finish(proc)
+    assert code == 1
+    assert "error: toy: the training loss became nan" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["toy", "--set", "lr=1"], "error: unknown hyper-parameter 'lr' for toy; allowed:"),
+        (["toy", "--set", "epochs=two"], "error: --set epochs='two': expected a value of type int"),
+        (["toy", "--set", "epochs"], "error: --set 'epochs': expected KEY=VALUE"),
+        (["toy", "--max-steps", "0"], "error: --max-steps must be >= 1, got 0"),
+        (["toy", "--evaluate-only"], "error: --evaluate-only needs --set checkpoint=RUN_DIR"),
+        (["toy", "--set", "checkpoint=/nowhere"], "error: --set checkpoint=/nowhere: no model.keras there"),
+    ],
+)
+def test_bad_flags_are_one_line_errors(args, message, tmp_path, capsys):
+    assert run.main([*args, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_choice_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["toy", "--strategy", "gpu"])
+    assert exit_info.value.code == 2 and "invalid choice: 'gpu'" in capsys.readouterr().err
+
+
+def test_unknown_recipe_from_a_fresh_process_has_no_traceback():
+    code, out, err = finish(toy_cli("nope"))
+    assert code == 2 and "error: unknown recipe 'nope'; known recipes:" in err and "Traceback" not in err
+
+
+def test_list_and_recipe_help(capsys):
+    assert run.main(["--list"]) == 0
+    assert any(line.split()[:3] == ["toy", "0", "synthetic"] for line in capsys.readouterr().out.splitlines())
+    with pytest.raises(SystemExit):
+        run.main(["toy", "--help"])
+    out = capsys.readouterr().out
+    assert "learning_rate" in out and "Adam step size" in out and "default 0.01" in out
