@@ -24,6 +24,13 @@ def _recipe_table() -> str:
     )
 
 
+def recipe_markdown() -> str:
+    """The recipe table of README.md (kept in sync by a test)."""
+    rows = ["| recipe | ch | dataset | what it trains |", "|---|---|---|---|"]
+    rows += [f"| `{r.name}` | {r.chapter} | {r.dataset} | {r.summary} |" for r in recipes.all_recipes()]
+    return "\n".join(rows)
+
+
 def _hparam_help(recipe: recipes.Recipe) -> str:
     lines = [f"{recipe.name} (chapter {recipe.chapter}, {recipe.dataset}): {recipe.summary}", "",
              "hyper-parameters (--set KEY=VALUE):"]
@@ -42,6 +49,7 @@ def _parser(recipe: recipes.Recipe | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("name", nargs="?", help="recipe name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--markdown", action="store_true", help="with --list: as a Markdown table")
     parser.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
     parser.add_argument("--batch-size", type=int, help="global batch size; shortcut for --set batch_size=N")
     parser.add_argument("--seed", type=int, help="shortcut for --set seed=N")
@@ -68,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser(recipe)
     args = parser.parse_args(argv)
     if args.list:
-        print(_recipe_table())
+        print(recipe_markdown() if args.markdown else _recipe_table())
         return 0
     if recipe is None:
         parser.print_usage(sys.stderr)
