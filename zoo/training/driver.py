@@ -76,20 +76,25 @@ def fit(
     if chief and final.exists():
         raise ValueError(f"--out {final} already holds a finished run; choose another folder")
     work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
+    fresh = not work.exists()
     work.mkdir(parents=True, exist_ok=True)
     run = {"strategy": strategy, "cpu_replicas": cpu_replicas, "max_steps": max_steps,
            "data_dir": str(data_dir), "replicas": dist.num_replicas_in_sync}
-    _check_resume(work, recipe, hp)
-    _write_json(work / "config.json", _config(recipe, hp, run, final))
-
-    ctx = RunContext(data_dir=data_dir, run_dir=work, max_steps=max_steps, is_chief=chief, strategy=dist)
-    data = _prepare(recipe.data(hp, ctx), max_steps)
-    with dist.scope():
-        model = recipe.model(hp, data)
-        if hp.checkpoint:
-            with warnings.catch_warnings():  # the fresh optimizer is unbuilt: its saved state is not wanted
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model.load_weights(_checkpoint_file(hp.checkpoint))
+    try:
+        _check_resume(work, recipe, hp)
+        _write_json(work / "config.json", _config(recipe, hp, run, final))
+        ctx = RunContext(data_dir=data_dir, run_dir=work, max_steps=max_steps, is_chief=chief, strategy=dist)
+        data = _prepare(recipe.data(hp, ctx), max_steps)
+        with dist.scope():
+            model = recipe.model(hp, data)
+            if hp.checkpoint:
+                with warnings.catch_warnings():  # the fresh optimizer is unbuilt: its saved state is not wanted
+                    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                    model.load_weights(_checkpoint_file(hp.checkpoint))
+    except Exception:
+        if fresh:  # nothing was trained yet: leave no empty run folder behind
+            shutil.rmtree(work, ignore_errors=True)
+        raise
 
     metrics: dict[str, Any] = {}
     if not evaluate_only:
