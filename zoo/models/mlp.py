@@ -47,5 +47,6 @@ def mlp(
 
 def with_softmax(model: keras.Model) -> keras.Model:
     """The same model with a Softmax appended: serves probabilities for a model trained on logits."""
-    probabilities = keras.layers.Softmax(name="probabilities")(model.outputs[0])
-    return keras.Model(model.inputs, probabilities, name=f"{model.name}_probabilities")
+    probabilities = keras.layers.Softmax(name="probabilities")(model.output)
+    # `model.input` keeps the input structure (a single tensor, not a list): TFSMLayer needs that.
+    return keras.Model(model.input, probabilities, name=f"{model.name}_probabilities")
