@@ -24,3 +24,10 @@ def test_readme_recipe_table_is_in_sync_with_the_registry():
     readme = (ROOT / "README.md").read_text()
     table = readme.split("<!-- /recipes -->")[0].split("-->\n", 1)[1].strip()
     assert table == recipe_markdown(), "regenerate the table: python -m zoo.run --list --markdown"
+
+
+def test_chapter_notebooks_are_in_sync_with_the_registry():
+    from zoo.notebooks import render_all
+
+    for path, text in render_all().items():
+        assert path.exists() and path.read_text() == text, f"regenerate: python -m zoo.notebooks ({path.name})"
