@@ -89,7 +89,7 @@ def main() -> None:
 
         start = time.perf_counter()
         g = Word2Vec(vector_size=args.dim, window=args.window, negative=args.negatives, hs=0, sg=1,
-                     min_count=args.min_count, sample=args.sample, max_final_vocab=50_000 - 1,
+                     min_count=args.min_count, sample=args.sample,
                      workers=args.workers, seed=hp.seed)
         g.build_vocab(sentences)
         g_prep = time.perf_counter() - start
