@@ -27,18 +27,26 @@ TEST_SIZE = Param(1 / 3, "fraction of rows held out for the test split (seeded; 
 VAL_SIZE = Param(0.1, "fraction of the remaining rows used for validation (seeded; 0 = none)")
 
 
+def take_out(arrays: Arrays, size: float | int, seed: int, *, stratify: bool = False) -> tuple[Arrays, Arrays]:
+    """Seeded split of `(x, y)` into (rest, held out); `size` is a fraction or a count of rows."""
+    x_rest, x_out, y_rest, y_out = train_test_split(*arrays, test_size=size, random_state=seed,
+                                                    stratify=arrays[1] if stratify else None)
+    return (x_rest, y_rest), (x_out, y_out)
+
+
+def with_validation(splits: dict[str, Arrays], fraction: float, seed: int, *, stratify: bool = False
+                    ) -> dict[str, Arrays]:
+    """`splits` with a seeded `fraction` of "train" moved to "val" (unchanged when 0)."""
+    if fraction <= 0:
+        return splits
+    train, val = take_out(splits["train"], fraction, seed, stratify=stratify)
+    return {**splits, "train": train, "val": val}
+
+
 def split_arrays(x: np.ndarray, y: np.ndarray, hp: HParams, *, stratify: bool) -> dict[str, Arrays]:
-    """Seeded train/validation/test split of arrays (stratified for classification), keyed by split."""
-    strat = y if stratify else None
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=hp.test_size, random_state=hp.seed, stratify=strat)
-    splits = {"test": (x_test, y_test)}
-    if hp.val_size > 0:
-        x_rest, x_val, y_rest, y_val = train_test_split(
-            x_rest, y_rest, test_size=hp.val_size, random_state=hp.seed, stratify=y_rest if stratify else None)
-        splits["val"] = (x_val, y_val)
-    splits["train"] = (x_rest, y_rest)
-    return splits
+    """Seeded train/validation/test split of a table (stratified for classification), keyed by split."""
+    rest, test = take_out((x, y), hp.test_size, hp.seed, stratify=stratify)
+    return with_validation({"train": rest, "test": test}, hp.val_size, hp.seed, stratify=stratify)
 
 
 def array_data(splits: dict[str, Arrays], hp: HParams, *, standardize: bool = True, **info) -> Data:

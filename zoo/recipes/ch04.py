@@ -14,32 +14,22 @@ import numpy as np
 from zoo.data import mnist
 from zoo.models.mlp import mlp, with_softmax
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
-from zoo.recipes.ch03 import array_data
+from zoo.recipes.ch03 import array_data, take_out, with_validation
 
-# Without MNIST's training images (e.g. ../shared/data holds only t10k), a seeded permutation of the
+# Without MNIST's training images (e.g. ../shared/data holds only t10k), a seeded 80/20 split of the
 # 10,000 test images gives 8,000 for training (validation comes out of these) and 2,000 for testing.
-TEST_ONLY_TRAIN = 8000
+TEST_ONLY_HOLDOUT = 0.2
 
 VAL_FRACTION = Param(0.1, "fraction of the training images used for validation (seeded; 0 = none)")
 
 
 def mnist_data(hp: HParams, ctx: RunContext) -> Data:
     """MNIST train/validation/test pipelines of raw pixels; `info["test_only"]` says if train came from t10k."""
-    splits = mnist.load(ctx.data_dir)
-    rng = np.random.default_rng(hp.seed)
+    splits = {k: (x, y.astype(np.int32)) for k, (x, y) in mnist.load(ctx.data_dir).items()}
     test_only = "train" not in splits
     if test_only:
-        x, y = splits["test"]
-        order = rng.permutation(len(x))
-        train, test = order[:TEST_ONLY_TRAIN], order[TEST_ONLY_TRAIN:]
-        splits = {"train": (x[train], y[train]), "test": (x[test], y[test])}
-    x, y = splits["train"]
-    order = rng.permutation(len(x))
-    n_val = int(round(len(x) * hp.val_fraction))
-    arrays = {"train": (x[order[n_val:]], y[order[n_val:]].astype(np.int32)),
-              "test": (splits["test"][0], splits["test"][1].astype(np.int32))}
-    if n_val:
-        arrays["val"] = (x[order[:n_val]], y[order[:n_val]].astype(np.int32))
+        splits["train"], splits["test"] = take_out(splits["test"], TEST_ONLY_HOLDOUT, hp.seed)
+    arrays = with_validation(splits, hp.val_fraction, hp.seed)
     sizes = {k: len(v[1]) for k, v in arrays.items()}
     return array_data(arrays, hp, standardize=False, test_only=test_only, sizes=sizes)
 

@@ -9,12 +9,11 @@ validation splits are seeded.
 from __future__ import annotations
 
 import keras
-import numpy as np
 
 from zoo.data import har
 from zoo.models import cnn
 from zoo.recipes.base import Data, HParams, Recipe, RunContext, register
-from zoo.recipes.ch03 import array_data, normalizer
+from zoo.recipes.ch03 import array_data, normalizer, with_validation
 from zoo.recipes.ch04 import VAL_FRACTION, mnist_data, serve_probabilities
 
 
@@ -39,13 +38,7 @@ register(Recipe(
 
 def _har_data(hp: HParams, ctx: RunContext) -> Data:
     """UCI HAR train (seeded validation split) and official test split of raw (128, 9) windows."""
-    splits = har.load(ctx.data_dir)
-    x, y = splits["train"]
-    order = np.random.default_rng(hp.seed).permutation(len(x))
-    n_val = int(round(len(x) * hp.val_fraction))
-    arrays = {"train": (x[order[n_val:]], y[order[n_val:]]), "test": splits["test"]}
-    if n_val:
-        arrays["val"] = (x[order[:n_val]], y[order[:n_val]])
+    arrays = with_validation(har.load(ctx.data_dir), hp.val_fraction, hp.seed)
     return array_data(arrays, hp, class_names=list(har.ACTIVITIES))
 
 
