@@ -61,8 +61,8 @@ def build_bert_qa(backbone: keras.Model) -> keras.Model:
     sequence = backbone(inputs)["sequence_output"]
     start, end = SpanHead(name="span_head")(sequence, inputs["segment_ids"], inputs["padding_mask"])
     outputs = {
-        "start_positions": keras.layers.Identity(name="start_positions")(start),
-        "end_positions": keras.layers.Identity(name="end_positions")(end),
+        "start_positions": keras.layers.Identity(name="start_positions", dtype="float32")(start),
+        "end_positions": keras.layers.Identity(name="end_positions", dtype="float32")(end),
     }
     return keras.Model(inputs, outputs, name="bert_qa")
 

@@ -13,6 +13,7 @@ string (Python `str` indices).
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 
 import numpy as np
@@ -50,9 +51,8 @@ def _normalize_char(char: str, lowercase: bool) -> str:
 def _char_tables(lowercase: bool) -> tuple[np.ndarray, np.ndarray, list[list[int]], np.ndarray]:
     """Code points that normalise to something else (with their replacements) and the punctuation set."""
     keys, rows, replacements, punct = [], [], [[_KEEP]], []
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
+    # Planes 3-13 and 15-16 hold only CJK extensions G/H and private use: unchanged by the rules, skipped.
+    for cp in itertools.chain(range(0xD800), range(0xE000, 0x30000), range(0xE0000, 0xE1000)):
         char = chr(cp)
         if _is_punctuation(char):
             punct.append(cp)

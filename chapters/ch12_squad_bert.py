@@ -1,0 +1,55 @@
+"""Chapters 12-13 walk-through: fine-tune BERT on SQuAD, score it, then ask the exported model questions.
+
+    python chapters/ch12_squad_bert.py                                   # BERT-Base on the official SQuAD v1.1
+    python chapters/ch12_squad_bert.py --version 2                       # SQuAD v2.0 (unanswerable questions)
+    python chapters/ch12_squad_bert.py --preset /path/to/hf_bert_folder \\
+        --train-file ../shared/data/squad/dev-v1.1-part-a.json --dev-articles 3 --quick   # small CPU run
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import zoo
+import zoo.squad
+
+CONTEXT = (
+    "Super Bowl 50 was an American football game to determine the champion of the National Football League "
+    "(NFL) for the 2015 season. The American Football Conference (AFC) champion Denver Broncos defeated the "
+    "National Football Conference (NFC) champion Carolina Panthers 24-10 to earn their third Super Bowl title. "
+    "The game was played on February 7, 2016, at Levi's Stadium in the San Francisco Bay Area at Santa Clara, "
+    "California."
+)
+QUESTIONS = ["Which team won Super Bowl 50?", "Where was the game played?", "Who won the 2017 World Series?"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="bert_base_en_uncased", help="keras-hub preset or local HF BERT folder")
+    parser.add_argument("--version", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--train-file", default="", help="local SQuAD JSON (default: download the official file)")
+    parser.add_argument("--predict-file", default="")
+    parser.add_argument("--dev-articles", type=int, default=0, help="hold out the train file's last N articles")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 batches of 128-token windows, 1 epoch")
+    args = parser.parse_args()
+    settings = dict(preset=args.preset, version=args.version, train_file=args.train_file,
+                    predict_file=args.predict_file, dev_articles=args.dev_articles)
+    if args.quick:
+        settings.update(epochs=1, max_seq_length=128, doc_stride=64, batch_size=4)
+    result = zoo.fit("squad_bert", data_dir=args.data_dir, out=args.out, max_steps=2 if args.quick else None,
+                     **settings)
+    m = result.metrics
+    print(f"dev EM {m['dev_exact_match']:.1f}  F1 {m['dev_f1']:.1f} on {m['dev_total']} questions "
+          f"(BERT-Base, full v1.1 dev: EM 81.2 / F1 88.4)")
+    if args.version == 2:
+        print(f"  HasAns F1 {m.get('dev_HasAns_f1', float('nan')):.1f}  NoAns F1 {m.get('dev_NoAns_f1', float('nan')):.1f}"
+              f"  best F1 {m['dev_best_f1']:.1f} at null threshold {m['dev_best_f1_thresh']:.2f}")
+    print(f"run folder: {result.run_dir} (predictions.json, nbest_predictions.json, saved_model/)")
+    for row, question in zip(zoo.squad.answer(result.run_dir, QUESTIONS, [CONTEXT] * len(QUESTIONS)), QUESTIONS):
+        print(f"  {question} -> {row['answer']!r} (chars {row['start']}-{row['end']}, score {row['score']:.2f})")
+
+
+if __name__ == "__main__":
+    main()
