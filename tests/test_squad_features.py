@@ -162,3 +162,15 @@ def test_loader_reads_v2_and_rejects_malformed_files(tmp_path):
 def test_sources_name_the_official_files():
     assert squad_data.SQUAD_V1_TRAIN.url.endswith("/train-v1.1.json")
     assert all(len(s.archives[0].sha256) == 64 for s in squad_data.SOURCES.values())
+
+
+def test_official_files_are_checked_before_use(tmp_path):
+    from zoo import recipes
+    from zoo.recipes.base import RunContext
+    from zoo.recipes.ch12_squad import _examples
+
+    (tmp_path / "squad").mkdir()
+    (tmp_path / "squad" / "train-v1.1.json").write_text('{"data": []}')
+    hp = recipes.resolve_hparams(recipes.get("squad_bert"))
+    with pytest.raises(ValueError, match="sha256"):
+        _examples(hp, RunContext(data_dir=tmp_path, run_dir=tmp_path))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import fetch
+from zoo.data.fetch import fetch
 from zoo.data import squad as squad_data
 from zoo.metrics import squad as squad_metrics
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
@@ -19,14 +19,14 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     """(train, dev) examples from --set train_file/predict_file, the official files, or a held-out split."""
     if hp.dev_articles and hp.predict_file:
         raise ValueError("--set dev_articles=N splits the training file; leave predict_file empty then")
-    train_path = hp.train_file or fetch.fetch(squad_data.SOURCES[(hp.version, "train")], ctx.data_dir).popitem()[1]
+    train_path = hp.train_file or fetch(squad_data.SOURCES[(hp.version, "train")], ctx.data_dir).popitem()[1]
     train = squad_data.load(train_path)
     if hp.dev_articles:
         if hp.dev_articles >= len(train):
             raise ValueError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
         train, dev = train[:-hp.dev_articles], train[-hp.dev_articles:]
     else:
-        dev_path = hp.predict_file or fetch.fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
+        dev_path = hp.predict_file or fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
         dev = squad_data.load(dev_path)
     train = [e for article in train for e in article]
     dev = [e for article in dev for e in article]
