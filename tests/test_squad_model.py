@@ -154,9 +154,10 @@ def test_evaluate_only_scores_a_finished_run_on_v2(trained, tmp_path):
     result, settings = trained
     v2_file = _squad_file(tmp_path / "v2.json", v2=True)
     scored = zoo.fit("squad_bert", out=tmp_path / "eval", evaluate_only=True, max_steps=2, verbose=0,
-                     **{**settings, "checkpoint": str(result.run_dir), "version": 2, "predict_file": v2_file})
+                     **{**settings, "checkpoint": str(result.run_dir), "version": 2, "predict_file": v2_file,
+                        "dev_loss": True})
     metrics = json.loads((scored.run_dir / "metrics.json").read_text())
-    assert "epochs_trained" not in metrics
+    assert "epochs_trained" not in metrics and "val_loss" in metrics
     for key in ("dev_HasAns_exact", "dev_NoAns_exact", "dev_best_f1", "dev_best_f1_thresh"):
         assert key in metrics
     # --max-steps 2 caps the report at 16 windows: whole questions only (5 windows each here)

@@ -53,7 +53,9 @@ def data(hp: HParams, ctx: RunContext) -> Data:
         raise ValueError("no training windows: every training answer was missing from its context")
     train_ds = (tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
                 .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
-    dev_ds = tf.data.Dataset.from_tensor_slices((dev.inputs(), dev.targets())).batch(hp.batch_size)
+    dev_ds = None
+    if hp.dev_loss:  # the report predicts the dev windows anyway; a loss pass per epoch costs as much again
+        dev_ds = tf.data.Dataset.from_tensor_slices((dev.inputs(), dev.targets())).batch(hp.batch_size)
     steps = -(-len(train) // hp.batch_size)
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
@@ -122,6 +124,7 @@ HPARAMS = {
     "warmup_fraction": Param(0.1, "share of the steps with linear warm-up"),
     "weight_decay": Param(0.01, "AdamW weight decay (not on LayerNorm and biases)"),
     "mixed_precision": Param(False, "mixed_float16 policy (GPUs); logits stay float32"),
+    "dev_loss": Param(False, "also compute the dev loss every epoch (val_loss; one more pass over the dev windows)"),
     "epochs": 2,
     "batch_size": 12,
 }
