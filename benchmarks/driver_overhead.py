@@ -1,8 +1,8 @@
 """Steps/second of `mnist_cnn` through `zoo.fit` vs a plain `model.fit` on the same model and tf.data input.
 
 Both runs happen in one process, alternating (plain, driver, plain, driver, ...), with the same
-recipe data/model functions, hyper-parameters, seed and verbosity. A timing callback is appended
-to both fits; the first epoch (tracing) is skipped. Reported per run:
+recipe data/model functions, hyper-parameters, seed and verbosity. A timing callback (batch-begin hooks
+only) is appended to both fits; the first epoch (tracing) is skipped. Reported per run:
   * train steps/s: batches / time from `on_epoch_begin` to the first validation batch (`on_test_begin`);
   * epoch steps/s: batches / whole epoch, including validation and every callback's `on_epoch_end`
     (the driver's checkpoint, backup, CSV and TensorBoard writes).
@@ -37,7 +37,9 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._start, self._train_end, self._steps = time.perf_counter(), None, 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    # Counted at batch *begin*: a batch-end hook would turn off Keras' asynchronous callback
+    # dispatch for the whole fit and hide the cost of callbacks that need it.
+    def on_train_batch_begin(self, batch, logs=None):
         self._steps += 1
 
     def on_test_begin(self, logs=None):

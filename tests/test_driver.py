@@ -112,7 +112,7 @@ def test_multiworker_two_processes_on_loopback(tmp_path):
 def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
     out = tmp_path / "run"
     args = ("toy", "--out", str(out), "--strategy", "one", "--epochs", "12", "--batch-size", "8",
-            "--set", "rows=2500")
+            "--set", "rows=2500", "--set", "backup_seconds=0")
     proc = toy_cli(*args)
     meta = out.with_name("run.partial") / "backup" / "training_metadata.json"
     deadline = time.time() + 240

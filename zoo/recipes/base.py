@@ -73,7 +73,7 @@ class Recipe:
         dataset: the dataset name shown by `--list`.
         summary: one line for `--list`.
         hparams: name -> default value or `Param`. `epochs` and `batch_size` defaults belong here;
-            the driver adds `seed`, `patience` and `checkpoint` to every recipe.
+            the driver adds `seed`, `patience`, `checkpoint` and `backup_seconds` to every recipe.
         data: `(hp, ctx) -> Data`; preprocessing is adapted on the training split only.
         model: `(hp, data) -> keras.Model`, built *and compiled*; called inside `strategy.scope()`.
         serving: `(hp, data, model) -> keras.Model` taking what a user has (raw strings, raw
@@ -116,6 +116,7 @@ COMMON_PARAMS: dict[str, Param] = {
     "seed": Param(1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split"),
     "patience": Param(0, "early stopping patience in epochs on the monitored quantity (0 = off)"),
     "checkpoint": Param("", "a finished run folder whose model.keras initialises this run", type=str),
+    "backup_seconds": Param(60.0, "back up the training state for resuming at most this often (0 = every epoch)"),
 }
 
 _REGISTRY: dict[str, Recipe] = {}
