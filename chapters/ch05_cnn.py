@@ -11,23 +11,18 @@ files are present.
 
 from __future__ import annotations
 
-import argparse
-
 import zoo
+from zoo.run import chapter_parser, chapter_settings
 
 RECIPES = ["mnist_cnn", "har_cnn1d"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None, help="dataset root (default $ZOO_DATA_DIR or ./datasets)")
-    parser.add_argument("--out", default=None, help="parent folder of the run folders (default saved_models/)")
+    parser = chapter_parser(__doc__)
     parser.add_argument("--only", nargs="*", default=RECIPES, choices=RECIPES)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2 batches, 1 epoch")
     args = parser.parse_args()
-    settings = {"max_steps": 2, "epochs": 1} if args.quick else {}
     for name in args.only:
-        result = zoo.fit(name, data_dir=args.data_dir, out=f"{args.out}/{name}" if args.out else None, **settings)
+        result = zoo.fit(name, **chapter_settings(args, name))
         print(f"{name}: test accuracy {result.metrics['test_accuracy']:.4f}  ({result.run_dir})")
 
 

@@ -7,31 +7,27 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 import zoo
+from zoo.run import chapter_parser, chapter_settings
 from zoo import export
 from zoo.models import word2vec
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None, help="dataset root (default $ZOO_DATA_DIR or ./datasets)")
-    parser.add_argument("--out", default=None, help="run folder (default saved_models/NAME/<time>)")
+    parser = chapter_parser(__doc__, quick_steps=20)
     parser.add_argument("--recipe", default="skipgram_ptb", choices=["skipgram_ptb", "skipgram_text8", "skipgram_corpus"])
     parser.add_argument("--corpus", default="", help="text file, folder or archive for skipgram_corpus")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 20 batches, 1 epoch")
     args = parser.parse_args()
-    settings = {"max_steps": 20, "epochs": 1} if args.quick else {}
+    settings = chapter_settings(args, args.recipe)
     if args.recipe == "skipgram_corpus":
         settings["corpus"] = args.corpus
         if args.corpus.endswith("aclImdb_labeled.tar.gz"):
             settings["corpus_pattern"] = "aclImdb/*/*/*.txt"
 
     # The nearest-neighbour callback prints probe words' neighbours after every epoch.
-    result = zoo.fit(args.recipe, data_dir=args.data_dir, out=args.out, **settings)
+    result = zoo.fit(args.recipe, **settings)
     m = result.metrics
     if "analogy_accuracy" in m:
         print(f"analogies (3CosAdd): {m['analogy_accuracy']:.1%} of {m['analogy_answered']} answered "
