@@ -19,7 +19,7 @@ _LICENCE = "CC BY-SA 4.0"
 
 def _source(name: str, file: str, sha256: str, title: str, size: str, citation: str) -> Source:
     return Source(name=name, folder="squad", files=(file,), archives=(Archive(file, sha256, _URL + file),),
-                  title=title, size=size, licence=_LICENCE, citation=citation, homepage=_HOME)
+                  file_sha256={file: sha256}, title=title, size=size, licence=_LICENCE, citation=citation, homepage=_HOME)
 
 
 SQUAD_V1_TRAIN = _source("squad_v1_train", "train-v1.1.json",
