@@ -8,10 +8,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 import zoo
-import zoo.squad
+from zoo.run import chapter_parser, chapter_settings
 
 CONTEXT = (
     "Super Bowl 50 was an American football game to determine the champion of the National Football League "
@@ -24,22 +22,18 @@ QUESTIONS = ["Which team won Super Bowl 50?", "Where was the game played?", "Who
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = chapter_parser(__doc__)
     parser.add_argument("--preset", default="bert_base_en_uncased", help="keras-hub preset or local HF BERT folder")
     parser.add_argument("--version", type=int, default=1, choices=(1, 2))
     parser.add_argument("--train-file", default="", help="local SQuAD JSON (default: download the official file)")
     parser.add_argument("--predict-file", default="")
     parser.add_argument("--dev-articles", type=int, default=0, help="hold out the train file's last N articles")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2 batches of 128-token windows, 1 epoch")
     args = parser.parse_args()
     settings = dict(preset=args.preset, version=args.version, train_file=args.train_file,
                     predict_file=args.predict_file, dev_articles=args.dev_articles)
-    if args.quick:
-        settings.update(epochs=1, max_seq_length=128, doc_stride=64, batch_size=4)
-    result = zoo.fit("squad_bert", data_dir=args.data_dir, out=args.out, max_steps=2 if args.quick else None,
-                     **settings)
+    if args.quick_steps:  # small windows too, so a CPU smoke run takes seconds
+        settings.update(max_seq_length=128, doc_stride=64, batch_size=4)
+    result = zoo.fit("squad_bert", **chapter_settings(args, "squad_bert"), **settings)
     m = result.metrics
     print(f"dev EM {m['dev_exact_match']:.1f}  F1 {m['dev_f1']:.1f} on {m['dev_total']} questions "
           f"(BERT-Base, full v1.1 dev: EM 81.2 / F1 88.4)")
