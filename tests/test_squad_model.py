@@ -170,3 +170,10 @@ def test_evaluate_only_scores_a_finished_run_on_v2(trained, tmp_path):
     for row in got:
         assert row["answer"] == LONG_CONTEXT[row["start"]:row["end"]] or (row["answer"], row["start"]) == ("", -1)
     assert got[1]["answer"] == predictions["q0"]  # in-graph null threshold == the report's
+
+
+def test_unloadable_preset_is_one_actionable_error(tmp_path):
+    from zoo.models.bert_qa import load_vocabulary
+
+    with pytest.raises(FileNotFoundError, match=r"could not be loaded .*--set preset=/absolute/path"):
+        load_vocabulary(str(tmp_path / "no_such_bert_folder"))

@@ -40,15 +40,35 @@ def resolve_preset(preset: str) -> str:
     return str(path.resolve()) if path.exists() else preset
 
 
+def _from_preset(cls, preset: str, **kwargs):
+    """`cls.from_preset(preset)`, or one actionable error when the preset cannot be had (e.g. offline)."""
+    preset = resolve_preset(preset)
+    try:
+        return cls.from_preset(preset, **kwargs)
+    except Exception as error:  # network errors from kagglehub/requests, unknown names, broken folders
+        reason = (str(error).splitlines() or [""])[0][:300]
+        raise FileNotFoundError(
+            f"BERT preset {preset!r} could not be loaded ({type(error).__name__}: {reason}). Without "
+            f"internet, pass --set preset=/absolute/path to a Hugging Face BERT folder (config.json, "
+            f"model.safetensors, vocab.txt) or to a downloaded keras-hub preset folder"
+        ) from error
+
+
+def load_vocabulary(preset: str) -> tuple[list[str], bool]:
+    """The WordPiece vocabulary of `preset` and whether it lower-cases."""
+    import keras_hub
+
+    tokenizer = _from_preset(keras_hub.models.BertTokenizer, preset)
+    return list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
+
+
 def load_backbone_and_vocabulary(preset: str, **kwargs) -> tuple[keras.Model, list[str], bool]:
     """The BertBackbone of `preset` (built-in name, keras-hub preset or Hugging Face BERT folder),
     its WordPiece vocabulary and whether it lower-cases."""
     import keras_hub
 
-    preset = resolve_preset(preset)
-    backbone = keras_hub.models.BertBackbone.from_preset(preset, **kwargs)
-    tokenizer = keras_hub.models.BertTokenizer.from_preset(preset)
-    return backbone, list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
+    backbone = _from_preset(keras_hub.models.BertBackbone, preset, **kwargs)
+    return (backbone, *load_vocabulary(preset))
 
 
 def build_bert_qa(backbone: keras.Model) -> keras.Model:

@@ -37,14 +37,11 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
 
 
 def data(hp: HParams, ctx: RunContext) -> Data:
-    import keras_hub
-
-    from zoo.models.bert_qa import resolve_preset
+    from zoo.models.bert_qa import load_vocabulary
     from zoo.squad.tokenizer import WordPieceOffsets
 
     train_examples, dev_examples = _examples(hp, ctx)
-    tokenizer = keras_hub.models.BertTokenizer.from_preset(resolve_preset(hp.preset))
-    vocabulary, lowercase = list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
+    vocabulary, lowercase = load_vocabulary(hp.preset)
     wordpiece = WordPieceOffsets(vocabulary, lowercase)
     config = squad_features.WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length)
     train, skipped = squad_features.convert(train_examples, wordpiece, vocabulary, config, training=True)
