@@ -1,4 +1,4 @@
-"""Quality of the chapter 3-5 recipes on the real data in ../shared/data (see benchmarks/results/ch03_05.md).
+"""Quality of the chapter 3-5 recipes on the real data in ../shared/data (recorded in RESULTS.md).
 
 MNIST's training images are not available there: `mnist_cnn` trains on 8,000 of the 10,000 test
 images (seeded permutation; `--set val_fraction=0`, so all 8,000 are trained on) and is scored on
