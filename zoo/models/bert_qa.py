@@ -78,6 +78,9 @@ def build_bert_qa(backbone: keras.Model) -> keras.Model:
         "segment_ids": keras.Input(shape=(None,), dtype="int32", name="segment_ids"),
         "padding_mask": keras.Input(shape=(None,), dtype="int32", name="padding_mask"),
     }
+    # The span head reads only `sequence_output`: freeze the unused pooler, which would otherwise
+    # get no gradients (a warning every step) and still carry optimizer state.
+    backbone.get_layer("pooled_dense").trainable = False
     sequence = backbone(inputs)["sequence_output"]
     start, end = SpanHead(name="span_head")(sequence, inputs["segment_ids"], inputs["padding_mask"])
     outputs = {
