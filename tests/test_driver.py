@@ -177,3 +177,16 @@ def test_list_and_recipe_help(capsys):
         run.main(["toy", "--help"])
     out = capsys.readouterr().out
     assert "learning_rate" in out and "Adam step size" in out and "default 0.01" in out
+
+
+def test_backups_are_throttled_by_backup_seconds(tmp_path):
+    from zoo.training.driver import _BackupAndRestore
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    for seconds, expect_backup in ((3600.0, False), (0.0, True)):
+        backup = tmp_path / f"backup_{seconds}"
+        callback = _BackupAndRestore(str(backup), min_seconds=seconds)
+        callback.set_model(model)
+        callback.on_epoch_end(0)
+        assert (backup / "training_metadata.json").exists() is expect_backup
