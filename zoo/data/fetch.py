@@ -16,7 +16,6 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlparse
 
 import keras
 

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.recipes.base import Data
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 def strip_html_lower_punct(text: tf.Tensor) -> tf.Tensor:
@@ -51,14 +53,13 @@ def string_model(layer: keras.layers.TextVectorization, model: keras.Model) -> k
 
 def classification_data(hp, train: tuple, validation: tuple | None = None, test: tuple | None = None,
                         class_names: Sequence[str] = ("negative", "positive"),
-                        standardize="lower_and_strip_punctuation", **info) -> "Data":
+                        standardize="lower_and_strip_punctuation", **info) -> Data:
     """`Data` for a text classifier: `(texts, int labels)` splits, vectoriser adapted on `train` only.
 
     Reads `hp.vocab_size`, `hp.sequence_length`, `hp.batch_size`, `hp.seed`; `info` gets the adapted
     `vectorizer`, its `vocabulary`, `vocab_size`, `sequence_length`, `class_names`, `num_classes`
     and the raw texts of the evaluation splits (`texts`), plus anything passed in `info`.
     """
-    from zoo.recipes.base import Data
 
     layer = vectorizer(train[0], hp.vocab_size, hp.sequence_length, standardize)
     vocabulary = layer.get_vocabulary()
