@@ -1,0 +1,456 @@
+"""Chapter 11: the self-attention layer against NumPy, its penalty, the classifier, serving, the PAN loader,
+the attention maps, and chapter 11.3's custom regularizers, losses and metric."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.data import pan_profiling
+from zoo.data.text import strip_html_lower_punct, vectorizer
+from zoo.errors import CorruptData, DataNotFound, UserError
+from zoo.layers.self_attention import SelfAttention
+from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
+from zoo.metrics.classification import MacroF1
+from zoo.models.self_attentive import (TokenStrings, attend, attention_model, build_self_attentive_classifier,
+                                       compile_self_attentive, explain, explain_model, mean_pairwise_overlap,
+                                       string_classifier)
+from zoo.regularizers import L1_ACTIVITY_RATE, Orthogonality, l1_activity
+from zoo.visualize.attention_maps import sentence_figure, write_attention_maps
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH, STEPS, FEATURES, HOPS, UNITS = 3, 6, 4, 2, 5
+
+
+# --------------------------------------------------------------------------- the layer against NumPy
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def numpy_self_attention(h, w_s1, w_s2, mask):
+    """Lin et al.'s equations one text at a time: A = softmax_tokens(W_s2 tanh(W_s1 H^T)), M = A H."""
+    a_all, m_all, p_all = [], [], []
+    for b in range(h.shape[0]):
+        real = h[b][mask[b]]  # the unpadded tokens only: padding simply is not there
+        a_real = softmax(w_s2 @ np.tanh(w_s1 @ real.T), axis=1)  # (r, n_real)
+        a = np.zeros((w_s2.shape[0], h.shape[1]))
+        a[:, mask[b]] = a_real
+        a_all.append(a)
+        m_all.append(a_real @ real)
+        p_all.append(np.sum((a @ a.T - np.eye(a.shape[0])) ** 2))
+    return np.stack(a_all), np.stack(m_all), float(np.mean(p_all))
+
+
+def fixed_layer(rng, penalty=1.0):
+    layer = SelfAttention(hops=HOPS, attention_units=UNITS, penalty=penalty)
+    layer.build((None, STEPS, FEATURES))
+    w_s1, w_s2 = rng.normal(size=(UNITS, FEATURES)), rng.normal(size=(HOPS, UNITS))
+    layer.set_weights([w_s1, w_s2])
+    return layer, w_s1, w_s2
+
+
+def test_attention_and_embedding_match_numpy_with_a_mask():
+    rng = np.random.default_rng(0)
+    layer, w_s1, w_s2 = fixed_layer(rng)
+    h = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]], bool)
+    m, a = (np.asarray(t) for t in layer(h, mask=mask))
+    want_a, want_m, _ = numpy_self_attention(h.astype("float64"), w_s1, w_s2, mask)
+    np.testing.assert_allclose(a, want_a, atol=1e-5)
+    np.testing.assert_allclose(m, want_m, atol=1e-5)
+    assert np.all(a[~np.broadcast_to(mask[:, None, :], a.shape)] == 0.0)  # padding: exactly zero weight
+    np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-6)  # every hop a distribution over the real tokens
+    np.testing.assert_allclose(a[2, :, 0], 1.0, atol=1e-6)  # one real token takes all the weight
+
+
+def test_softmax_runs_over_tokens_not_hops():
+    """The book's bug: a softmax over the hops makes each token's column sum to 1 instead of each hop's row."""
+    rng = np.random.default_rng(1)
+    layer, _, _ = fixed_layer(rng)
+    a = np.asarray(layer(rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))[1])
+    np.testing.assert_allclose(a.sum(axis=2), 1.0, atol=1e-6)
+    assert not np.allclose(a.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_a_text_with_no_real_token_gets_zero_attention_not_nan():
+    rng = np.random.default_rng(2)
+    layer, _, _ = fixed_layer(rng)
+    mask = np.zeros((1, STEPS), bool)
+    m, a = layer(rng.normal(size=(1, STEPS, FEATURES)).astype("float32"), mask=mask)
+    assert np.all(np.asarray(a) == 0.0) and np.all(np.asarray(m) == 0.0)
+
+
+def test_penalty_matches_numpy_and_is_added_with_its_coefficient():
+    rng = np.random.default_rng(3)
+    layer, w_s1, w_s2 = fixed_layer(rng, penalty=0.3)
+    h = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 0]], bool)
+    layer(h, mask=mask)
+    _, _, want = numpy_self_attention(h.astype("float64"), w_s1, w_s2, mask)
+    assert len(layer.losses) == 1
+    np.testing.assert_allclose(float(layer.losses[0]), 0.3 * want, rtol=1e-5)
+    np.testing.assert_allclose(float(layer.penalty_tracker.result()), want, rtol=1e-5)  # reported unweighted
+
+    off, _, _ = fixed_layer(np.random.default_rng(3), penalty=0.0)
+    off(h, mask=mask)
+    assert off.losses == []  # coefficient 0: nothing added to the loss ...
+    np.testing.assert_allclose(float(off.penalty_tracker.result()), want, rtol=1e-5)  # ... still measured
+
+
+def test_penalty_is_zero_when_hops_attend_to_disjoint_single_tokens():
+    # One-hot hidden states and saturating weights make hop i put (almost) all its weight on token i.
+    n = 3
+    layer = SelfAttention(hops=n, attention_units=n, penalty=1.0)
+    layer.build((None, n, n))
+    layer.set_weights([20.0 * np.eye(n), 40.0 * np.eye(n)])
+    h = np.eye(n, dtype="float32")[None]
+    _, a = layer(h)
+    np.testing.assert_allclose(np.asarray(a)[0], np.eye(n), atol=1e-6)
+    assert float(layer.losses[0]) < 1e-8
+    # ... and exactly zero on exact one-hot rows, but r - 1 per text when all hops share one token.
+    disjoint = np.eye(4, 6, dtype="float32")[None]
+    assert float(SelfAttention.frobenius_penalty(disjoint)) == 0.0
+    same = np.zeros((1, 4, 6), "float32")
+    same[..., 2] = 1.0
+    np.testing.assert_allclose(float(SelfAttention.frobenius_penalty(same)), 4 * 4 - 4)
+
+
+def test_gradients_of_the_penalty_and_of_m_reach_both_weight_matrices():
+    rng = np.random.default_rng(4)
+    layer, _, _ = fixed_layer(rng)
+    h = tf.constant(rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    for objective in ("penalty", "embedding"):
+        with tf.GradientTape() as tape:
+            m, _ = layer(h)
+            value = layer.losses[-1] if objective == "penalty" else tf.reduce_sum(m * m)
+        grads = tape.gradient(value, [layer.w_s1.value, layer.w_s2.value])
+        for grad in grads:
+            assert grad is not None and float(tf.reduce_max(tf.abs(grad))) > 0.0, objective
+
+
+def test_layer_rejects_bad_arguments_and_round_trips_its_config():
+    with pytest.raises(ValueError, match="hops"):
+        SelfAttention(hops=0)
+    with pytest.raises(ValueError, match="penalty"):
+        SelfAttention(penalty=-1.0)
+    layer = SelfAttention(hops=7, attention_units=3, penalty=0.5, kernel_regularizer=Orthogonality(0.1, "rows"))
+    clone = SelfAttention.from_config(layer.get_config())
+    assert (clone.hops, clone.attention_units, clone.penalty) == (7, 3, 0.5)
+    assert clone.kernel_regularizer.get_config() == {"factor": 0.1, "mode": "rows"}
+
+
+# --------------------------------------------------------------------------- chapter 11.3 extensions
+
+def test_l1_activity_function_and_orthogonality_subclass_match_numpy():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 3)).astype("float32")
+    np.testing.assert_allclose(float(l1_activity(x)), L1_ACTIVITY_RATE * np.abs(x).sum(), rtol=1e-5)
+    np.testing.assert_allclose(float(Orthogonality(0.2)(x)), 0.2 * np.sum((x.T @ x - np.eye(3)) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(float(Orthogonality(0.2, "rows")(x)), 0.2 * np.sum((x @ x.T - np.eye(4)) ** 2),
+                               rtol=1e-5)
+    q, _ = np.linalg.qr(rng.normal(size=(5, 3)))
+    assert float(Orthogonality(1.0)(q.astype("float32"))) < 1e-10  # orthonormal columns: no penalty
+    clone = keras.regularizers.deserialize(keras.regularizers.serialize(Orthogonality(0.2, "rows")))
+    assert isinstance(clone, Orthogonality) and clone.get_config() == {"factor": 0.2, "mode": "rows"}
+    with pytest.raises(ValueError, match="mode"):
+        Orthogonality(mode="diagonal")
+
+
+def numpy_smoothed_ce(labels, probs, s):
+    k = probs.shape[1]
+    target = np.eye(k)[labels] * (1 - s) + s / k
+    return -(target * np.log(probs)).sum(1)
+
+
+def test_loss_factory_and_subclass_agree_with_numpy_and_keras():
+    rng = np.random.default_rng(6)
+    logits = rng.normal(size=(5, 4)).astype("float32")
+    probs = softmax(logits.astype("float64")).astype("float32")
+    labels = np.array([0, 3, 1, 1, 2])
+    want = numpy_smoothed_ce(labels, probs.astype("float64"), 0.2).mean()
+    np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.2)(labels, probs)), want, rtol=1e-4)
+    np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.2, from_logits=True)(labels, logits)), want,
+                               rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(smoothed_sparse_crossentropy(0.2)(labels, probs)),
+                               numpy_smoothed_ce(labels, probs.astype("float64"), 0.2), rtol=1e-4)
+    plain = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
+    np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.0)(labels[:, None], probs)), float(plain), rtol=1e-5)
+    clone = keras.losses.deserialize(keras.losses.serialize(SmoothedSparseCrossentropy(0.2, name="ls")))
+    assert isinstance(clone, SmoothedSparseCrossentropy) and (clone.smoothing, clone.name) == (0.2, "ls")
+    with pytest.raises(ValueError, match="smoothing"):
+        smoothed_sparse_crossentropy(1.0)
+
+
+def test_macro_f1_matches_scikit_learn_over_several_batches():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 4, size=40)
+    labels[labels == 3] = 2  # class 3 never occurs in the labels ...
+    probs = rng.dirichlet(np.ones(4), size=40).astype("float32")
+    metric = MacroF1(4)
+    for start in range(0, 40, 16):
+        metric.update_state(labels[start:start + 16], probs[start:start + 16])
+    want = f1_score(labels, probs.argmax(1), average="macro")  # ... but may be predicted: sklearn's rule
+    np.testing.assert_allclose(float(metric.result()), want, rtol=1e-5)
+    metric.reset_state()
+    sigmoid = rng.random(size=(30, 1)).astype("float32")
+    binary = rng.integers(0, 2, size=30)
+    metric2 = MacroF1(2)
+    metric2.update_state(binary[:, None], sigmoid)
+    np.testing.assert_allclose(float(metric2.result()), f1_score(binary, sigmoid[:, 0] > 0.5, average="macro"),
+                               rtol=1e-5)
+    assert MacroF1.from_config(metric2.get_config()).num_classes == 2
+
+
+# --------------------------------------------------------------------------- the classifier
+
+def tiny_classifier(num_classes=3, **kwargs):
+    settings = dict(vocab_size=30, sequence_length=STEPS, num_classes=num_classes, embedding_dim=4, units=3,
+                    hops=HOPS, attention_units=UNITS, dense_units=6)
+    return build_self_attentive_classifier(**{**settings, **kwargs})
+
+
+def test_classifier_uses_pretrained_vectors_and_exposes_the_attention():
+    vectors = np.random.default_rng(8).normal(size=(30, 7)).astype("float32")
+    model = tiny_classifier(vectors=vectors, freeze_vectors=True)
+    np.testing.assert_array_equal(model.get_layer("embedding").get_weights()[0], vectors)
+    assert not model.get_layer("embedding").trainable
+    ids = np.array([[3, 4, 5, 0, 0, 0], [7, 8, 9, 10, 11, 12]], "int32")
+    out = attention_model(model)(ids)
+    assert out["probabilities"].shape == (2, 3) and out["attention"].shape == (2, HOPS, STEPS)
+    np.testing.assert_allclose(np.asarray(out["attention"])[0, :, 3:], 0.0)  # the embedding's mask reaches A
+    with pytest.raises(ValueError, match="rows"):
+        tiny_classifier(vectors=vectors[:5])
+    with pytest.raises(ValueError, match="regularizer"):
+        tiny_classifier(regularizer="l3")
+
+
+def test_fit_logs_the_penalty_and_macro_f1_as_metrics():
+    rng = np.random.default_rng(9)
+    model = compile_self_attentive(tiny_classifier(), num_classes=3, label_smoothing=0.1)
+    ids = rng.integers(1, 30, size=(12, STEPS)).astype("int32")
+    ids[:6, 4:] = 0
+    labels = rng.integers(0, 3, size=12)
+    history = model.fit(ids, labels, validation_data=(ids, labels), epochs=1, batch_size=6, verbose=0).history
+    for key in ("attention_penalty", "val_attention_penalty", "macro_f1", "val_macro_f1", "accuracy"):
+        assert key in history, key
+    assert 0.0 < history["attention_penalty"][0] <= HOPS * HOPS + HOPS  # ||AA^T - I||_F^2 of rows summing to 1
+
+
+def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
+    """The custom layer, Regularizer subclass, regulariser function, Loss subclass and metric all reload."""
+    ids = np.random.default_rng(10).integers(0, 30, size=(4, STEPS)).astype("int32")
+    labels = np.array([0, 1, 2, 1])
+    paths = []
+    for regularizer in ("orthogonal", "l1_activity"):
+        model = compile_self_attentive(tiny_classifier(regularizer=regularizer, penalty=0.5), num_classes=3,
+                                       label_smoothing=0.1)
+        model.fit(ids, labels, epochs=1, verbose=0)
+        path = tmp_path / f"{regularizer}.keras"
+        model.save(path)
+        paths.append((str(path), model.predict(ids, verbose=0), model.evaluate(ids, labels, verbose=0,
+                                                                              return_dict=True)))
+    np.save(tmp_path / "ids.npy", ids)
+    script = textwrap.dedent(f"""
+        import json, os, sys
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        import numpy as np, keras
+        import zoo.layers, zoo.models  # registers the zoo's custom objects (zoo.export.load does the same)
+        out = {{}}
+        ids = np.load({str(tmp_path / "ids.npy")!r})
+        for path in {[p for p, _, _ in paths]!r}:
+            model = keras.saving.load_model(path, safe_mode=True)
+            layer = model.get_layer("self_attention")
+            hidden = model.get_layer("hidden")
+            out[path] = {{
+                "pred": model.predict(ids, verbose=0).tolist(),
+                "eval": model.evaluate(ids, np.array([0, 1, 2, 1]), verbose=0, return_dict=True),
+                "layer": [type(layer).__name__, layer.hops, layer.attention_units, layer.penalty],
+                "loss": [type(model.loss).__name__, model.loss.smoothing],
+                "kernel_regularizer": type(hidden.kernel_regularizer).__name__,
+                "activity_regularizer": getattr(hidden.activity_regularizer, "__name__", None),
+            }}
+        print(json.dumps(out))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for path, pred, scores in paths:
+        got = loaded[path]
+        np.testing.assert_allclose(got["pred"], pred, atol=1e-6)
+        for key in ("loss", "accuracy", "macro_f1", "attention_penalty"):
+            np.testing.assert_allclose(got["eval"][key], scores[key], rtol=1e-5)
+        assert got["layer"] == ["SelfAttention", HOPS, UNITS, 0.5]
+        assert got["loss"] == ["SmoothedSparseCrossentropy", 0.1]
+    assert loaded[paths[0][0]]["kernel_regularizer"] == "Orthogonality"
+    assert loaded[paths[1][0]]["activity_regularizer"] == "l1_activity"
+
+
+# --------------------------------------------------------------------------- serving on raw strings
+
+TEXTS = ["A good film, really!", "bad bad movie", "zebra quux: unseen words here and more more more"]
+
+
+@pytest.mark.parametrize("standardize", ["lower_and_strip_punctuation", strip_html_lower_punct])
+def test_token_strings_line_up_with_the_vectorizer_ids(standardize):
+    vec = vectorizer(TEXTS[:2] + ["<br />HTML<br/>tags, too"], 20, 7, standardize)
+    tokens = np.asarray(TokenStrings.like(vec)(tf.constant(TEXTS + ["<br />HTML tags"]))).astype(str)
+    ids = np.asarray(vec(tf.constant(TEXTS + ["<br />HTML tags"])))
+    vocabulary = vec.get_vocabulary()
+    lookup = {word: i for i, word in enumerate(vocabulary)}
+    want = np.vectorize(lambda t: 0 if t == "" else lookup.get(t, 1))(tokens)
+    np.testing.assert_array_equal(want, ids)
+    assert tokens[2, 0] == "zebra" and ids[2, 0] == 1  # out-of-vocabulary words keep their own string
+
+
+def trained_text_model(num_classes=3):
+    vec = vectorizer(TEXTS, 30, 8)
+    model = build_self_attentive_classifier(vocab_size=len(vec.get_vocabulary()), sequence_length=8,
+                                            num_classes=num_classes, embedding_dim=4, units=3, hops=HOPS,
+                                            attention_units=UNITS, dense_units=6)
+    return vec, model
+
+
+def test_explain_model_gives_probabilities_tokens_and_hop_summed_weights():
+    vec, model = trained_text_model()
+    rows = explain(explain_model(vec, model), TEXTS)
+    probs = np.asarray(string_classifier(vec, model)(tf.constant(TEXTS)))
+    attention = np.asarray(attention_model(model)(vec(tf.constant(TEXTS)))["attention"])
+    for k, row in enumerate(rows):
+        np.testing.assert_allclose(row["probabilities"], probs[k], atol=1e-6)
+        assert len(row["tokens"]) == len(row["weights"])
+        np.testing.assert_allclose(row["weights"], attention[k].mean(0)[:len(row["tokens"])], atol=1e-6)
+        np.testing.assert_allclose(sum(row["weights"]), 1.0, atol=1e-5)
+    assert rows[1]["tokens"] == ["bad", "bad", "movie"]
+
+
+@pytest.mark.slow
+def test_both_endpoints_serve_raw_strings_from_a_fresh_process(tmp_path):
+    vec, model = trained_text_model()
+    serve, explainer = string_classifier(vec, model), explain_model(vec, model)
+    archive = keras.export.ExportArchive()
+    archive.track(serve)
+    archive.track(explainer)
+    signature = [tf.TensorSpec([None], tf.string)]
+    archive.add_endpoint("serve", serve, input_signature=signature)
+    archive.add_endpoint("explain", explainer, input_signature=signature)
+    archive.write_out(str(tmp_path / "saved_model"), verbose=False)
+    script = textwrap.dedent(f"""
+        import json, os, sys
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        import numpy as np, tensorflow as tf, keras
+        assert "zoo" not in sys.modules
+        texts = tf.constant({TEXTS!r})
+        probs = keras.layers.TFSMLayer({str(tmp_path / "saved_model")!r}, call_endpoint="serve")(texts)
+        out = keras.layers.TFSMLayer({str(tmp_path / "saved_model")!r}, call_endpoint="explain")(texts)
+        print(json.dumps({{"serve": np.asarray(probs).tolist(),
+                           "tokens": np.asarray(out["tokens"]).astype(str).tolist(),
+                           "weights": np.asarray(out["weights"]).tolist(),
+                           "probabilities": np.asarray(out["probabilities"]).tolist()}}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = explain(explainer, TEXTS)
+    np.testing.assert_allclose(got["serve"], np.asarray(serve(tf.constant(TEXTS))), atol=1e-6)
+    np.testing.assert_allclose(got["probabilities"], got["serve"], atol=1e-6)
+    for k, row in enumerate(rows):
+        assert [t for t in got["tokens"][k] if t] == row["tokens"]
+        np.testing.assert_allclose(got["weights"][k][:len(row["tokens"])], row["weights"], atol=1e-6)
+
+
+# --------------------------------------------------------------------------- attention maps
+
+def test_attention_maps_write_a_png_per_sentence_and_one_html_page(tmp_path):
+    vec, model = trained_text_model(num_classes=2)
+    texts = ["bad bad movie", "<b>A good</b> film & fun"]
+    result = attend(model, vec, texts)
+    assert result["attention"].shape == (2, HOPS, 8) and result["tokens"].shape == (2, 8)
+    maps = write_attention_maps(tmp_path, texts, result["tokens"], result["attention"], result["probabilities"],
+                                [0, 1], ["negative", "positive"])
+    assert len(maps["pngs"]) == 2
+    for png in maps["pngs"]:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = maps["html"].read_text()
+    assert page.count('class="s"') == 2 and "label <b>positive</b>" in page
+    assert "<b>A" not in page.split("<h1>")[1].replace("<b>negative", "").replace("<b>positive", "")  # escaped
+    assert ">bad</span>" in page
+    with pytest.raises(ValueError, match="attention must be"):
+        sentence_figure(["a", "b"], np.ones((3, 4)))
+
+
+def test_mean_pairwise_overlap_is_one_for_identical_hops_and_zero_for_disjoint_ones():
+    same = np.tile(np.array([0.5, 0.5, 0.0]), (1, 4, 1))
+    assert mean_pairwise_overlap(same) == pytest.approx(1.0)
+    assert mean_pairwise_overlap(np.eye(3)[None]) == pytest.approx(0.0)
+    half = np.array([[[1.0, 0.0], [0.5, 0.5]]])
+    assert mean_pairwise_overlap(half) == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- PAN 2013 loader
+
+def test_pan_loader_reads_the_books_layout(tmp_path):
+    path = pan_profiling.write_jsonl(tmp_path / "author-profile.json", ["hi there", "lol ok", "dear sir"],
+                                     ["20s", "10s", "30s"], ["female", "male", "male"])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("\n" + json.dumps({"conversation": ["first post", "second post"], "age_group": "20s",
+                                   "gender": "female", "extra": 1}) + "\n")
+    texts, labels, names = pan_profiling.load(path=path)
+    assert names == ["10s", "20s", "30s"]
+    assert labels.tolist() == [1, 0, 2, 1]
+    assert texts[3] == "first post\nsecond post"
+    (tmp_path / "pan13").mkdir()
+    os.replace(path, tmp_path / "pan13" / "author-profile.json")
+    _, genders, gender_names = pan_profiling.load(tmp_path, target="gender")
+    assert gender_names == ["female", "male"] and genders.tolist() == [0, 1, 1, 0]
+    train, dev = pan_profiling.book_split(4, dev_size=1)
+    assert sorted(np.concatenate([train, dev]).tolist()) == [0, 1, 2, 3] and len(dev) == 1
+
+
+BAD_FILES = {
+    "not_json": (b'{"conversation": "a", "age_group": "20s"}\n{oops}\n', CorruptData, "line 2 is not valid JSON"),
+    "array": (b'["a", "20s"]\n', CorruptData, "line 1 is a JSON list"),
+    "missing_field": (b'{"conversation": "a", "gender": "male"}\n', CorruptData, "no 'age_group' field"),
+    "bad_text": (b'{"conversation": 3, "age_group": "20s"}\n', CorruptData, "must be a string or a list"),
+    "empty_text": (b'{"conversation": "  ", "age_group": "20s"}\n', CorruptData, "'conversation' is empty"),
+    "bad_label": (b'{"conversation": "a", "age_group": null}\n', CorruptData, "non-empty string"),
+    "not_utf8": ('{"conversation": "caf\xe9", "age_group": "20s"}\n'.encode("latin-1"), CorruptData, "not a UTF-8"),
+    "empty": (b"\n\n", CorruptData, "no authors"),
+    "one_class": (b'{"conversation": "a", "age_group": "20s"}\n{"conversation": "b", "age_group": "20s"}\n',
+                  CorruptData, "two classes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_pan_loader_refuses_bad_files_in_one_line(tmp_path, case):
+    content, error, message = BAD_FILES[case]
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(error, match=message) as caught:
+        pan_profiling.load(path=path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_pan_loader_missing_corpus_and_bad_target(tmp_path):
+    with pytest.raises(DataNotFound, match="not redistributable"):
+        pan_profiling.load(tmp_path)
+    with pytest.raises(DataNotFound, match="no such file"):
+        pan_profiling.load(path=tmp_path / "nope.json")
+    with pytest.raises(UserError, match="target"):
+        pan_profiling.load(path=tmp_path / "nope.json", target="income")
+    with pytest.raises(UserError, match="dev size"):
+        pan_profiling.book_split(5, dev_size=5)

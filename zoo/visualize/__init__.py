@@ -1,0 +1,1 @@
+"""Drawings of what models learned (matplotlib `Figure` objects only: importing this changes no backend)."""
