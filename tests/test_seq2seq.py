@@ -1,0 +1,330 @@
+"""Chapters 10-11 seq2seq: attention scores vs NumPy, greedy/beam search on hand-built decoders, BLEU vs
+sacrebleu, pair/title loaders and their errors, model step consistency, and a toy reverse task trained,
+exported and served (strings in, strings out) from a fresh process."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+import sacrebleu
+import tensorflow as tf
+
+from tests.conftest import serve_in_fresh_process
+from zoo.data import translation
+from zoo.layers.attention import EncoderDecoderAttention
+from zoo.metrics import bleu
+from zoo.models import seq2seq
+from zoo.models.decoding import beam_search, greedy_search
+
+
+# --- attention --------------------------------------------------------------------------------------
+def softmax_masked(scores, mask):
+    scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores - scores.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("score", ["additive", "general", "dot", "scaled_dot"])
+def test_attention_matches_numpy_with_mask(score):
+    rng = np.random.default_rng(0)
+    dq = 6
+    dv = 6 if score in ("dot", "scaled_dot") else 4
+    q = rng.normal(size=(3, dq)).astype("float32")
+    v = rng.normal(size=(3, 5, dv)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], bool)
+    layer = EncoderDecoderAttention(score=score, units=7)
+    layer(q, v, value_mask=mask)
+    for w in layer.weights:  # non-trivial values everywhere (Keras initialises the additive v to ones)
+        w.assign(rng.normal(size=w.shape).astype("float32"))
+    context, weights = (np.asarray(t) for t in layer(q, v, value_mask=mask))
+
+    if score == "additive":
+        wq, wk = layer.query_dense.kernel.numpy(), layer.key_dense.kernel.numpy()
+        scale = layer.attention.scale.numpy()
+        s = (np.tanh((q @ wq)[:, None, :] + v @ wk) * scale).sum(-1)
+    elif score == "general":
+        s = np.einsum("bd,btd->bt", q, v @ layer.key_dense.kernel.numpy())
+    elif score == "dot":
+        s = np.einsum("bd,btd->bt", q, v)
+    else:
+        s = np.einsum("bd,btd->bt", q, v) / math.sqrt(dq)
+    expected = softmax_masked(s, mask)
+    np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
+    assert np.all(weights[~mask] == 0.0)  # padding is never attended to
+    np.testing.assert_allclose(context, np.einsum("bt,btd->bd", expected, v), rtol=1e-4, atol=1e-5)
+
+    # Several queries at once give the same rows.
+    context3, weights3 = layer(np.stack([q, q], axis=1), v, value_mask=mask)
+    np.testing.assert_allclose(np.asarray(weights3)[:, 1], weights, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="score must be one of"):
+        EncoderDecoderAttention(score="cosine")
+    with pytest.raises(ValueError, match="same size"):
+        EncoderDecoderAttention(score="dot")(np.ones((1, 3), "float32"), np.ones((1, 2, 4), "float32"))
+
+
+# --- decoding on hand-built decoders ----------------------------------------------------------------
+PAD, END, START, A, B = 0, 1, 2, 3, 4
+
+
+def table_decoder(rows: dict[int, dict[int, float]], vocab: int = 5):
+    """A decoder whose next-token distribution depends only on the previous token."""
+    table = np.full((vocab, vocab), 1e-6)
+    for prev, dist in rows.items():
+        for token, p in dist.items():
+            table[prev, token] = p
+    logits = tf.constant(np.log(table / table.sum(1, keepdims=True)), tf.float32)
+    return lambda tokens, cache: (tf.gather(logits, tokens), cache)
+
+
+def random_decoder(vocab=7, hidden=5, seed=0):
+    """A small random recurrent decoder: cache holds a state updated from the previous token."""
+    rng = np.random.default_rng(seed)
+    emb = tf.constant(rng.normal(size=(vocab, hidden)), tf.float32)
+    rec = tf.constant(rng.normal(size=(hidden, hidden)) * 0.8, tf.float32)
+    out = tf.constant(rng.normal(size=(hidden, vocab)) * 2, tf.float32)
+
+    def step(tokens, cache):
+        h = tf.tanh(tf.gather(emb, tokens) + cache["h"] @ rec)
+        return h @ out, {"h": h, "memory": cache["memory"]}
+    return step
+
+
+def test_beam_width_one_equals_greedy():
+    step = random_decoder()
+    rng = np.random.default_rng(1)
+    cache = {"h": tf.constant(rng.normal(size=(6, 5)), tf.float32),
+             "memory": tf.constant(rng.normal(size=(6, 3, 2)), tf.float32)}
+    start = tf.fill([6], START)
+    greedy = greedy_search(step, cache, start, end_id=END, max_length=8)
+    beam = beam_search(step, cache, start, end_id=END, max_length=8, beam_width=1)
+    np.testing.assert_array_equal(beam["tokens"].numpy(), greedy["tokens"].numpy())
+    np.testing.assert_allclose(beam["log_probs"].numpy(), greedy["log_probs"].numpy(), rtol=1e-5)
+    assert len(set(map(tuple, greedy["tokens"].numpy()))) > 1  # the decoder is not trivial
+
+
+def test_beam_finds_the_sequence_greedy_misses():
+    # start -> A (0.55) or B (0.45); after A everything is uncertain; after B the end is sure.
+    step = table_decoder({START: {A: 0.55, B: 0.45}, A: {A: 0.34, B: 0.33, END: 0.33}, B: {END: 0.95, A: 0.05}})
+    start = tf.constant([START, START])
+    greedy = greedy_search(step, {}, start, end_id=END, max_length=4)
+    beam = beam_search(step, {}, start, end_id=END, max_length=4, beam_width=2, alpha=0.0)
+    assert greedy["tokens"].numpy()[0].tolist() == [A, A, A, A]
+    assert beam["tokens"].numpy().tolist() == [[B, 0, 0, 0]] * 2
+    assert beam["lengths"].numpy().tolist() == [1, 1]
+    np.testing.assert_allclose(beam["log_probs"].numpy(), math.log(0.45) + math.log(0.95), rtol=1e-4)
+    assert beam["log_probs"].numpy()[0] > greedy["log_probs"].numpy()[0]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.7, 1.0])
+def test_length_normalisation(alpha):
+    # Empty output ("</s>" at once): log 0.5, T = 1.   "A </s>": log 0.45 + log 0.9, T = 2.
+    step = table_decoder({START: {END: 0.5, A: 0.45, B: 0.05}, A: {END: 0.9, B: 0.1}})
+    short = math.log(0.5)
+    long = math.log(0.45) + math.log(0.9)
+    beam = beam_search(step, {}, tf.constant([START]), end_id=END, max_length=5, beam_width=3, alpha=alpha,
+                       return_all_beams=True)
+    best_is_long = long / 2 ** alpha > short
+    assert best_is_long == (alpha >= 0.7)  # the raw score prefers the short one, normalised the long one
+    expected_tokens = [A, 0, 0, 0, 0] if best_is_long else [0] * 5
+    assert beam["tokens"].numpy()[0].tolist() == expected_tokens
+    np.testing.assert_allclose(beam["scores"].numpy()[0], max(long / 2 ** alpha, short), rtol=1e-4)
+    # Finished beams keep their score: the runner-up is the other finished hypothesis, unchanged.
+    np.testing.assert_allclose(beam["all_scores"].numpy()[0, 1], min(long / 2 ** alpha, short), rtol=1e-4)
+
+
+def test_beam_search_in_a_tf_function_with_batch_major_cache():
+    step = random_decoder(seed=3)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5], tf.float32)])
+    def decode(h):
+        cache = {"h": h, "memory": tf.zeros([tf.shape(h)[0], 3, 2])}
+        return beam_search(step, cache, tf.fill(tf.shape(h)[:1], START), end_id=END, max_length=6, beam_width=3)
+
+    h = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    batched = decode(h)["tokens"].numpy()
+    one_by_one = np.concatenate([decode(h[i:i + 1])["tokens"].numpy() for i in range(4)])
+    np.testing.assert_array_equal(batched, one_by_one)
+    assert np.all(batched[batched > 0] != END)  # the end token and what follows are masked
+
+
+# --- BLEU -----------------------------------------------------------------------------------------
+def test_bleu_and_chrf_agree_with_sacrebleu():
+    hyps = ["the cat is on the mat", "there is a dog here", "hello world"]
+    refs = ["the cat sat on the mat", "a dog is here", "hello there world"]
+    assert bleu.corpus_bleu(hyps, refs) == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
+    assert bleu.corpus_chrf(hyps, refs) == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score)
+    multi = [["the cat sat on the mat", "the cat is on a mat"], ["a dog is here", "here is a dog"],
+             ["hello world", "hi world"]]
+    assert bleu.corpus_bleu(hyps, multi) == pytest.approx(
+        sacrebleu.corpus_bleu(hyps, [[m[0] for m in multi], [m[1] for m in multi]]).score)
+    zh_h, zh_r = ["我喜欢猫。", "你好"], ["我喜欢狗。", "你好！"]
+    assert bleu.corpus_bleu(zh_h, zh_r, language="zh") == pytest.approx(
+        sacrebleu.corpus_bleu(zh_h, [zh_r], tokenize="zh").score)
+    assert bleu.corpus_bleu(zh_h, zh_r, language="zh") != pytest.approx(sacrebleu.corpus_bleu(zh_h, [zh_r]).score)
+
+
+# --- data -----------------------------------------------------------------------------------------
+def test_read_pairs_two_and_three_columns_zip_and_num_samples(tmp_path):
+    text = "Hi.\tSalut !\tCC-BY 2.0 (France) Attribution: tatoeba.org #538123\nRun!\tCours !\n\nWho?\tQui ?\n"
+    plain = tmp_path / "fra.txt"
+    plain.write_text(text, encoding="utf-8")
+    archive = tmp_path / "fra-eng.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("_about.txt", "about")
+        z.writestr("fra.txt", text)
+    expected = [("Hi.", "Salut !"), ("Run!", "Cours !"), ("Who?", "Qui ?")]
+    assert translation.read_pairs(plain) == expected
+    assert translation.read_pairs(archive) == expected
+    assert translation.read_pairs(plain, num_samples=2) == expected[:2]  # the first N
+
+
+@pytest.mark.parametrize("content, message", [
+    ("Hi.\tSalut !\nRun!\n", r"line 2: 1 tab-separated columns"),
+    ("Hi.\tSalut !\nRun!\ta\tb\tc\n", r"line 2: 4 tab-separated columns"),
+    ("", "empty"),
+    ("\n \n", "empty"),
+    (b"Hi.\t\xff\xfe\n", "not UTF-8"),
+])
+def test_read_pairs_errors_name_the_problem(tmp_path, content, message):
+    path = tmp_path / "pairs.txt"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError, match=message) as error:
+        translation.read_pairs(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_num_samples_larger_than_the_file(tmp_path):
+    path = tmp_path / "pairs.txt"
+    path.write_text("a\tb\nc\td\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="num_samples=5 but the file has only 2 pairs"):
+        translation.read_pairs(path, num_samples=5)
+
+
+def test_split_is_seeded_disjoint_and_keeps_1000_test_pairs():
+    pairs = [(f"s{i}", f"t{i}") for i in range(6000)]
+    a = translation.split_pairs(pairs, seed=3)
+    b = translation.split_pairs(pairs, seed=3)
+    c = translation.split_pairs(pairs, seed=4)
+    assert len(a["test"].pairs) == 1000
+    assert a["test"].indices == b["test"].indices != c["test"].indices
+    every = a["train"].indices + a["dev"].indices + a["test"].indices
+    assert sorted(every) == list(range(6000))
+    last = translation.split_pairs(pairs, seed=3, test_size=100, test_last=True)
+    assert last["test"].indices == list(range(5900, 6000))
+
+
+def test_word_tokens_lowercase_punctuation_and_chinese_characters():
+    vec = translation.make_vectorizer("word", ["Don't do it, Tom!", "我喜欢猫。"])
+    vocab = vec.get_vocabulary()
+    assert vocab[:4] == ["", "[UNK]", "<s>", "</s>"]
+    tokens = [vocab[i] for i in vec(["Don't do it, Tom!"])[0].numpy()]
+    assert tokens == ["don", "'", "t", "do", "it", ",", "tom", "!"]
+    assert [vocab[i] for i in vec(["我喜欢猫。"])[0].numpy()] == ["我", "喜", "欢", "猫", "。"]
+    chars = translation.make_vectorizer("char", ["Hi."])
+    assert [chars.get_vocabulary()[i] for i in chars(["Hi."])[0].numpy()] == ["H", "i", "."]
+
+
+def test_titles_repair_hyphenation(tmp_path):
+    path = tmp_path / "title.json"
+    path.write_text('{"Title": "A B\\ntest", "Abstract": "to es-\\ntimate the data-driven ef-\\n fects"}\n',
+                    encoding="utf-8")
+    assert translation.read_titles(path) == [("to estimate the data-driven effects", "A B test")]
+
+
+def test_book_pairs_and_titles(shared_data):
+    pairs = translation.read_pairs(shared_data / "anki" / "cmn-eng.zip", num_samples=10000)
+    assert len(pairs) == 10000 and pairs[0] == ("Hi.", "嗨。")
+    titles = translation.read_titles(shared_data / "titles" / "title.json")
+    assert len(titles) == 1630 and "es- timate" not in titles[0][0] and "estimate" in titles[0][0]
+
+
+# --- models -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("attention, cell", [("additive", "gru"), ("general", "lstm"), ("dot", "gru"),
+                                             ("scaled_dot", "lstm"), ("none", "gru"), ("char", "lstm")])
+def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
+    keras.utils.set_random_seed(0)
+    if attention == "char":
+        model = seq2seq.build_char_seq2seq(source_vocab_size=11, target_vocab_size=13, units=8)
+    else:
+        model = seq2seq.build_attention_seq2seq(source_vocab_size=11, target_vocab_size=13, embedding_dim=6,
+                                                units=8, cell=cell, attention=attention)
+    source = np.array([[5, 6, 7, 0, 0], [4, 4, 8, 9, 10]], "int32")
+    target_in = np.array([[2, 5, 6, 7], [2, 9, 0, 0]], "int32")
+    logits = model({"source": source, "target_in": target_in}).numpy()
+    inference = seq2seq.Seq2SeqInference(model)
+    cache = inference.encode(source)
+    for t in range(target_in.shape[1]):
+        step_logits, cache = inference.step(target_in[:, t], cache)
+        np.testing.assert_allclose(step_logits.numpy(), logits[:, t], rtol=1e-4, atol=1e-5)
+    # Padding in the source changes nothing: same logits for the first sentence without its padding.
+    alone = model({"source": source[:1, :3], "target_in": target_in[:1]}).numpy()
+    np.testing.assert_allclose(alone, logits[:1], rtol=1e-4, atol=1e-5)
+
+
+def test_model_round_trips_through_keras_file(tmp_path):
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=20, embedding_dim=4,
+                                            units=6, attention="additive", shared_embedding=True)
+    x = {"source": np.array([[4, 5, 6]], "int32"), "target_in": np.array([[2, 7]], "int32")}
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5)
+    assert [layer.name for layer in model.layers].count("shared_embedding") == 1
+    with pytest.raises(ValueError, match="one vocabulary"):
+        seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=21, shared_embedding=True)
+
+
+# --- a toy task, trained, exported and served -----------------------------------------------------
+def reverse_pairs(n, seed):
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefgh"))
+    words = ["".join(rng.choice(letters, size=rng.integers(2, 7))) for _ in range(n)]
+    return [(w, w[::-1]) for w in words]
+
+
+@pytest.mark.slow
+def test_toy_reverse_task_learnt_exported_and_served_from_strings(tmp_path):
+    keras.utils.set_random_seed(1)
+    splits = {"train": translation.Split(reverse_pairs(4000, 0), []),
+              "test": translation.Split(reverse_pairs(200, 1), [])}
+    info = translation.make_info(splits, level="char", max_source_length=8, max_target_length=8)
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=info.source_vocab_size,
+                                            target_vocab_size=info.target_vocab_size, embedding_dim=16,
+                                            units=64, attention="general")
+    seq2seq.compile_seq2seq(model, "adam", learning_rate=5e-3)
+    ds = translation.make_dataset(info, splits["train"].pairs, batch_size=64, shuffle=True, seed=0).repeat()
+    model.fit(ds, steps_per_epoch=300, epochs=1, verbose=0)
+
+    translator = seq2seq.Translator(model, info.source_vectorizer, info.target_vocabulary, separator="",
+                                    max_source_length=8, max_output_length=9, beam_width=3)
+    sources = [s for s, _ in splits["test"].pairs]
+    outputs = [o.decode() for o in translator(tf.constant(sources)).numpy()]
+    accuracy = np.mean([o == s[::-1] for o, s in zip(outputs, sources)])
+    assert accuracy >= 0.95, list(zip(sources, outputs))[:10]
+
+    # The SavedModel: strings in, strings out, beam search inside, in a process that never imports zoo.
+    path = tmp_path / "saved_model"
+    translator.export(path)
+    served = serve_in_fresh_process(path, ["abc", "", "hgfed"])
+    assert [s.decode() for s in served] == [outputs_of(translator, "abc"), "", outputs_of(translator, "hgfed")]
+    assert served[1] == b""  # an empty source gives an empty translation
+
+    attention = keras.layers.TFSMLayer(str(path), call_endpoint="attention")(tf.constant(["abc"]))
+    out_tokens = [t.decode() for t in attention["output_tokens"].numpy()[0] if t]
+    assert out_tokens == ["c", "b", "a", "</s>"]
+    weights = attention["weights"].numpy()[0]
+    assert [t.decode() for t in attention["source_tokens"].numpy()[0][:4]] == ["a", "b", "c", ""]
+    np.testing.assert_allclose(weights[:4].sum(-1), 1.0, rtol=1e-5)
+    assert np.all(weights[:, 3:] == 0.0)
+    fig = seq2seq.plot_attention(path, "abc", tmp_path / "heat.png")
+    assert (tmp_path / "heat.png").stat().st_size > 1000 and len(fig.axes) == 2
+
+
+def outputs_of(translator, sentence):
+    return translator(tf.constant([sentence])).numpy()[0].decode()

@@ -1,0 +1,120 @@
+"""Encoder-decoder attention of chapters 10-11: additive (Bahdanau), general and dot (Luong), scaled dot."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+SCORES = ("additive", "general", "dot", "scaled_dot")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class EncoderDecoderAttention(keras.layers.Layer):
+    """Attention of a decoder state (the query) over encoder outputs (the values), with a padding mask.
+
+    With query `s` (decoder state) and keys/values `h_j` (encoder outputs):
+
+        additive   (Bahdanau 2015)   score(s, h_j) = v^T tanh(W_q s + W_k h_j)
+        general    (Luong 2015)      score(s, h_j) = s^T W h_j
+        dot        (Luong 2015)      score(s, h_j) = s^T h_j          (needs dim(s) == dim(h))
+        scaled_dot (Vaswani 2017)    score(s, h_j) = s^T h_j / sqrt(d)
+
+        a_j = softmax_j(score(s, h_j)) over the real (unmasked) positions only
+        context = sum_j a_j h_j
+
+    The softmax, the masking and the weighted sum are Keras' own layers: `additive` projects the
+    query and the keys with `W_q`, `W_k` (Dense, no bias) and hands them to
+    `keras.layers.AdditiveAttention(use_scale=True)`, whose `scale` vector is Bahdanau's `v`;
+    `general` projects the keys with `W` and hands them to `keras.layers.Attention` (dot score);
+    `dot` is `keras.layers.Attention` as is; `scaled_dot` divides the query by sqrt(d) first,
+    because `keras.layers.Attention(use_scale=True)` learns its scalar (initialised to 1) instead of
+    fixing it to 1/sqrt(d). Neither Keras layer has the projections, so they cannot be used alone
+    for Bahdanau's or Luong's general score. Padding positions get the score -1e9 (Keras' own mask
+    handling), so their weight is exactly 0 after the softmax whenever a row has one real position;
+    a row with no real position (an empty source sentence) gets uniform weights, not NaN.
+
+    Args:
+        score: `"additive"`, `"general"`, `"dot"` or `"scaled_dot"`.
+        units: size of the additive score's hidden layer (`W_q`, `W_k`, `v`); defaults to the
+            query size. Unused by the other scores.
+        **kwargs: base `Layer` arguments (name, dtype, ...).
+
+    Call arguments:
+        query: `(batch, dq)` for one decoder step or `(batch, Tq, dq)`.
+        value: encoder outputs `(batch, Tv, dv)`, also used as keys.
+        value_mask: optional boolean `(batch, Tv)`, True for real tokens.
+
+    Returns:
+        `(context, weights)`: context `(batch, dv)` or `(batch, Tq, dv)`, weights `(batch, Tv)` or
+        `(batch, Tq, Tv)` (each row sums to 1, zero on padding).
+
+    Example:
+
+    >>> layer = EncoderDecoderAttention(score="general")
+    >>> context, weights = layer(np.ones((2, 8), "float32"), np.ones((2, 5, 6), "float32"),
+    ...                          value_mask=np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool))
+    >>> context.shape, weights.shape
+    (TensorShape([2, 6]), TensorShape([2, 5]))
+    """
+
+    def __init__(self, score: str = "general", units: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {', '.join(SCORES)}; got {score!r}")
+        self.score = score
+        self.units = units
+        if score == "additive":
+            self.attention = keras.layers.AdditiveAttention(use_scale=True, name="additive")
+        else:
+            self.attention = keras.layers.Attention(use_scale=False, score_mode="dot", name="dot")
+        self.query_dense = None
+        self.key_dense = None
+
+    def build(self, query_shape, value_shape, value_mask_shape=None):
+        dq, dv = int(query_shape[-1]), int(value_shape[-1])
+        q3 = (None, None, dq)
+        k3 = (None, None, dv)
+        if self.score == "additive":
+            units = self.units or dq
+            self.query_dense = keras.layers.Dense(units, use_bias=False, name="query_dense")
+            self.key_dense = keras.layers.Dense(units, use_bias=False, name="key_dense")
+            self.query_dense.build(q3)
+            self.key_dense.build(k3)
+            self.attention.build([(None, None, units), (None, None, dv), (None, None, units)])
+        elif self.score == "general":
+            self.key_dense = keras.layers.Dense(dq, use_bias=False, name="key_dense")
+            self.key_dense.build(k3)
+            self.attention.build([q3, k3, q3])
+        else:
+            if dq != dv:
+                raise ValueError(f"score={self.score!r} needs query and value of the same size; got "
+                                 f"{dq} and {dv} (use 'general' or 'additive')")
+            self.attention.build([q3, k3])
+        self.built = True
+
+    def call(self, query, value, value_mask=None):
+        single_step = len(query.shape) == 2
+        if single_step:
+            query = ops.expand_dims(query, 1)
+        key = value
+        if self.score == "additive":
+            query, key = self.query_dense(query), self.key_dense(value)
+        elif self.score == "general":
+            key = self.key_dense(value)
+        elif self.score == "scaled_dot":
+            query = query / math.sqrt(int(query.shape[-1]))
+        mask = None if value_mask is None else [None, ops.cast(value_mask, "bool")]
+        context, weights = self.attention([query, value, key], mask=mask, return_attention_scores=True)
+        if single_step:
+            context, weights = context[:, 0], weights[:, 0]
+        return context, weights
+
+    def compute_output_spec(self, query, value, value_mask=None):
+        lead = tuple(query.shape[:-1])
+        return (keras.KerasTensor(lead + (value.shape[-1],), dtype=self.compute_dtype),
+                keras.KerasTensor(lead + (value.shape[1],), dtype=self.compute_dtype))
+
+    def get_config(self):
+        return {**super().get_config(), "score": self.score, "units": self.units}
