@@ -21,7 +21,8 @@ from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
-from zoo.models.self_attentive import (TokenStrings, attend, attention_model, build_self_attentive_classifier,
+from zoo.models.self_attentive import (SelfAttentiveServing, TokenStrings, attend, attention_model,
+                                       build_self_attentive_classifier,
                                        compile_self_attentive, explain, explain_model, mean_pairwise_overlap,
                                        string_classifier)
 from zoo.regularizers import L1_ACTIVITY_RATE, Orthogonality, l1_activity
@@ -237,6 +238,7 @@ def test_classifier_uses_pretrained_vectors_and_exposes_the_attention():
         tiny_classifier(regularizer="l3")
 
 
+@pytest.mark.slow
 def test_fit_logs_the_penalty_and_macro_f1_as_metrics():
     rng = np.random.default_rng(9)
     model = compile_self_attentive(tiny_classifier(), num_classes=3, label_smoothing=0.1)
@@ -249,6 +251,7 @@ def test_fit_logs_the_penalty_and_macro_f1_as_metrics():
     assert 0.0 < history["attention_penalty"][0] <= HOPS * HOPS + HOPS  # ||AA^T - I||_F^2 of rows summing to 1
 
 
+@pytest.mark.slow
 def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
     """The custom layer, Regularizer subclass, regulariser function, Loss subclass and metric all reload."""
     ids = np.random.default_rng(10).integers(0, 30, size=(4, STEPS)).astype("int32")
@@ -339,15 +342,12 @@ def test_explain_model_gives_probabilities_tokens_and_hop_summed_weights():
 
 @pytest.mark.slow
 def test_both_endpoints_serve_raw_strings_from_a_fresh_process(tmp_path):
+    from zoo.export import save_serving
+
     vec, model = trained_text_model()
-    serve, explainer = string_classifier(vec, model), explain_model(vec, model)
-    archive = keras.export.ExportArchive()
-    archive.track(serve)
-    archive.track(explainer)
-    signature = [tf.TensorSpec([None], tf.string)]
-    archive.add_endpoint("serve", serve, input_signature=signature)
-    archive.add_endpoint("explain", explainer, input_signature=signature)
-    archive.write_out(str(tmp_path / "saved_model"), verbose=False)
+    serving = SelfAttentiveServing(vec, model)
+    save_serving(serving, tmp_path / "saved_model")  # what the driver does with a recipe's serving model
+    serve, explainer = serving.classifier, serving.explainer
     script = textwrap.dedent(f"""
         import json, os, sys
         os.environ["KERAS_BACKEND"] = "tensorflow"

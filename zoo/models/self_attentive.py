@@ -179,6 +179,44 @@ def string_classifier(vectorizer: keras.layers.TextVectorization, model: keras.M
     return keras.Model(text, model(vectorizer(text)), name=f"{model.name}_serving")
 
 
+class SelfAttentiveServing(keras.Model):
+    """The exported model: raw strings in, with two endpoints in one SavedModel.
+
+    - `serve(text)` -> class probabilities `(batch, k)` (what `TFSMLayer(path, call_endpoint="serve")` gives);
+    - `explain(text)` -> `{"probabilities", "tokens", "weights"}` (see `explain_model`), so another program
+      can draw the same highlights as the run's `attention.html`.
+
+    `zoo.export.save_serving` calls `export`, overridden here to write both endpoints (as
+    `zoo.models.language_model.LanguageModelServing` does); `input_signature` is the 1-D string batch.
+
+    Args:
+        vectorizer: the `TextVectorization` adapted on the training texts.
+        model: the trained classifier from `build_self_attentive_classifier`.
+    """
+
+    def __init__(self, vectorizer: keras.layers.TextVectorization, model: keras.Model, **kwargs):
+        super().__init__(name=kwargs.pop("name", f"{model.name}_serving"), **kwargs)
+        self.classifier = string_classifier(vectorizer, model)
+        self.explainer = explain_model(vectorizer, model)
+        self.input_signature = [tf.TensorSpec([None], tf.string, name="text")]
+        self.built = True
+
+    def call(self, text):
+        return self.classifier(text)
+
+    def explain(self, text):
+        return self.explainer(text)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        if format != "tf_saved_model":
+            raise ValueError(f"SelfAttentiveServing exports as tf_saved_model only, got {format!r}")
+        archive = keras.export.ExportArchive()
+        archive.track(self)
+        archive.add_endpoint("serve", self.call, input_signature=self.input_signature)
+        archive.add_endpoint("explain", self.explain, input_signature=self.input_signature)
+        archive.write_out(str(filepath), verbose=bool(verbose))
+
+
 def mean_pairwise_overlap(attention: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Mean over texts and hop pairs i < j of sum_t min(A_i,t, A_j,t): 1 = hops identical, 0 = disjoint.
 
