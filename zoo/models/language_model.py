@@ -1,0 +1,479 @@
+"""Chapter 8 recurrent language models: the book's char RNN and the word-level LSTM of Zaremba et al. (2014).
+
+Builders return uncompiled `keras.Model`s mapping token ids `[batch, steps]` to next-token *logits*
+`[batch, steps, vocab]`; `compile_language_model` adds the loss, optimizer, clipping and the
+`keras_hub.metrics.Perplexity` metric. `LanguageModelServing` wraps a trained model for export with
+two string endpoints: `serve` (sentence -> total log-probability, token count, perplexity) and
+`generate` (prompts -> continuations, the `keras_hub.samplers` loop inside the graph).
+
+What the book gets wrong, and what is done here instead:
+
+* Its output layers apply a softmax and the loss then treats the result as probabilities; the
+  builders output logits and the loss uses `from_logits=True` (numerically stable; the metric and
+  the SavedModel apply log-softmax themselves).
+* Its char RNN is a ReLU `SimpleRNN` trained with plain Adam: without gradient clipping a ReLU
+  recurrence explodes within a few hundred steps. `compile_language_model` clips the global
+  gradient norm (`global_clipnorm`, 5 by default as in Zaremba et al.).
+* It trains with `fit_generator` (gone in Keras 3) on independent windows and reports no perplexity.
+  Here the windows are laid out as parallel streams (`zoo.data.language_model`) and the LSTM keeps
+  its state from one batch to the next (`stateful=True`), reset at every epoch start and before
+  every evaluation (`ResetStates`), as Zaremba et al. do.
+* Keras 3 facts the book predates: a stateful RNN needs a fixed batch, `keras.Input(batch_shape=...)`;
+  `Model` has no `reset_states()` (each RNN layer has `reset_state()`, see `reset_rnn_states`);
+  a partial last batch fails, so training streams are trimmed to whole batches.
+* Zaremba's loss is summed over the `num_steps` of a window (averaged over the batch) while Keras
+  averages over both. The same SGD steps (learning rate 1, gradient norm clipped at 5 on the
+  summed loss) are therefore `learning_rate * num_steps` with the norm clipped at
+  `clipnorm / num_steps` on Keras' mean loss; `zaremba_optimizer` does this rescaling, so the
+  logged loss stays the per-token cross-entropy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+# ----------------------------------------------------------------------------- configurations
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageModelConfig:
+    """Hyper-parameters of one word-level LSTM language model (Zaremba et al. 2014, section 4).
+
+    `decay_after` is the number of epochs at the initial learning rate; every later epoch
+    multiplies it by `decay` (small: lr 1 for 4 epochs, then halved each epoch).
+    """
+
+    units: int
+    num_steps: int
+    batch_size: int
+    dropout: float
+    epochs: int
+    learning_rate: float
+    decay: float
+    decay_after: int
+    clipnorm: float
+    init_scale: float
+    optimizer: str = "sgd"
+    layers: int = 2
+
+
+CONFIGS: dict[str, LanguageModelConfig] = {
+    # Zaremba et al. (2014) "Recurrent neural network regularization", section 4.1 (the paper's text).
+    "small": LanguageModelConfig(units=200, num_steps=20, batch_size=20, dropout=0.0, epochs=13,
+                                 learning_rate=1.0, decay=0.5, decay_after=4, clipnorm=5.0, init_scale=0.1),
+    "medium": LanguageModelConfig(units=650, num_steps=35, batch_size=20, dropout=0.5, epochs=39,
+                                  learning_rate=1.0, decay=1 / 1.2, decay_after=6, clipnorm=5.0, init_scale=0.05),
+    "large": LanguageModelConfig(units=1500, num_steps=35, batch_size=20, dropout=0.65, epochs=55,
+                                 learning_rate=1.0, decay=1 / 1.15, decay_after=14, clipnorm=10.0,
+                                 init_scale=0.04),
+    # The book's code: hidden 500, num_steps 30, batch 20, dropout 0.5, 50 epochs, Adam; clipping added.
+    "book": LanguageModelConfig(units=500, num_steps=30, batch_size=20, dropout=0.5, epochs=50,
+                                learning_rate=1e-3, decay=1.0, decay_after=50, clipnorm=5.0, init_scale=0.05,
+                                optimizer="adam"),
+}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class EpochDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """`initial * decay ** max(0, epoch - decay_after + 1)` with `epoch = step // steps_per_epoch`.
+
+    Zaremba et al.'s schedule as a Keras schedule: it reads the optimizer's step counter, which
+    `BackupAndRestore` saves, so a resumed run continues with the right rate.
+
+    Args:
+        initial: the learning rate of the first `decay_after` epochs.
+        decay: the factor applied once per later epoch (0.5 halves it).
+        decay_after: epochs at the initial rate.
+        steps_per_epoch: batches per epoch.
+
+    Example:
+        >>> schedule = EpochDecay(1.0, 0.5, decay_after=4, steps_per_epoch=10)
+        >>> [float(schedule(step)) for step in (0, 39, 40, 50)]
+        [1.0, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, initial: float, decay: float, decay_after: int, steps_per_epoch: int):
+        self.initial = float(initial)
+        self.decay = float(decay)
+        self.decay_after = int(decay_after)
+        self.steps_per_epoch = int(steps_per_epoch)
+
+    def __call__(self, step):
+        epoch = ops.floor(ops.cast(step, "float32") / float(max(1, self.steps_per_epoch)))
+        times = ops.maximum(epoch - float(self.decay_after) + 1.0, 0.0)
+        return self.initial * ops.power(self.decay, times)
+
+    def get_config(self):
+        return {"initial": self.initial, "decay": self.decay, "decay_after": self.decay_after,
+                "steps_per_epoch": self.steps_per_epoch}
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def _ids_input(batch_size: int | None, num_steps: int | None, stateful: bool) -> keras.KerasTensor:
+    if stateful:
+        if not batch_size:
+            raise ValueError("a stateful language model needs a fixed batch_size (keras.Input(batch_shape=...))")
+        return keras.Input(batch_shape=(batch_size, num_steps), dtype="int32", name="ids")
+    return keras.Input(shape=(num_steps,), dtype="int32", name="ids")
+
+
+def build_char_rnn(*, vocab_size: int, hidden: int = 1000, batch_size: int | None = None,
+                   num_steps: int | None = None, stateful: bool = False) -> keras.Model:
+    """The book's character RNN: one-hot chars -> Dense(hidden) -> SimpleRNN(relu) -> Dense(vocab) logits.
+
+    `Dense(hidden)` on a one-hot vector is a row lookup, so it is an `Embedding(vocab, hidden)`
+    here (the Dense bias it lacks is absorbed by the SimpleRNN's own bias: both are linear). The
+    output is logits (the book's softmax + probabilities loss is fixed); train it with clipping
+    (`compile_language_model` clips the global norm), which a ReLU recurrence needs.
+
+    Args:
+        vocab_size: characters in the vocabulary (id 0 = out of vocabulary).
+        hidden: units of the input projection and the recurrence (book text: 500, its code: 1000).
+        batch_size: fixed batch size; required when `stateful`.
+        num_steps: window length (the book: 25); `None` accepts any length.
+        stateful: carry the recurrent state from one batch to the next.
+
+    Example:
+        >>> model = build_char_rnn(vocab_size=50, hidden=16)
+        >>> model(np.zeros((2, 25), "int32")).shape
+        TensorShape([2, 25, 50])
+    """
+    ids = _ids_input(batch_size, num_steps, stateful)
+    x = keras.layers.Embedding(vocab_size, hidden, name="one_hot_dense")(ids)
+    x = keras.layers.SimpleRNN(hidden, activation="relu", return_sequences=True, stateful=stateful,
+                               name="rnn")(x)
+    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    return keras.Model(ids, logits, name="char_rnn")
+
+
+def build_word_lstm_lm(*, vocab_size: int, units: int = 200, layers: int = 2, dropout: float = 0.0,
+                       init_scale: float = 0.1, batch_size: int | None = None, num_steps: int | None = None,
+                       stateful: bool = True, unroll: bool = False) -> keras.Model:
+    """Word-level LSTM LM: Embedding(units) -> [Dropout] -> LSTM x layers -> Dropout -> Dense(vocab) logits.
+
+    As Zaremba et al.: the embedding size equals the LSTM size, dropout sits on the non-recurrent
+    connections only (after the embedding, between LSTM layers and before the output), every
+    weight including biases is drawn from U(-init_scale, init_scale) and there is no forget-gate
+    bias of 1. The book's version is `units=500, dropout=0.5` (dropout only before the output in
+    the book; here on every non-recurrent connection, as in the paper it follows).
+
+    Args:
+        vocab_size: words in the vocabulary (id 0 = `<unk>`).
+        units: embedding and LSTM size (small 200, medium 650, large 1500, book 500).
+        layers: stacked LSTM layers.
+        dropout: rate on the non-recurrent connections (0 = no Dropout layers).
+        init_scale: half-width of the uniform initialiser.
+        batch_size: fixed batch size; required when `stateful`.
+        num_steps: window length; `None` accepts any length.
+        stateful: carry the LSTM state from one batch to the next (reset with `reset_rnn_states`).
+        unroll: unroll the time loop (faster on CPU for short windows, more memory).
+
+    Example:
+        >>> model = build_word_lstm_lm(vocab_size=50, units=8, batch_size=4, num_steps=5)
+        >>> model(np.zeros((4, 5), "int32")).shape
+        TensorShape([4, 5, 50])
+    """
+    init = lambda: keras.initializers.RandomUniform(-init_scale, init_scale)  # noqa: E731 (fresh per weight)
+    ids = _ids_input(batch_size, num_steps, stateful)
+    x = keras.layers.Embedding(vocab_size, units, embeddings_initializer=init(), name="embedding")(ids)
+    for i in range(layers):
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
+        x = keras.layers.LSTM(units, return_sequences=True, stateful=stateful, unroll=unroll,
+                              kernel_initializer=init(), recurrent_initializer=init(), bias_initializer=init(),
+                              unit_forget_bias=False, name=f"lstm_{i}")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name=f"dropout_{layers}")(x)
+    logits = keras.layers.Dense(vocab_size, kernel_initializer=init(), bias_initializer=init(), name="logits")(x)
+    return keras.Model(ids, logits, name="word_lstm_lm")
+
+
+# ----------------------------------------------------------------------------- training pieces
+
+
+def zaremba_optimizer(config: LanguageModelConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The optimizer of a config, rescaled for Keras' per-token mean loss (see the module docstring).
+
+    SGD: learning rate `lr * num_steps` under `EpochDecay`, global norm clipped at `clipnorm / num_steps`
+    (the same update as Zaremba's on a loss summed over the window). Adam is scale-invariant, so
+    the book's Adam keeps its rate and the clipping is on the mean loss.
+    """
+    if config.optimizer == "sgd":
+        schedule = EpochDecay(config.learning_rate * config.num_steps, config.decay, config.decay_after,
+                              steps_per_epoch)
+        return keras.optimizers.SGD(schedule, global_clipnorm=config.clipnorm / config.num_steps)
+    if config.optimizer == "adam":
+        rate = (EpochDecay(config.learning_rate, config.decay, config.decay_after, steps_per_epoch)
+                if config.decay != 1.0 else config.learning_rate)
+        return keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+
+
+def compile_language_model(model: keras.Model, optimizer: keras.optimizers.Optimizer | str = "adam",
+                           *, clipnorm: float | None = 5.0, jit_compile: bool | str = "auto") -> keras.Model:
+    """Sparse cross-entropy on logits, `keras_hub.metrics.Perplexity` (token-weighted), clipped gradients.
+
+    A string optimizer gets `global_clipnorm=clipnorm`; an optimizer object is used as given.
+    Validation and test batches carry 0/1 weights (`zoo.data.language_model.eval_dataset`), so
+    `val_perplexity`/`test_perplexity` are `exp` of the mean cross-entropy over every real token.
+    """
+    if isinstance(optimizer, str):
+        optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"global_clipnorm": clipnorm}})
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        # weighted_metrics: Keras hands sample weights to these only (plain `metrics` ignore them).
+        weighted_metrics=[keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")],
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def rnn_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+
+
+def reset_rnn_states(model: keras.Model) -> None:
+    """Zero the carried state of every stateful RNN layer (Keras 3's `Model` has no `reset_states`)."""
+    for layer in rnn_layers(model):
+        if layer.stateful:
+            layer.reset_state()
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Resets stateful RNNs at every epoch start, before and after every evaluation, and after training.
+
+    After training too, so a later `model.evaluate` (the driver's test pass) starts from zero state.
+    """
+
+    async_safe = True  # epoch-level hooks only
+
+    def on_epoch_begin(self, epoch, logs=None):
+        reset_rnn_states(self.model)
+
+    def on_test_begin(self, logs=None):
+        reset_rnn_states(self.model)
+
+    def on_test_end(self, logs=None):
+        reset_rnn_states(self.model)
+
+    def on_train_end(self, logs=None):
+        reset_rnn_states(self.model)
+
+
+# ----------------------------------------------------------------------------- stateless copies and steps
+
+
+def stateless_copy(model: keras.Model) -> keras.Model:
+    """The same functional model with any batch size and window length, not stateful, same weights."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        cfg = layer["config"]
+        if layer["class_name"] == "InputLayer":
+            cfg["batch_shape"] = [None] * len(cfg["batch_shape"])
+        if "stateful" in cfg:
+            cfg["stateful"] = False
+        if "unroll" in cfg:
+            cfg["unroll"] = False
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def initial_states(model: keras.Model, batch_size) -> tuple:
+    """Zero states for `step`, a flat tuple over the RNN layers (LSTM: h and c; SimpleRNN: h)."""
+    states = []
+    for layer in rnn_layers(model):
+        sizes = layer.cell.state_size if isinstance(layer.cell.state_size, (list, tuple)) else [layer.cell.state_size]
+        states.extend(ops.zeros((batch_size, size), "float32") for size in sizes)
+    return tuple(states)
+
+
+def step(model: keras.Model, tokens, states: tuple):
+    """One time step of a (stateless) LM built here: token ids `[batch]` + states -> logits `[batch, vocab]`, states."""
+    x = tokens
+    flat = list(states)
+    new_states = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer) or isinstance(layer, keras.layers.Dropout):
+            continue
+        if isinstance(layer, keras.layers.RNN):
+            n = len(layer.cell.state_size) if isinstance(layer.cell.state_size, (list, tuple)) else 1
+            mine, flat = flat[:n], flat[n:]
+            x, out_states = layer.cell(x, mine, training=False)
+            new_states.extend(out_states if isinstance(out_states, (list, tuple)) else [out_states])
+        else:
+            x = layer(x)
+    return x, tuple(new_states)
+
+
+def token_log_probs(model: keras.Model, inputs, targets):
+    """`log p(targets | inputs)` per position, `[batch, steps]`, from the model's logits."""
+    logits = ops.cast(model(inputs, training=False), "float32")
+    return -keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def make_sampler(name: str, *, temperature: float = 1.0, k: int = 10, p: float = 0.9,
+                 seed: int | None = None) -> keras_hub.samplers.Sampler:
+    """A `keras_hub.samplers` sampler by name: greedy, random (temperature only), top_k or top_p."""
+    if name == "greedy":
+        return keras_hub.samplers.GreedySampler()
+    if name == "random":
+        return keras_hub.samplers.RandomSampler(temperature=temperature, seed=seed)
+    if name == "top_k":
+        return keras_hub.samplers.TopKSampler(k=k, temperature=temperature, seed=seed)
+    if name == "top_p":
+        return keras_hub.samplers.TopPSampler(p=p, temperature=temperature, seed=seed)
+    raise ValueError(f"sampler must be greedy, random, top_k or top_p, got {name!r}")
+
+
+class LanguageModelServing(keras.Model):
+    """A trained LM on raw strings, exported with two endpoints (`serve` and `generate`).
+
+    `serve(sentences)` -> `{"log_prob", "tokens", "perplexity"}`: each sentence is read after the
+    boundary token (`<eos>` for words, a newline for characters) and scored up to and including the
+    boundary that ends it, so `tokens` = words (or characters) + 1 and `perplexity` =
+    `exp(-log_prob / tokens)`. Words are PTB-normalised when `normalize="ptb"` (lower case, numbers
+    -> `N`); unknown tokens score as the vocabulary's id 0 (`<unk>`).
+
+    `generate(prompts)` -> continuation strings: the prompts (of any lengths, empty allowed) are
+    right-padded and fed through one `keras_hub.samplers` loop whose `next(prompt, cache, index)`
+    is one RNN step with the states as the cache: positions inside a prompt keep the prompt's
+    token, later ones are sampled. Word continuations stop before the first `<eos>`. The sampler,
+    temperature, length and seed are fixed at construction (export); `generate_with` takes others.
+
+    `save_serving` calls `export`, overridden here to write both endpoints into one SavedModel.
+
+    Args:
+        model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not).
+        vocabulary: id -> token, `vocabulary[0]` the out-of-vocabulary token.
+        level: `"word"` or `"char"`.
+        boundary: the sentence boundary token.
+        normalize: `"ptb"` or `"none"` (word level only).
+        sampler, temperature, k, p, seed: the default sampler of `generate`.
+        length: tokens generated per prompt by `generate`.
+    """
+
+    def __init__(self, model: keras.Model, *, vocabulary: Sequence[str], level: str, boundary: str,
+                 normalize: str = "none", sampler: str = "top_p", temperature: float = 1.0, k: int = 10,
+                 p: float = 0.9, seed: int = 1337, length: int = 20, **kwargs):
+        super().__init__(name=kwargs.pop("name", "language_model_serving"), **kwargs)
+        if level not in ("word", "char"):
+            raise ValueError(f"level must be 'word' or 'char', got {level!r}")
+        self.lm = stateless_copy(model)
+        self.level, self.normalize, self.length = level, normalize, int(length)
+        self.vocabulary = list(vocabulary)
+        self.lookup = keras.layers.StringLookup(vocabulary=self.vocabulary[1:], num_oov_indices=1,
+                                                oov_token=self.vocabulary[0], mask_token=None, name="lookup")
+        self.boundary_id = self.vocabulary.index(boundary) if boundary in self.vocabulary else 0
+        self.default_sampler = make_sampler(sampler, temperature=temperature, k=k, p=p, seed=seed)
+        self.sampler_seed = getattr(self.default_sampler, "seed_generator", None)  # tracked: exported with it
+        self.input_signature = [tf.TensorSpec([None], tf.string, name="sentences")]
+        self.built = True  # every sub-layer is built (the copied LM, the adapted lookup)
+
+    # -- strings <-> ids
+    def _tokens(self, strings):
+        strings = tf.convert_to_tensor(strings, tf.string)
+        if self.level == "char":
+            return tf.strings.unicode_split(strings, "UTF-8")
+        if self.normalize == "ptb":
+            strings = tf.strings.lower(strings)
+            strings = tf.strings.regex_replace(strings, r"[0-9]+([.,][0-9]+)*", "N")
+        return tf.strings.split(strings)
+
+    def _ids(self, strings) -> tf.RaggedTensor:
+        ids = tf.cast(self.lookup(self._tokens(strings)), tf.int32)
+        boundary = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
+        return tf.concat([tf.RaggedTensor.from_tensor(boundary), ids], axis=1)
+
+    # -- scoring
+    def score(self, sentences):
+        ids = self._ids(sentences)
+        end = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
+        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(end)], axis=1)
+        lengths = ids.row_lengths() - 1
+        dense = ids.to_tensor(default_value=0)
+        log_probs = token_log_probs(self.lm, dense[:, :-1], dense[:, 1:])
+        mask = tf.sequence_mask(lengths, tf.shape(log_probs)[1], dtype=log_probs.dtype)
+        total = tf.reduce_sum(log_probs * mask, axis=1)
+        tokens = tf.cast(lengths, tf.int32)
+        return {"log_prob": total, "tokens": tokens,
+                "perplexity": tf.exp(-total / tf.cast(tokens, total.dtype))}
+
+    def call(self, sentences):
+        return self.score(sentences)
+
+    # -- generation
+    def generate_with(self, prompts, sampler: keras_hub.samplers.Sampler, length: int):
+        ids = self._ids(prompts)
+        prompt_lengths = tf.cast(ids.row_lengths(), tf.int32)
+        batch = tf.shape(prompt_lengths)[0]
+        total = tf.reduce_max(prompt_lengths) + length
+        prompt = ids.to_tensor(default_value=0, shape=[None, None])
+        prompt = tf.pad(prompt, [[0, 0], [0, total - tf.shape(prompt)[1]]])
+        mask = tf.sequence_mask(prompt_lengths, total)
+
+        # A character model never writes "[UNK]" (id 0); a word model may write PTB's own <unk>.
+        banned = tf.one_hot(0, len(self.vocabulary), on_value=-1e9, off_value=0.0) if self.level == "char" else None
+
+        def next_fn(prompt, cache, index):
+            logits, cache = step(self.lm, prompt[:, index - 1], cache)
+            logits = ops.cast(logits, "float32")
+            if banned is not None:
+                logits = logits + banned
+            return logits, None, cache
+
+        stop = [self.boundary_id] if self.level == "word" else None
+        out = sampler(next_fn, prompt, cache=initial_states(self.lm, batch), index=1, mask=mask,
+                      stop_token_ids=stop)
+        positions = prompt_lengths[:, None] + tf.range(length)[None, :]
+        generated = tf.gather(out, positions, batch_dims=1)
+        if self.level == "word":
+            keep = tf.equal(tf.cumsum(tf.cast(tf.equal(generated, self.boundary_id), tf.int32), axis=1), 0)
+            generated = tf.ragged.boolean_mask(generated, keep)
+        strings = tf.gather(tf.constant(self.vocabulary), generated)
+        return tf.strings.reduce_join(strings, axis=1, separator=" " if self.level == "word" else "")
+
+    def generate(self, prompts):
+        return self.generate_with(prompts, self.default_sampler, self.length)
+
+    # -- export: both endpoints in one SavedModel
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        if format != "tf_saved_model":
+            raise ValueError(f"LanguageModelServing exports as tf_saved_model only, got {format!r}")
+        archive = keras.export.ExportArchive()
+        archive.track(self)
+        archive.add_endpoint("serve", self.score, input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
+        archive.add_endpoint("generate", self.generate,
+                             input_signature=[tf.TensorSpec([None], tf.string, name="prompts")])
+        archive.write_out(str(filepath), verbose=bool(verbose))
+
+
+def perplexity_of(model: keras.Model, dataset: tf.data.Dataset) -> float:
+    """`exp(sum of -log p over weighted targets / their count)` over a dataset of (x, y[, w]) batches.
+
+    Stateful models are reset first and carry their state across the dataset's batches.
+    """
+    reset_rnn_states(model)
+    total, count = 0.0, 0.0
+    for batch in dataset:
+        x, y = batch[0], batch[1]
+        w = batch[2] if len(batch) > 2 else tf.ones_like(y, tf.float32)
+        log_probs = np.asarray(token_log_probs(model, x, y), np.float64)
+        total -= float((log_probs * np.asarray(w)).sum())
+        count += float(np.asarray(w).sum())
+    reset_rnn_states(model)
+    return math.exp(total / count)
