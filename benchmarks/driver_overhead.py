@@ -24,7 +24,7 @@ import keras
 import zoo
 from zoo.recipes import get, resolve_hparams
 from zoo.recipes.base import RunContext
-from zoo.training import driver
+from zoo.training import prepare_data
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -63,7 +63,7 @@ def plain(name: str, data_dir: Path, overrides: dict, verbose) -> EpochTimer:
     hp = resolve_hparams(recipe, overrides)
     keras.utils.set_random_seed(hp.seed)
     ctx = RunContext(data_dir=data_dir, run_dir=Path(tempfile.mkdtemp()))
-    data = driver._prepare(recipe.data(hp, ctx), None)  # the driver's own prefetch, nothing else
+    data = prepare_data(recipe, hp, ctx)  # the driver's own prefetch, nothing else
     model = recipe.model(hp, data)
     timer = EpochTimer()
     model.fit(data.train, validation_data=data.validation, epochs=hp.epochs, callbacks=[timer], verbose=verbose)

@@ -49,10 +49,10 @@ def main() -> None:
     hp = zoo.recipes.resolve_hparams(recipe, config["hparams"])
     with tempfile.TemporaryDirectory() as tmp:
         data = recipe.data(hp, RunContext(data_dir=args.data_dir, run_dir=Path(tmp)))
-        texts = data.info["texts"]["test"] or data.info["texts"]["validation"]
+        texts = data.info.texts["test"] or data.info.texts["validation"]
         if not texts or len(texts) < args.batch_size:
             raise SystemExit(f"{recipe.name} has fewer held-out texts than --batch-size {args.batch_size}")
-        ids = encode(data.info["vectorizer"], texts)
+        ids = encode(data.info.vectorizer, texts)
         export.save_serving(export.load(args.run_dir), Path(tmp) / "ids_model")
         ids_model = tf.saved_model.load(str(Path(tmp) / "ids_model"))  # keep the loaded objects alive
         text_model = tf.saved_model.load(str(args.run_dir / "saved_model"))

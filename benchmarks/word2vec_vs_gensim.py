@@ -74,7 +74,7 @@ def main() -> None:
     start = time.perf_counter()
     history = model.fit(data.train.prefetch(-1), epochs=hp.epochs, verbose=2)
     ours_time = time.perf_counter() - start
-    vocabulary, matrix = data.info["vocabulary"], word2vec.word_vectors(model)
+    vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
     ours = analogy_accuracy(vocabulary, matrix, questions, restrict=30_000)
     results["ours"] = {"train_seconds": ours_time, "vocab_seconds": prep, "words_per_second": words * hp.epochs / ours_time,
                        "final_loss": history.history["loss"][-1], "vocabulary": len(vocabulary),
@@ -121,7 +121,7 @@ def main() -> None:
 def _subset_data(recipe, hp, ctx, sentences):
     from zoo.recipes import ch06
 
-    return ch06._data(hp, ctx, sentences, source="imdb subset")
+    return ch06.skipgram_data(hp, ctx, sentences, source="imdb subset")
 
 
 if __name__ == "__main__":

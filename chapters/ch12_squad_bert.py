@@ -35,8 +35,9 @@ def main() -> None:
         settings.update(max_seq_length=128, doc_stride=64, batch_size=4)
     result = zoo.fit("squad_bert", **chapter_settings(args, "squad_bert"), **settings)
     m = result.metrics
-    print(f"dev EM {m['dev_exact_match']:.1f}  F1 {m['dev_f1']:.1f} on {m['dev_total']} questions "
-          f"(BERT-Base, full v1.1 dev: EM 81.2 / F1 88.4)")
+    print(f"this run ({args.preset}, SQuAD v{args.version}): dev EM {m['dev_exact_match']:.1f}  "
+          f"F1 {m['dev_f1']:.1f} on {m['dev_total']} questions")
+    print("reference (google-research/bert, not this run): BERT-Base on the full v1.1 dev set, EM 81.2 / F1 88.4")
     if args.version == 2:
         print(f"  HasAns F1 {m.get('dev_HasAns_f1', float('nan')):.1f}  NoAns F1 {m.get('dev_NoAns_f1', float('nan')):.1f}"
               f"  best F1 {m['dev_best_f1']:.1f} at null threshold {m['dev_best_f1_thresh']:.2f}")

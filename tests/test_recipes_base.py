@@ -2,9 +2,9 @@
 
 import pytest
 
+from tests.toy_recipe import TOY
 from zoo import recipes
 from zoo.recipes import Param
-from tests.toy_recipe import TOY
 
 
 def test_overrides_are_type_checked_and_coerced():

@@ -10,7 +10,13 @@ import pytest
 import tensorflow as tf
 
 from zoo.data import squad as squad_data
-from zoo.squad.features import Example, WindowConfig, convert, max_context_flags, window_starts
+from zoo.squad.features import (
+    Example,
+    WindowConfig,
+    convert,
+    max_context_flags,
+    window_starts,
+)
 from zoo.squad.tokenizer import WordPieceOffsets
 
 WORDS = "the a of in is was who what capital france paris city big river team won game cafe naive".split()
@@ -162,11 +168,11 @@ def test_sources_name_the_official_files():
 
 def test_official_files_are_checked_before_use(tmp_path):
     from zoo import recipes
+    from zoo.errors import CorruptData
     from zoo.recipes.base import RunContext
-    from zoo.recipes.ch12_squad import _examples
 
     (tmp_path / "squad").mkdir()
     (tmp_path / "squad" / "train-v1.1.json").write_text('{"data": []}')
     hp = recipes.resolve_hparams(recipes.get("squad_bert"))
-    with pytest.raises(ValueError, match="sha256"):
-        _examples(hp, RunContext(data_dir=tmp_path, run_dir=tmp_path))
+    with pytest.raises(CorruptData, match="sha256"):
+        recipes.get("squad_bert").data(hp, RunContext(data_dir=tmp_path, run_dir=tmp_path))

@@ -13,7 +13,11 @@ import zoo
 from tests.conftest import serve_in_fresh_process
 from zoo.data import analogy, corpus, ptb, text8
 from zoo.data.skipgrams import (
-    encode_corpus, keep_probabilities, negative_cdf, skipgram_dataset, skipgram_pairs,
+    encode_corpus,
+    keep_probabilities,
+    negative_cdf,
+    skipgram_dataset,
+    skipgram_pairs,
 )
 from zoo.metrics.analogy import analogy_accuracy
 from zoo.models import word2vec

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.pipelines import ArrayInfo
 from zoo.recipes import Data, Param, Recipe, register
-from zoo.recipes.base import _REGISTRY
 
 
 def _data(hp, ctx) -> Data:
@@ -16,12 +16,12 @@ def _data(hp, ctx) -> Data:
     y = (x[:, 0] > 3).astype("int32")
     split = int(0.8 * hp.rows)
     batch = lambda a, b: tf.data.Dataset.from_tensor_slices((a, b)).batch(hp.batch_size)  # noqa: E731
-    return Data(train=batch(x[:split], y[:split]), validation=batch(x[split:], y[split:]), info={"x": x[:split]})
+    return Data(train=batch(x[:split], y[:split]), validation=batch(x[split:], y[split:]), info=ArrayInfo(splits={"train": (x[:split], y[:split])}))
 
 
 def _model(hp, data: Data) -> keras.Model:
     norm = keras.layers.Normalization()
-    norm.adapt(data.info["x"])
+    norm.adapt(data.info.splits["train"][0])
     inputs = keras.Input((4,))
     hidden = keras.layers.Dense(8, activation="relu")(norm(inputs))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
@@ -34,5 +34,4 @@ TOY = Recipe(
     hparams={"epochs": 2, "batch_size": 16, "rows": 320, "learning_rate": Param(1e-2, "Adam step size")},
     data=_data, model=_model,
 )
-if "toy" not in _REGISTRY:
-    register(TOY)
+register(TOY, replace=True)

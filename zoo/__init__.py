@@ -7,6 +7,9 @@ Public API::
     zoo.recipes.names()                            # every registered recipe
     zoo.export.load(result.run_dir)                # the trained Keras model
     zoo.squad.answer(run_dir, question, context)   # chapter 12 question answering
+
+Submodules load on first use, so `import zoo.data.mnist` or `import zoo.models.textcnn` pulls in
+neither the recipes nor the training driver.
 """
 
 import os
@@ -15,17 +18,18 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import recipes  # noqa: E402
-from zoo.training.driver import RunResult, fit  # noqa: E402
+__all__ = ["fit", "RunResult", "recipes", "export", "squad", "data", "plots", "errors"]
+__version__ = "0.1.0"
 
-__all__ = ["fit", "RunResult", "recipes", "export", "squad", "data", "plots"]
+_SUBMODULES = ("recipes", "training", "export", "squad", "data", "plots", "layers", "models", "metrics", "errors")
 
 
 def __getattr__(name: str):
-    """Import the heavier submodules (`zoo.export`, `zoo.squad`, ...) on first use."""
-    if name in ("export", "squad", "data", "plots", "layers", "models", "metrics"):
-        import importlib
+    """`zoo.fit`, `zoo.RunResult` and the submodules (`zoo.recipes`, `zoo.export`, ...) on first use."""
+    import importlib
 
+    if name in ("fit", "RunResult"):
+        return getattr(importlib.import_module("zoo.training.driver"), name)
+    if name in _SUBMODULES:
         return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-__version__ = "0.1.0"

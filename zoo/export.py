@@ -8,6 +8,8 @@ from pathlib import Path
 
 import keras
 
+from zoo.errors import DataNotFound
+
 
 def save_serving(model: keras.Model, path: str | os.PathLike) -> Path:
     """Write `model` as a TF SavedModel with one `serve` endpoint, atomically (temp folder, then rename).
@@ -32,7 +34,7 @@ def serving_layer(path: str | os.PathLike) -> keras.layers.Layer:
     if (path / "saved_model").is_dir():
         path = path / "saved_model"
     if not (path / "saved_model.pb").exists():
-        raise FileNotFoundError(f"{path} is not a SavedModel folder (no saved_model.pb)")
+        raise DataNotFound(f"{path} is not a SavedModel folder (no saved_model.pb)")
     return keras.layers.TFSMLayer(str(path), call_endpoint="serve")
 
 
@@ -45,5 +47,5 @@ def load(path: str | os.PathLike) -> keras.Model:
     if path.is_dir():
         path = path / "model.keras"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found (expected a run folder holding model.keras)")
+        raise DataNotFound(f"{path} not found (expected a run folder holding model.keras)")
     return keras.saving.load_model(path)

@@ -1,6 +1,8 @@
 """The command line: `python -m zoo.run NAME [options]` (also installed as `zoo`).
 
-Expected mistakes print one line and exit 2; `ZOO_DEBUG=1` shows the full traceback instead.
+Exit codes: 0 done; 2 a user's mistake (`zoo.errors.UserError`: bad flag or value, missing or
+corrupt data, bad path or preset), printed in one line; 1 a diverged run (one line) or a bug in the
+zoo (with its traceback). `ZOO_DEBUG=1` shows the traceback of user errors too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 
 import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 from zoo import recipes
+from zoo.errors import UserError
 from zoo.training import strategy as strategies
 from zoo.training.driver import TrainingDiverged, fit
 
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if first is not None and "--list" not in argv:
         try:
             recipe = recipes.get(first)
-        except ValueError as error:
+        except UserError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
     parser = _parser(recipe)
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu_replicas=args.cpu_replicas, max_steps=args.max_steps,
             evaluate_only=args.evaluate_only, **overrides,
         )
-    except (ValueError, FileNotFoundError) as error:
+    except UserError as error:
         if os.environ.get("ZOO_DEBUG"):
             raise
         print(f"error: {error}", file=sys.stderr)

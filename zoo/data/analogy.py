@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from zoo.data.fetch import Archive, Source, fetch
+from zoo.errors import CorruptData
 
 QUESTIONS_WORDS = Source(
     name="questions_words",
@@ -36,15 +37,15 @@ def read_questions(path: str | os.PathLike) -> dict[str, list[tuple[str, str, st
             if line.startswith(":"):
                 current = line[1:].strip()
                 if not current or current in sections:
-                    raise ValueError(f"{path}: line {number}: empty or repeated section {current!r}")
+                    raise CorruptData(f"{path}: line {number}: empty or repeated section {current!r}")
                 sections[current] = []
                 continue
             words = line.split()
             if current is None or len(words) != 4:
-                raise ValueError(f"{path}: line {number} is not `a b c d` inside a `: section`")
+                raise CorruptData(f"{path}: line {number} is not `a b c d` inside a `: section`")
             sections[current].append(tuple(words))
     if not sections or not any(sections.values()):
-        raise ValueError(f"{path}: no analogy questions")
+        raise CorruptData(f"{path}: no analogy questions")
     return sections
 
 

@@ -10,6 +10,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from zoo.errors import CorruptData, DataNotFound
+
 _TAG = re.compile(r"<[^>]{0,40}>")  # HTML such as IMDB's <br />
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -24,7 +26,7 @@ def _decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{name}: not UTF-8 ({error})") from None
+        raise CorruptData(f"{name}: not UTF-8 ({error})") from None
 
 
 def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[str], str]:
@@ -36,7 +38,7 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"--set corpus={path}: no such file or folder")
+        raise DataNotFound(f"--set corpus={path}: no such file or folder")
     texts: list[str] = []
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -57,7 +59,7 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
                     if member.isfile() and fnmatch.fnmatch(member.name, pattern):
                         texts.append(_decode(archive.extractfile(member).read(), f"{path}:{member.name}"))
         except (tarfile.TarError, EOFError, OSError) as error:
-            raise ValueError(f"{path}: not a readable tar archive ({error})") from None
+            raise CorruptData(f"{path}: not a readable tar archive ({error})") from None
         kind = "files"
     else:
         texts = [line for line in _decode(path.read_bytes(), str(path)).splitlines() if line.strip()]
@@ -65,7 +67,7 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
     if kind == "files":  # number tables such as aclImdb/imdbEr.txt are not text
         texts = [t for t in texts if _LETTER.search(t)]
     if not texts:
-        raise ValueError(f"{path}: no text found (files matching {pattern!r} in a folder or archive, "
+        raise CorruptData(f"{path}: no text found (files matching {pattern!r} in a folder or archive, "
                          f"or non-empty lines in a text file)")
     return texts, kind
 

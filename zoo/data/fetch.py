@@ -19,6 +19,8 @@ from pathlib import Path
 
 import keras
 
+from zoo.errors import CorruptData, DataNotFound
+
 
 @dataclasses.dataclass(frozen=True)
 class Archive:
@@ -74,11 +76,11 @@ def sha256sum(path: Path) -> str:
 
 
 def verify(path: Path, expected: str, source: Source | None = None) -> None:
-    """Raise a `ValueError` naming the file, both checksums and the remedy if `path` is not `expected`."""
+    """Raise `CorruptData` naming the file, both checksums and the remedy if `path` is not `expected`."""
     actual = sha256sum(path)
     if actual != expected:
         where = f" Delete it and place the original from {source.url}" if source and source.url else ""
-        raise ValueError(
+        raise CorruptData(
             f"{path}: sha256 is {actual}, expected {expected}; the file is corrupt or not the "
             f"published version.{where}"
         )
@@ -107,7 +109,7 @@ def locate(source: Source, data_dir: str | os.PathLike | None = None) -> dict[st
             _extract(path, folder)
             found = _found_files(source, folder)
             if found is None:
-                raise ValueError(
+                raise CorruptData(
                     f"{path} has the right checksum but lacks {', '.join(source.files)}"
                 )
             return found
@@ -118,8 +120,9 @@ def fetch(source: Source, data_dir: str | os.PathLike | None = None) -> dict[str
     """Paths of `source.files`, downloading and extracting the original archive when absent.
 
     Raises:
-        FileNotFoundError: not present and not downloadable (offline); says what to place where.
-        ValueError: a file or archive whose checksum is wrong.
+        DataNotFound: not present and not downloadable (offline); says what to place where.
+        CorruptData: a file or archive whose checksum is wrong (found locally or just downloaded;
+            a bad download is deleted, so the next run downloads it again).
     """
     folder = Path(data_dir or default_data_dir()).expanduser().resolve() / source.folder
     found = locate(source, folder.parent)
@@ -127,19 +130,22 @@ def fetch(source: Source, data_dir: str | os.PathLike | None = None) -> dict[str
         return found
     remote = next((a for a in source.archives if a.url), None)
     if remote is None:
-        raise FileNotFoundError(_missing_message(source, folder, "it has no public download"))
-    try:
-        downloaded = keras.utils.get_file(
-            fname=remote.name, origin=remote.url, file_hash=remote.sha256,
-            hash_algorithm="sha256", cache_dir=str(folder.parent), cache_subdir=source.folder,
-        )
-    except Exception as error:  # offline, HTTP error, checksum mismatch after download
+        raise DataNotFound(_missing_message(source, folder, "it has no public download"))
+    try:  # the checksum is verified below, so that a mismatch is reported as one, not as "not found"
+        downloaded = Path(keras.utils.get_file(
+            fname=remote.name, origin=remote.url, cache_dir=str(folder.parent), cache_subdir=source.folder,
+        ))
+    except Exception as error:  # offline, DNS or HTTP error
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise FileNotFoundError(_missing_message(source, folder, f"download failed: {reason}")) from None
-    verify(Path(downloaded), remote.sha256, source)
+        raise DataNotFound(_missing_message(source, folder, f"download failed: {reason}")) from None
+    try:
+        verify(downloaded, remote.sha256, source)
+    except CorruptData as error:
+        downloaded.unlink(missing_ok=True)
+        raise CorruptData(f"downloaded {remote.url}, but {error} The download was deleted.") from None
     found = locate(source, folder.parent)
     if found is None:
-        raise ValueError(f"{downloaded} was downloaded but lacks {', '.join(source.files)}")
+        raise CorruptData(f"{downloaded} was downloaded but lacks {', '.join(source.files)}")
     return found
 
 

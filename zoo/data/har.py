@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.fetch import Archive, Source, fetch, locate
+from zoo.errors import CorruptData
 
 _INNER_ZIP = "UCI HAR Dataset.zip"
 _INNER_SHA256 = "2045e435c955214b38145fb5fa00776c72814f01b203fec405152dac7d5bfeb0"
@@ -52,9 +53,9 @@ def _table(path: Path, columns: int) -> np.ndarray:
     try:
         table = pd.read_csv(path, sep=r"\s+", header=None, dtype=np.float32).to_numpy()
     except (ValueError, pd.errors.ParserError) as error:
-        raise ValueError(f"{path}: not a whitespace-separated numeric table ({error})") from None
+        raise CorruptData(f"{path}: not a whitespace-separated numeric table ({error})") from None
     if table.ndim != 2 or table.shape[1] != columns or np.isnan(table).any():
-        raise ValueError(f"{path}: expected {columns} numbers on every line, got shape {table.shape}")
+        raise CorruptData(f"{path}: expected {columns} numbers on every line, got shape {table.shape}")
     return table
 
 
@@ -64,10 +65,10 @@ def read_split(paths: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarr
     channels = [_table(paths[f], STEPS) for f in signal_files]
     labels = _table(paths[label_file], 1)[:, 0]
     if any(len(c) != len(labels) for c in channels):
-        raise ValueError(f"{paths[label_file].parent}: {len(labels)} labels but signal files with "
+        raise CorruptData(f"{paths[label_file].parent}: {len(labels)} labels but signal files with "
                          f"{sorted({len(c) for c in channels})} rows")
     if not np.isin(labels, np.arange(1, 7)).all():
-        raise ValueError(f"{paths[label_file]}: labels must be integers 1-6")
+        raise CorruptData(f"{paths[label_file]}: labels must be integers 1-6")
     return np.stack(channels, axis=-1), labels.astype(np.int32) - 1
 
 
@@ -78,5 +79,5 @@ def load(data_dir: str | os.PathLike | None = None) -> dict[str, tuple[np.ndarra
         fetch(HAR, data_dir)  # the outer zip, extracted: leaves the inner zip in place
         paths = locate(_extracted(), data_dir)
     if paths is None:
-        raise ValueError(f"{HAR.name}: the downloaded archive lacks the files {', '.join(_files('train'))}")
+        raise CorruptData(f"{HAR.name}: the downloaded archive lacks the files {', '.join(_files('train'))}")
     return {split: read_split(paths, split) for split in ("train", "test")}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.fetch import Archive, Source, default_data_dir, fetch, verify
+from zoo.errors import CorruptData
 
 IMDB = Source(
     name="imdb",
@@ -38,11 +39,11 @@ def _add(reviews: dict, name: str, raw: bytes) -> None:
     split, label, review_id, rating = match.groups()
     rating = int(rating)
     if (label == "pos") != (rating >= 7) or not 1 <= rating <= 10:
-        raise ValueError(f"{name}: rating {rating} contradicts its folder {label!r}")
+        raise CorruptData(f"{name}: rating {rating} contradicts its folder {label!r}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{name}: not UTF-8 ({error})") from None
+        raise CorruptData(f"{name}: not UTF-8 ({error})") from None
     reviews[split].append((label, int(review_id), text))
 
 
@@ -51,7 +52,7 @@ def _finish(reviews: dict, where: Path) -> dict[str, tuple[list[str], np.ndarray
     for split, items in reviews.items():
         labels = {label for label, _, _ in items}
         if labels != {"pos", "neg"}:
-            raise ValueError(f"{where}: the {split} split lacks pos or neg reviews (found {sorted(labels)})")
+            raise CorruptData(f"{where}: the {split} split lacks pos or neg reviews (found {sorted(labels)})")
         items.sort(key=lambda item: (item[0] != "pos", item[1]))  # positives first, by review id
         out[split] = ([text for _, _, text in items], np.array([label == "pos" for label, _, _ in items], "int32"))
     return out
@@ -66,7 +67,7 @@ def read_archive(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
                 if member.isfile() and _REVIEW.search(member.name):
                     _add(reviews, member.name, archive.extractfile(member).read())
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise ValueError(f"{path}: not a readable tar archive ({error})") from None
+        raise CorruptData(f"{path}: not a readable tar archive ({error})") from None
     return _finish(reviews, path)
 
 

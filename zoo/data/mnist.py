@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.fetch import Archive, Source, fetch, locate
+from zoo.data.pipelines import Data, array_data
+from zoo.data.splits import take_out, with_validation
+from zoo.errors import CorruptData
 
 MNIST = Source(
     name="mnist",
@@ -65,27 +68,27 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         raw = gzip.decompress(Path(path).read_bytes())
     except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise ValueError(f"{path}: not a readable gzip file ({error})") from None
+        raise CorruptData(f"{path}: not a readable gzip file ({error})") from None
     expected = IDX_SHA256.get(Path(path).name)
     if expected and hashlib.sha256(raw).hexdigest() != expected:
-        raise ValueError(f"{path}: decompressed sha256 is {hashlib.sha256(raw).hexdigest()}, expected "
+        raise CorruptData(f"{path}: decompressed sha256 is {hashlib.sha256(raw).hexdigest()}, expected "
                          f"{expected}; the file is corrupt or not the published MNIST file")
     magic = int.from_bytes(raw[:4], "big") if len(raw) >= 8 else 0
     if magic not in (2049, 2051):
-        raise ValueError(f"{path}: not an IDX file (magic number {magic}, expected 2049 or 2051)")
+        raise CorruptData(f"{path}: not an IDX file (magic number {magic}, expected 2049 or 2051)")
     ndim = 1 if magic == 2049 else 3
     header = 4 + 4 * ndim
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header + int(np.prod(shape)):
-        raise ValueError(f"{path}: {len(raw) - header} data bytes, the header promises shape {shape}")
+        raise CorruptData(f"{path}: {len(raw) - header} data bytes, the header promises shape {shape}")
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
 def _checked(where: str, images: np.ndarray, labels: np.ndarray) -> Split:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise ValueError(f"{where}: images have shape {images.shape} {images.dtype}, expected (n, 28, 28) uint8")
+        raise CorruptData(f"{where}: images have shape {images.shape} {images.dtype}, expected (n, 28, 28) uint8")
     if labels.shape != (images.shape[0],) or labels.size == 0 or labels.max() > 9:
-        raise ValueError(f"{where}: {labels.shape[0]} labels for {images.shape[0]} images, or labels outside 0-9")
+        raise CorruptData(f"{where}: {labels.shape[0]} labels for {images.shape[0]} images, or labels outside 0-9")
     return images, labels.astype(np.uint8)
 
 
@@ -95,7 +98,7 @@ def read_npz(path: Path) -> dict[str, Split]:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: not Keras' mnist.npz ({error})") from None
+        raise CorruptData(f"{path}: not Keras' mnist.npz ({error})") from None
     return {split: _checked(f"{path} [{split}]", arrays[f"x_{split}"], arrays[f"y_{split}"])
             for split in ("train", "test")}
 
@@ -120,3 +123,32 @@ def load(data_dir: str | os.PathLike | None = None) -> dict[str, Split]:
     pairs = {"train": _IDX_TRAIN, "test": _IDX_TEST}
     return {split: _checked(str(idx[images]), read_idx(idx[images]), read_idx(idx[labels]))
             for split, (images, labels) in pairs.items() if images in idx}
+
+
+# Without MNIST's training images (e.g. ../shared/data holds only t10k), a seeded 80/20 split of the
+# 10,000 test images gives 8,000 for training (validation comes out of these) and 2,000 for testing.
+TEST_ONLY_HOLDOUT = 0.2
+
+
+def splits(data_dir: str | os.PathLike | None = None, *, seed: int, val_fraction: float
+           ) -> tuple[dict[str, Split], bool]:
+    """Train/validation/test arrays of raw pixels (int32 labels), and whether train came from t10k.
+
+    The validation split is a seeded `val_fraction` of the training images (none when 0).
+    """
+    arrays = {k: (x, y.astype(np.int32)) for k, (x, y) in load(data_dir).items()}
+    test_only = "train" not in arrays
+    if test_only:
+        arrays["train"], arrays["test"] = take_out(arrays["test"], TEST_ONLY_HOLDOUT, seed)
+    return with_validation(arrays, val_fraction, seed), test_only
+
+
+def datasets(data_dir: str | os.PathLike | None = None, *, batch_size: int, seed: int, val_fraction: float
+             ) -> Data:
+    """`Data` of raw-pixel batches (float32 0-255, int32 labels) from `splits`, with an `ArrayInfo`.
+
+    `info.notes["test_only"]` says whether the training images came out of t10k.
+    """
+    arrays, test_only = splits(data_dir, seed=seed, val_fraction=val_fraction)
+    return array_data(arrays, batch_size=batch_size, seed=seed, standardize=False,
+                      class_names=[str(d) for d in range(10)], test_only=test_only)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from zoo.data.fetch import Archive, Source, fetch
+from zoo.errors import CorruptData
 
 SPLITS = ("train", "valid", "test")
 _SHA256 = {
@@ -50,13 +51,13 @@ def read_sentences(path: str | os.PathLike) -> list[list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 ({error})") from None
+        raise CorruptData(f"{path}: not UTF-8 ({error})") from None
     if "\t" in text or "\r" in text:
-        raise ValueError(f"{path}: tabs or carriage returns found; not the PTB simple-examples format")
+        raise CorruptData(f"{path}: tabs or carriage returns found; not the PTB simple-examples format")
     sentences = [line.split() for line in text.split("\n")]
     sentences = [s for s in sentences if s]
     if not sentences:
-        raise ValueError(f"{path}: no sentences")
+        raise CorruptData(f"{path}: no sentences")
     return sentences
 
 

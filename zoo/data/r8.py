@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from zoo.data.fetch import Archive, Source, fetch
+from zoo.errors import CorruptData
 
 _BASE = "http://www.cs.umb.edu/~smimarog/textmining/datasets/"
 _COMMON = dict(
@@ -43,11 +44,11 @@ def read_file(path: Path) -> tuple[list[str], list[str]]:
             line = line.rstrip("\n")
             label, sep, text = line.partition("\t")
             if not sep or not label.strip() or "\t" in text or not text.strip():
-                raise ValueError(f"{path}: line {number} is not `label<TAB>text`: {line[:80]!r}")
+                raise CorruptData(f"{path}: line {number} is not `label<TAB>text`: {line[:80]!r}")
             labels.append(label.strip())
             texts.append(text.strip())
     if not texts:
-        raise ValueError(f"{path}: no documents")
+        raise CorruptData(f"{path}: no documents")
     return texts, labels
 
 

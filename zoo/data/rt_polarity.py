@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from zoo.data.fetch import Source, locate
+from zoo.errors import CorruptData, DataNotFound, UserError
 
 DOWNLOAD_URL = "https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz"
 
@@ -39,15 +40,15 @@ def read_lines(path: Path) -> list[str]:
     try:
         text = Path(path).read_bytes().decode("cp1252")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not a Windows-1252 text file ({error})") from None
+        raise CorruptData(f"{path}: not a Windows-1252 text file ({error})") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, 1):
         if not line.strip():
-            raise ValueError(f"{path}: line {number} is empty; expected one snippet per line")
+            raise CorruptData(f"{path}: line {number} is empty; expected one snippet per line")
     if not lines:
-        raise ValueError(f"{path}: no snippets")
+        raise CorruptData(f"{path}: no snippets")
     return [line.strip() for line in lines]
 
 
@@ -55,7 +56,7 @@ def load(data_dir: str | os.PathLike | None = None) -> tuple[list[str], np.ndarr
     """All snippets (positives first, then negatives) and their labels (1 = positive)."""
     paths = locate(RT_POLARITY, data_dir)
     if paths is None:
-        raise FileNotFoundError(
+        raise DataNotFound(
             f"rt-polarity not found under {data_dir}/{RT_POLARITY.folder}: download {DOWNLOAD_URL}, "
             f"extract it and put rt-polarity.pos and rt-polarity.neg in that folder"
         )
@@ -67,7 +68,7 @@ def load(data_dir: str | os.PathLike | None = None) -> tuple[list[str], np.ndarr
 def book_split(n: int, dev_size: int = BOOK_DEV_SIZE, seed: int = BOOK_SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Train and dev indices of the book: a seed-10 permutation, the last 1,000 examples as dev."""
     if not 0 < dev_size < n:
-        raise ValueError(f"dev size {dev_size} must be between 1 and {n - 1}")
+        raise UserError(f"dev size {dev_size} must be between 1 and {n - 1}")
     order = np.random.RandomState(seed).permutation(n)
     return order[:-dev_size], order[-dev_size:]
 
@@ -75,6 +76,6 @@ def book_split(n: int, dev_size: int = BOOK_DEV_SIZE, seed: int = BOOK_SPLIT_SEE
 def cv_split(labels: np.ndarray, folds: int, fold: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Train and held-out indices of fold `fold` of a stratified `folds`-fold cross-validation (Kim 2014)."""
     if folds < 2 or not 0 <= fold < folds:
-        raise ValueError(f"--set folds={folds} fold={fold}: need folds >= 2 and 0 <= fold < folds")
+        raise UserError(f"--set folds={folds} fold={fold}: need folds >= 2 and 0 <= fold < folds")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(labels)), labels))[fold]

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from zoo.errors import CorruptData
+
 UNK = "[UNK]"  # index 0, the same convention as keras.layers.StringLookup
 
 
@@ -44,6 +46,29 @@ class Vocabulary:
         return np.concatenate(ids), np.concatenate(segments)
 
 
+@dataclasses.dataclass(frozen=True)
+class SkipgramInfo:
+    """What a skip-gram model and its report need to know about the corpus.
+
+    Attributes:
+        vocabulary: the words, `[UNK]` at 0, by decreasing frequency (index = row of the embeddings).
+        counts: training-corpus count of each word (`counts[0]`: out-of-vocabulary tokens).
+        tokens: tokens in the training corpus.
+        steps_per_epoch: batches per epoch (the expected number of pairs / batch size).
+        source: what the corpus is, for titles ("text8", "PTB", a file name).
+    """
+
+    vocabulary: tuple[str, ...]
+    counts: np.ndarray
+    tokens: int
+    steps_per_epoch: int
+    source: str = ""
+
+    @property
+    def oov_tokens(self) -> int:
+        return int(self.counts[0])
+
+
 def encode_corpus(documents: Iterable[Sequence[str]], max_vocab: int = 50_000, min_count: int = 5,
                   unk_token: str | None = None) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
     """Build the vocabulary on `documents` (the training split) and encode them in one pass.
@@ -58,7 +83,7 @@ def encode_corpus(documents: Iterable[Sequence[str]], max_vocab: int = 50_000, m
         ids.append(np.fromiter((provisional.setdefault(t, len(provisional)) for t in tokens), "int64", len(tokens)))
         segments.append(np.full(len(tokens), number, "int32"))
     if not provisional:
-        raise ValueError("the training corpus has no tokens")
+        raise CorruptData("the training corpus has no tokens")
     raw_ids, segments = np.concatenate(ids), np.concatenate(segments)
     words = np.array(list(provisional), dtype=object)
     counts = np.bincount(raw_ids, minlength=len(words))
@@ -139,7 +164,7 @@ def skipgram_dataset(ids: np.ndarray, segments: np.ndarray, vocabulary: Vocabula
     every epoch; batches are exactly `batch_size` (the last partial batch is dropped).
     """
     if len(ids) == 0:
-        raise ValueError("cannot build skip-gram pairs from an empty corpus")
+        raise CorruptData("cannot build skip-gram pairs from an empty corpus")
     keep_prob = tf.constant(keep_probabilities(vocabulary.counts, subsample))
     cdf = tf.constant(negative_cdf(vocabulary.counts, power))
     pad = (-len(ids)) % chunk_size

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from zoo.data.fetch import Archive, Source
+from zoo.errors import CorruptData
 from zoo.squad.features import Example
 
 _URL = "https://rajpurkar.github.io/SQuAD-explorer/dataset/"
@@ -64,11 +65,11 @@ def load(path: str | os.PathLike) -> list[list[Example]]:
                     examples.append(Example(qa["id"], qa["question"], context, answers))
             articles.append(examples)
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: cannot read it ({error})") from None
+        raise CorruptData(f"{path}: cannot read it ({error})") from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path}: not a SQuAD JSON file ({type(error).__name__}: {error})") from None
+        raise CorruptData(f"{path}: not a SQuAD JSON file ({type(error).__name__}: {error})") from None
     if not any(articles):
-        raise ValueError(f"{path}: holds no questions")
+        raise CorruptData(f"{path}: holds no questions")
     return articles
 
 

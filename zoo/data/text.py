@@ -1,14 +1,47 @@
-"""Text-classification pipelines shared by chapters 7 and 9: vectoriser adapted on train only, tf.data, serving."""
+"""Text-classification pipelines (chapters 7, 9, 11): vectoriser adapted on train only, tf.data, serving."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.recipes.base import Data
+from zoo.data.pipelines import Data
+
+
+@dataclasses.dataclass
+class TextInfo:
+    """What a text classifier needs to know about its data.
+
+    Attributes:
+        vectorizer: the `TextVectorization` adapted on the training texts (0 = padding, 1 = OOV).
+        vocabulary: its vocabulary, index = token id.
+        sequence_length: tokens per text (padded / truncated).
+        class_names: label names, index = label id.
+        texts: raw texts of the evaluation splits (`"validation"`, `"test"`; `None` if absent).
+        vectors: a `(vocab_size, dim)` pre-trained matrix aligned to `vocabulary`, when one is given.
+        vectors_report: coverage of those vectors (`zoo.data.vectors.load_word_vectors`).
+    """
+
+    vectorizer: keras.layers.TextVectorization
+    vocabulary: list[str]
+    sequence_length: int
+    class_names: list[str]
+    texts: dict[str, Sequence[str] | None] = dataclasses.field(default_factory=dict)
+    vectors: np.ndarray | None = None
+    vectors_report: dict[str, Any] | None = None
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocabulary)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -51,26 +84,34 @@ def string_model(layer: keras.layers.TextVectorization, model: keras.Model) -> k
     return keras.Model(text, model(layer(text)), name=f"{model.name}_serving")
 
 
-def classification_data(hp, train: tuple, validation: tuple | None = None, test: tuple | None = None,
+def classification_data(train: tuple, *, validation: tuple | None = None, test: tuple | None = None,
+                        vocab_size: int, sequence_length: int, batch_size: int, seed: int,
                         class_names: Sequence[str] = ("negative", "positive"),
-                        standardize="lower_and_strip_punctuation", **info) -> Data:
-    """`Data` for a text classifier: `(texts, int labels)` splits, vectoriser adapted on `train` only.
+                        standardize="lower_and_strip_punctuation") -> Data:
+    """`Data` for a text classifier from `(texts, int labels)` splits; the vectoriser is adapted on `train` only.
 
-    Reads `hp.vocab_size`, `hp.sequence_length`, `hp.batch_size`, `hp.seed`; `info` gets the adapted
-    `vectorizer`, its `vocabulary`, `vocab_size`, `sequence_length`, `class_names`, `num_classes`
-    and the raw texts of the evaluation splits (`texts`), plus anything passed in `info`.
+    Args:
+        train, validation, test: `(list of str, int labels)`; validation and test optional.
+        vocab_size: vocabulary size including padding and OOV.
+        sequence_length: tokens per text.
+        batch_size: the global batch size; `seed` seeds the per-epoch reshuffle of train.
+        class_names: label names (index = label id).
+        standardize: the `TextVectorization` standardisation (a name or a registered function).
+
+    Example:
+        >>> data = classification_data((["good film", "bad film"], np.array([1, 0])), vocab_size=10,
+        ...                            sequence_length=4, batch_size=2, seed=0)
+        >>> data.info.vocabulary[:3]
+        ['', '[UNK]', 'film']
     """
-
-    layer = vectorizer(train[0], hp.vocab_size, hp.sequence_length, standardize)
-    vocabulary = layer.get_vocabulary()
+    layer = vectorizer(train[0], vocab_size, sequence_length, standardize)
 
     def ds(split, shuffle=False):
         if split is None:
             return None
-        return dataset(encode(layer, split[0]), np.asarray(split[1], "int32"), hp.batch_size, shuffle, hp.seed)
+        return dataset(encode(layer, split[0]), np.asarray(split[1], "int32"), batch_size, shuffle, seed)
 
-    info = {"vectorizer": layer, "vocabulary": vocabulary, "vocab_size": len(vocabulary),
-            "sequence_length": hp.sequence_length, "class_names": list(class_names),
-            "num_classes": len(class_names), "texts": {"validation": validation and validation[0],
-                                                       "test": test and test[0]}, **info}
+    info = TextInfo(vectorizer=layer, vocabulary=layer.get_vocabulary(), sequence_length=sequence_length,
+                    class_names=list(class_names),
+                    texts={"validation": validation and validation[0], "test": test and test[0]})
     return Data(train=ds(train, shuffle=True), validation=ds(validation), test=ds(test), info=info)

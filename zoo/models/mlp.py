@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import keras
 
 
-def mlp(
+def build_mlp(
+    *,
     input_shape: Sequence[int],
     hidden: Sequence[int],
     outputs: int,
-    *,
     activation: str = "relu",
     output_activation: str | None = None,
     kernel_initializer: str = "glorot_uniform",
@@ -29,6 +29,12 @@ def mlp(
         kernel_initializer: of the hidden layers (the book uses "he_normal" with relu).
         preprocessing: layers applied to the raw input inside the model, so exports take raw data.
         dropout: rate after each hidden layer (0 = none).
+        name: the model's name.
+
+    Example:
+        >>> model = build_mlp(input_shape=(4,), hidden=(10, 8), outputs=3, output_activation="softmax")
+        >>> model.output.shape
+        (None, 3)
     """
     inputs = keras.Input(shape=tuple(input_shape), name="features")
     x = inputs
@@ -46,7 +52,13 @@ def mlp(
 
 
 def with_softmax(model: keras.Model) -> keras.Model:
-    """The same model with a Softmax appended: serves probabilities for a model trained on logits."""
+    """The same model with a Softmax appended: serves probabilities for a model trained on logits.
+
+    Example:
+        >>> logits = build_mlp(input_shape=(4,), hidden=(), outputs=3)
+        >>> with_softmax(logits).output.shape
+        (None, 3)
+    """
     probabilities = keras.layers.Softmax(name="probabilities")(model.output)
     # `model.input` keeps the input structure (a single tensor, not a list): TFSMLayer needs that.
     return keras.Model(model.input, probabilities, name=f"{model.name}_probabilities")

@@ -7,45 +7,44 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from zoo.errors import UserError
+from zoo.models.classifier import classifier_head
+
 VARIANTS = ("rand", "static", "non-static", "multichannel")
 
 
-def _head(x, num_classes: int, max_norm: float = 0.0):
-    """Sigmoid unit for two classes, softmax otherwise; Kim's max-norm on the output weights when > 0."""
-    constraint = keras.constraints.MaxNorm(max_norm) if max_norm > 0 else None
-    if num_classes == 2:
-        return keras.layers.Dense(1, activation="sigmoid", kernel_constraint=constraint, name="output")(x)
-    return keras.layers.Dense(num_classes, activation="softmax", kernel_constraint=constraint, name="output")(x)
-
-
-def compile_classifier(model: keras.Model, num_classes: int, learning_rate: float = 1e-3) -> keras.Model:
-    """Adam with binary or sparse categorical cross-entropy and accuracy."""
-    loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-    return model
-
-
-def build_textcnn(vocab_size: int, sequence_length: int, num_classes: int = 2, variant: str = "rand",
+def build_textcnn(*, vocab_size: int, sequence_length: int, num_classes: int = 2, variant: str = "rand",
                   embedding_dim: int = 50, vectors: np.ndarray | None = None,
                   windows: Sequence[int] = (3, 4, 5), filters: int = 10, dropout: float = 0.5,
                   max_norm: float = 0.0) -> keras.Model:
     """Kim (2014) TextCNN, chapter 7: embedding, one Conv1D per window, 1-max pooling, dropout, classifier.
 
     Args:
+        vocab_size: rows of the embedding (0 = padding).
+        sequence_length: tokens per input.
+        num_classes: 2 (one sigmoid unit) or more (softmax).
         variant: `rand` (random, trained embedding), `static` (pre-trained, frozen), `non-static`
             (pre-trained, fine-tuned), `multichannel` (a frozen and a fine-tuned copy; each filter is
             applied to both channels and the results summed, as in the paper).
+        embedding_dim: embedding size (taken from `vectors` when given).
         vectors: `(vocab_size, dim)` pre-trained matrix, required by every variant but `rand`.
+        windows: convolution widths, one Conv1D each.
         filters, dropout, max_norm: the book's 10 / 0.5 / off; the paper's 100 / 0.5 / 3.
+
     Input: int ids `(batch, sequence_length)`; output: probabilities.
+
+    Example:
+        >>> model = build_textcnn(vocab_size=100, sequence_length=20)
+        >>> model(np.ones((2, 20), "int32")).shape
+        (2, 1)
     """
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise UserError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     if variant != "rand" and vectors is None:
-        raise ValueError(f"variant {variant!r} needs pre-trained vectors (--set vectors=PATH)")
+        raise UserError(f"variant {variant!r} needs pre-trained vectors (--set vectors=PATH)")
     if vectors is not None:
         if vectors.shape[0] != vocab_size:
-            raise ValueError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
+            raise UserError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
         embedding_dim = vectors.shape[1]
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
 
@@ -68,17 +67,30 @@ def build_textcnn(vocab_size: int, sequence_length: int, num_classes: int = 2, v
         pooled.append(keras.layers.GlobalMaxPooling1D(name=f"max_{width}")(x))
     x = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
     x = keras.layers.Dropout(dropout)(x)
-    model = keras.Model(ids, _head(x, num_classes, max_norm), name=f"textcnn_{variant.replace('-', '_')}")
+    model = keras.Model(ids, classifier_head(x, num_classes, max_norm=max_norm),
+                        name=f"textcnn_{variant.replace('-', '_')}")
     if vectors is not None:  # set after building: a Constant initialiser would copy the matrix into the config
         for layer in layers:
             layer.set_weights([vectors])
     return model
 
 
-def build_cnn1d(vocab_size: int, sequence_length: int, num_classes: int = 2, embedding_dim: int = 50,
+def build_cnn1d(*, vocab_size: int, sequence_length: int, num_classes: int = 2, embedding_dim: int = 50,
                 filters: int = 250, kernel_size: int = 3, hidden_dims: int = 250,
                 dropout: float = 0.2) -> keras.Model:
-    """The book's port of keras' imdb_cnn, chapter 7: embedding, Conv1D, global max pooling, Dense, classifier."""
+    """The book's port of keras' imdb_cnn, chapter 7: embedding, Conv1D, global max pooling, Dense, classifier.
+
+    Args:
+        vocab_size, sequence_length, num_classes, embedding_dim: as `build_textcnn`.
+        filters, kernel_size: the one Conv1D layer.
+        hidden_dims: units of the hidden Dense layer.
+        dropout: after the embedding and after the hidden layer.
+
+    Example:
+        >>> model = build_cnn1d(vocab_size=100, sequence_length=20, filters=8, hidden_dims=8)
+        >>> model(np.ones((2, 20), "int32")).shape
+        (2, 1)
+    """
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim)(ids)
     x = keras.layers.Dropout(dropout)(x)
@@ -87,12 +99,17 @@ def build_cnn1d(vocab_size: int, sequence_length: int, num_classes: int = 2, emb
     x = keras.layers.Dense(hidden_dims)(x)
     x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Activation("relu")(x)
-    return keras.Model(ids, _head(x, num_classes), name="cnn1d")
+    return keras.Model(ids, classifier_head(x, num_classes), name="cnn1d")
 
 
-def build_embedding_flatten(vocab_size: int, sequence_length: int = 4, embedding_dim: int = 8) -> keras.Model:
-    """The chapter 7 toy: Embedding(vocab, 8) over 4 tokens, Flatten, one sigmoid unit."""
+def build_embedding_flatten(*, vocab_size: int, sequence_length: int = 4, embedding_dim: int = 8) -> keras.Model:
+    """The chapter 7 toy: Embedding(vocab, 8) over 4 tokens, Flatten, one sigmoid unit.
+
+    Example:
+        >>> build_embedding_flatten(vocab_size=50).output.shape
+        (None, 1)
+    """
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim)(ids)
     x = keras.layers.Flatten()(x)
-    return keras.Model(ids, _head(x, 2), name="embedding_flatten")
+    return keras.Model(ids, classifier_head(x, 2), name="embedding_flatten")

@@ -17,14 +17,21 @@ import numpy as np
 from zoo.layers.embedding_lookup import WordVectorLookup
 
 
-def skipgram(vocab_size: int, dim: int, negatives: int, *, learning_rate: float = 0.025,
-             batch_size: int = 4096, decay_steps: int = 0, jit_compile: bool = True) -> keras.Model:
-    """Skip-gram scorer `{"target": (B,), "contexts": (B, 1 + K)} -> logits (B, 1 + K)`, compiled.
+def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
+    """Skip-gram scorer `{"target": (B,), "contexts": (B, 1 + K)} -> logits (B, 1 + K)` (chapter 6).
 
-    `learning_rate` is word2vec's per-pair SGD rate (0.025 in word2vec.c), decayed linearly to 1e-4 of
-    itself over `decay_steps`; since Keras averages the loss over the batch and the 1 + K columns,
-    the optimizer's rate is that times `batch_size * (1 + K)`, which makes a batch equal to the sum of
-    its pairs' word2vec updates. Plain SGD keeps the embedding gradients sparse (Adam would not).
+    Column 0 of `contexts` is the true context word, the other K are negative samples. Target vectors
+    start as word2vec.c's uniform(-0.5/dim, 0.5/dim), context vectors at zero.
+
+    Args:
+        vocab_size: words in the vocabulary (`[UNK]` at 0).
+        dim: embedding size.
+        negatives: negative samples per positive pair (K).
+
+    Example:
+        >>> model = build_skipgram(vocab_size=100, dim=8, negatives=5)
+        >>> model({"target": np.array([3]), "contexts": np.array([[4, 1, 2, 5, 6, 7]])}).shape
+        (1, 6)
     """
     target = keras.Input(shape=(), dtype="int32", name="target")
     contexts = keras.Input(shape=(1 + negatives,), dtype="int32", name="contexts")
@@ -34,8 +41,20 @@ def skipgram(vocab_size: int, dim: int, negatives: int, *, learning_rate: float 
     context_vectors = keras.layers.Embedding(
         vocab_size, dim, embeddings_initializer="zeros", name="context_embedding")(contexts)
     logits = keras.layers.Dot(axes=(2, 1), name="score")([context_vectors, target_vectors])
-    model = keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
-    rate = learning_rate * batch_size * (1 + negatives)
+    return keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
+
+
+def compile_skipgram(model: keras.Model, *, learning_rate: float = 0.025, batch_size: int = 4096,
+                     decay_steps: int = 0, jit_compile: bool = True) -> keras.Model:
+    """word2vec's SGD on a `build_skipgram` model; returns `model`.
+
+    `learning_rate` is word2vec's per-pair SGD rate (0.025 in word2vec.c), decayed linearly to 1e-4 of
+    itself over `decay_steps`; since Keras averages the loss over the batch and the 1 + K columns,
+    the optimizer's rate is that times `batch_size * (1 + K)`, which makes a batch equal to the sum of
+    its pairs' word2vec updates. Plain SGD keeps the embedding gradients sparse (Adam would not).
+    """
+    columns = model.input["contexts"].shape[-1]
+    rate = learning_rate * batch_size * columns
     schedule = (keras.optimizers.schedules.PolynomialDecay(rate, decay_steps, rate * 1e-4)
                 if decay_steps > 0 else rate)
     model.compile(
@@ -112,21 +131,18 @@ def write_projector(folder: str | os.PathLike, vocabulary: Sequence[str], matrix
 def plot_pca(path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray, words: int = 150,
              title: str = "") -> Path:
     """A 2-D PCA scatter of the `words` most frequent words (rows 1..words), labelled."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from sklearn.decomposition import PCA
 
     rows = np.arange(1, min(words + 1, len(vocabulary)))
     unit = matrix[rows] / np.maximum(np.linalg.norm(matrix[rows], axis=1, keepdims=True), 1e-12)
     points = PCA(n_components=2).fit_transform(unit) if len(rows) >= 2 else np.zeros((len(rows), 2))
-    fig, ax = plt.subplots(figsize=(11, 9))
+    fig = Figure(figsize=(11, 9))
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=6, color="tab:blue")
     for (x, y), i in zip(points, rows):
         ax.annotate(vocabulary[i], (x, y), fontsize=7)
     ax.set_title(title or f"PCA of the {len(rows)} most frequent words")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)

@@ -1,4 +1,8 @@
-"""The recipe registry: every chapter module in this package registers its recipes on import."""
+"""The recipe registry: every chapter module (`chNN.py`) in this package registers its recipes on import.
+
+Modules here that are not chapters (`base`, and pieces several chapters share, such as
+`text_classification`) register nothing and are imported by the chapters that use them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import importlib
 import pkgutil
 from typing import Any
 
+from zoo.errors import UserError
 from zoo.recipes.base import (
     COMMON_PARAMS,
     Data,
@@ -13,13 +18,14 @@ from zoo.recipes.base import (
     Param,
     Recipe,
     RunContext,
-    _REGISTRY,
     register,
+    registered,
+    unregister,
 )
 
 __all__ = [
     "COMMON_PARAMS", "Data", "HParams", "Param", "Recipe", "RunContext",
-    "register", "get", "names", "all_recipes", "resolve_hparams", "parse_value",
+    "register", "unregister", "get", "names", "all_recipes", "resolve_hparams", "parse_value",
 ]
 
 _loaded = False
@@ -30,7 +36,7 @@ def _load_all() -> None:
     if _loaded:
         return
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base":
+        if module.name.startswith("ch") and module.name[2:].isdigit():
             importlib.import_module(f"{__name__}.{module.name}")
     _loaded = True
 
@@ -38,7 +44,7 @@ def _load_all() -> None:
 def all_recipes() -> list[Recipe]:
     """Every registered recipe, ordered by chapter then name."""
     _load_all()
-    return sorted(_REGISTRY.values(), key=lambda r: (r.chapter, r.name))
+    return sorted(registered().values(), key=lambda r: (r.chapter, r.name))
 
 
 def names() -> list[str]:
@@ -46,11 +52,12 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Recipe:
-    """The recipe called `name`; a `ValueError` listing the known names otherwise."""
+    """The recipe called `name`; a `UserError` listing the known names otherwise."""
     _load_all()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown recipe {name!r}; known recipes: {', '.join(names())}")
-    return _REGISTRY[name]
+    recipe = registered().get(name)
+    if recipe is None:
+        raise UserError(f"unknown recipe {name!r}; known recipes: {', '.join(names())}")
+    return recipe
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -80,9 +87,9 @@ def parse_value(key: str, param: Param, value: Any) -> Any:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError
     except ValueError:
-        raise ValueError(f"--set {key}={value!r}: expected {allowed}") from None
+        raise UserError(f"--set {key}={value!r}: expected {allowed}") from None
     if param.choices and value not in param.choices:
-        raise ValueError(f"--set {key}={value!r}: expected {allowed}")
+        raise UserError(f"--set {key}={value!r}: expected {allowed}")
     return value
 
 
@@ -92,7 +99,7 @@ def resolve_hparams(recipe: Recipe, overrides: dict[str, Any] | None = None) -> 
     values = {k: p.default for k, p in params.items()}
     for key, value in (overrides or {}).items():
         if key not in params:
-            raise ValueError(
+            raise UserError(
                 f"unknown hyper-parameter {key!r} for {recipe.name}; allowed: {', '.join(sorted(params))}"
             )
         values[key] = parse_value(key, params[key], value)

@@ -11,6 +11,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from zoo.data.pipelines import Data
+
 
 @dataclasses.dataclass(frozen=True)
 class Param:
@@ -34,22 +36,6 @@ class HParams(types.SimpleNamespace):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
-
-
-@dataclasses.dataclass(frozen=True)
-class Data:
-    """What a recipe's `data` function returns.
-
-    Datasets are batched with the *global* batch size (`hp.batch_size`) and yield
-    `(inputs, targets)`; the driver adds `prefetch` and lets Keras distribute them.
-    `info` carries whatever the model builder, serving model or report needs (vocabulary,
-    adapted preprocessing layers, class names, raw test examples, ...).
-    """
-
-    train: tf.data.Dataset
-    validation: tf.data.Dataset | None = None
-    test: tf.data.Dataset | None = None
-    info: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,9 +108,22 @@ COMMON_PARAMS: dict[str, Param] = {
 _REGISTRY: dict[str, Recipe] = {}
 
 
-def register(recipe: Recipe) -> Recipe:
-    """Add a recipe to the registry (chapter modules call this at import time)."""
-    if recipe.name in _REGISTRY:
+def register(recipe: Recipe, *, replace: bool = False) -> Recipe:
+    """Add a recipe to the registry (chapter modules call this at import time).
+
+    A second recipe of the same name is a bug unless `replace` (tests and notebooks redefining one).
+    """
+    if recipe.name in _REGISTRY and not replace:
         raise ValueError(f"recipe {recipe.name!r} is registered twice")
     _REGISTRY[recipe.name] = recipe
     return recipe
+
+
+def unregister(name: str) -> None:
+    """Remove a recipe from the registry (no error if it is not there)."""
+    _REGISTRY.pop(name, None)
+
+
+def registered() -> dict[str, Recipe]:
+    """A copy of the registry as it is now (without importing the chapter modules)."""
+    return dict(_REGISTRY)

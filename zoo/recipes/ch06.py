@@ -9,12 +9,19 @@ from pathlib import Path
 import keras
 
 from zoo.data import analogy, corpus, ptb, text8
-from zoo.data.skipgrams import encode_corpus, expected_pairs, keep_probabilities, skipgram_dataset
+from zoo.data.skipgrams import (
+    SkipgramInfo,
+    encode_corpus,
+    expected_pairs,
+    keep_probabilities,
+    skipgram_dataset,
+)
+from zoo.errors import UserError
 from zoo.metrics.analogy import analogy_accuracy
 from zoo.models import word2vec
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 
-COMMON = {
+_COMMON = {
     "epochs": 5,
     "batch_size": Param(4096, "skip-gram pairs per batch (global)"),
     "dim": Param(100, "embedding size (the book: 300)"),
@@ -29,8 +36,12 @@ COMMON = {
 }
 
 
-def _data(hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=None, unk_token=None,
-          source: str = "") -> Data:
+def skipgram_data(hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=None, unk_token=None,
+                  source: str = "") -> Data:
+    """Skip-gram pairs of tokenised documents `train` (and `valid`), vocabulary from `train` only.
+
+    Public so that a benchmark can feed its own documents through the recipes' exact pipeline.
+    """
     vocabulary, ids, segments = encode_corpus(train, hp.max_vocab, hp.min_count, unk_token=unk_token)
     settings = dict(window=hp.window, negatives=hp.negatives, subsample=hp.subsample,
                     batch_size=hp.batch_size, seed=hp.seed)
@@ -43,37 +54,34 @@ def _data(hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=No
     steps = max(1, int(pairs // hp.batch_size))
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
-    return Data(train=train_ds, validation=valid_ds, info={
-        "vocabulary": vocabulary.words, "counts": vocabulary.counts, "tokens": int(len(ids)),
-        "oov_tokens": int(vocabulary.counts[0]), "steps_per_epoch": steps, "source": source,
-    })
+    info = SkipgramInfo(vocabulary=vocabulary.words, counts=vocabulary.counts, tokens=int(len(ids)),
+                        steps_per_epoch=steps, source=source)
+    return Data(train=train_ds, validation=valid_ds, info=info)
 
 
 def _model(hp: HParams, data: Data) -> keras.Model:
-    return word2vec.skipgram(
-        len(data.info["vocabulary"]), hp.dim, hp.negatives, learning_rate=hp.learning_rate,
-        batch_size=hp.batch_size, decay_steps=hp.epochs * data.info["steps_per_epoch"],
-        jit_compile=hp.jit_compile,
-    )
+    model = word2vec.build_skipgram(vocab_size=len(data.info.vocabulary), dim=hp.dim, negatives=hp.negatives)
+    return word2vec.compile_skipgram(model, learning_rate=hp.learning_rate, batch_size=hp.batch_size,
+                                     decay_steps=hp.epochs * data.info.steps_per_epoch, jit_compile=hp.jit_compile)
 
 
 def _callbacks(hp: HParams, data: Data) -> list:
-    return [word2vec.NearestNeighbours(data.info["vocabulary"], hp.probes, hp.neighbours)]
+    return [word2vec.NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    return word2vec.serving_model(data.info["vocabulary"], word2vec.word_vectors(model))
+    return word2vec.serving_model(data.info.vocabulary, word2vec.word_vectors(model))
 
 
 def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
-    vocabulary, matrix = data.info["vocabulary"], word2vec.word_vectors(model)
+    vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
     run = Path(ctx.run_dir)
-    metrics: dict = {"vocabulary_size": len(vocabulary), "corpus_tokens": data.info["tokens"],
-                     "oov_tokens": data.info["oov_tokens"]}
+    metrics: dict = {"vocabulary_size": len(vocabulary), "corpus_tokens": data.info.tokens,
+                     "oov_tokens": data.info.oov_tokens}
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)
-        word2vec.plot_pca(run / "pca.png", vocabulary, matrix, title=f"skip-gram {data.info['source']}: PCA")
+        word2vec.plot_pca(run / "pca.png", vocabulary, matrix, title=f"skip-gram {data.info.source}: PCA")
     probes = [w for w in hp.probes if w in set(vocabulary)]
     if probes:
         index = {w: i for i, w in enumerate(vocabulary)}
@@ -97,26 +105,26 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
 
 def _recipe(name: str, dataset: str, summary: str, data, **hparams) -> Recipe:
     return register(Recipe(
-        name=name, chapter=6, dataset=dataset, summary=summary, hparams={**COMMON, **hparams},
+        name=name, chapter=6, dataset=dataset, summary=summary, hparams={**_COMMON, **hparams},
         data=data, model=_model, serving=_serving, report=_report, callbacks=_callbacks,
     ))
 
 
 def _text8_data(hp: HParams, ctx: RunContext) -> Data:
     path = Path(hp.corpus) if hp.corpus else text8.load(ctx.data_dir)
-    return _data(hp, ctx, text8.read_documents(path), source="text8")
+    return skipgram_data(hp, ctx, text8.read_documents(path), source="text8")
 
 
 def _ptb_data(hp: HParams, ctx: RunContext) -> Data:
     splits = ptb.load(ctx.data_dir)
-    return _data(hp, ctx, splits["train"], splits["valid"], unk_token="<unk>", source="PTB")
+    return skipgram_data(hp, ctx, splits["train"], splits["valid"], unk_token="<unk>", source="PTB")
 
 
 def _corpus_data(hp: HParams, ctx: RunContext) -> Data:
     if not hp.corpus:
-        raise ValueError("skipgram_corpus needs --set corpus=PATH (a text file, a folder, or a .tar.gz/.zip of texts)")
+        raise UserError("skipgram_corpus needs --set corpus=PATH (a text file, a folder, or a .tar.gz/.zip of texts)")
     texts, _ = corpus.read_texts(hp.corpus, hp.corpus_pattern)
-    return _data(hp, ctx, corpus.documents(texts), source=Path(hp.corpus).name)
+    return skipgram_data(hp, ctx, corpus.documents(texts), source=Path(hp.corpus).name)
 
 
 _recipe(

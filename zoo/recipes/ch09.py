@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+from zoo.models.classifier import compile_classifier
 from zoo.models.rnn import build_lstm_classifier
-from zoo.models.textcnn import compile_classifier
 from zoo.recipes.base import Data, HParams, Param, Recipe, register
-from zoo.recipes.ch07 import _MR_SPLIT, _TEXT, imdb_data, mr_data, serving
+from zoo.recipes.text_classification import (
+    MR_SPLIT_PARAMS,
+    TEXT_PARAMS,
+    imdb_data,
+    mr_data,
+    serve_strings,
+)
 
 
-def lstm_model(hp: HParams, data: Data):
+def _model(hp: HParams, data: Data):
     info = data.info
-    model = build_lstm_classifier(info["vocab_size"], info["sequence_length"], info["num_classes"],
-                                  hp.embedding_dim, hp.units, hp.cell, hp.peephole, hp.bidirectional,
-                                  hp.dropout, hp.dense_units)
-    return compile_classifier(model, info["num_classes"], hp.learning_rate)
+    model = build_lstm_classifier(vocab_size=info.vocab_size, sequence_length=info.sequence_length,
+                                  num_classes=info.num_classes, embedding_dim=hp.embedding_dim, units=hp.units,
+                                  cell=hp.cell, peephole=hp.peephole, bidirectional=hp.bidirectional,
+                                  dropout=hp.dropout, dense_units=hp.dense_units)
+    return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
+_CELL = ("lstm (keras.layers.LSTM) or peephole (RNN(PeepholeLSTMCell))", ("lstm", "peephole"))
 _LSTM = {
-    **_TEXT,
+    **TEXT_PARAMS,
     "vocab_size": Param(5000, "vocabulary size (the author's code: 5000)"),
     "units": Param(100, "LSTM units per direction"),
-    "cell": Param("lstm", "lstm (keras.layers.LSTM) or peephole (RNN(PeepholeLSTMCell))",
-                  choices=("lstm", "peephole")),
+    "cell": Param("lstm", _CELL[0], choices=_CELL[1]),
     "peephole": Param("diagonal", "peephole connections: diagonal (Gers & Schmidhuber) or full (the book)",
                       choices=("diagonal", "full")),
     "bidirectional": Param(False, "wrap the recurrent layer in Bidirectional"),
@@ -33,14 +40,15 @@ _LSTM = {
 register(Recipe(
     name="lstm_mr", chapter=9, dataset="rt-polarity",
     summary="LSTM sentiment classifier, mean over the real (masked) time steps, on sentence polarity",
-    hparams={**_LSTM, **_MR_SPLIT}, data=mr_data, model=lstm_model, serving=serving, monitor="val_accuracy",
+    hparams={**_LSTM, **MR_SPLIT_PARAMS}, data=mr_data, model=_model, serving=serve_strings,
+    monitor="val_accuracy",
 ))
 register(Recipe(
     name="peephole_mr", chapter=9, dataset="rt-polarity",
     summary="Bidirectional(RNN(PeepholeLSTMCell)) sentiment classifier on sentence polarity",
-    hparams={**_LSTM, **_MR_SPLIT, "cell": Param("peephole", _LSTM["cell"].help, choices=("lstm", "peephole")),
+    hparams={**_LSTM, **MR_SPLIT_PARAMS, "cell": Param("peephole", _CELL[0], choices=_CELL[1]),
              "bidirectional": Param(True, _LSTM["bidirectional"].help)},
-    data=mr_data, model=lstm_model, serving=serving, monitor="val_accuracy",
+    data=mr_data, model=_model, serving=serve_strings, monitor="val_accuracy",
 ))
 register(Recipe(
     name="lstm_imdb", chapter=9, dataset="imdb",
@@ -49,5 +57,5 @@ register(Recipe(
              "sequence_length": Param(200, "tokens per review"), "embedding_dim": Param(128, "embedding size"),
              "units": Param(64, "LSTM units per direction"), "bidirectional": Param(True, "BiLSTM"),
              "epochs": 2, "batch_size": 32},
-    data=imdb_data, model=lstm_model, serving=serving,
+    data=imdb_data, model=_model, serving=serve_strings,
 ))

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zoo.errors import DataNotFound, UserError
+
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str):
@@ -20,7 +22,7 @@ def _saved_model_dir(path: str | os.PathLike) -> str:
     if (path / "saved_model" / "saved_model.pb").exists():
         path = path / "saved_model"
     if not (path / "saved_model.pb").exists():
-        raise FileNotFoundError(f"{path} is neither a squad_bert run folder nor its saved_model/ folder")
+        raise DataNotFound(f"{path} is neither a squad_bert run folder nor its saved_model/ folder")
     return str(path.resolve())
 
 
@@ -43,7 +45,7 @@ def answer(model_or_path: Any, question: str | list[str], context: str | list[st
     questions = [question] if single else list(question)
     contexts = [context] if isinstance(context, str) else list(context)
     if len(questions) != len(contexts):
-        raise ValueError(f"{len(questions)} questions but {len(contexts)} contexts")
+        raise UserError(f"{len(questions)} questions but {len(contexts)} contexts")
     inputs = {"question": tf.constant(questions, tf.string), "context": tf.constant(contexts, tf.string)}
     if isinstance(model_or_path, (str, os.PathLike)):
         outputs = _load(_saved_model_dir(model_or_path)).serve(inputs)

@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
+from zoo.errors import UserError
 from zoo.squad.tokenizer import WordPieceOffsets
 
 
@@ -58,6 +59,29 @@ class Features:
         return Features(**{f.name: getattr(self, f.name)[:n] for f in dataclasses.fields(self)})
 
 
+@dataclasses.dataclass
+class SquadInfo:
+    """What the span model, its serving model and the SQuAD report need to know.
+
+    Attributes:
+        vocabulary: the WordPiece vocabulary of the preset (index = token id).
+        lowercase: whether the preset's tokenizer lower-cases.
+        dev_examples: the questions to score, in order.
+        dev_features: their windows (`Features`).
+        steps_per_epoch: training batches per epoch (for the learning-rate schedule).
+        train_windows, train_questions, skipped_train_answers: sizes, for the record.
+    """
+
+    vocabulary: list[str]
+    lowercase: bool
+    dev_examples: list[Example]
+    dev_features: Features
+    steps_per_epoch: int
+    train_windows: int = 0
+    train_questions: int = 0
+    skipped_train_answers: int = 0
+
+
 @dataclasses.dataclass(frozen=True)
 class WindowConfig:
     max_seq_length: int = 384
@@ -68,7 +92,7 @@ class WindowConfig:
 def window_starts(n_context: int, max_context: int, doc_stride: int) -> list[tuple[int, int]]:
     """(start, length) of each window over `n_context` tokens, as `run_squad.py` slides them."""
     if max_context < 1:
-        raise ValueError("max_seq_length leaves no room for the context; raise it or lower max_query_length")
+        raise UserError("max_seq_length leaves no room for the context; raise it or lower max_query_length")
     spans, start = [], 0
     while True:
         length = min(n_context - start, max_context)

@@ -19,6 +19,8 @@ import unicodedata
 import numpy as np
 import tensorflow as tf
 
+from zoo.errors import UserError
+
 MAX_CHARS_PER_WORD = 100
 _KEEP = -2  # replacement row 0 means "keep the code point as it is"
 _CJK_RANGES = (
@@ -81,7 +83,7 @@ class WordPieceOffsets(tf.Module):
         super().__init__(name="wordpiece_offsets")
         vocabulary = list(vocabulary)
         if unknown_token not in vocabulary:
-            raise ValueError(f"the vocabulary has no {unknown_token!r} token")
+            raise UserError(f"the vocabulary has no {unknown_token!r} token")
         self.lowercase = lowercase
         self.unknown_id = vocabulary.index(unknown_token)
         self.max_piece_chars = max(len(t[2:] if t.startswith("##") else t) for t in vocabulary)

@@ -11,7 +11,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,9 @@ import tensorflow as tf
 
 from zoo import recipes
 from zoo.data.fetch import default_data_dir
+from zoo.errors import DataNotFound, UserError
 from zoo.recipes.base import Data, HParams, Recipe, RunContext
+from zoo.training import callbacks as callbacks_lib
 from zoo.training import strategy as strategies
 
 
@@ -64,9 +65,9 @@ def fit(
     recipe = recipes.get(recipe) if isinstance(recipe, str) else recipe
     hp = recipes.resolve_hparams(recipe, overrides)
     if max_steps is not None and max_steps < 1:
-        raise ValueError(f"--max-steps must be >= 1, got {max_steps}")
+        raise UserError(f"--max-steps must be >= 1, got {max_steps}")
     if evaluate_only and not hp.checkpoint:
-        raise ValueError("--evaluate-only needs --set checkpoint=RUN_DIR (a finished run folder)")
+        raise UserError("--evaluate-only needs --set checkpoint=RUN_DIR (a finished run folder)")
     dist = strategies.resolve(strategy, cpu_replicas)
     keras.utils.set_random_seed(hp.seed)
     data_dir = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
@@ -75,7 +76,7 @@ def fit(
     final = final.expanduser().resolve()
     chief = strategies.is_chief()
     if chief and final.exists():
-        raise ValueError(f"--out {final} already holds a finished run; choose another folder")
+        raise UserError(f"--out {final} already holds a finished run; choose another folder")
     work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
     fresh = not work.exists()
     work.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,7 @@ def fit(
         _check_resume(work, recipe, hp)
         _write_json(work / "config.json", _config(recipe, hp, run, final))
         ctx = RunContext(data_dir=data_dir, run_dir=work, max_steps=max_steps, is_chief=chief, strategy=dist)
-        data = _prepare(recipe.data(hp, ctx), max_steps)
+        data = prepare_data(recipe, hp, ctx)
         with dist.scope():
             model = recipe.model(hp, data)
             if hp.checkpoint:
@@ -113,12 +114,23 @@ def fit(
     return RunResult(run_dir=final, metrics=metrics, model=model, hparams=hp)
 
 
-def _prepare(data: Data, max_steps: int | None) -> Data:
+def prepare_data(recipe: Recipe, hp: HParams, ctx: RunContext) -> Data:
+    """The recipe's `Data` exactly as `fit` trains on it: at most `ctx.max_steps` batches per split, prefetched.
+
+    A seam for benchmarks and notebooks that want the driver's data without the rest of a run.
+
+    Example:
+        >>> recipe = zoo.recipes.get("iris_mlp")
+        >>> hp = zoo.recipes.resolve_hparams(recipe, {"epochs": 1})
+        >>> data = prepare_data(recipe, hp, RunContext(data_dir=Path("../shared/data"), run_dir=Path("/tmp")))
+    """
+    data = recipe.data(hp, ctx)
+
     def cap(ds):
         if ds is None:
             return None
-        if max_steps is not None:
-            ds = ds.take(max_steps)
+        if ctx.max_steps is not None:
+            ds = ds.take(ctx.max_steps)
         return ds.prefetch(tf.data.AUTOTUNE)
 
     return dataclasses.replace(data, train=cap(data.train), validation=cap(data.validation), test=cap(data.test))
@@ -135,13 +147,13 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     # (it may log one twice; `_history_frame` keeps the last).
     callbacks = [
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
-        _BackupAndRestore(str(backup), min_seconds=hp.backup_seconds),
+        callbacks_lib.ThrottledBackupAndRestore(str(backup), min_seconds=hp.backup_seconds),
         keras.callbacks.ModelCheckpoint(
             str(work / "checkpoints" / "best.weights.h5"), monitor=monitor,
             save_best_only=True, save_weights_only=True,
         ),
         keras.callbacks.TensorBoard(str(work / "logs"), profile_batch=0),
-        _TerminateOnNaN(),
+        callbacks_lib.TerminateOnNaN(),
     ]
     for callback in callbacks:
         # Their batch hooks do nothing with epoch-level saving (or only read the loss), so Keras 3
@@ -168,30 +180,6 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     if resumed_from is not None:
         result["resumed_from_epoch"] = resumed_from + 1
     return result
-
-
-class _TerminateOnNaN(keras.callbacks.TerminateOnNaN):
-    """Stops training at the first NaN/inf loss; `fit` then reports it as `TrainingDiverged`."""
-
-    async_safe = True
-
-
-class _BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` that backs up at the end of an epoch only if `min_seconds` have passed.
-
-    Writing the model and optimizer state every epoch costs more than short epochs themselves
-    (tables: ~0.4 s against ~0.05 s); a killed run then loses at most `min_seconds` of work.
-    """
-
-    def __init__(self, backup_dir: str, min_seconds: float = 0.0):
-        super().__init__(backup_dir)
-        self.min_seconds = min_seconds
-        self._last_backup = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.monotonic() - self._last_backup >= self.min_seconds:
-            super().on_epoch_end(epoch, logs)
-            self._last_backup = time.monotonic()
 
 
 def _evaluate(model, data: Data, verbose) -> dict[str, float]:
@@ -239,7 +227,7 @@ def _check_resume(work: Path, recipe: Recipe, hp: HParams) -> None:
         return
     previous = json.loads(config.read_text())
     if previous.get("recipe") != recipe.name or previous.get("hparams") != _jsonable(hp.to_dict()):
-        raise ValueError(
+        raise UserError(
             f"{work} holds an unfinished run of {previous.get('recipe')} with other hyper-parameters; "
             f"resume it with the same settings ({previous.get('command')}) or choose another --out"
         )
@@ -249,7 +237,7 @@ def _checkpoint_file(checkpoint: str) -> Path:
     path = Path(checkpoint).expanduser()
     path = path / "model.keras" if path.is_dir() else path
     if not path.exists():
-        raise FileNotFoundError(f"--set checkpoint={checkpoint}: no model.keras there (expected a finished run folder)")
+        raise DataNotFound(f"--set checkpoint={checkpoint}: no model.keras there (expected a finished run folder)")
     return path
 
 

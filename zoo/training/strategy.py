@@ -7,6 +7,8 @@ import os
 
 import tensorflow as tf
 
+from zoo.errors import UserError
+
 STRATEGIES = ("auto", "one", "mirrored", "multiworker", "tpu")
 
 
@@ -34,7 +36,7 @@ def split_cpu(replicas: int) -> None:
     Must run before TensorFlow initialises its devices; calling it again with the same count is a no-op.
     """
     if replicas < 1:
-        raise ValueError(f"--cpu-replicas must be >= 1, got {replicas}")
+        raise UserError(f"--cpu-replicas must be >= 1, got {replicas}")
     cpu = tf.config.list_physical_devices("CPU")[0]
     current = tf.config.get_logical_device_configuration(cpu)
     if current is not None and len(current) == replicas:
@@ -44,7 +46,7 @@ def split_cpu(replicas: int) -> None:
             cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(replicas)]
         )
     except RuntimeError:
-        raise ValueError(
+        raise UserError(
             f"--cpu-replicas {replicas}: TensorFlow's devices are already initialised in this process "
             f"with {len(tf.config.list_logical_devices('CPU'))} CPU device(s); set it before any TF op"
         ) from None
@@ -70,7 +72,7 @@ def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribut
     more than one device, else the default one-device strategy.
     """
     if name not in STRATEGIES:
-        raise ValueError(f"--strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
+        raise UserError(f"--strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
     if cpu_replicas is not None and cpu_replicas > 1:
         split_cpu(cpu_replicas)
     if name == "auto":
@@ -89,11 +91,11 @@ def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribut
         return tf.distribute.MirroredStrategy(devices=_replica_devices())
     if name == "multiworker":
         if not _tf_config_cluster():
-            raise ValueError("--strategy multiworker needs TF_CONFIG with a 'cluster' and a 'task' (see README)")
+            raise UserError("--strategy multiworker needs TF_CONFIG with a 'cluster' and a 'task' (see README)")
         return _MultiWorkerMirroredStrategy()
     resolver = _tpu_resolver()
     if resolver is None:
-        raise ValueError("--strategy tpu: no TPU found (set TPU_NAME, or run on a TPU VM / Colab TPU runtime)")
+        raise UserError("--strategy tpu: no TPU found (set TPU_NAME, or run on a TPU VM / Colab TPU runtime)")
     return tf.distribute.TPUStrategy(resolver)
 
 
@@ -111,7 +113,7 @@ def _tf_config_cluster() -> dict | None:
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from None
+        raise UserError(f"TF_CONFIG is not valid JSON: {error}") from None
     return config.get("cluster") or None
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.fetch import fetch
 from zoo.data import squad as squad_data
+from zoo.data.fetch import fetch
+from zoo.errors import UserError
 from zoo.metrics import squad as squad_metrics
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 from zoo.squad import features as squad_features
@@ -18,12 +19,12 @@ from zoo.squad import postprocess
 def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     """(train, dev) examples from --set train_file/predict_file, the official files, or a held-out split."""
     if hp.dev_articles and hp.predict_file:
-        raise ValueError("--set dev_articles=N splits the training file; leave predict_file empty then")
+        raise UserError("--set dev_articles=N splits the training file; leave predict_file empty then")
     train_path = hp.train_file or fetch(squad_data.SOURCES[(hp.version, "train")], ctx.data_dir).popitem()[1]
     train = squad_data.load(train_path)
     if hp.dev_articles:
         if hp.dev_articles >= len(train):
-            raise ValueError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
+            raise UserError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
         train, dev = train[:-hp.dev_articles], train[-hp.dev_articles:]
     else:
         dev_path = hp.predict_file or fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
@@ -36,7 +37,7 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     return train, dev
 
 
-def data(hp: HParams, ctx: RunContext) -> Data:
+def _data(hp: HParams, ctx: RunContext) -> Data:
     from zoo.models.bert_qa import load_vocabulary
     from zoo.squad.tokenizer import WordPieceOffsets
 
@@ -47,7 +48,7 @@ def data(hp: HParams, ctx: RunContext) -> Data:
     train, skipped = squad_features.convert(train_examples, wordpiece, vocabulary, config, training=True)
     dev, _ = squad_features.convert(dev_examples, wordpiece, vocabulary, config)
     if len(train) == 0:
-        raise ValueError("no training windows: every training answer was missing from its context")
+        raise UserError("no training windows: every training answer was missing from its context")
     train_ds = (tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
                 .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
     dev_ds = None
@@ -56,36 +57,41 @@ def data(hp: HParams, ctx: RunContext) -> Data:
     steps = -(-len(train) // hp.batch_size)
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
-    info = {"vocabulary": vocabulary, "lowercase": lowercase, "dev_examples": dev_examples, "dev_features": dev,
-            "steps_per_epoch": steps, "train_windows": len(train), "train_questions": len(train_examples),
-            "skipped_train_answers": skipped}
+    info = squad_features.SquadInfo(
+        vocabulary=vocabulary, lowercase=lowercase, dev_examples=dev_examples, dev_features=dev,
+        steps_per_epoch=steps, train_windows=len(train), train_questions=len(train_examples),
+        skipped_train_answers=skipped)
     return Data(train=train_ds, validation=dev_ds, info=info)
 
 
-def model(hp: HParams, data: Data):
-    import keras
+def _model(hp: HParams, data: Data):
+    from zoo.models.bert_qa import (
+        build_bert_qa,
+        compile_bert_qa,
+        dtype_policy,
+        load_backbone,
+    )
 
-    from zoo.models.bert_qa import build_bert_qa, compile_bert_qa, load_backbone_and_vocabulary
+    # The policy holds while the model is built and compiled (compile wraps the optimizer in a
+    # LossScaleOptimizer for mixed_float16); the process's global policy is restored afterwards.
+    with dtype_policy("mixed_float16" if hp.mixed_precision else "float32"):
+        model = build_bert_qa(load_backbone(hp.preset))
+        return compile_bert_qa(model, learning_rate=hp.learning_rate, total_steps=hp.epochs * data.info.steps_per_epoch,
+                               warmup_fraction=hp.warmup_fraction, weight_decay=hp.weight_decay)
 
-    if hp.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    backbone, _, _ = load_backbone_and_vocabulary(hp.preset)
-    total = hp.epochs * data.info["steps_per_epoch"]
-    return compile_bert_qa(build_bert_qa(backbone), hp.learning_rate, total, hp.warmup_fraction, hp.weight_decay)
 
-
-def serving(hp: HParams, data: Data, trained):
+def _serving(hp: HParams, data: Data, trained):
     from zoo.squad.serving import SquadServer
 
-    return SquadServer(trained, data.info["vocabulary"], data.info["lowercase"], max_seq_length=hp.max_seq_length,
+    return SquadServer(trained, data.info.vocabulary, data.info.lowercase, max_seq_length=hp.max_seq_length,
                        doc_stride=hp.doc_stride, max_query_length=hp.max_query_length,
                        max_answer_length=hp.max_answer_length, n_best=hp.n_best, version_2=hp.version == 2,
                        null_threshold=hp.null_score_diff_threshold)
 
 
-def report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
+def _report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
     """Predict every dev window, write predictions.json / nbest_predictions.json / null_odds.json, score them."""
-    examples, feats = data.info["dev_examples"], data.info["dev_features"]
+    examples, feats = data.info.dev_examples, data.info.dev_features
     if ctx.max_steps and len(feats) > ctx.max_steps * hp.batch_size:
         # Whole questions only: stop before the question the window budget would cut.
         cut = int(feats.example_index[ctx.max_steps * hp.batch_size])
@@ -104,7 +110,7 @@ def report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
     return {f"dev_{k}": v for k, v in scores.items()}
 
 
-HPARAMS = {
+_HPARAMS = {
     "preset": Param("bert_base_en_uncased", "keras-hub BERT preset or a local Hugging Face BERT folder"),
     "version": Param(1, "SQuAD version", type=int, choices=(1, 2)),
     "train_file": Param("", "local SQuAD-format training JSON (default: the official file)", type=str),
@@ -129,5 +135,5 @@ HPARAMS = {
 register(Recipe(
     name="squad_bert", chapter=12, dataset="SQuAD v1.1 / v2.0",
     summary="BERT fine-tuned for extractive QA; end-to-end SavedModel (question, context) -> answer",
-    hparams=HPARAMS, data=data, model=model, serving=serving, report=report,
+    hparams=_HPARAMS, data=_data, model=_model, serving=_serving, report=_report,
 ))

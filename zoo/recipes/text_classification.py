@@ -1,0 +1,98 @@
+"""What the text-classification recipes of chapters 7, 9 and 11 share: parameters, datasets, serving.
+
+Not a chapter: it registers nothing. Each `*_data` function is a recipe's `data` callable
+(`(hp, ctx) -> Data` with a `zoo.data.text.TextInfo`); `serve_strings` is a recipe's `serving`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from zoo.data import imdb, r8, rt_polarity
+from zoo.data.pipelines import Data
+from zoo.data.text import classification_data, string_model, strip_html_lower_punct
+from zoo.data.vectors import load_word_vectors
+from zoo.errors import CorruptData
+from zoo.recipes.base import HParams, Param, RunContext
+
+TEXT_PARAMS = {
+    "vocab_size": Param(10000, "vocabulary size incl. padding and OOV (adapted on the training split)"),
+    "sequence_length": Param(56, "tokens per text (padded / truncated)"),
+    "embedding_dim": Param(50, "embedding size (taken from the vectors file when one is given)"),
+    "learning_rate": Param(1e-3, "Adam learning rate"),
+}
+"""Every text classifier's vocabulary, length, embedding and learning rate."""
+
+# The dev accuracy peaks after 3-5 epochs and the small models then over-fit: stop early on it and
+# keep the best epoch (Kim 2014 early-stops on a dev set too). In CV mode the held-out fold is that dev set.
+MR_SPLIT_PARAMS = {
+    "patience": Param(3, "early stopping patience on val_accuracy (best epoch restored); 0 = off"),
+    "folds": Param(0, "0: the book's split (seed-10 shuffle, last 1,000 as dev); k >= 2: k-fold CV (Kim 2014)"),
+    "fold": Param(0, "which fold is held out when folds >= 2"),
+}
+"""How rt-polarity is split: the book's dev set or one fold of Kim's cross-validation."""
+
+VECTORS_PARAM = Param("", "word2vec/GloVe text file of pre-trained vectors (the zoo's skip-gram export works)",
+                      type=str)
+
+
+def _settings(hp: HParams) -> dict:
+    return dict(vocab_size=hp.vocab_size, sequence_length=hp.sequence_length, batch_size=hp.batch_size,
+                seed=hp.seed)
+
+
+def serve_strings(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
+    """Serving model: raw strings in, class probabilities out (the adapted vectoriser inside)."""
+    return string_model(data.info.vectorizer, model)
+
+
+def with_vectors(hp: HParams, data: Data) -> Data:
+    """`data` with the `--set vectors=PATH` matrix aligned to its vocabulary and its coverage report."""
+    if not getattr(hp, "vectors", ""):
+        return data
+    matrix, report = load_word_vectors(hp.vectors, data.info.vocabulary, seed=hp.seed)
+    return dataclasses.replace(data, info=dataclasses.replace(data.info, vectors=matrix, vectors_report=report))
+
+
+def vectors_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+    """Vocabulary coverage of the pre-trained vectors, if any (a recipe's `report`)."""
+    report = data.info.vectors_report
+    if not report:
+        return {}
+    return {"vectors_coverage": report["coverage"], "vectors_found": report["found"], "vectors_dim": report["dim"]}
+
+
+def mr_data(hp: HParams, ctx: RunContext) -> Data:
+    """rt-polarity as `(ids, label)` with the book's split or one cross-validation fold as validation."""
+    texts, labels = rt_polarity.load(ctx.data_dir)
+    if hp.folds:
+        train, held_out = rt_polarity.cv_split(labels, hp.folds, hp.fold, hp.seed)
+    else:
+        train, held_out = rt_polarity.book_split(len(texts))
+    pick = lambda idx: ([texts[i] for i in idx], labels[idx])  # noqa: E731
+    return with_vectors(hp, classification_data(pick(train), validation=pick(held_out), **_settings(hp)))
+
+
+def imdb_data(hp: HParams, ctx: RunContext) -> Data:
+    """IMDB train (adapted on) and test; no validation split, as in keras' imdb_cnn."""
+    splits = imdb.load(ctx.data_dir)
+    data = classification_data(splits["train"], test=splits["test"], standardize=strip_html_lower_punct,
+                               **_settings(hp))
+    return with_vectors(hp, data)
+
+
+def r8_data(hp: HParams, ctx: RunContext) -> Data:
+    """R8 train and test with labels as indices of the sorted training classes."""
+    splits = r8.load(ctx.data_dir)
+    names = sorted(set(splits["train"][1]))
+    unknown = set(splits["test"][1]) - set(names)
+    if unknown:
+        raise CorruptData(f"R8 test labels {sorted(unknown)} never occur in the training file")
+    index = {name: i for i, name in enumerate(names)}
+    as_ids = lambda split: (split[0], np.array([index[y] for y in split[1]], "int32"))  # noqa: E731
+    data = classification_data(as_ids(splits["train"]), test=as_ids(splits["test"]), class_names=names,
+                               **_settings(hp))
+    return with_vectors(hp, data)
