@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.fetch import Archive, Source, locate
+from zoo.errors import CorruptData, DataNotFound, UserError
 
 START, END = "<s>", "</s>"
 START_ID, END_ID = 2, 3
@@ -52,7 +53,7 @@ TITLES = Source(
 )
 
 
-class PairFileError(ValueError):
+class PairFileError(CorruptData):
     """A pair or title file the loader cannot read (the message names the file and the line)."""
 
 
@@ -69,7 +70,7 @@ def _decode(data: bytes, where: str) -> str:
 def _read_text(path: Path) -> tuple[str, str]:
     """The text of a pair file, or of the one pair file inside a zip (names starting with `_` skipped)."""
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such pair file")
+        raise DataNotFound(f"{path}: no such pair file")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             names = [n for n in z.namelist() if n.endswith(".txt") and not Path(n).name.startswith("_")]
@@ -101,7 +102,7 @@ def read_pairs(path: str | os.PathLike, num_samples: int | None = None) -> list[
         if num_samples and len(pairs) == num_samples:
             return pairs
     if num_samples and len(pairs) < num_samples:
-        raise PairFileError(f"{where}: num_samples={num_samples} but the file has only {len(pairs)} pairs")
+        raise UserError(f"{where}: num_samples={num_samples} but the file has only {len(pairs)} pairs")
     return pairs
 
 
@@ -145,11 +146,11 @@ def split_pairs(pairs, *, seed: int, test_size: int | None = None, dev_fraction:
     """
     n = len(pairs)
     if n < 3:
-        raise PairFileError(f"need at least 3 pairs to split into train/dev/test, got {n}")
+        raise UserError(f"need at least 3 pairs to split into train/dev/test, got {n}")
     if test_size is None:
         test_size = 1000 if n >= 5000 else max(1, n // 10)
     if test_size >= n - 1:
-        raise PairFileError(f"test_size={test_size} leaves no training pairs out of {n}")
+        raise UserError(f"test_size={test_size} leaves no training pairs out of {n}")
     rng = np.random.default_rng(seed)
     if test_last:
         test = list(range(n - test_size, n))
@@ -229,7 +230,10 @@ def guess_language(sentences) -> str:
 
 def make_info(splits: dict[str, Split], *, level: str, max_source_length: int, max_target_length: int,
               max_tokens: int | None = None, shared_vocabulary: bool = False) -> Seq2SeqInfo:
-    """Vectorizers adapted on the training split only, and the rest of `Seq2SeqInfo`."""
+    """Vectorizers adapted on the training split only, and the rest of `Seq2SeqInfo`.
+
+    A maximum length of 0 means the longest training sentence (in tokens).
+    """
     train = splits["train"].pairs
     language = guess_language(t for _, t in train)
     if shared_vocabulary:
@@ -238,6 +242,10 @@ def make_info(splits: dict[str, Split], *, level: str, max_source_length: int, m
         source = make_vectorizer(level, [s for s, _ in train], max_tokens=max_tokens)
         target = make_vectorizer(level, [t for _, t in train], max_tokens=max_tokens)
     separator = "" if level == "char" or language == "zh" else " "
+    if not max_source_length:
+        max_source_length = longest(source, [s for s, _ in train])
+    if not max_target_length:
+        max_target_length = longest(target, [t for _, t in train])
     return Seq2SeqInfo(source, target, splits, max_source_length, max_target_length, level, language, separator)
 
 
@@ -289,7 +297,7 @@ def anki_path(data_dir: str | os.PathLike | None = None, pairs: str = "") -> Pat
             return candidate
     found = locate(ANKI_CMN, data_dir)
     if found is None:
-        raise FileNotFoundError(f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
+        raise DataNotFound(f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
                                 f"cmn-eng.zip from {ANKI_CMN.homepage} or pass --set pairs=PATH")
     return found["cmn.txt"]
 
@@ -297,5 +305,5 @@ def anki_path(data_dir: str | os.PathLike | None = None, pairs: str = "") -> Pat
 def titles_path(data_dir: str | os.PathLike | None = None) -> Path:
     path = Path(data_dir or ".").expanduser() / TITLES.folder / "title.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found (the course's title.json, 1,630 JSON lines)")
+        raise DataNotFound(f"{path} not found (the course's title.json, 1,630 JSON lines)")
     return path

@@ -14,6 +14,9 @@ Inference splits the same layers into `encode(source_ids) -> cache` and
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -379,7 +382,8 @@ class Translator(keras.Model):
     def input_signature(self):
         return [tf.TensorSpec([None], tf.string, name="text")]
 
-    def _source_ids(self, strings):
+    def source_ids(self, strings):
+        """`(ids (B, max_source_length) int32, token counts (B,))` of a batch of source strings."""
         ragged = self.source_vectorizer(tf.reshape(strings, [-1]))
         if not isinstance(ragged, tf.RaggedTensor):
             ragged = tf.RaggedTensor.from_tensor(ragged, padding=0)
@@ -391,7 +395,8 @@ class Translator(keras.Model):
         table = tf.constant([t if i > 1 else ("" if i == 0 else "[UNK]") for i, t in enumerate(vocabulary)])
         return tf.gather(table, ids)
 
-    def _detokenize(self, tokens, lengths):
+    def detokenize(self, tokens, lengths):
+        """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row."""
         words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
         text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
         if self.separator == " ":  # "i ' m here ." -> "i'm here."
@@ -400,7 +405,7 @@ class Translator(keras.Model):
         return text
 
     def decode_ids(self, strings):
-        ids, n_source = self._source_ids(strings)
+        ids, n_source = self.source_ids(strings)
         out = self.inference.decode(ids, max_length=self.max_output_length, beam_width=self.beam_width,
                                     alpha=self.alpha)
         lengths = tf.where(n_source > 0, tf.cast(out["lengths"], tf.int64), 0)
@@ -408,7 +413,7 @@ class Translator(keras.Model):
 
     def call(self, strings):
         _, tokens, lengths = self.decode_ids(strings)
-        return self._detokenize(tokens, lengths)  # an empty source gives "" (length forced to 0)
+        return self.detokenize(tokens, lengths)  # an empty source gives "" (length forced to 0)
 
     def attention(self, strings):
         ids, tokens, lengths = self.decode_ids(strings)
@@ -420,6 +425,18 @@ class Translator(keras.Model):
         return {"source_tokens": self._words(ids, self.source_vocabulary),
                 "output_tokens": self._words(with_end, self.target_vocabulary),
                 "weights": tf.cast(weights, tf.float32)}
+
+    def translate(self, sentences, *, batch_size: int = 256) -> list[str]:
+        """Python strings in, Python strings out, through one traced `tf.function` (batched)."""
+        if getattr(self, "_traced_call", None) is None:
+            # Set past Keras' and TF's attribute tracking: a helper, not part of the exported model.
+            object.__setattr__(self, "_traced_call", tf.function(self.call, input_signature=self.input_signature))
+        sentences = list(sentences)
+        out: list[str] = []
+        for i in range(0, len(sentences), batch_size):
+            batch = tf.constant(sentences[i:i + batch_size], tf.string)
+            out.extend(t.decode("utf-8") for t in self._traced_call(batch).numpy())
+        return out
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
         """SavedModel with two endpoints: `serve` (strings -> strings) and `attention`."""
@@ -477,17 +494,28 @@ def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", 
     matrix = np.asarray(weights, dtype="float32")[np.ix_(rows, cols)] if rows and cols else np.zeros((1, 1))
     font = font_manager.FontProperties(fname=font_path) if font_path else _cjk_font()
     fig = Figure(figsize=(1.0 + 0.45 * max(len(cols), 4), 1.0 + 0.4 * max(len(rows), 4)))
+    with warnings.catch_warnings():  # without a CJK font, Chinese labels are boxes: said once below
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        _draw(fig, matrix, [source[j] for j in cols], [output[i] for i in rows], title, font)
+    if font is None and any(_HAN.search(t) for t in source + output):
+        fig.text(0.01, 0.01, "(no CJK font found: pass font_path= to draw Chinese labels)", fontsize=7)
+    return fig
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\u3000-\u303f\uff00-\uffef]")
+
+
+def _draw(fig, matrix, columns, rows, title, font):
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(cols)), [source[j] for j in cols], rotation=90, fontproperties=font)
-    ax.set_yticks(range(len(rows)), [output[i] for i in rows], fontproperties=font)
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontproperties=font)
+    ax.set_yticks(range(len(rows)), rows, fontproperties=font)
     ax.set_xlabel("source")
     ax.set_ylabel("output")
     if title:
         ax.set_title(title, fontproperties=font)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    return fig
 
 
 def plot_attention(translator, sentence: str, path=None, **kwargs):
@@ -511,5 +539,7 @@ def plot_attention(translator, sentence: str, path=None, **kwargs):
     kwargs.setdefault("title", sentence)
     fig = attention_figure(out["source_tokens"], out["output_tokens"], out["weights"], **kwargs)
     if path is not None:
-        fig.savefig(path, dpi=100)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.savefig(path, dpi=100)
     return fig
