@@ -268,6 +268,29 @@ def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
     np.testing.assert_allclose(alone, logits[:1], rtol=1e-4, atol=1e-5)
 
 
+def test_decoder_step_fits_keras_hub_samplers():
+    """The `step(tokens, cache)` contract plugs into keras_hub's `next(prompt, cache, index)` unchanged."""
+    import keras_hub
+
+    keras.utils.set_random_seed(0)
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=11, target_vocab_size=13, embedding_dim=6, units=8)
+    inference = seq2seq.Seq2SeqInference(model)
+    source = tf.constant([[5, 6, 7, 0], [4, 4, 8, 9]], tf.int32)
+
+    def next_fn(prompt, cache, index):
+        logits, cache = inference.step(prompt[:, index - 1], cache)
+        return logits, None, cache
+
+    prompt = tf.concat([tf.fill([2, 1], seq2seq.START_ID), tf.zeros([2, 6], tf.int32)], axis=1)
+    sampled = keras_hub.samplers.GreedySampler()(next_fn, prompt, cache=inference.encode(source), index=1,
+                                                  stop_token_ids=[seq2seq.END_ID]).numpy()[:, 1:]
+    ours = greedy_search(inference.step, inference.encode(source), tf.fill([2], seq2seq.START_ID),
+                         end_id=seq2seq.END_ID, max_length=6)
+    # keras_hub leaves the end token and what follows for the caller to mask; we return them as 0.
+    after_end = np.cumsum(sampled == seq2seq.END_ID, axis=1) > 0
+    np.testing.assert_array_equal(np.where(after_end, 0, sampled), ours["tokens"].numpy())
+
+
 def test_model_round_trips_through_keras_file(tmp_path):
     model = seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=20, embedding_dim=4,
                                             units=6, attention="additive", shared_embedding=True)
