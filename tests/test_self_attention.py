@@ -253,53 +253,43 @@ def test_fit_logs_the_penalty_and_macro_f1_as_metrics():
 
 @pytest.mark.slow
 def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
-    """The custom layer, Regularizer subclass, regulariser function, Loss subclass and metric all reload."""
+    """The custom layer, the Regularizer subclass, the Loss subclass and the metric reload from `.keras`.
+
+    (The regulariser *function* `l1_activity` reloads in the profiling recipe test below.)
+    """
     ids = np.random.default_rng(10).integers(0, 30, size=(4, STEPS)).astype("int32")
     labels = np.array([0, 1, 2, 1])
-    paths = []
-    for regularizer in ("orthogonal", "l1_activity"):
-        model = compile_self_attentive(tiny_classifier(regularizer=regularizer, penalty=0.5), num_classes=3,
-                                       label_smoothing=0.1)
-        model.fit(ids, labels, epochs=1, verbose=0)
-        path = tmp_path / f"{regularizer}.keras"
-        model.save(path)
-        paths.append((str(path), model.predict(ids, verbose=0), model.evaluate(ids, labels, verbose=0,
-                                                                              return_dict=True)))
+    model = compile_self_attentive(tiny_classifier(regularizer="orthogonal", penalty=0.5), num_classes=3,
+                                   label_smoothing=0.1)
+    scores = model.evaluate(ids, labels, verbose=0, return_dict=True)
+    model.save(tmp_path / "model.keras")
     np.save(tmp_path / "ids.npy", ids)
     script = textwrap.dedent(f"""
         import json, os, sys
         os.environ["KERAS_BACKEND"] = "tensorflow"
         import numpy as np, keras
         import zoo.models.self_attentive  # registers its custom objects (zoo.export.load imports all of zoo.models)
-        out = {{}}
+        model = keras.saving.load_model({str(tmp_path / "model.keras")!r}, safe_mode=True)
         ids = np.load({str(tmp_path / "ids.npy")!r})
-        for path in {[p for p, _, _ in paths]!r}:
-            model = keras.saving.load_model(path, safe_mode=True)
-            layer = model.get_layer("self_attention")
-            hidden = model.get_layer("hidden")
-            out[path] = {{
-                "pred": model.predict(ids, verbose=0).tolist(),
-                "eval": model.evaluate(ids, np.array([0, 1, 2, 1]), verbose=0, return_dict=True),
-                "layer": [type(layer).__name__, layer.hops, layer.attention_units, layer.penalty],
-                "loss": [type(model.loss).__name__, model.loss.smoothing],
-                "kernel_regularizer": type(hidden.kernel_regularizer).__name__,
-                "activity_regularizer": getattr(hidden.activity_regularizer, "__name__", None),
-            }}
-        print(json.dumps(out))
+        layer = model.get_layer("self_attention")
+        print(json.dumps({{
+            "pred": model.predict(ids, verbose=0).tolist(),
+            "eval": model.evaluate(ids, np.array([0, 1, 2, 1]), verbose=0, return_dict=True),
+            "layer": [type(layer).__name__, layer.hops, layer.attention_units, layer.penalty],
+            "loss": [type(model.loss).__name__, model.loss.smoothing],
+            "kernel_regularizer": model.get_layer("hidden").kernel_regularizer.get_config(),
+        }}))
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-3000:]
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    for path, pred, scores in paths:
-        got = loaded[path]
-        np.testing.assert_allclose(got["pred"], pred, atol=1e-6)
-        for key in ("loss", "accuracy", "macro_f1", "attention_penalty"):
-            np.testing.assert_allclose(got["eval"][key], scores[key], rtol=1e-5)
-        assert got["layer"] == ["SelfAttention", HOPS, UNITS, 0.5]
-        assert got["loss"] == ["SmoothedSparseCrossentropy", 0.1]
-    assert loaded[paths[0][0]]["kernel_regularizer"] == "Orthogonality"
-    assert loaded[paths[1][0]]["activity_regularizer"] == "l1_activity"
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(got["pred"], model.predict(ids, verbose=0), atol=1e-6)
+    for key in ("loss", "accuracy", "macro_f1", "attention_penalty"):
+        np.testing.assert_allclose(got["eval"][key], scores[key], rtol=1e-5)
+    assert got["layer"] == ["SelfAttention", HOPS, UNITS, 0.5]
+    assert got["loss"] == ["SmoothedSparseCrossentropy", 0.1]
+    assert got["kernel_regularizer"] == {"factor": 1e-4, "mode": "columns"}
 
 
 # --------------------------------------------------------------------------- serving on raw strings
@@ -454,3 +444,79 @@ def test_pan_loader_missing_corpus_and_bad_target(tmp_path):
         pan_profiling.load(path=tmp_path / "nope.json", target="income")
     with pytest.raises(UserError, match="dev size"):
         pan_profiling.book_split(5, dev_size=5)
+
+
+# --------------------------------------------------------------------------- recipes (zoo.fit)
+
+TINY = dict(max_steps=2, epochs=1, vocab_size=300, embedding_dim=8, units=4, hops=3, attention_units=4,
+            dense_units=8, batch_size=16, maps=2)
+
+
+def generated_profiling_corpus(path: Path, authors: int = 60) -> Path:
+    rng = np.random.default_rng(11)
+    words = {"10s": "lol omg school homework mum", "20s": "college job rent party beer",
+             "30s": "kids mortgage office wife husband"}
+    groups = list(words)
+    ages = [groups[i % 3] for i in range(authors)]
+    texts = [" ".join(rng.choice(words[a].split(), size=12)) + " and some shared words" for a in ages]
+    return pan_profiling.write_jsonl(path, texts, ages, ["male" if i % 2 else "female" for i in range(authors)])
+
+
+@pytest.mark.slow
+def test_self_attentive_mr_runs_through_the_driver_and_serves_both_endpoints(shared_data, tmp_path):
+    import pandas as pd
+
+    import zoo
+
+    result = zoo.fit("self_attentive_mr", data_dir=shared_data, out=tmp_path / "run", sequence_length=20,
+                     regularizer="orthogonal", label_smoothing=0.1, **TINY)
+    m = result.metrics
+    assert 0.0 <= m["val_accuracy"] <= 1.0 and 0.0 <= m["attention_overlap"] <= 1.0
+    assert len(m["attention_penalty_per_epoch"]) == 1 and m["val_attention_penalty"] > 0
+    history = pd.read_csv(result.run_dir / "history.csv")
+    assert {"attention_penalty", "val_attention_penalty"} <= set(history.columns)
+    assert len(list((result.run_dir / "attention").glob("*.png"))) == 2
+    assert (result.run_dir / "attention" / "attention.html").exists()
+    # Both endpoints on raw strings (a fresh process without the zoo: see the endpoint test above).
+    loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
+    texts = tf.constant(TEXTS)
+    out = loaded.explain(texts)
+    got = {"serve": np.asarray(loaded.serve(texts)), "probabilities": np.asarray(out["probabilities"]),
+           "tokens": np.asarray(out["tokens"]).astype(str).tolist(), "weights": np.asarray(out["weights"])}
+    assert np.asarray(got["serve"]).shape == (3, 2)
+    np.testing.assert_allclose(np.asarray(got["serve"]).sum(1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got["probabilities"], got["serve"], atol=1e-6)
+    assert [t for t in got["tokens"][1] if t] == ["bad", "bad", "movie"]
+    np.testing.assert_allclose(np.asarray(got["weights"]).sum(1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_self_attentive_profiling_on_a_generated_corpus(tmp_path):
+    import zoo
+    from zoo import export
+
+    corpus = generated_profiling_corpus(tmp_path / "author-profile.json")
+    result = zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(corpus),
+                     dev_size=12, sequence_length=16, regularizer="l1_activity", **TINY)
+    m = result.metrics
+    assert 0.0 <= m["val_macro_f1"] <= 1.0 and "val_accuracy" in m
+    assert m["attention_overlap_texts"] == 12
+    reloaded = export.load(result.run_dir)
+    assert reloaded.get_layer("hidden").activity_regularizer.__name__ == "l1_activity"
+    assert "10s" in (result.run_dir / "attention" / "attention.html").read_text()
+
+
+def test_a_bad_corpus_stops_the_recipe_with_a_user_error_and_leaves_no_run_folder(tmp_path):
+    import zoo
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"conversation": "a", "age_group": "20s"}\n{oops}\n')
+    with pytest.raises(CorruptData, match="line 2 is not valid JSON") as caught:
+        zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(bad), **TINY)
+    assert "\n" not in str(caught.value)  # the CLI prints a UserError as this one line (exit 2)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
+    good = generated_profiling_corpus(tmp_path / "good.json", authors=30)
+    with pytest.raises(UserError, match="label_smoothing"):
+        zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(good), dev_size=6,
+                label_smoothing=1.5, **TINY)
+    assert not (tmp_path / "run.partial").exists()

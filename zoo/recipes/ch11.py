@@ -1,0 +1,160 @@
+"""Chapter 11 recipes: the self-attentive sentence embedding (Lin et al. 2017) and the chapter's custom
+regularizers, losses and metric (section 11.3).
+
+Four recipes share one model (`zoo.models.self_attentive`): `self_attentive_mr` (rt-polarity, the
+book's split, like `lstm_mr`), `self_attentive_r8`, `self_attentive_imdb` and
+`self_attentive_profiling` (the book's PAN 2013 age-group task, `zoo.data.pan_profiling`).
+Defaults follow the author's code: d_a 30, r 50, embedding 50, BiLSTM 200 per direction,
+vocabulary 5,000, penalty coefficient 1, MLP 128.
+
+Section 11.3 switches: `--set regularizer=l1_activity` (a regulariser *function*) or
+`--set regularizer=orthogonal` (a `Regularizer` subclass) on the classifier's hidden layer, and
+`--set label_smoothing=0.1` (the `Loss` subclass `zoo.losses.SmoothedSparseCrossentropy`); the
+custom metric `zoo.metrics.classification.MacroF1` is logged for the multi-class sets, and the
+attention penalty is the `add_loss` example (`--set penalty=0` turns it off; it is still measured).
+
+A run also writes `attention/` (a PNG per test sentence and `attention.html`) and records
+`attention_overlap` (Lin et al. section 4.4: how much the hops attend to the same tokens) and the
+penalty of every epoch in `metrics.json`.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+
+from zoo.data import pan_profiling
+from zoo.data.pipelines import Data
+from zoo.data.text import classification_data
+from zoo.errors import UserError
+from zoo.models.self_attentive import (SelfAttentiveServing, attend, build_self_attentive_classifier,
+                                       compile_self_attentive, mean_pairwise_overlap)
+from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.recipes.text_classification import (MR_SPLIT_PARAMS, TEXT_PARAMS, VECTORS_PARAM, imdb_data, mr_data,
+                                             r8_data, vectors_report, with_vectors)
+from zoo.regularizers import REGULARIZERS
+from zoo.visualize.attention_maps import write_attention_maps
+
+OVERLAP_SAMPLE = 500  # evaluation texts whose attention rows are compared (attention_overlap)
+
+_PARAMS = {
+    **TEXT_PARAMS,
+    "vocab_size": Param(5000, "vocabulary size incl. padding and OOV (the author's code: 5000)"),
+    "embedding_dim": Param(50, "embedding size (the author's code: 50; taken from the vectors file when given, "
+                               "e.g. 100 for GloVe 100d)"),
+    "vectors": VECTORS_PARAM,
+    "freeze_vectors": Param(False, "keep the pre-trained vectors fixed (default: fine-tune them)"),
+    "units": Param(200, "LSTM units per direction (H has 2u features)"),
+    "hops": Param(50, "r, attention hops (the author's code: 50; Lin et al.: 30)"),
+    "attention_units": Param(30, "d_a, hidden size of the attention MLP"),
+    "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)"),
+    "dense_units": Param(128, "hidden units of the classifier MLP on the flattened M"),
+    "dropout": Param(0.5, "dropout before the output layer (Lin et al.: 0.5)"),
+    "regularizer": Param("none", "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) "
+                                 "on the hidden layer", choices=REGULARIZERS),
+    "label_smoothing": Param(0.0, "chapter 11.3: label smoothing of the cross-entropy (a Loss subclass)"),
+    "maps": Param(6, "test sentences drawn as attention maps (PNG each, plus attention.html)"),
+    "epochs": 10, "batch_size": 32,
+}
+
+
+def _profiling_data(hp: HParams, ctx: RunContext) -> Data:
+    """PAN 2013 authors, the author's split (seed-10 permutation, the last `dev_size` as dev)."""
+    texts, labels, names = pan_profiling.load(ctx.data_dir, hp.corpus, hp.target)
+    train, dev = pan_profiling.book_split(len(texts), hp.dev_size)
+    pick = lambda idx: ([texts[i] for i in idx], labels[idx])  # noqa: E731
+    data = classification_data(pick(train), validation=pick(dev), class_names=names, vocab_size=hp.vocab_size,
+                               sequence_length=hp.sequence_length, batch_size=hp.batch_size, seed=hp.seed)
+    return with_vectors(hp, data)
+
+
+def _model(hp: HParams, data: Data) -> keras.Model:
+    if not 0.0 <= hp.label_smoothing < 1.0:
+        raise UserError(f"--set label_smoothing={hp.label_smoothing}: must be in [0, 1)")
+    if hp.penalty < 0 or hp.hops < 1 or hp.attention_units < 1:
+        raise UserError(f"--set penalty={hp.penalty} hops={hp.hops} attention_units={hp.attention_units}: "
+                        f"need penalty >= 0, hops >= 1, attention_units >= 1")
+    info = data.info
+    model = build_self_attentive_classifier(
+        vocab_size=info.vocab_size, sequence_length=info.sequence_length, num_classes=info.num_classes,
+        embedding_dim=hp.embedding_dim, vectors=info.vectors, freeze_vectors=hp.freeze_vectors, units=hp.units,
+        hops=hp.hops, attention_units=hp.attention_units, penalty=hp.penalty, dense_units=hp.dense_units,
+        dropout=hp.dropout, regularizer=hp.regularizer)
+    return compile_self_attentive(model, num_classes=info.num_classes, learning_rate=hp.learning_rate,
+                                  label_smoothing=hp.label_smoothing)
+
+
+def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
+    """Raw strings in: `serve` -> probabilities, `explain` -> probabilities, tokens, hop-summed weights."""
+    return SelfAttentiveServing(data.info.vectorizer, model)
+
+
+def _evaluation(data: Data) -> tuple[list[str], np.ndarray]:
+    """Raw texts and labels of the test split (else validation), in order."""
+    split, ds = ("test", data.test) if data.test is not None else ("validation", data.validation)
+    texts = list(data.info.texts.get(split) or [])
+    if ds is None or not texts:
+        return [], np.zeros(0, "int32")
+    labels = np.concatenate([np.asarray(y).reshape(-1) for _, y in ds])
+    return texts[:len(labels)], labels  # a --max-steps run evaluates fewer batches
+
+
+def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+    """Attention maps, the hops' overlap on evaluation texts, the penalty per epoch, vector coverage."""
+    report = vectors_report(hp, data, model, ctx)
+    texts, labels = _evaluation(data)
+    if texts:
+        sample = attend(model, data.info.vectorizer, texts[:OVERLAP_SAMPLE])
+        report["attention_overlap"] = mean_pairwise_overlap(sample["attention"], sample["mask"])
+        report["attention_overlap_texts"] = len(sample["attention"])
+        count = min(hp.maps, len(texts))
+        if ctx.is_chief and count:
+            maps = write_attention_maps(ctx.run_dir / "attention", texts[:count], sample["tokens"][:count],
+                                        sample["attention"][:count], sample["probabilities"][:count],
+                                        labels[:count].tolist(), data.info.class_names)
+            report["attention_maps"] = [str(p.relative_to(ctx.run_dir)) for p in [*maps["pngs"], maps["html"]]]
+    history = ctx.run_dir / "history.csv"
+    if history.exists() and history.stat().st_size:
+        frame = pd.read_csv(history).drop_duplicates("epoch", keep="last")
+        for column in ("attention_penalty", "val_attention_penalty"):
+            if column in frame:
+                report[f"{column}_per_epoch"] = [round(float(v), 6) for v in frame[column]]
+    return report
+
+
+_MR = {**_PARAMS, **MR_SPLIT_PARAMS}
+_R8 = {**_PARAMS, "sequence_length": Param(300, "tokens per document")}
+_IMDB = {**_PARAMS, "vocab_size": Param(20000, "vocabulary size (IMDB needs more than 5000)"),
+         "sequence_length": Param(400, "tokens per review"), "epochs": 4, "batch_size": 64}
+_PROFILING = {
+    **_PARAMS,
+    "sequence_length": Param(1000, "tokens per author (the author's code: 1000)"),
+    "corpus": Param("", "the JSON-lines file (default DATA_DIR/pan13/author-profile.json)", type=str),
+    "target": Param("age_group", "what to predict", choices=pan_profiling.TARGETS),
+    "dev_size": Param(pan_profiling.BOOK_DEV_SIZE, "authors held out as dev (the author's code: the last 1000 "
+                                                   "of a seed-10 permutation)"),
+    "epochs": 20,
+}
+
+register(Recipe(
+    name="self_attentive_mr", chapter=11, dataset="rt-polarity",
+    summary="self-attentive sentence embedding (BiLSTM + r-hop attention, penalty) on sentence polarity",
+    hparams=_MR, data=mr_data, model=_model, serving=_serving, report=_report, monitor="val_accuracy",
+))
+register(Recipe(
+    name="self_attentive_r8", chapter=11, dataset="r8",
+    summary="self-attentive sentence embedding on Reuters R8 (8 classes, macro F1)",
+    hparams=_R8, data=r8_data, model=_model, serving=_serving, report=_report,
+))
+register(Recipe(
+    name="self_attentive_imdb", chapter=11, dataset="imdb",
+    summary="self-attentive sentence embedding on the 25k/25k IMDB reviews, raw text in",
+    hparams=_IMDB, data=imdb_data, model=_model, serving=_serving, report=_report,
+))
+register(Recipe(
+    name="self_attentive_profiling", chapter=11, dataset="PAN 2013 author profiling",
+    summary="self-attentive embedding predicting an author's age group (the book's PAN 2013 task; bring the corpus)",
+    hparams=_PROFILING, data=_profiling_data, model=_model, serving=_serving, report=_report,
+    monitor="val_accuracy",
+))
