@@ -339,3 +339,106 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
         words = text.split()
         assert len(words) <= 8 and "<eos>" not in words and set(words) <= vocab
     assert any(out["generated"])  # something was generated
+
+
+# ----------------------------------------------------------------------------- recipes through zoo.run
+
+
+def _toy_corpus(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path.write_text("".join(SENTENCES[i] + " .\n" for i in rng.integers(0, len(SENTENCES), 400)), encoding="utf-8")
+    return path
+
+
+_TINY_CHAR = ("--set", "hidden=16", "--set", "batch_size=4", "--set", "num_steps=10", "--set", "generate_length=12")
+
+
+@pytest.mark.slow
+def test_char_rnn_recipe_end_to_end_on_any_corpus(tmp_path):
+    from tests.conftest import run_cli
+
+    corpus = _toy_corpus(tmp_path / "toy.txt")
+    out = tmp_path / "run"
+    result = run_cli("char_rnn", "--out", str(out), "--epochs", "2", "--set", f"corpus={corpus}", *_TINY_CHAR)
+    assert result.returncode == 0, result.stderr[-3000:]
+    import json
+
+    import pandas as pd
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 1 < metrics["test_perplexity"] < metrics["vocabulary_size"]  # learned something, per character
+    assert metrics["val_perplexity"] == pytest.approx(metrics["final_val_perplexity"], rel=1e-5)
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [0, 1] and history["val_perplexity"].iloc[1] < history["val_perplexity"].iloc[0]
+    samples = (out / "samples.txt").read_text(encoding="utf-8")
+    for label in ("## greedy", "## temperature 0.7", "## temperature 1.3", "## top-k 10", "## top-p 0.9"):
+        assert label in samples
+    generated = _run_fresh(f"""
+        loaded = tf.saved_model.load({str(out / "saved_model")!r})
+        text = loaded.generate(tf.constant(["the c", "a bird"]))
+        score = keras.layers.TFSMLayer({str(out / "saved_model")!r}, call_endpoint="serve")(tf.constant(["the cat"]))
+        pickle.dump(([t.decode() for t in text.numpy()], int(score["tokens"][0])), open("out.pkl", "wb"))
+    """, tmp_path)
+    texts, tokens = generated
+    assert [len(t) for t in texts] == [12, 12] and tokens == len("the cat") + 1
+    assert set("".join(texts)) <= set("".join(SENTENCES) + " .\n")
+
+
+@pytest.mark.slow
+def test_stateful_training_is_refused_on_several_replicas_and_bad_corpus_is_one_line(tmp_path):
+    from tests.conftest import run_cli
+
+    corpus = _toy_corpus(tmp_path / "toy.txt")
+    result = run_cli("char_rnn", "--out", str(tmp_path / "a"), "--strategy", "mirrored", "--cpu-replicas", "2",
+                     "--set", f"corpus={corpus}", *_TINY_CHAR)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: stateful training cannot run on 2 replicas") and "stateful=false" in last
+    assert "Traceback" not in result.stderr
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9 au lait\n".encode("latin-1") * 100)
+    result = run_cli("char_rnn", "--out", str(tmp_path / "b"), "--set", f"corpus={bad}", *_TINY_CHAR)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: {bad}: not UTF-8" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "a.partial").exists() and not (tmp_path / "b.partial").exists()
+
+
+@pytest.mark.slow
+def test_killed_ptb_run_resumes_with_the_right_learning_rate(tmp_path, shared_data):
+    """SIGKILL after the backup of epoch 2 (or later); the same command resumes; the step counter
+    (and so the EpochDecay rate, a function of it) carries on instead of restarting."""
+    import json
+    import signal
+    import time
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "zoo.run", "ptb_lstm_small", "--out", str(out), "--data-dir", str(shared_data),
+            "--max-steps", "3", "--epochs", "4", "--set", "units=8", "--set", "decay_after=1",
+            "--set", "backup_seconds=0", "--set", "generate_length=3"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    meta = out.with_name("run.partial") / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", -1) >= 2:  # epochs done
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the run ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    stopped_after = json.loads(meta.read_text())["epoch"]
+    assert 2 <= stopped_after < 4
+
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resuming ptb_lstm_small from epoch {stopped_after + 1}" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 4 and metrics["resumed_from_epoch"] == stopped_after + 1
+    model = keras.saving.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 4 * 3  # not (4 - epochs done before the kill) * 3
+    schedule = model.optimizer._learning_rate
+    assert isinstance(schedule, lm.EpochDecay) and schedule.steps_per_epoch == 3
+    # lr 1 x num_steps 20, halved once per epoch after the first: 20 * 0.5 ** 4 at step 12.
+    assert float(model.optimizer.learning_rate) == pytest.approx(20 * 0.5 ** 4)

@@ -1,0 +1,196 @@
+"""Chapter 8 recipes: the book's character RNN and word-level LSTM language models on Penn Treebank.
+
+`ptb_lstm_small/medium/large` are Zaremba et al. (2014)'s three configurations (the paper's text
+where TensorFlow's old `ptb_word_lm.py` differs), `ptb_lstm_book` the book's own (hidden 500,
+30 steps, batch 20, Adam, clipping added). State is carried across the batches of an epoch
+(`stateful=true`, reset at every epoch start and before every evaluation); `--set stateful=false`
+trains on independent, shuffled windows. Every run reports validation and test perplexity over every
+token exactly once, writes `samples.txt` (greedy, temperature, top-k and top-p continuations of
+fixed prompts through `keras_hub.samplers`), and exports a SavedModel with `serve` (sentence ->
+log-probability, token count, perplexity) and `generate` (prompts -> continuations).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from zoo.data import language_model as lmdata
+from zoo.data.pipelines import Data
+from zoo.errors import UserError
+from zoo.models import language_model as lm
+from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+
+WORD_PROMPTS = ("the company said", "in the first quarter", "mr. <unk> is", "the market")
+CHAR_PROMPTS = ("the company said", " in the first", " mr. ")
+SAMPLERS = (  # (label, sampler name, temperature, k, p)
+    ("greedy", "greedy", 1.0, 0, 0.0),
+    ("temperature 0.7", "random", 0.7, 0, 0.0),
+    ("temperature 1.0", "random", 1.0, 0, 0.0),
+    ("temperature 1.3", "random", 1.3, 0, 0.0),
+    ("top-k 10", "top_k", 1.0, 10, 0.0),
+    ("top-p 0.9", "top_p", 1.0, 0, 0.9),
+)
+
+_COMMON = {
+    "stateful": Param(True, "carry the state across batches (reset each epoch and before evaluation); "
+                            "false trains on independent shuffled windows"),
+    "sampler": Param("top_p", "the exported generate endpoint's sampler",
+                     choices=("greedy", "random", "top_k", "top_p")),
+    "temperature": Param(1.0, "the exported sampler's temperature"),
+    "top_k": Param(10, "k of the top_k sampler"),
+    "top_p": Param(0.9, "p of the top_p sampler"),
+    "generate_length": Param(20, "tokens the generate endpoint adds to each prompt"),
+    "jit_compile": Param(False, "XLA-compile the train step"),
+}
+
+
+def _word_params(config: lm.LanguageModelConfig, note: str) -> dict:
+    return {
+        **_COMMON,
+        "epochs": config.epochs,
+        "batch_size": Param(config.batch_size, "parallel streams per batch (global)"),
+        "num_steps": Param(config.num_steps, "tokens per window (truncated BPTT)"),
+        "units": Param(config.units, f"embedding and LSTM size ({note})"),
+        "layers": Param(config.layers, "stacked LSTM layers"),
+        "dropout": Param(config.dropout, "dropout on the non-recurrent connections"),
+        "init_scale": Param(config.init_scale, "weights start in U(-init_scale, init_scale)"),
+        "optimizer": Param(config.optimizer, "sgd (Zaremba) or adam (the book)", choices=("sgd", "adam")),
+        "learning_rate": Param(config.learning_rate, "initial rate (SGD: per window-summed loss, as Zaremba)"),
+        "decay": Param(config.decay, "factor applied to the rate once per epoch after decay_after"),
+        "decay_after": Param(config.decay_after, "epochs at the initial rate"),
+        "clipnorm": Param(config.clipnorm, "global gradient-norm clip (on the window-summed loss for SGD)"),
+        "unroll": Param(False, "unroll the LSTM time loop (faster on CPU for short windows)"),
+    }
+
+
+def _config(hp: HParams) -> lm.LanguageModelConfig:
+    return lm.LanguageModelConfig(
+        units=hp.units, num_steps=hp.num_steps, batch_size=hp.batch_size, dropout=hp.dropout, epochs=hp.epochs,
+        learning_rate=hp.learning_rate, decay=hp.decay, decay_after=hp.decay_after, clipnorm=hp.clipnorm,
+        init_scale=hp.init_scale, optimizer=hp.optimizer, layers=hp.layers)
+
+
+def _check_strategy(hp: HParams, ctx: RunContext) -> None:
+    replicas = ctx.strategy.num_replicas_in_sync if ctx.strategy is not None else 1
+    if hp.stateful and replicas > 1:
+        raise UserError(f"stateful training cannot run on {replicas} replicas (each would carry only its slice of "
+                        f"the streams' state, with batch_shape fixed for one device); use --set stateful=false "
+                        f"or --strategy one")
+
+
+def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data:
+    _check_strategy(hp, ctx)
+    ds, info = lmdata.datasets(streams, hp.batch_size, hp.num_steps, shuffle=not hp.stateful, seed=hp.seed,
+                               max_steps=ctx.max_steps)
+    return Data(train=ds["train"], validation=ds["valid"], test=ds["test"], info=info)
+
+
+def _word_data(hp: HParams, ctx: RunContext) -> Data:
+    return _finish(hp, ctx, lmdata.ptb_word_streams(ctx.data_dir))
+
+
+def _char_data(hp: HParams, ctx: RunContext) -> Data:
+    if hp.corpus:
+        text = lmdata.char_text(hp.corpus, hp.corpus_pattern or "*.txt")
+        streams = lmdata.char_streams(text, source=hp.corpus)
+    else:
+        from zoo.data import ptb
+
+        files = ptb.paths(ctx.data_dir)
+        text = {split: lmdata.char_text(path) for split, path in files.items()}
+        streams = lmdata.char_streams(text["train"], valid_text=text["valid"], test_text=text["test"], source="ptb")
+    return _finish(hp, ctx, streams)
+
+
+def _word_model(hp: HParams, data: Data) -> keras.Model:
+    info: lmdata.LanguageModelInfo = data.info
+    model = lm.build_word_lstm_lm(vocab_size=info.vocab_size, units=hp.units, layers=hp.layers, dropout=hp.dropout,
+                                  init_scale=hp.init_scale, batch_size=hp.batch_size, num_steps=hp.num_steps,
+                                  stateful=hp.stateful, unroll=hp.unroll)
+    optimizer = lm.zaremba_optimizer(_config(hp), steps_per_epoch=info.steps["train"])
+    return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
+
+
+def _char_model(hp: HParams, data: Data) -> keras.Model:
+    info: lmdata.LanguageModelInfo = data.info
+    model = lm.build_char_rnn(vocab_size=info.vocab_size, hidden=hp.hidden, batch_size=hp.batch_size,
+                              num_steps=hp.num_steps, stateful=hp.stateful)
+    optimizer = keras.optimizers.Adam(hp.learning_rate, global_clipnorm=hp.clipnorm)
+    return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
+
+
+def _callbacks(hp: HParams, data: Data) -> list:
+    return [lm.ResetStates()] if hp.stateful else []
+
+
+def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
+    info: lmdata.LanguageModelInfo = data.info
+    return lm.LanguageModelServing(
+        model, vocabulary=info.vocabulary, level=info.level, boundary=info.boundary,
+        normalize="ptb" if info.level == "word" else "none", sampler=hp.sampler, temperature=hp.temperature,
+        k=hp.top_k, p=hp.top_p, seed=hp.seed, length=hp.generate_length)
+
+
+def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+    info: lmdata.LanguageModelInfo = data.info
+    lm.reset_rnn_states(model)
+    valid = model.evaluate(data.validation, return_dict=True, verbose=0)
+    lm.reset_rnn_states(model)
+    metrics = {"val_perplexity": float(valid["perplexity"]), "vocabulary_size": info.vocab_size,
+               "train_tokens_per_epoch": info.tokens["train"], "valid_tokens": info.tokens["valid"],
+               "test_tokens": info.tokens["test"]}
+    if ctx.is_chief:
+        serving = _serving(hp, data, model)
+        prompts = WORD_PROMPTS if info.level == "word" else CHAR_PROMPTS
+        length = hp.generate_length
+        lines = [f"# {info.level}-level samples, {length} tokens after each prompt (keras_hub.samplers, "
+                 f"seed {hp.seed})", ""]
+        for label, name, temperature, k, p in SAMPLERS:
+            sampler = lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
+            texts = tf.function(lambda x, s=sampler: serving.generate_with(x, s, length))(tf.constant(prompts))
+            lines.append(f"## {label}")
+            for prompt, text in zip(prompts, texts.numpy()):
+                lines.append(f"{prompt!r} -> {text.decode('utf-8')!r}")
+            lines.append("")
+        (Path(ctx.run_dir) / "samples.txt").write_text("\n".join(lines), encoding="utf-8")
+    return metrics
+
+
+def _word_recipe(name: str, config_name: str, summary: str, note: str) -> Recipe:
+    return register(Recipe(
+        name=name, chapter=8, dataset="ptb", summary=summary,
+        hparams=_word_params(lm.CONFIGS[config_name], note), data=_word_data, model=_word_model,
+        serving=_serving, report=_report, callbacks=_callbacks, monitor="val_loss",  # = total validation NLL / padded slots: ranks runs as val_perplexity does
+    ))
+
+
+_word_recipe("ptb_lstm_small", "small", "Zaremba et al.'s small 2x200 LSTM LM on PTB (13 epochs, no dropout; test ppl 114.5)",
+             "Zaremba small: 200")
+_word_recipe("ptb_lstm_medium", "medium", "Zaremba et al.'s medium 2x650 LSTM LM on PTB, dropout 0.5 (39 epochs; test ppl 82.7)",
+             "Zaremba medium: 650")
+_word_recipe("ptb_lstm_large", "large", "Zaremba et al.'s large 2x1500 LSTM LM on PTB, dropout 0.65 (55 epochs; test ppl 78.4)",
+             "Zaremba large: 1500")
+_word_recipe("ptb_lstm_book", "book", "the book's word LSTM LM on PTB: 2x500, 30 steps, dropout 0.5, Adam (clipping added)",
+             "the book: 500")
+
+register(Recipe(
+    name="char_rnn", chapter=8, dataset="any text",
+    summary="the book's char RNN (ReLU SimpleRNN, logits, clipped) on --set corpus=PATH; default PTB as characters",
+    hparams={
+        **_COMMON,
+        "corpus": Param("", "a text file, folder or archive (chapter 6 reader); empty = PTB's files as characters",
+                        type=str),
+        "corpus_pattern": Param("", "member files of a folder/archive to read (fnmatch; empty = *.txt)", type=str),
+        "hidden": Param(1000, "units of the input projection and the ReLU recurrence (book code: 1000)"),
+        "num_steps": Param(25, "characters per window (the book: 25)"),
+        "learning_rate": Param(1e-3, "Adam learning rate (the book: 1e-3)"),
+        "clipnorm": Param(5.0, "global gradient-norm clip (the book has none; a ReLU RNN needs it)"),
+        "generate_length": Param(100, "characters the generate endpoint (and samples.txt) adds to each prompt"),
+        "epochs": 3, "batch_size": Param(32, "parallel streams per batch (global)"),
+    },
+    data=_char_data, model=_char_model, serving=_serving, report=_report, callbacks=_callbacks,
+    monitor="val_loss",  # = total validation NLL / padded slots: ranks runs as val_perplexity does
+))
