@@ -52,7 +52,7 @@ def main() -> None:
     baseline = recipe.report(hp, data, model, ctx)
     print("baseline", json.dumps({**baseline, "seconds": round(time.time() - start, 1),
                                   "train_windows": data.info.train_windows,
-                                  "dev_windows": len(data.info.dev_features)}), flush=True)
+                                  "dev_questions": len(data.info.dev_examples)}), flush=True)
 
     start = time.time()
     result = zoo.fit("squad_bert", out=Path(args.out) / "run", verbose=2, **settings)

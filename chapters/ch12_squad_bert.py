@@ -41,7 +41,7 @@ def main() -> None:
     if args.version == 2:
         print(f"  HasAns F1 {m.get('dev_HasAns_f1', float('nan')):.1f}  NoAns F1 {m.get('dev_NoAns_f1', float('nan')):.1f}"
               f"  best F1 {m['dev_best_f1']:.1f} at null threshold {m['dev_best_f1_thresh']:.2f}")
-    print(f"run folder: {result.run_dir} (predictions.json, nbest_predictions.json, saved_model/)")
+    print(f"run folder: {result.run_dir} (predictions.json, saved_model/)")
     for row, question in zip(zoo.squad.answer(result.run_dir, QUESTIONS, [CONTEXT] * len(QUESTIONS)), QUESTIONS):
         print(f"  {question} -> {row['answer']!r} (chars {row['start']}-{row['end']}, score {row['score']:.2f})")
 

@@ -50,11 +50,12 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
     )
 
 
-def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm"):
+def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm", batch_size: int = 0):
     """Call a SavedModel's `serve` endpoint from a new Python process that never imported `zoo`.
 
     `inputs` is a NumPy array, a list of strings, or a dict of them; returns NumPy output(s).
-    `method` is "tfsm" (keras.layers.TFSMLayer) or "load" (tf.saved_model.load).
+    `method` is "tfsm" (keras.layers.TFSMLayer) or "load" (tf.saved_model.load). `batch_size` > 0
+    calls the endpoint on consecutive slices of that many rows and concatenates the outputs.
     """
     tmp = Path(saved_model).parent / "_serve_io.pkl"
     tmp.write_bytes(pickle.dumps(inputs))
@@ -65,13 +66,20 @@ def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm"):
         assert "zoo" not in sys.modules
         x = pickle.loads(open({str(tmp)!r}, "rb").read())
         to_tensor = lambda v: tf.constant(v)
-        x = {{k: to_tensor(v) for k, v in x.items()}} if isinstance(x, dict) else to_tensor(x)
         if {method!r} == "tfsm":
-            y = keras.layers.TFSMLayer({str(saved_model)!r}, call_endpoint="serve")(x)
+            serve = keras.layers.TFSMLayer({str(saved_model)!r}, call_endpoint="serve")
         else:
             loaded = tf.saved_model.load({str(saved_model)!r})  # keep a reference while calling
-            y = loaded.serve(x)
-        y = {{k: np.asarray(v) for k, v in y.items()}} if isinstance(y, dict) else np.asarray(y)
+            serve = loaded.serve
+        rows = len(next(iter(x.values())) if isinstance(x, dict) else x)
+        step = {batch_size} or max(rows, 1)
+        parts = []
+        for i in range(0, max(rows, 1), step):
+            part = {{k: to_tensor(v[i:i + step]) for k, v in x.items()}} if isinstance(x, dict) else to_tensor(x[i:i + step])
+            y = serve(part)
+            parts.append({{k: np.asarray(v) for k, v in y.items()}} if isinstance(y, dict) else np.asarray(y))
+        y = ({{k: np.concatenate([p[k] for p in parts]) for k in parts[0]}} if isinstance(parts[0], dict)
+             else np.concatenate(parts))
         open({str(tmp)!r}, "wb").write(pickle.dumps(y))
     """)
     # Run from a folder without the repo on sys.path, so `zoo` is not importable by accident.

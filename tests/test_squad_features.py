@@ -10,14 +10,9 @@ import pytest
 import tensorflow as tf
 
 from zoo.data import squad as squad_data
-from zoo.squad.features import (
-    Example,
-    WindowConfig,
-    convert,
-    max_context_flags,
-    window_starts,
-)
+from zoo.squad.features import Example, convert
 from zoo.squad.tokenizer import WordPieceOffsets
+from zoo.squad.windows import SquadWindows, WindowConfig
 
 WORDS = "the a of in is was who what capital france paris city big river team won game cafe naive".split()
 VOCAB = list(dict.fromkeys(
@@ -75,28 +70,68 @@ def test_wordpiece_matches_huggingface_on_squad(shared_data, minilm_folder):
         assert list(zip(starts[i].numpy().tolist(), ends[i].numpy().tolist())) == [tuple(o) for o in expected.offsets]
 
 
-def test_windows_follow_run_squad():
-    assert window_starts(10, 4, 2) == [(0, 4), (2, 4), (4, 4), (6, 4)]
-    assert window_starts(3, 4, 2) == [(0, 3)]
-    assert window_starts(0, 4, 2) == [(0, 0)]
-    assert window_starts(9, 4, 8) == [(0, 4), (4, 4), (8, 1)]  # stride never skips tokens
-    flags = max_context_flags([(0, 4), (2, 4)], 6)
-    # token 2: left 2/right 1 in window 0 (score 1.04) vs left 0 in window 1 (0.04) -> window 0
-    assert flags[0].tolist() == [True, True, True, False]
-    assert flags[1].tolist() == [False, True, True, True]
+def _run_squad_windows(n_context: int, room: int, stride: int) -> list[tuple[int, int]]:
+    """(start, length) of the windows, as run_squad.py's while loop slides them."""
+    spans, start = [], 0
+    while True:
+        length = min(n_context - start, room)
+        spans.append((start, length))
+        if start + length >= n_context:
+            return spans
+        start += min(length, stride)
+
+
+def _run_squad_is_max_context(spans, k, position) -> bool:
+    """run_squad.py's `_check_is_max_context`: score min(left, right) + 0.01 * length, first wins ties."""
+    best, best_k = None, None
+    for j, (start, length) in enumerate(spans):
+        if not start <= position < start + length:
+            continue
+        score = min(position - start, start + length - 1 - position) + 0.01 * length
+        if best is None or score > best:
+            best, best_k = score, j
+    return best_k == k
+
+
+def windows_of(example: Example, config: WindowConfig) -> dict[str, np.ndarray]:
+    out = SquadWindows(VOCAB, True, config).traced(tf.constant([example.question]), tf.constant([example.context]))
+    return {k: v.numpy() for k, v in out.items()}
+
+
+@pytest.mark.parametrize("n_context, stride", [(30, 6), (20, 6), (0, 6), (29, 25), (45, 1)])
+def test_windows_and_max_context_follow_run_squad(n_context, stride):
+    """Window starts, lengths, layout and max-context flags against a transcription of run_squad.py."""
+    context = " ".join(["the"] * n_context)
+    question = "capital"  # one token: room = 24 - 1 - 3 = 20 context tokens per window
+    out = windows_of(Example("q", question, context), WindowConfig(24, stride, 8))
+    spans = _run_squad_windows(n_context, 20, stride)
+    assert len(out["token_ids"]) == len(spans) and set(out["example"].tolist()) == {0}
+    cls, sep = VOCAB.index("[CLS]"), VOCAB.index("[SEP]")
+    for k, (start, length) in enumerate(spans):
+        ids, segments, mask = out["token_ids"][k], out["segment_ids"][k], out["padding_mask"][k]
+        n = 1 + 1 + 1 + length + 1
+        assert ids[0] == cls and ids[2] == sep and ids[n - 1] == sep and mask.sum() == n and not ids[n:].any()
+        assert segments[:3].tolist() == [0, 0, 0] and segments[3:n].tolist() == [1] * (length + 1)
+        assert out["char_start"][k, 3:3 + length].tolist() == [4 * i for i in range(start, start + length)]
+        flags = [_run_squad_is_max_context(spans, k, p) for p in range(start, start + length)]
+        assert out["max_context"][k, 3:3 + length].tolist() == flags
+        assert not out["max_context"][k, :3].any() and not out["max_context"][k, 3 + length:].any()
 
 
 def _context(n_words: int) -> str:
     return " ".join(WORDS[i % 8] for i in range(n_words))
 
 
-def test_answers_map_to_tokens_in_every_window_that_holds_them(tokenizer):
+def test_answers_map_to_tokens_in_every_window_that_holds_them():
     context = _context(30) + " Paris is the capital of France. " + _context(30)
     start = context.index("Paris")
     example = Example("q1", "What is the capital?", context, (("Paris", start),))
     config = WindowConfig(max_seq_length=24, doc_stride=6, max_query_length=8)
-    feats, unmatched = convert([example], tokenizer, VOCAB, config, training=True)
+    windows = SquadWindows(VOCAB, True, config)
+    feats, unmatched = convert([example], windows, training=True)
+    offsets = windows_of(example, config)
     assert unmatched == 0 and len(feats) > 3
+    np.testing.assert_array_equal(feats.token_ids, offsets["token_ids"])  # the serving graph's windows
     labelled = np.flatnonzero(feats.start_positions)
     assert len(labelled) >= 2  # several overlapping windows contain the answer
     for w in range(len(feats)):
@@ -105,41 +140,39 @@ def test_answers_map_to_tokens_in_every_window_that_holds_them(tokenizer):
             assert e == 0
             continue
         assert feats.segment_ids[w, s] == 1
-        assert context[feats.char_start[w, s]:feats.char_end[w, e]] == "Paris"
-    # every context token is max-context in exactly one window
-    flat = {}
-    for w in range(len(feats)):
-        for i in np.flatnonzero(feats.max_context[w]):
-            flat[feats.char_start[w, i]] = flat.get(feats.char_start[w, i], 0) + 1
-    assert set(flat.values()) == {1}
-    # layout: [CLS] question [SEP] context [SEP], padding after
-    cls, sep = VOCAB.index("[CLS]"), VOCAB.index("[SEP]")
-    n = feats.padding_mask[0].sum()
-    assert feats.token_ids[0, 0] == cls and feats.token_ids[0, n - 1] == sep
-    assert feats.token_ids[0, feats.segment_ids[0].argmax() - 1] == sep
+        assert context[offsets["char_start"][w, s]:offsets["char_end"][w, e]] == "Paris"
 
 
-def test_answer_on_a_window_edge(tokenizer):
+def test_answer_on_a_window_edge():
     # 18 context tokens per window (24 - question 3 - 3 specials); the answer is token 17 = the last of window 0
     context = " ".join(["the"] * 17 + ["paris"] + ["a"] * 20)
     example = Example("q1", "capital of france", context, (("paris", context.index("paris")),))
-    feats, _ = convert([example], tokenizer, VOCAB, WindowConfig(24, 6, 8), training=True)
+    config = WindowConfig(24, 6, 8)
+    feats, _ = convert([example], SquadWindows(VOCAB, True, config), training=True)
     offset = 3 + 2
     assert feats.start_positions[0] == offset + 17 == feats.end_positions[0]
-    assert feats.max_context[0, offset + 17] == np.False_  # better centred in a later window
+    assert not windows_of(example, config)["max_context"][0, offset + 17]  # better centred in a later window
     assert (feats.start_positions[1:3] > 0).all()
 
 
-def test_unanswerable_and_misaligned_examples(tokenizer):
+def test_unanswerable_and_misaligned_examples():
     context = _context(12)
     impossible = Example("q2", "who won?", context, ())
     misaligned = Example("q3", "who won?", context, (("paris", 0),))
-    feats, unmatched = convert([impossible, misaligned], tokenizer, VOCAB, WindowConfig(32, 8, 8), training=True)
+    windows = SquadWindows(VOCAB, True, WindowConfig(32, 8, 8))
+    feats, unmatched = convert([impossible, misaligned], windows, training=True)
     assert unmatched == 1
     assert set(feats.example_index.tolist()) == {0}
     assert feats.start_positions.tolist() == [0] and feats.end_positions.tolist() == [0]
-    feats, _ = convert([impossible, misaligned], tokenizer, VOCAB, WindowConfig(32, 8, 8))
+    feats, _ = convert([impossible, misaligned], windows)
     assert set(feats.example_index.tolist()) == {0, 1}  # prediction keeps every question
+
+
+def test_window_config_refuses_no_room_for_the_context():
+    from zoo.errors import UserError
+
+    with pytest.raises(UserError, match="max_seq_length=16 leaves no room"):
+        WindowConfig(max_seq_length=16, max_query_length=13)
 
 
 def test_loader_reads_v2_and_rejects_malformed_files(tmp_path):

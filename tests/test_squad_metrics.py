@@ -1,15 +1,14 @@
-"""SQuAD metrics (official normalisation, v2.0 HasAns/NoAns and best threshold) and n-best post-processing."""
+"""SQuAD metrics (official normalisation, v2.0 HasAns/NoAns and best threshold) and the span search."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 
+import tensorflow as tf
+
 from zoo.metrics.squad import evaluate, exact_match, f1, normalize_answer
-from zoo.squad.features import Example, Features
-from zoo.squad.postprocess import predict_answers, write_predictions
+from zoo.squad.spans import best_answers
 
 
 def test_normalisation_is_the_official_one():
@@ -48,7 +47,7 @@ def test_v2_has_no_answer_split_and_best_threshold():
     assert scores["best_exact"] == pytest.approx(50.0) and scores["best_exact_thresh"] == 0.0
 
 
-def _features(context_offsets, start_logits, end_logits, max_context=None, example_index=None):
+def _windows(context_offsets, start_logits, end_logits, max_context=None, example_index=None):
     """Windows of 8 positions: 0 = [CLS], 1 = question, 2 = [SEP], then context tokens from `context_offsets`."""
     n = len(start_logits)
     cs, ce = np.full((n, 8), -1), np.full((n, 8), -1)
@@ -56,28 +55,33 @@ def _features(context_offsets, start_logits, end_logits, max_context=None, examp
         for i, (s, e) in enumerate(offsets):
             cs[w, 3 + i], ce[w, 3 + i] = s, e
     mc = cs >= 0 if max_context is None else np.array(max_context)
-    zeros = np.zeros((n, 8), np.int32)
-    feats = Features(zeros, zeros, zeros, np.zeros(n), np.zeros(n), np.array(example_index or [0] * n),
-                     cs, ce, mc)
-    return feats, np.array(start_logits, float), np.array(end_logits, float)
+    example = np.array(example_index or [0] * n, np.int64)
+    windows = {"token_ids": tf.zeros((n, 8), tf.int32), "char_start": tf.constant(cs, tf.int64),
+               "char_end": tf.constant(ce, tf.int64), "max_context": tf.constant(mc), "example": tf.constant(example),
+               "batch": tf.constant(int(example.max()) + 1, tf.int64)}
+    return windows, tf.constant(start_logits, tf.float32), tf.constant(end_logits, tf.float32)
+
+
+def _answers(contexts, windows, s, e, **search):
+    out = best_answers(tf.constant(contexts), windows, s, e, **search)
+    return [{k: (v[i].decode() if isinstance(v[i], bytes) else v[i].item()) for k, v in
+             ((k, v.numpy()) for k, v in out.items())} for i in range(len(contexts))]
 
 
 CONTEXT = "Paris is a big city"  # tokens: Paris(0,5) is(6,8) a(9,10) big(11,14) city(15,19)
 OFFSETS = [(0, 5), (6, 8), (9, 10), (11, 14), (15, 19)]
 
 
-def test_nbest_pairs_starts_and_ends_within_limits():
+def test_best_span_pairs_starts_and_ends_within_limits():
     s = [[0, 0, 0, 5, 1, 0, 4, 0]]
     e = [[0, 0, 0, 0, 1, 0, 4, 6]]  # best end "city" (pos 7) but "big city" may be too long
-    feats, s, e = _features([OFFSETS], s, e)
-    example = Example("q", "?", CONTEXT, (("big city", 11),))
-    preds, nbest, null = predict_answers([example], feats, s, e, max_answer_length=5)
-    assert preds == {"q": "Paris is a big city"} and null == {}
-    preds, nbest, _ = predict_answers([example], feats, s, e, max_answer_length=2)
-    assert preds == {"q": "big city"}  # 5 + 6 from "big city" (positions 6-7)
-    assert [c["text"] for c in nbest["q"]][:2] == ["big city", "big"]
-    assert sum(c["probability"] for c in nbest["q"]) == pytest.approx(1.0)
-    assert all(c["end"] - c["start"] == len(c["text"]) for c in nbest["q"])
+    windows, s, e = _windows([OFFSETS], s, e)
+    (row,) = _answers([CONTEXT], windows, s, e, max_answer_length=5)
+    assert (row["answer"], row["start"], row["end"], row["score"]) == ("Paris is a big city", 0, 19, 11.0)
+    (row,) = _answers([CONTEXT], windows, s, e, max_answer_length=2)
+    assert (row["answer"], row["score"]) == ("big city", 10.0)  # 4 + 6 from "big city" (positions 6-7)
+    (row,) = _answers([CONTEXT], windows, s, e, max_answer_length=2, n_best=1)
+    assert row["answer"] == ""  # the top start (Paris) and the top end (city) are 5 tokens apart
 
 
 def test_max_context_rule_and_best_window_across_windows():
@@ -87,21 +91,23 @@ def test_max_context_rule_and_best_window_across_windows():
     mc = np.zeros((2, 8), bool)
     mc[0, 3:6] = True  # Paris, is, a
     mc[1, 4:6] = True  # big, city (window 1 holds a, big, city)
-    feats, s, e = _features([OFFSETS, OFFSETS[2:]], s, e, max_context=mc)
-    preds, _, _ = predict_answers([Example("q", "?", CONTEXT)], feats, s, e)
-    assert preds == {"q": "big"}
+    windows, s, e = _windows([OFFSETS, OFFSETS[2:]], s, e, max_context=mc)
+    assert _answers([CONTEXT], windows, s, e)[0]["answer"] == "big"
 
 
-def test_v2_null_answer_and_threshold(tmp_path):
+def test_questions_of_a_batch_are_answered_from_their_own_windows():
+    s = [[0, 0, 0, 5, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 5]]
+    windows, s, e = _windows([OFFSETS, OFFSETS], s, s, example_index=[0, 1])
+    rows = _answers([CONTEXT, "Milan is a big town"], windows, s, e)
+    assert [r["answer"] for r in rows] == ["Paris", "town"]
+
+
+def test_v2_null_answer_and_threshold():
     s = [[4, 0, 0, 3, 0, 0, 0, 0]]
     e = [[4, 0, 0, 3, 0, 0, 0, 0]]
-    feats, s, e = _features([OFFSETS], s, e)
-    examples = [Example("q", "?", CONTEXT)]
-    preds, nbest, null = predict_answers(examples, feats, s, e, version_2=True)
-    assert preds == {"q": ""} and null == {"q": pytest.approx(2.0)}  # null 8 vs "Paris" 6
-    assert nbest["q"][0]["text"] == "" and nbest["q"][1]["text"] == "Paris"
-    preds, _, _ = predict_answers(examples, feats, s, e, version_2=True, null_threshold=2.5)
-    assert preds == {"q": "Paris"}
-    write_predictions(tmp_path, preds, nbest, null)
-    assert json.loads((tmp_path / "null_odds.json").read_text()) == {"q": pytest.approx(2.0)}
-    assert json.loads((tmp_path / "predictions.json").read_text()) == {"q": "Paris"}
+    windows, s, e = _windows([OFFSETS], s, e)
+    (row,) = _answers([CONTEXT], windows, s, e, version_2=True)
+    assert (row["answer"], row["start"], row["end"]) == ("", -1, -1)  # null 8 vs "Paris" 6
+    assert row["span"] == "Paris" and row["null_odds"] == pytest.approx(2.0) and row["score"] == 8.0
+    (row,) = _answers([CONTEXT], windows, s, e, version_2=True, null_threshold=2.5)
+    assert (row["answer"], row["score"]) == ("Paris", 6.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,8 @@ from zoo.errors import UserError
 from zoo.metrics import squad as squad_metrics
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 from zoo.squad import features as squad_features
-from zoo.squad import postprocess
+from zoo.squad.api import answer
+from zoo.squad.windows import SquadWindows, WindowConfig
 
 
 def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
@@ -39,26 +42,24 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
 
 def _data(hp: HParams, ctx: RunContext) -> Data:
     from zoo.models.bert_qa import load_vocabulary
-    from zoo.squad.tokenizer import WordPieceOffsets
 
     train_examples, dev_examples = _examples(hp, ctx)
     vocabulary, lowercase = load_vocabulary(hp.preset)
-    wordpiece = WordPieceOffsets(vocabulary, lowercase)
-    config = squad_features.WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length)
-    train, skipped = squad_features.convert(train_examples, wordpiece, vocabulary, config, training=True)
-    dev, _ = squad_features.convert(dev_examples, wordpiece, vocabulary, config)
+    windows = SquadWindows(vocabulary, lowercase, WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length))
+    train, skipped = squad_features.convert(train_examples, windows, training=True)
     if len(train) == 0:
         raise UserError("no training windows: every training answer was missing from its context")
     train_ds = (tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
                 .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
     dev_ds = None
-    if hp.dev_loss:  # the report predicts the dev windows anyway; a loss pass per epoch costs as much again
+    if hp.dev_loss:  # the report answers the dev questions anyway; a loss pass per epoch costs as much again
+        dev, _ = squad_features.convert(dev_examples, windows)
         dev_ds = tf.data.Dataset.from_tensor_slices((dev.inputs(), dev.targets())).batch(hp.batch_size)
     steps = -(-len(train) // hp.batch_size)
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = squad_features.SquadInfo(
-        vocabulary=vocabulary, lowercase=lowercase, dev_examples=dev_examples, dev_features=dev,
+        vocabulary=vocabulary, lowercase=lowercase, dev_examples=dev_examples,
         steps_per_epoch=steps, train_windows=len(train), train_questions=len(train_examples),
         skipped_train_answers=skipped)
     return Data(train=train_ds, validation=dev_ds, info=info)
@@ -90,24 +91,35 @@ def _serving(hp: HParams, data: Data, trained):
 
 
 def _report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
-    """Predict every dev window, write predictions.json / nbest_predictions.json / null_odds.json, score them."""
-    examples, feats = data.info.dev_examples, data.info.dev_features
-    if ctx.max_steps and len(feats) > ctx.max_steps * hp.batch_size:
-        # Whole questions only: stop before the question the window budget would cut.
-        cut = int(feats.example_index[ctx.max_steps * hp.batch_size])
-        feats = feats.take(max(int(np.searchsorted(feats.example_index, max(cut, 1))), 1))
-    logits = trained.predict(feats.inputs(), batch_size=hp.batch_size, verbose=0)
+    """Answer every dev question with the serving model, write predictions.json (and null_odds.json), score them.
+
+    The answers come from the same graph the exported SavedModel runs (`zoo.squad.answer` on the
+    recipe's serving model), so `predictions.json` is what the SavedModel answers. With
+    `--max-steps N` only the first N x batch_size questions are answered (a smoke run).
+    """
+    examples = data.info.dev_examples
+    if ctx.max_steps:
+        examples = examples[:ctx.max_steps * hp.batch_size]
+    rows = answer(_serving(hp, data, trained), [e.question for e in examples], [e.context for e in examples],
+                  batch_size=hp.batch_size)
     version_2 = hp.version == 2
-    predictions, nbest, null_odds = postprocess.predict_answers(
-        examples, feats, np.asarray(logits["start_positions"]), np.asarray(logits["end_positions"]),
-        n_best=hp.n_best, max_answer_length=hp.max_answer_length, version_2=version_2,
-        null_threshold=hp.null_score_diff_threshold)
+    predictions = {e.qid: row["answer"] for e, row in zip(examples, rows)}
+    null_odds = {e.qid: float(min(row["null_odds"], 1e9)) for e, row in zip(examples, rows)}
     if ctx.is_chief:
-        postprocess.write_predictions(Path(ctx.run_dir), predictions, nbest, null_odds if version_2 else None)
-    gold = {e.qid: [t for t, _ in e.answers] for e in examples if e.qid in predictions}
-    best_span = {q: next((c["text"] for c in nb if c["text"]), "") for q, nb in nbest.items()}
+        _write_json(Path(ctx.run_dir) / "predictions.json", predictions)
+        if version_2:
+            _write_json(Path(ctx.run_dir) / "null_odds.json", null_odds)
+    gold = {e.qid: [text for text, _ in e.answers] for e in examples}
+    best_span = {e.qid: row["span"] for e, row in zip(examples, rows)}
     scores = squad_metrics.evaluate(gold, predictions, null_odds if version_2 else None, best_span)
     return {f"dev_{k}": v for k, v in scores.items()}
+
+
+def _write_json(path: Path, value: dict) -> None:
+    """The official SQuAD file formats (qid -> answer text, qid -> null odds), written atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
 
 
 _HPARAMS = {
