@@ -23,6 +23,11 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
             kernel, recurrent_kernel and bias keep Keras' gate order i, f, c, o.
 
     Use it in `keras.layers.RNN(PeepholeLSTMCell(64))`, optionally inside `Bidirectional`.
+
+    Example:
+        >>> rnn = keras.layers.RNN(PeepholeLSTMCell(8, peephole="full"), return_sequences=True)
+        >>> rnn(np.zeros((2, 5, 3), "float32")).shape
+        (2, 5, 8)
     """
 
     def __init__(self, units: int, peephole: str = "diagonal", peephole_initializer="glorot_uniform",

@@ -26,6 +26,12 @@ class SpanHead(keras.layers.Layer):
 
     Returns:
         (start_logits, end_logits), each [batch, seq] float32.
+
+    Example:
+        >>> head = SpanHead()
+        >>> start, end = head(np.zeros((2, 8, 16), "float32"), np.ones((2, 8), "int32"), np.ones((2, 8), "int32"))
+        >>> start.shape
+        (2, 8)
     """
 
     def __init__(self, kernel_initializer=None, **kwargs):

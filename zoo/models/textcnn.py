@@ -105,6 +105,11 @@ def build_cnn1d(*, vocab_size: int, sequence_length: int, num_classes: int = 2, 
 def build_embedding_flatten(*, vocab_size: int, sequence_length: int = 4, embedding_dim: int = 8) -> keras.Model:
     """The chapter 7 toy: Embedding(vocab, 8) over 4 tokens, Flatten, one sigmoid unit.
 
+    Args:
+        vocab_size: rows of the embedding.
+        sequence_length: tokens per document (the book: 4).
+        embedding_dim: embedding size (the book: 8).
+
     Example:
         >>> build_embedding_flatten(vocab_size=50).output.shape
         (None, 1)
