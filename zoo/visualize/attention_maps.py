@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 
 def sentence_figure(tokens: Sequence[str], attention: np.ndarray, title: str = "") -> Figure:
-    """Figure of one sentence: A `(hops, len(tokens))` as a heat map, and its hop-mean below it."""
+    """Figure of one sentence: A `(hops, len(tokens))` as a heat map (0..1), and its hop mean below it."""
     attention = np.asarray(attention, "float64")
     if attention.ndim != 2 or attention.shape[1] != len(tokens):
         raise ValueError(f"attention must be (hops, {len(tokens)}), got {attention.shape}")
@@ -29,7 +29,9 @@ def sentence_figure(tokens: Sequence[str], attention: np.ndarray, title: str = "
     width = min(max(4.0, 0.45 * n + 1.5), 30.0)
     fig = Figure(figsize=(width, 1.6 + 0.12 * hops + 1.2))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [max(hops, 2), 2]})
-    image = top.imshow(attention, aspect="auto", cmap="Reds", vmin=0.0, interpolation="nearest")
+    # A on an absolute 0..1 scale (comparable across sentences and runs: diffuse hops look pale, sharp
+    # ones dark); the hop mean relative to its largest weight, as the HTML highlights.
+    image = top.imshow(attention, aspect="auto", cmap="Reds", vmin=0.0, vmax=1.0, interpolation="nearest")
     top.set_ylabel("hop")
     top.set_yticks(range(0, hops, max(1, hops // 10)))
     fig.colorbar(image, ax=top, fraction=0.025, pad=0.01)
