@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.fetch import Source, locate
+from zoo.data.fetch import Source, default_data_dir, locate
 from zoo.errors import CorruptData, DataNotFound, UserError
 
 TARGETS = ("age_group", "gender")
@@ -122,7 +122,7 @@ def load(data_dir: str | os.PathLike | None = None, path: str | os.PathLike = ""
         found = locate(PAN13_PROFILING, data_dir)
         if found is None:
             raise DataNotFound(
-                f"PAN 2013 profiling corpus not found at {Path(data_dir or '.') / PAN13_PROFILING.folder}/"
+                f"PAN 2013 profiling corpus not found at {Path(data_dir or default_data_dir()) / PAN13_PROFILING.folder}/"
                 f"author-profile.json; it is not redistributable: request it via {HOMEPAGE}, convert it to "
                 f"one JSON line per author ({{\"conversation\": ..., \"age_group\": ...}}) and put it there, "
                 f"or pass --set corpus=PATH"
