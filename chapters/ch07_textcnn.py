@@ -1,47 +1,155 @@
-"""Chapter 7 walk-through: the Embedding+Flatten toy, Kim's TextCNN and the 1D CNN, served from raw strings.
+"""Chapter 7: the Embedding+Flatten toy, Kim's TextCNN and the 1D CNN on sentence polarity, served from raw strings.
+
+The literate source of chapters/ch07.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
     python chapters/ch07_textcnn.py --data-dir ../shared/data            # the book's settings
     python chapters/ch07_textcnn.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
     python chapters/ch07_textcnn.py --vectors glove.twitter.27B.100d.txt --variant multichannel
 """
 
-from __future__ import annotations
+# %% [markdown]
+# # Chapter 7: convolutional networks for text
+#
+# A sentence becomes a matrix (one embedding per token) and a convolution slides windows of 3, 4 and 5
+# words over it: each filter is an n-gram detector, max-pooling over time keeps its best match
+# anywhere in the sentence (Kim, 2014). This notebook trains the chapter's three models with the
+# zoo's one driver, `zoo.fit`:
+#
+# - the **Embedding + Flatten toy** on the book's ten short documents (the book printed eight labels
+#   for ten documents; the zoo labels all ten);
+# - **Kim's TextCNN** on Pang & Lee's sentence polarity data (rt-polarity, 10,662 sentences), with
+#   the book's split (a seed-10 shuffle, the last 1,000 sentences as dev) and variants `rand`,
+#   `static`, `non-static`, `multichannel` (the last three need pre-trained vectors);
+# - **keras' imdb_cnn 1D CNN** on the same split.
+#
+# Every model is exported as a SavedModel that takes **raw strings**: the `TextVectorization`
+# adapted on the training sentences is inside it.
 
+# %% Settings
+import os
+
+QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
+DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
+OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
+VARIANT = "rand"  # TextCNN variant: rand, static, non-static, multichannel
+VECTORS = ""  # word2vec/GloVe text file, needed by every variant but rand
+
+from zoo.notebooks import command_line, quick_settings
+
+# Run as a script, the command line overrides these values (--quick, --data-dir, --variant ...).
+QUICK, DATA_DIR, OUT, VARIANT, VECTORS = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, VARIANT=VARIANT, VECTORS=VECTORS)
+
+
+def settings(name: str) -> dict:
+    """`zoo.fit`'s keywords for recipe `name` under these settings."""
+    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
+
+
+print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  variant={VARIANT}")
+
+# %%
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 import zoo
-from zoo.run import chapter_parser, chapter_settings
-from zoo import export
+from zoo.data import rt_polarity
+from zoo.notebooks import plot_model, show, show_image
 from zoo.recipes.ch07 import TOY_DOCS, TOY_LABELS
 
-SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long"]
+FIGURES = Path(OUT or "saved_models") / "ch07"  # the data pictures; each run's pictures go to its run folder
+FIGURES.mkdir(parents=True, exist_ok=True)
 
+# %% [markdown]
+# ## 1. The toy: an Embedding, flattened
+#
+# Ten documents of at most four words: each word gets an 8-dimensional vector, the four vectors are
+# concatenated (`Flatten`) and one sigmoid unit reads them.
 
-def main() -> None:
-    parser = chapter_parser(__doc__)
-    parser.add_argument("--variant", default="rand", help="TextCNN variant: rand, static, non-static, multichannel")
-    parser.add_argument("--vectors", default="", help="word2vec/GloVe text file (needed by all but rand)")
-    args = parser.parse_args()
+# %%
+show(pd.DataFrame({"document": TOY_DOCS, "label": TOY_LABELS}))
+toy = zoo.fit("embedding_toy", **{**settings("embedding_toy"), "max_steps": None})  # 10 documents: one batch
+toy.model.summary()
+print(f"training accuracy {toy.metrics['train_accuracy']:.2f} on {len(TOY_DOCS)} documents")
 
-    toy_settings = {**chapter_settings(args, "embedding_toy"), "max_steps": None}  # 10 documents: one batch
-    toy = zoo.fit("embedding_toy", **toy_settings)
-    print(f"toy: training accuracy {toy.metrics['train_accuracy']:.2f} on {len(TOY_DOCS)} documents "
-          f"({sum(TOY_LABELS)} positive)")
+# %% [markdown]
+# ## 2. The data: sentence polarity
+#
+# 5,331 positive and 5,331 negative snippets of movie reviews, lower-cased and tokenised by Pang & Lee.
 
-    textcnn = zoo.fit("textcnn_mr", **chapter_settings(args, f"textcnn_mr_{args.variant}"),
-                      variant=args.variant, vectors=args.vectors)
-    print(f"TextCNN-{args.variant} dev accuracy: {textcnn.metrics['val_accuracy']:.3f} (book split)")
-    if "vectors_coverage" in textcnn.metrics:
-        print(f"  pre-trained vectors cover {textcnn.metrics['vectors_coverage']:.1%} of the vocabulary")
+# %%
+texts, labels = rt_polarity.load(DATA_DIR)
+train_idx, dev_idx = rt_polarity.book_split(len(texts))
+lengths = np.array([len(t.split()) for t in texts])
+print(f"{len(texts)} sentences: {len(train_idx)} train, {len(dev_idx)} dev (the book's split); "
+      f"{int(labels.sum())} positive, {int((1 - labels).sum())} negative")
+show(pd.DataFrame({"sentence": [texts[i] for i in dev_idx[:6]], "label": labels[dev_idx[:6]]}))
 
-    cnn1d = zoo.fit("cnn1d_mr", **chapter_settings(args, "cnn1d_mr"))
-    print(f"1D CNN (keras imdb_cnn) dev accuracy: {cnn1d.metrics['val_accuracy']:.3f}")
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.hist(lengths, bins=40)
+ax.set(xlabel="tokens per sentence", ylabel="sentences", title=f"median {int(np.median(lengths))} tokens")
+fig.savefig(FIGURES / "lengths.png", dpi=90, bbox_inches="tight")
+plt.show()
 
-    # The exported SavedModel takes raw strings: any Keras code can use it without the zoo.
-    serve = export.serving_layer(textcnn.run_dir)
-    for sentence, p in zip(SENTENCES, serve(tf.constant(SENTENCES))):
-        print(f"  P(positive) = {float(p[0]):.2f}  {sentence!r}")
+# %% [markdown]
+# ## 3. Kim's TextCNN
+#
+# Windows of 3, 4 and 5 tokens, 10 filters each (the paper uses 100), 1-max pooling over time,
+# dropout 0.5 and one sigmoid unit; Adam, 10 epochs, batch 50. `zoo.fit` trains, evaluates, and
+# writes the run folder (metrics, curves, `model.keras`, the SavedModel).
 
+# %%
+textcnn = zoo.fit("textcnn_mr", **settings(f"textcnn_mr_{VARIANT}"), variant=VARIANT, vectors=VECTORS)
+textcnn.model.summary()
+plot_model(textcnn.model, textcnn.run_dir / "model.png")
+print(f"TextCNN-{VARIANT}: dev accuracy {textcnn.metrics['val_accuracy']:.3f} ({textcnn.run_dir})")
+if "vectors_coverage" in textcnn.metrics:
+    print(f"pre-trained vectors cover {textcnn.metrics['vectors_coverage']:.1%} of the vocabulary")
+show_image(textcnn.run_dir / "curves.png")
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ### Where it errs: the dev confusion matrix
+#
+# The SavedModel is loaded as another program would, with `keras.layers.TFSMLayer`, and called on the
+# raw dev sentences.
+
+# %%
+from sklearn.metrics import ConfusionMatrixDisplay
+
+serve = keras.layers.TFSMLayer(str(textcnn.run_dir / "saved_model"), call_endpoint="serve")
+dev_texts = [texts[i] for i in dev_idx]
+p_positive = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i:i + 500])))[:, 0]
+                             for i in range(0, len(dev_texts), 500)])
+predicted = (p_positive > 0.5).astype(int)
+print(f"dev accuracy of the served model: {np.mean(predicted == labels[dev_idx]):.3f}")
+matrix_plot = ConfusionMatrixDisplay.from_predictions(labels[dev_idx], predicted, display_labels=["negative", "positive"],
+                                                  colorbar=False)
+matrix_plot.figure_.savefig(textcnn.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
+plt.show()
+
+# %% [markdown]
+# ## 4. keras' imdb_cnn: one window size, max-pooling, a hidden layer
+
+# %%
+cnn1d = zoo.fit("cnn1d_mr", **settings("cnn1d_mr"))
+cnn1d.model.summary()
+print(f"1D CNN dev accuracy: {cnn1d.metrics['val_accuracy']:.3f} (TextCNN-{VARIANT}: {textcnn.metrics['val_accuracy']:.3f})")
+show_image(cnn1d.run_dir / "curves.png")
+
+# %% [markdown]
+# ## 5. New sentences, through the exported SavedModel
+#
+# Strings in, P(positive) out: no zoo, no vocabulary file, just TensorFlow and Keras.
+
+# %%
+SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
+             "the actors try hard but the script lets them down"]
+for name, run in [("TextCNN", textcnn), ("1D CNN", cnn1d)]:
+    served = keras.layers.TFSMLayer(str(run.run_dir / "saved_model"), call_endpoint="serve")
+    for sentence, p in zip(SENTENCES, np.asarray(served(tf.constant(SENTENCES)))):
+        print(f"{name:8s} P(positive) = {float(p[0]):.2f}  {sentence!r}")

@@ -1,4 +1,4 @@
-"""Generated documentation (datasets/README.md, the README recipe table) stays in sync with the code."""
+"""Generated documentation (datasets/README.md, the README recipe table) stays in sync with the code; notebooks: tests/test_notebooks.py."""
 
 import pytest
 
@@ -39,9 +39,3 @@ def test_readme_recipe_table_is_in_sync_with_the_registry(product_registry):
     table = readme.split("<!-- /recipes -->")[0].split("-->\n", 1)[1].strip()
     assert table == recipe_markdown(), "regenerate the table: python -m zoo.run --list --markdown"
 
-
-def test_chapter_notebooks_are_in_sync_with_the_registry(product_registry):
-    from zoo.notebooks import render_all
-
-    for path, text in render_all().items():
-        assert path.exists() and path.read_text() == text, f"regenerate: python -m zoo.notebooks ({path.name})"

@@ -1,72 +1,242 @@
-"""Colab-ready notebooks `chapters/chNN.ipynb`, one per chapter, generated from the recipe registry.
+"""The chapter notebooks `chapters/chNN.ipynb`, converted from the literate chapter sources `chapters/chNN_*.py`.
 
-    python -m zoo.notebooks            # (re)write chapters/chNN.ipynb; a test keeps them in sync
+    python -m zoo.notebooks              # (re)write every chapters/chNN.ipynb from its source
+    python -m zoo.notebooks --check      # exit 1 if a committed notebook differs from its source
+    python chapters/ch07_textcnn.py --quick   # the same source, run as a script
+
+Format: jupytext's "percent" format (`# %%` starts a code cell, `# %% [markdown]` a markdown cell
+whose lines are `# ` comments). Chosen over keras-io's tutobooks (markdown in triple-quoted strings)
+because a percent file is an ordinary Python module whose markdown is comments: ruff lints it,
+VS Code / PyCharm / Spyder run it cell by cell, `jupytext --to notebook` reads it without any
+convention of ours, and a cell boundary is a one-line marker rather than a string whose quoting
+must survive the prose. Tutobooks would also need keras-io's converter, which is not on PyPI.
+
+The converter below reads the subset of the percent format the chapters use, so generating and
+checking notebooks needs no extra package (only executing them needs `nbclient` + `ipykernel`, see
+tests/test_notebooks.py).
+The rules of a chapter source:
+
+1. The file is `chapters/chNN_<topic>.py`; it becomes `chapters/chNN.ipynb`.
+2. Everything before the first `# %%` line is the script's header (the module docstring with the
+   command-line usage); it is not copied into the notebook.
+3. `# %% [markdown]` starts a markdown cell: each of its lines is `#` or `# text` (the `# ` is
+   removed). `# %%` (optionally followed by a title, `# %% Settings`) starts a code cell, copied
+   verbatim. Blank lines at either end of a cell are dropped.
+4. The converter puts the Colab install cell (`colab_cell`, with the chapter's extra pip packages
+   from a `# zoo-notebook: pip=NAME ...` line in the header) before the first cell. Nothing else
+   may assume a local checkout: read data from `DATA_DIR`, write runs under the working folder.
+5. The first code cell is the settings cell: `QUICK` (on when `ZOO_QUICK=1`), `DATA_DIR` (from
+   `ZOO_DATA_DIR`) and the chapter's own knobs, then `command_line(...)` so the script keeps its
+   flags (`--quick`, `--data-dir`, `--out`, ...); in a notebook `command_line` changes nothing.
+6. Code cells must also run as a plain script: no `!` or `%` magics, `show(...)` instead of a bare
+   last expression, `plt.show()` after saving a figure into the run folder.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
+import shutil
 import sys
 from pathlib import Path
-
-from zoo import recipes
+from typing import Any
 
 CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
+# The repository the Colab cell clones (and installs from); ZOO_REPOSITORY overrides it there.
+REPOSITORY = "https://github.com/course-zoo/course-zoo.git"
 
-SETUP = """\
-# Colab: upload or clone this repository first, then install it (the README's first command).
-import os, sys
-ROOT = next((p for p in ["..", ".", "/content/course-zoo"] if os.path.exists(os.path.join(p, "pyproject.toml"))), None)
-if ROOT is None:
-    raise SystemExit("Open this notebook from the repository's chapters/ folder, or clone it to /content/course-zoo")
-%pip install -q -e {ROOT}
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", os.path.join(ROOT, "datasets"))  # downloads land here
-QUICK = True  # a smoke run of 2 batches; set False for the book's full settings"""
+_SOURCE = re.compile(r"ch(\d\d)_[A-Za-z0-9_]+\.py$")
+_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
+_PIP = re.compile(r"^#\s*zoo-notebook:\s*pip=(?P<packages>.+)$", re.MULTILINE)
+
+COLAB_CELL = '''\
+# Colab: clone and install the zoo (about 2 minutes); anywhere else, `pip install -e .` in a clone instead.
+import os, subprocess, sys
+if "google.colab" in sys.modules and not os.path.isdir("course-zoo"):
+    repository = os.environ.get("ZOO_REPOSITORY", {repository!r})
+    subprocess.run(["git", "clone", "--depth", "1", repository, "course-zoo"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "./course-zoo"], check=True){extra}
+import tensorflow as tf
+gpus = tf.config.list_physical_devices("GPU")
+print(f"TensorFlow {{tf.__version__}}:", f"training on {{len(gpus)}} GPU(s)" if gpus else
+      "no GPU found, training on the CPU (Runtime > Change runtime type > GPU; QUICK=True stays small)")'''
 
 
-def _cell(kind: str, source: str) -> dict:
-    cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+# --------------------------------------------------------------------------------------------------
+# Converter: percent source -> notebook JSON
+
+
+def sources(folder: Path = CHAPTERS) -> dict[Path, Path]:
+    """`{source: notebook}` for every `chNN_*.py` in `folder` (`chapters/ch07_textcnn.py` -> `ch07.ipynb`)."""
+    found: dict[Path, Path] = {}
+    for path in sorted(folder.glob("ch*_*.py")):
+        match = _SOURCE.fullmatch(path.name)
+        if match and "# %%" in path.read_text(encoding="utf-8"):
+            found[path] = folder / f"ch{match.group(1)}.ipynb"
+    return found
+
+
+def colab_cell(packages: list[str] = ()) -> str:
+    """The install cell: clone + install in Colab (plus `packages`, no dependencies), report the GPU."""
+    extra = ""
+    if packages:
+        extra = ("\n    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
+                 + ", ".join(repr(p) for p in packages) + "], check=True)")
+    return COLAB_CELL.format(repository=REPOSITORY, extra=extra)
+
+
+def cells(text: str) -> list[tuple[str, str]]:
+    """The `(kind, source)` cells of a percent-format text, header excluded (rules 2-3 above)."""
+    found: list[tuple[str, list[str]]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        marker = _MARKER.match(line)
+        if marker:
+            kind = "markdown" if marker.group("rest").strip().startswith("[markdown]") else "code"
+            found.append((kind, []))
+        elif found:
+            kind, lines = found[-1]
+            if kind == "markdown":
+                if line.strip() and not (line == "#" or line.startswith("# ")):
+                    raise ValueError(f"line {number}: a markdown cell's lines start with '# ' ({line!r})")
+                line = line[2:]
+            lines.append(line)
+    result = []
+    for kind, lines in found:
+        body = "\n".join(lines).strip("\n")
+        if body.strip():
+            result.append((kind, body))
+    return result
+
+
+def _cell(kind: str, source: str, number: int) -> dict:
+    cell: dict[str, Any] = {"cell_type": kind, "id": f"cell-{number:02d}", "metadata": {},
+                            "source": source.splitlines(keepends=True)}
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell
 
 
-def notebook(chapter: int) -> dict:
-    chosen = [r for r in recipes.all_recipes() if r.chapter == chapter]
-    cells = [
-        _cell("markdown", f"# Chapter {chapter}\n\n" + "\n".join(f"- `{r.name}`: {r.summary}" for r in chosen)
-              + "\n\nEvery recipe trains through the zoo's one driver (`zoo.fit`), exactly as "
-                "`python -m zoo.run NAME` does, and writes a run folder with metrics, curves, "
-                "`model.keras` and an end-to-end SavedModel."),
-        _cell("code", SETUP),
-    ]
-    for r in chosen:
-        params = "\n".join(f"| `{k}` | `{p.default!r}` | {p.help} |" for k, p in r.params().items())
-        cells += [
-            _cell("markdown", f"## `{r.name}` ({r.dataset})\n\n{r.summary}\n\n| hyper-parameter | default | |\n"
-                              f"|---|---|---|\n{params}"),
-            _cell("code", "import zoo\nfrom IPython.display import Image, display\n\n"
-                          f"result = zoo.fit({r.name!r}, data_dir=DATA_DIR, **(dict(max_steps=2, epochs=1) if QUICK else {{}}))\n"
-                          "print(result.run_dir)\n"
-                          "print({k: round(v, 4) if isinstance(v, float) else v for k, v in result.metrics.items()})\n"
-                          "if (result.run_dir / 'curves.png').exists():\n"
-                          "    display(Image(str(result.run_dir / 'curves.png')))"),
-        ]
+def notebook(source: Path) -> dict:
+    """The notebook (nbformat 4 JSON, without outputs) of one chapter source."""
+    text = source.read_text(encoding="utf-8")
+    header = text.split("\n# %%", 1)[0]
+    pip = _PIP.search(header)
+    packages = pip.group("packages").split() if pip else []
+    body = cells(text)
+    if not body or body[0][0] != "markdown":
+        raise ValueError(f"{source.name}: the first cell must be the chapter's markdown introduction")
+    body.insert(1, ("code", colab_cell(packages)))
     return {
-        "cells": cells,
+        "cells": [_cell(kind, src, number) for number, (kind, src) in enumerate(body)],
         "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}, "colab": {"provenance": []}},
+                     "language_info": {"name": "python"}, "colab": {"provenance": []},
+                     "accelerator": "GPU"},
         "nbformat": 4, "nbformat_minor": 5,
     }
 
 
-def render_all() -> dict[Path, str]:
-    chapters = sorted({r.chapter for r in recipes.all_recipes()})
-    return {CHAPTERS / f"ch{c:02d}.ipynb": json.dumps(notebook(c), indent=1, ensure_ascii=False) + "\n" for c in chapters}
+def render(source: Path) -> str:
+    """The notebook file's text for `source` (what is committed)."""
+    return json.dumps(notebook(source), indent=1, ensure_ascii=False) + "\n"
+
+
+def render_all(folder: Path = CHAPTERS) -> dict[Path, str]:
+    """`{notebook path: text}` for every chapter source in `folder`."""
+    return {nb: render(src) for src, nb in sources(folder).items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers the chapter sources call (the same code runs in a notebook and as a script)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (a notebook, Colab, nbclient), False in a plain script."""
+    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"
+
+
+def command_line(**settings: Any) -> tuple:
+    """The settings cell's values, overridden by the script's flags; unchanged inside a notebook.
+
+    Each keyword becomes a flag (`DATA_DIR` -> `--data-dir`, `QUICK` -> `--quick`): booleans are
+    switches, lists take several values, other values take one (typed like the default). The values
+    come back in the order given:
+
+        QUICK, DATA_DIR, OUT = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT)
+    """
+    if in_notebook():
+        return tuple(settings.values())
+    main = sys.modules.get("__main__")
+    doc = (getattr(main, "__doc__", None) or "").strip()
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None, epilog=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in settings.items():
+        flag = "--" + name.lower().replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, dest=name, default=default, action=argparse.BooleanOptionalAction)
+        elif isinstance(default, (list, tuple)):
+            parser.add_argument(flag, dest=name, default=list(default), nargs="*", metavar=name)
+        else:
+            kind = type(default) if isinstance(default, (int, float)) else str
+            parser.add_argument(flag, dest=name, default=default, type=kind, metavar=name)
+    args = parser.parse_args()
+    return tuple(getattr(args, name) for name in settings)
+
+
+def show(value: Any) -> None:
+    """Display `value` (a DataFrame as a table) in a notebook; print it in a script."""
+    if in_notebook():
+        from IPython.display import display
+
+        display(value)
+    else:
+        print(value.to_string() if hasattr(value, "to_string") else value)
+
+
+def show_image(path: str | Path) -> None:
+    """Show a PNG the run wrote (curves.png, ...) inline; a script prints where it is."""
+    if in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(filename=str(path)))
+    else:
+        print(f"[image] {path}")
+
+
+def plot_model(model, path: str | Path) -> None:
+    """`keras.utils.plot_model` into `path` and inline, where pydot and Graphviz are installed; else a note."""
+    import importlib.util
+
+    if importlib.util.find_spec("pydot") is None or shutil.which("dot") is None:
+        print("(no diagram: keras.utils.plot_model needs `pip install pydot` and Graphviz's `dot`; "
+              "the summary above has the same layers)")
+        return
+    import keras
+
+    keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=True)
+    show_image(path)
+
+
+def quick_settings(quick: bool, steps: int = 2) -> dict[str, int]:
+    """`zoo.fit` keywords of a QUICK run (`steps` batches per epoch, one epoch); `{}` for the book's settings."""
+    return {"max_steps": steps, "epochs": 1} if quick else {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write chapters/chNN.ipynb from the chapter sources.")
+    parser.add_argument("--check", action="store_true", help="only report notebooks that differ; exit 1 if any")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in render_all().items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+        print(("stale: " if args.check else "wrote ") + str(path))
+    return 1 if (args.check and stale) else 0
 
 
 if __name__ == "__main__":
-    for path, text in render_all().items():
-        path.write_text(text)
-        print(path)
-    sys.exit(0)
+    sys.exit(main())
