@@ -1,36 +1,128 @@
-"""Chapter 9 walk-through: LSTM vs. peephole-LSTM sentiment on rt-polarity (masked mean over time), raw strings in.
+"""Chapter 9: LSTM vs. peephole-LSTM sentiment on rt-polarity (masked mean over time), raw strings in.
+
+The literate source of chapters/ch09.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
     python chapters/ch09_lstm.py --data-dir ../shared/data            # the author's settings
     python chapters/ch09_lstm.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
     python chapters/ch09_lstm.py --peephole full                      # the book's u x u peepholes
 """
 
-from __future__ import annotations
+# %% [markdown]
+# # Chapter 9: LSTMs for sentiment
+#
+# An LSTM reads a sentence token by token; its gates decide what to keep in the cell state. The
+# chapter classifies the rt-polarity sentences of chapter 7 (same split) in two ways:
+#
+# - **LSTM**: Embedding -> LSTM (every time step) -> Dropout 0.5 -> **mean over time** -> Dense 100 ->
+#   sigmoid. *Book bug fixed:* the book averaged over the padding too, with a `Lambda` layer; the zoo
+#   masks the padding so the mean covers only the sentence's real tokens.
+# - **Peephole LSTM** in a `Bidirectional(RNN(PeepholeLSTMCell))`: the gates also look at the cell
+#   state. The book's peepholes are full u x u matrices; Gers & Schmidhuber's are diagonal
+#   (element-wise), the zoo's default; `PEEPHOLE = "full"` gives the book's.
+#
+# Both SavedModels take raw strings.
 
+# %% Settings
+import os
+
+QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
+DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
+OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
+PEEPHOLE = "diagonal"  # diagonal (Gers & Schmidhuber) or full (the book)
+
+from zoo.notebooks import command_line, quick_settings
+
+# Run as a script, the command line overrides these values (--quick, --data-dir, --peephole ...).
+QUICK, DATA_DIR, OUT, PEEPHOLE = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE)
+
+
+def settings(name: str) -> dict:
+    """`zoo.fit`'s keywords for recipe `name` under these settings."""
+    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
+
+
+print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  peephole={PEEPHOLE}")
+
+# %%
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import tensorflow as tf
+from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
-from zoo.run import chapter_parser, chapter_settings
-from zoo import export
+from zoo.data import rt_polarity
+from zoo.notebooks import plot_model, show, show_image
 
-SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long"]
+FIGURES = Path(OUT or "saved_models") / "ch09"  # the data pictures; each run's pictures go to its run folder
+FIGURES.mkdir(parents=True, exist_ok=True)
 
+# %% [markdown]
+# ## 1. The data: the sentences of chapter 7, the same split
 
-def main() -> None:
-    parser = chapter_parser(__doc__)
-    parser.add_argument("--peephole", default="diagonal", choices=("diagonal", "full"))
-    args = parser.parse_args()
+# %%
+texts, labels = rt_polarity.load(DATA_DIR)
+train_idx, dev_idx = rt_polarity.book_split(len(texts))
+lengths = np.array([len(t.split()) for t in texts])
+print(f"{len(texts)} sentences ({len(train_idx)} train / {len(dev_idx)} dev), "
+      f"{labels.mean():.0%} positive; 95% have at most {int(np.percentile(lengths, 95))} tokens")
+show(pd.DataFrame({"sentence": [texts[i] for i in train_idx[:5]], "label": labels[train_idx[:5]]}))
 
-    lstm = zoo.fit("lstm_mr", **chapter_settings(args, "lstm_mr"))
-    peephole = zoo.fit("peephole_mr", **chapter_settings(args, f"peephole_mr_{args.peephole}"),
-                       peephole=args.peephole)
-    print(f"LSTM dev accuracy:                        {lstm.metrics['val_accuracy']:.3f}")
-    print(f"BiRNN(PeepholeLSTMCell, {args.peephole}) dev accuracy: {peephole.metrics['val_accuracy']:.3f}")
+fig, ax = plt.subplots(figsize=(6, 3))
+for value, name in [(0, "negative"), (1, "positive")]:
+    ax.hist(lengths[labels == value], bins=40, alpha=0.6, label=name)
+ax.set(xlabel="tokens per sentence", ylabel="sentences")
+ax.legend()
+fig.savefig(FIGURES / "lengths.png", dpi=90, bbox_inches="tight")
+plt.show()
 
-    serve = export.serving_layer(peephole.run_dir)
-    for sentence, p in zip(SENTENCES, serve(tf.constant(SENTENCES))):
-        print(f"  P(positive) = {float(p[0]):.2f}  {sentence!r}")
+# %% [markdown]
+# ## 2. The LSTM with a masked mean over time
+#
+# The summary shows the `Embedding(mask_zero=True)`: its mask travels through the LSTM into the
+# pooling, so padded steps count neither in the mean nor in the gradient.
 
+# %%
+lstm = zoo.fit("lstm_mr", **settings("lstm_mr"))
+lstm.model.summary()
+plot_model(lstm.model, lstm.run_dir / "model.png")
+print(f"LSTM dev accuracy {lstm.metrics['val_accuracy']:.3f}  ({lstm.run_dir})")
+show_image(lstm.run_dir / "curves.png")
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## 3. The bidirectional peephole LSTM
+
+# %%
+peephole = zoo.fit("peephole_mr", **settings(f"peephole_mr_{PEEPHOLE}"), peephole=PEEPHOLE)
+peephole.model.summary()
+print(f"BiRNN(PeepholeLSTMCell, {PEEPHOLE}) dev accuracy {peephole.metrics['val_accuracy']:.3f} "
+      f"(LSTM {lstm.metrics['val_accuracy']:.3f}; the book: the peephole model did slightly worse)")
+show_image(peephole.run_dir / "curves.png")
+
+# %% [markdown]
+# ## 4. The exported models, as another program would use them
+#
+# `keras.layers.TFSMLayer` loads the SavedModel; raw dev sentences in, P(positive) out. The
+# confusion matrices compare the two models on the whole dev set.
+
+# %%
+served = {name: keras.layers.TFSMLayer(str(run.run_dir / "saved_model"), call_endpoint="serve")
+          for name, run in [("LSTM", lstm), (f"peephole ({PEEPHOLE})", peephole)]}
+dev_texts = [texts[i] for i in dev_idx]
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
+for ax, (name, serve) in zip(axes, served.items()):
+    p = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i:i + 500])))[:, 0] for i in range(0, 1000, 500)])
+    ConfusionMatrixDisplay.from_predictions(labels[dev_idx], (p > 0.5).astype(int), ax=ax, colorbar=False,
+                                            display_labels=["negative", "positive"])
+    ax.set_title(f"{name}: {np.mean((p > 0.5) == labels[dev_idx]):.1%}")
+fig.savefig(peephole.run_dir / "confusion_matrices.png", dpi=90, bbox_inches="tight")
+plt.show()
+
+SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
+             "not bad at all", "not good at all"]
+for name, serve in served.items():
+    for sentence, p in zip(SENTENCES, np.asarray(serve(tf.constant(SENTENCES)))):
+        print(f"{name:20s} P(positive) = {float(p[0]):.2f}  {sentence!r}")
