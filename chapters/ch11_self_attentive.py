@@ -1,86 +1,213 @@
-"""Chapter 11 walk-through: the self-attentive sentence embedding (Lin et al. 2017), its penalty and
-attention maps, and section 11.3's custom regularizers, losses and metric, served from raw strings.
+"""Chapter 11: the self-attentive sentence embedding (Lin et al. 2017), its penalty and attention maps, and
+section 11.3's custom regularizers, losses and metric, served from raw strings.
+
+The literate source of chapters/ch11.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
     python chapters/ch11_self_attentive.py --data-dir ../shared/data            # the author's settings
     python chapters/ch11_self_attentive.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
     python chapters/ch11_self_attentive.py --regularizer orthogonal --label-smoothing 0.1
-    python chapters/ch11_self_attentive.py --vectors glove.6B.100d.txt          # pre-trained vectors
+    python chapters/ch11_self_attentive.py --vectors glove.6B.100d.txt --no-ablation
 """
 
-from __future__ import annotations
+# %% [markdown]
+# # Chapter 11: a structured self-attentive sentence embedding
+#
+# A BiLSTM reads a sentence into hidden states H (n tokens x 2u). Instead of keeping the last state or
+# the mean, Lin et al. (2017) let r *hops* each compute a distribution over the tokens,
+#
+# A = softmax(W_s2 tanh(W_s1 H^T))   (r x n, each row a softmax over the **tokens**),
+#
+# and represent the sentence by the matrix M = A H (r x 2u): r weighted sums, each free to read a
+# different part of the sentence. A penalty P = ||A A^T - I||_F^2, added to the loss, keeps the hops
+# from all attending to the same tokens. The attention rows are also a picture of what the model read.
+#
+# The book's code has three bugs the zoo fixes: its softmax runs over the hops (each token spreads one
+# unit of weight over the r hops), its penalty is the unsquared norm without a coefficient (and the
+# author's script never adds it), and its accuracy metric is not the one the model needs. Here the
+# layer is `zoo.layers.self_attention.SelfAttention` and the model `zoo.models.self_attentive`.
+#
+# Section 11.3 of the book extends Keras with custom regularizers and losses; they are here too, the
+# Keras 3 way, and the penalty itself is the `add_loss` example.
 
+# %% Settings
+import os
+
+QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
+DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
+OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
+PENALTY = 1.0  # the penalty coefficient (the author's code and Lin et al.: 1)
+REGULARIZER = "none"  # section 11.3: none, l1_activity (a function) or orthogonal (a Regularizer subclass)
+LABEL_SMOOTHING = 0.0  # section 11.3: > 0 uses the label-smoothing Loss subclass
+VECTORS = ""  # word2vec/GloVe text file of pre-trained vectors (optional)
+ABLATION = True  # also train with the penalty off, to see what it does (Lin et al. section 4.4)
+
+from zoo.notebooks import command_line, quick_settings
+
+# Run as a script, the command line overrides these values (--quick, --data-dir, --penalty ...).
+QUICK, DATA_DIR, OUT, PENALTY, REGULARIZER, LABEL_SMOOTHING, VECTORS, ABLATION = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PENALTY=PENALTY, REGULARIZER=REGULARIZER,
+    LABEL_SMOOTHING=LABEL_SMOOTHING, VECTORS=VECTORS, ABLATION=ABLATION)
+
+
+def settings(name: str) -> dict:
+    """`zoo.fit`'s keywords for recipe `name` under these settings."""
+    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
+
+
+print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  penalty={PENALTY}  regularizer={REGULARIZER}  "
+      f"label_smoothing={LABEL_SMOOTHING}")
+
+# %%
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 import zoo
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
+from zoo.notebooks import show, show_image
 from zoo.regularizers import Orthogonality, l1_activity
-from zoo.run import chapter_parser, chapter_settings
 
+# %% [markdown]
+# ## 1. The layer on a toy batch
+#
+# Two texts of five tokens, the second with two padding tokens (its mask is 0 there), 2u = 8
+# features, r = 3 hops and d_a = 4. Padding gets exactly zero weight and every hop still sums to 1.
+
+# %%
+h = keras.random.normal((2, 5, 8), seed=0)
+mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+layer = SelfAttention(hops=3, attention_units=4, penalty=1.0)
+m, a = layer(h, mask=mask)
+show(pd.DataFrame(np.round(np.asarray(a[1]), 3), index=[f"hop {i}" for i in range(3)],
+                  columns=[f"token {t}" for t in range(5)]))
+print("each hop sums to 1 over the tokens:", np.round(np.asarray(a).sum(-1), 4).tolist())
+print(f"M has shape {tuple(m.shape)}; the penalty the layer added with add_loss: {float(layer.losses[0]):.4f}")
+
+# %% [markdown]
+# ## 2. What the penalty measures
+#
+# P = ||A A^T - I||_F^2 is 0 when every hop puts all its weight on one token and no two hops share a
+# token; it is r(r - 1) when all hops look at the same single token. A text shorter than r tokens can
+# never reach 0: A A^T has rank at most n, so P >= r - n. With r = 50 hops and rt-polarity's sentences
+# of about 20 tokens the penalty stays in the tens, which is worth remembering when reading the loss.
+
+# %%
+r, n = 4, 6
+disjoint = np.eye(r, n, dtype="float32")[None]
+same = np.zeros((1, r, n), "float32")
+same[..., 0] = 1.0
+uniform = np.full((1, r, n), 1.0 / n, "float32")
+show(pd.DataFrame({"attention": ["disjoint one-hot hops", "all hops on token 0", "every hop uniform"],
+                   "penalty": [float(SelfAttention.frobenius_penalty(x)) for x in (disjoint, same, uniform)]}))
+
+# %% [markdown]
+# ## 3. Section 11.3: custom regularizers, losses and a metric
+#
+# - a **regularizer as a function**: any `x -> scalar` (`zoo.regularizers.l1_activity`), registered so
+#   a `.keras` file can name it;
+# - a **`Regularizer` subclass** with `get_config` (`zoo.regularizers.Orthogonality`: the weight-space
+#   twin of the attention penalty, `factor * ||W^T W - I||_F^2`), which round-trips through `.keras`;
+# - a **loss factory** (a function returning a closure) and the same loss as a **`Loss` subclass**
+#   (label-smoothed sparse cross-entropy; only the subclass can be restored from a file);
+# - a **`Metric` subclass**, `MacroF1`, accumulating a confusion matrix over an epoch.
+#
+# In the recipes they are switches: `--set regularizer=l1_activity|orthogonal`,
+# `--set label_smoothing=0.1`; `MacroF1` is logged for the multi-class datasets.
+
+# %%
+x = keras.random.normal((4, 3), seed=1)
+y_true = np.array([0, 2, 1])
+y_pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.3, 0.4, 0.3]], "float32")
+f1 = MacroF1(3)
+f1.update_state(y_true, y_pred)
+show(pd.DataFrame({
+    "what": ["l1_activity(x)", "Orthogonality(1e-3)(x)", "smoothed_sparse_crossentropy(0.1) (factory)",
+             "SmoothedSparseCrossentropy(0.1) (Loss subclass)", "SparseCategoricalCrossentropy()", "MacroF1(3)"],
+    "value": [float(l1_activity(x)), float(Orthogonality(1e-3)(x)),
+              float(np.mean(smoothed_sparse_crossentropy(0.1)(y_true, y_pred))),
+              float(SmoothedSparseCrossentropy(0.1)(y_true, y_pred)),
+              float(keras.losses.SparseCategoricalCrossentropy()(y_true, y_pred)), float(f1.result())]}))
+print("Orthogonality's config, what a .keras file stores:", Orthogonality(1e-3).get_config())
+
+# %% [markdown]
+# ## 4. Training on sentence polarity
+#
+# rt-polarity with the book's split (the same dev set as `lstm_mr` and `textcnn_mr`), the author's
+# settings: vocabulary 5,000, embedding 50, BiLSTM 200 per direction, d_a 30, r 50, an MLP of 128 on
+# the flattened M, Adam. The penalty is logged as its own metric (`attention_penalty`) next to the
+# loss, and the run writes attention maps of six dev sentences.
+
+# %%
+run = zoo.fit("self_attentive_mr", **settings("self_attentive_mr"), penalty=PENALTY, regularizer=REGULARIZER,
+              label_smoothing=LABEL_SMOOTHING, vectors=VECTORS)
+run.model.summary()
+print(f"dev accuracy {run.metrics['val_accuracy']:.3f}; penalty per epoch {run.metrics['attention_penalty_per_epoch']}")
+show_image(run.run_dir / "curves.png")
+
+# %% [markdown]
+# ## 5. Attention maps
+#
+# Each picture is one dev sentence: the r x n matrix A (one row per hop, 0 white to 1 dark red) and,
+# below it, the weights summed over the hops (divided by r), as in Lin et al.'s figures. The run's
+# `attention/attention.html` highlights every sentence's tokens by that sum, with the label and the
+# predicted probability.
+
+# %%
+maps = sorted((run.run_dir / "attention").glob("*.png"))
+for path in maps[:3]:
+    show_image(path)
+print("highlighted sentences:", run.run_dir / "attention" / "attention.html")
+
+# %% [markdown]
+# ## 6. What the penalty does
+#
+# The same model with the coefficient at 0 (the penalty is still measured, only not added to the loss).
+# `attention_overlap` is the mean, over dev sentences and pairs of hops, of sum_t min(A_i,t, A_j,t):
+# 1 when two hops attend identically, 0 when they read disjoint tokens. Without the penalty the hops
+# tend to collapse onto the same distribution (Lin et al. section 4.4).
+
+# %%
+rows = [("penalty", PENALTY, run)]
+if ABLATION:
+    off = zoo.fit("self_attentive_mr", **settings("self_attentive_mr_penalty0"), penalty=0.0,
+                  regularizer=REGULARIZER, label_smoothing=LABEL_SMOOTHING, vectors=VECTORS)
+    rows.append(("no penalty", 0.0, off))
+show(pd.DataFrame([{"run": label, "coefficient": c, "dev accuracy": r.metrics["val_accuracy"],
+                    "dev penalty": r.metrics["val_attention_penalty"],
+                    "hop overlap": r.metrics["attention_overlap"]} for label, c, r in rows]))
+if ABLATION:
+    show_image(sorted((off.run_dir / "attention").glob("*.png"))[0])
+
+# %% [markdown]
+# ## 7. New sentences, through the exported SavedModel
+#
+# The SavedModel takes raw strings and has two endpoints: `serve` gives the class probabilities and
+# `explain` gives them with the tokens and the hop-summed attention weights, so any program can draw
+# the same highlights (no zoo needed, only TensorFlow and Keras).
+
+# %%
 SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
              "the acting is superb but the plot is a mess"]
+saved = str(run.run_dir / "saved_model")
+probabilities = np.asarray(keras.layers.TFSMLayer(saved, call_endpoint="serve")(tf.constant(SENTENCES)))
+explained = keras.layers.TFSMLayer(saved, call_endpoint="explain")(tf.constant(SENTENCES))
+for k, sentence in enumerate(SENTENCES):
+    tokens = [t.decode() for t in np.asarray(explained["tokens"][k]) if t]
+    weights = np.asarray(explained["weights"][k])[:len(tokens)]
+    top = ", ".join(f"{tokens[i]} {weights[i]:.2f}" for i in np.argsort(-weights)[:3])
+    print(f"P(positive) = {probabilities[k][1]:.2f}  {sentence!r}  most attended: {top}")
 
-
-def the_layer() -> None:
-    """11.2: A = softmax over the tokens of W_s2 tanh(W_s1 H^T); M = A H; P = ||A A^T - I||_F^2."""
-    h = keras.random.normal((2, 5, 8), seed=0)  # 2 texts, 5 tokens, 2u = 8 features
-    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)  # the second text has 2 padding tokens
-    layer = SelfAttention(hops=3, attention_units=4, penalty=1.0)
-    m, a = layer(h, mask=mask)
-    print("A of the padded text (hops x tokens):\n", np.round(np.asarray(a[1]), 3))
-    print("each hop sums to 1 over the tokens:", np.round(np.asarray(a).sum(-1), 4).tolist())
-    print(f"M: {tuple(m.shape)}; penalty added with add_loss: {float(layer.losses[0]):.4f}")
-
-
-def chapter_11_3() -> None:
-    """11.3: a regulariser as a function and as a class, a loss as a factory and as a class, a metric class."""
-    x = keras.random.normal((4, 3), seed=1)
-    print(f"l1_activity (a plain function)           : {float(l1_activity(x)):.5f}")
-    print(f"Orthogonality(1e-3) (Regularizer subclass): {float(Orthogonality(1e-3)(x)):.5f}, "
-          f"config {Orthogonality(1e-3).get_config()}")
-    y_true, y_pred = np.array([0, 2, 1]), np.array([[.7, .2, .1], [.1, .3, .6], [.3, .4, .3]], "float32")
-    factory = smoothed_sparse_crossentropy(0.1)  # a closure: fine for compile, not restorable from .keras
-    print(f"loss factory   : {float(np.mean(factory(y_true, y_pred))):.4f}")
-    print(f"Loss subclass  : {float(SmoothedSparseCrossentropy(0.1)(y_true, y_pred)):.4f} (saved with the model)")
-    f1 = MacroF1(3)
-    f1.update_state(y_true, y_pred)
-    print(f"MacroF1 metric : {float(f1.result()):.4f}")
-
-
-def main() -> None:
-    parser = chapter_parser(__doc__)
-    parser.add_argument("--penalty", type=float, default=1.0, help="penalty coefficient (0 = off)")
-    parser.add_argument("--regularizer", default="none", choices=("none", "l1_activity", "orthogonal"))
-    parser.add_argument("--label-smoothing", type=float, default=0.0)
-    parser.add_argument("--vectors", default="", help="word2vec/GloVe text file of pre-trained vectors")
-    args = parser.parse_args()
-
-    the_layer()
-    chapter_11_3()
-
-    result = zoo.fit("self_attentive_mr", **chapter_settings(args, "self_attentive_mr"), penalty=args.penalty,
-                     regularizer=args.regularizer, label_smoothing=args.label_smoothing, vectors=args.vectors)
-    metrics = result.metrics
-    print(f"self-attentive dev accuracy: {metrics['val_accuracy']:.3f} (book split; lstm_mr and textcnn_mr "
-          f"use the same one)")
-    print("penalty per epoch:", metrics.get("attention_penalty_per_epoch"))
-    print(f"mean overlap of two hops' attention: {metrics.get('attention_overlap', float('nan')):.3f} "
-          f"(1 = the hops read the same tokens)")
-    print("attention maps:", result.run_dir / "attention" / "attention.html")
-
-    # The SavedModel takes raw strings: `serve` gives probabilities, `explain` the weights too.
-    saved = str(result.run_dir / "saved_model")
-    probabilities = keras.layers.TFSMLayer(saved, call_endpoint="serve")(tf.constant(SENTENCES))
-    explained = keras.layers.TFSMLayer(saved, call_endpoint="explain")(tf.constant(SENTENCES))
-    for k, sentence in enumerate(SENTENCES):
-        tokens = [t.decode() for t in np.asarray(explained["tokens"][k]) if t]
-        weights = np.asarray(explained["weights"][k])[:len(tokens)]
-        top = ", ".join(f"{tokens[i]} {weights[i]:.2f}" for i in np.argsort(-weights)[:3])
-        print(f"  P(positive) = {float(probabilities[k][1]):.2f}  {sentence!r}  most attended: {top}")
-
-
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## 8. The other datasets
+#
+# The same model on Reuters R8 (8 classes, macro F1 logged), IMDB reviews, and the book's own task,
+# PAN 2013 author profiling (age group from an author's posts). The PAN corpus is not redistributable:
+# request it from the PAN organisers, write one JSON line per author
+# (`{"conversation": ..., "gender": ..., "age_group": ...}`) and pass it with `--set corpus=PATH`.
+#
+#     python -m zoo.run self_attentive_r8 --data-dir ../shared/data
+#     python -m zoo.run self_attentive_imdb --data-dir ../shared/data
+#     python -m zoo.run self_attentive_profiling --set corpus=author-profile.json
