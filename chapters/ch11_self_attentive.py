@@ -185,7 +185,7 @@ if ABLATION:
 # ## 7. New sentences, through the exported SavedModel
 #
 # The SavedModel takes raw strings and has two endpoints: `serve` gives the class probabilities and
-# `explain` gives them with the tokens and the hop-summed attention weights, so any program can draw
+# `attention` gives them with the tokens and the hop-summed attention weights, so any program can draw
 # the same highlights (no zoo needed, only TensorFlow and Keras).
 
 # %%
@@ -193,7 +193,7 @@ SENTENCES = ["a great film , moving and funny", "dull , predictable and far too 
              "the acting is superb but the plot is a mess"]
 saved = str(run.run_dir / "saved_model")
 probabilities = np.asarray(keras.layers.TFSMLayer(saved, call_endpoint="serve")(tf.constant(SENTENCES)))
-explained = keras.layers.TFSMLayer(saved, call_endpoint="explain")(tf.constant(SENTENCES))
+explained = keras.layers.TFSMLayer(saved, call_endpoint="attention")(tf.constant(SENTENCES))
 for k, sentence in enumerate(SENTENCES):
     tokens = [t.decode() for t in np.asarray(explained["tokens"][k]) if t]
     weights = np.asarray(explained["weights"][k])[:len(tokens)]

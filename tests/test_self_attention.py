@@ -345,7 +345,7 @@ def test_both_endpoints_serve_raw_strings_from_a_fresh_process(tmp_path):
         assert "zoo" not in sys.modules
         texts = tf.constant({TEXTS!r})
         probs = keras.layers.TFSMLayer({str(tmp_path / "saved_model")!r}, call_endpoint="serve")(texts)
-        out = keras.layers.TFSMLayer({str(tmp_path / "saved_model")!r}, call_endpoint="explain")(texts)
+        out = keras.layers.TFSMLayer({str(tmp_path / "saved_model")!r}, call_endpoint="attention")(texts)
         print(json.dumps({{"serve": np.asarray(probs).tolist(),
                            "tokens": np.asarray(out["tokens"]).astype(str).tolist(),
                            "weights": np.asarray(out["weights"]).tolist(),
@@ -480,7 +480,7 @@ def test_self_attentive_mr_runs_through_the_driver_and_serves_both_endpoints(sha
     # Both endpoints on raw strings (a fresh process without the zoo: see the endpoint test above).
     loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
     texts = tf.constant(TEXTS)
-    out = loaded.explain(texts)
+    out = loaded.attention(texts)
     got = {"serve": np.asarray(loaded.serve(texts)), "probabilities": np.asarray(out["probabilities"]),
            "tokens": np.asarray(out["tokens"]).astype(str).tolist(), "weights": np.asarray(out["weights"])}
     assert np.asarray(got["serve"]).shape == (3, 2)

@@ -161,7 +161,7 @@ class TokenStrings(keras.layers.Layer):
 
 
 def explain_model(vectorizer: keras.layers.TextVectorization, model: keras.Model) -> keras.Model:
-    """Raw strings -> `{"probabilities", "tokens", "weights"}` for the second serving endpoint.
+    """Raw strings -> `{"probabilities", "tokens", "weights"}`: the SavedModel's `attention` endpoint.
 
     `weights` `(batch, sequence_length)` are the attention rows summed over the hops and divided
     by r (Lin et al.'s visualisation), so each text's weights sum to 1 over its real tokens and are
@@ -184,8 +184,9 @@ class SelfAttentiveServing(keras.Model):
     """The exported model: raw strings in, with two endpoints in one SavedModel.
 
     - `serve(text)` -> class probabilities `(batch, k)` (what `TFSMLayer(path, call_endpoint="serve")` gives);
-    - `explain(text)` -> `{"probabilities", "tokens", "weights"}` (see `explain_model`), so another program
-      can draw the same highlights as the run's `attention.html`.
+    - `attention(text)` -> `{"probabilities", "tokens", "weights"}` (see `explain_model`), so another
+      program can draw the same highlights as the run's `attention.html`. (The endpoint is named like
+      chapter 11's translator's `attention` endpoint, `zoo.models.seq2seq.Translator`.)
 
     `zoo.export.save_serving` calls `export`, overridden here to write both endpoints (as
     `zoo.models.language_model.LanguageModelServing` does); `input_signature` is the 1-D string batch.
@@ -205,7 +206,7 @@ class SelfAttentiveServing(keras.Model):
     def call(self, text):
         return self.classifier(text)
 
-    def explain(self, text):
+    def attention(self, text):
         return self.explainer(text)
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
@@ -214,7 +215,7 @@ class SelfAttentiveServing(keras.Model):
         archive = keras.export.ExportArchive()
         archive.track(self)
         archive.add_endpoint("serve", self.call, input_signature=self.input_signature)
-        archive.add_endpoint("explain", self.explain, input_signature=self.input_signature)
+        archive.add_endpoint("attention", self.attention, input_signature=self.input_signature)
         archive.write_out(str(filepath), verbose=bool(verbose))
 
 
@@ -235,7 +236,7 @@ def mean_pairwise_overlap(attention: np.ndarray, mask: np.ndarray | None = None)
 
 
 def explain(explainer, texts: Sequence[str]) -> list[dict]:
-    """Run an explain model (or a loaded `explain` endpoint) on texts.
+    """Run an explain model (or a loaded SavedModel's `attention` endpoint) on texts.
 
     Returns one dict per text: `text`, its `tokens` (padding dropped), their `weights` and the
     class `probabilities`.

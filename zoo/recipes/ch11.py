@@ -86,7 +86,7 @@ def _model(hp: HParams, data: Data) -> keras.Model:
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    """Raw strings in: `serve` -> probabilities, `explain` -> probabilities, tokens, hop-summed weights."""
+    """Raw strings in: `serve` -> probabilities, `attention` -> probabilities, tokens, hop-summed weights."""
     return SelfAttentiveServing(data.info.vectorizer, model)
 
 
