@@ -496,13 +496,17 @@ def test_self_attentive_profiling_on_a_generated_corpus(tmp_path):
     from zoo import export
 
     corpus = generated_profiling_corpus(tmp_path / "author-profile.json")
+    vectors = tmp_path / "vectors.txt"  # word2vec text format, as --set vectors= reads (6-d, two known words)
+    vectors.write_text("2 6\nschool 1 2 3 4 5 6\nkids 6 5 4 3 2 1\n")
     result = zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(corpus),
-                     dev_size=12, sequence_length=16, regularizer="l1_activity", **TINY)
+                     dev_size=12, sequence_length=16, regularizer="l1_activity", vectors=str(vectors), **TINY)
     m = result.metrics
     assert 0.0 <= m["val_macro_f1"] <= 1.0 and "val_accuracy" in m
     assert m["attention_overlap_texts"] == 12
+    assert m["vectors_found"] == 2 and m["vectors_dim"] == 6
     reloaded = export.load(result.run_dir)
     assert reloaded.get_layer("hidden").activity_regularizer.__name__ == "l1_activity"
+    assert reloaded.get_layer("embedding").output_dim == 6  # the vectors' size, not embedding_dim=8
     assert "10s" in (result.run_dir / "attention" / "attention.html").read_text()
 
 
