@@ -207,6 +207,17 @@ def test_num_samples_larger_than_the_file(tmp_path):
         translation.read_pairs(path, num_samples=5)
 
 
+def test_book_archive_is_checked_and_a_missing_one_says_where(tmp_path):
+    from zoo.errors import CorruptData, DataNotFound
+
+    with pytest.raises(DataNotFound, match="pass --set pairs=PATH"):
+        translation.anki_path(tmp_path)
+    (tmp_path / "anki").mkdir()
+    (tmp_path / "anki" / "cmn-eng.zip").write_bytes(b"not the release")
+    with pytest.raises(CorruptData, match="sha256"):
+        translation.anki_path(tmp_path)
+
+
 def test_split_is_seeded_disjoint_and_keeps_1000_test_pairs():
     pairs = [(f"s{i}", f"t{i}") for i in range(6000)]
     a = translation.split_pairs(pairs, seed=3)

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.fetch import Archive, Source, locate
+from zoo.data.fetch import Archive, Source, locate, verify
 from zoo.errors import CorruptData, DataNotFound, UserError
 
 START, END = "<s>", "</s>"
@@ -288,13 +288,16 @@ def longest(vectorizer, texts, quantile: float = 1.0) -> int:
 
 
 def anki_path(data_dir: str | os.PathLike | None = None, pairs: str = "") -> Path:
-    """`pairs` if given, else the book's `anki/cmn-eng.zip` (or extracted `cmn.txt`) under `data_dir`."""
+    """`pairs` if given, else the book's `anki/cmn-eng.zip` (sha256 checked) or extracted `cmn.txt` under `data_dir`."""
     if pairs:
         return Path(pairs).expanduser()
     folder = Path(data_dir or ".").expanduser() / ANKI_CMN.folder
-    for candidate in (folder / "cmn-eng.zip", folder / "cmn.txt"):
-        if candidate.exists():
-            return candidate
+    archive = ANKI_CMN.archives[0]
+    if (folder / archive.name).exists():  # read in place (no extraction into a shared data folder)
+        verify(folder / archive.name, archive.sha256, ANKI_CMN)
+        return folder / archive.name
+    if (folder / "cmn.txt").exists():
+        return folder / "cmn.txt"
     found = locate(ANKI_CMN, data_dir)
     if found is None:
         raise DataNotFound(f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
