@@ -12,7 +12,8 @@ validation/test perplexity, the epochs done and the wall time of every invocatio
     python benchmarks/ptb_lm.py quality --out bench/ptb --recipes ptb_lstm_medium --set epochs=6
 
 Speed (minutes): words/s of `ptb_lstm_small` during training, through the driver and through a
-plain `model.fit` on the same recipe data/model functions, alternating, first epoch (tracing) skipped:
+plain `model.fit` on the same recipe data/model functions, alternating, each run in a fresh process,
+first epoch (tracing) skipped:
 
     python benchmarks/ptb_lm.py speed --data-dir ../shared/data --steps 200 --epochs 3 --repeats 2
 """
@@ -40,8 +41,9 @@ def _record(out: Path, key: str, entry: dict) -> None:
     path = out / "quality.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     previous = results.get(key, {})
-    entry["wall_seconds_total"] = previous.get("wall_seconds_total", 0.0) + entry["wall_seconds"]
-    entry["invocations"] = previous.get("invocations", 0) + 1
+    if "wall_seconds" in entry:  # one invocation of zoo.run (a first run or a resume)
+        entry["wall_seconds_total"] = previous.get("wall_seconds_total", 0.0) + entry["wall_seconds"]
+        entry["invocations"] = previous.get("invocations", 0) + 1
     results[key] = {**previous, **entry}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -75,7 +77,8 @@ def quality(args) -> None:
         metrics = json.loads((run / "metrics.json").read_text())
         summary = {k: metrics.get(k) for k in ("val_perplexity", "test_perplexity", "epochs_trained",
                                               "resumed_from_epoch")}
-        _record(out, key, {"wall_seconds": 0.0, **summary, "command": json.loads((run / "config.json").read_text())["command"]})
+        command = json.loads((run / "config.json").read_text())["command"]
+        _record(out, key, {**summary, "command": command})
         print(f"{key}: valid ppl {summary['val_perplexity']:.1f}, test ppl {summary['test_perplexity']:.1f}, "
               f"{summary['epochs_trained']} epochs", flush=True)
 
@@ -83,7 +86,8 @@ def quality(args) -> None:
 # ----------------------------------------------------------------------------- speed
 
 
-def speed(args) -> None:
+def speed_one(args) -> None:
+    """One timed run (`--only plain|driver`) in this process; prints its words/s as JSON."""
     import keras
 
     import zoo
@@ -129,8 +133,8 @@ def speed(args) -> None:
         model = recipe.model(hp, data)
         timer = Timer()
         callbacks = [*(recipe.callbacks(hp, data) if recipe.callbacks else []), timer]
-        model.fit(data.train.take(args.steps).prefetch(-1), validation_data=data.validation.take(args.steps).prefetch(-1),
-                  epochs=hp.epochs, callbacks=callbacks, verbose=0)
+        model.fit(data.train.take(args.steps).prefetch(-1), epochs=hp.epochs, callbacks=callbacks, verbose=0,
+                  validation_data=data.validation.take(args.steps).prefetch(-1))
         return timer.words_per_second(words)
 
     def driver() -> float:
@@ -141,14 +145,29 @@ def speed(args) -> None:
             zoo.fit(timed, data_dir=data_dir, out=Path(tmp) / "run", max_steps=args.steps, verbose=0, **overrides)
         return timer.words_per_second(words)
 
+    rate = plain() if args.only == "plain" else driver()
+    print(json.dumps({"words_per_s": rate}))
+
+
+def speed(args) -> None:
+    """Alternates plain and driver runs, each in a fresh process (one process would age: its second
+    model trained slower than its first, whichever path it took)."""
     plain_rates, driver_rates = [], []
+    base = [sys.executable, __file__, "speed", "--recipe", args.recipe, "--steps", str(args.steps),
+            "--epochs", str(args.epochs)]
+    base += ["--data-dir", args.data_dir] if args.data_dir else []
+    for setting in args.set or []:
+        base += ["--set", setting]
     for i in range(args.repeats):
-        plain_rates.append(plain())
-        driver_rates.append(driver())
+        for only, rates in (("plain", plain_rates), ("driver", driver_rates)):
+            result = subprocess.run([*base, "--only", only], cwd=ROOT, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise SystemExit(result.stderr[-3000:])
+            rates.append(json.loads(result.stdout.strip().splitlines()[-1])["words_per_s"])
         print(f"repeat {i + 1}: plain {plain_rates[-1]:.0f} words/s, driver {driver_rates[-1]:.0f} words/s", flush=True)
     result = {"recipe": args.recipe, "steps_per_epoch": args.steps, "epochs": args.epochs, "repeats": args.repeats,
-              "plain_words_per_s": statistics.median(plain_rates), "driver_words_per_s": statistics.median(driver_rates),
-              "ratio": statistics.median(driver_rates) / statistics.median(plain_rates)}
+              "plain_words_per_s": plain_rates, "driver_words_per_s": driver_rates,
+              "ratio_of_medians": statistics.median(driver_rates) / statistics.median(plain_rates)}
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -174,8 +193,14 @@ def main() -> None:
     s.add_argument("--repeats", type=int, default=2)
     s.add_argument("--set", action="append", help="KEY=VALUE hyper-parameter")
     s.add_argument("--out", default=None, help="folder for speed.json")
+    s.add_argument("--only", choices=("plain", "driver"), help=argparse.SUPPRESS)  # one run, in a child process
     args = parser.parse_args()
-    quality(args) if args.mode == "quality" else speed(args)
+    if args.mode == "quality":
+        quality(args)
+    elif args.only:
+        speed_one(args)
+    else:
+        speed(args)
 
 
 if __name__ == "__main__":

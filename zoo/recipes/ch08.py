@@ -159,21 +159,30 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
     return metrics
 
 
+# The monitor is val_loss: Keras cannot tell whether "perplexity" should rise or fall, and with 0/1
+# weights val_loss = (validation NLL summed over real tokens) / (padded slots), so it ranks epochs
+# exactly as val_perplexity does.
+
+
 def _word_recipe(name: str, config_name: str, summary: str, note: str) -> Recipe:
     return register(Recipe(
         name=name, chapter=8, dataset="ptb", summary=summary,
         hparams=_word_params(lm.CONFIGS[config_name], note), data=_word_data, model=_word_model,
-        serving=_serving, report=_report, callbacks=_callbacks, monitor="val_loss",  # = total validation NLL / padded slots: ranks runs as val_perplexity does
+        serving=_serving, report=_report, callbacks=_callbacks, monitor="val_loss",
     ))
 
 
-_word_recipe("ptb_lstm_small", "small", "Zaremba et al.'s small 2x200 LSTM LM on PTB (13 epochs, no dropout; test ppl 114.5)",
+_word_recipe("ptb_lstm_small", "small",
+             "Zaremba et al.'s small 2x200 LSTM LM on PTB (13 epochs, no dropout; test ppl 114.5)",
              "Zaremba small: 200")
-_word_recipe("ptb_lstm_medium", "medium", "Zaremba et al.'s medium 2x650 LSTM LM on PTB, dropout 0.5 (39 epochs; test ppl 82.7)",
+_word_recipe("ptb_lstm_medium", "medium",
+             "Zaremba et al.'s medium 2x650 LSTM LM on PTB, dropout 0.5 (39 epochs; test ppl 82.7)",
              "Zaremba medium: 650")
-_word_recipe("ptb_lstm_large", "large", "Zaremba et al.'s large 2x1500 LSTM LM on PTB, dropout 0.65 (55 epochs; test ppl 78.4)",
+_word_recipe("ptb_lstm_large", "large",
+             "Zaremba et al.'s large 2x1500 LSTM LM on PTB, dropout 0.65 (55 epochs; test ppl 78.4)",
              "Zaremba large: 1500")
-_word_recipe("ptb_lstm_book", "book", "the book's word LSTM LM on PTB: 2x500, 30 steps, dropout 0.5, Adam (clipping added)",
+_word_recipe("ptb_lstm_book", "book",
+             "the book's word LSTM LM on PTB: 2x500, 30 steps, dropout 0.5, Adam (clipping added)",
              "the book: 500")
 
 register(Recipe(
@@ -192,5 +201,5 @@ register(Recipe(
         "epochs": 3, "batch_size": Param(32, "parallel streams per batch (global)"),
     },
     data=_char_data, model=_char_model, serving=_serving, report=_report, callbacks=_callbacks,
-    monitor="val_loss",  # = total validation NLL / padded slots: ranks runs as val_perplexity does
+    monitor="val_loss",
 ))
