@@ -137,7 +137,13 @@ def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
     assert f"Resuming toy from epoch {done + 1}" in stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["resumed_from_epoch"] == done + 1
-    assert list(pd.read_csv(out / "history.csv")["epoch"]) == list(range(12))
+    resumed = pd.read_csv(out / "history.csv")
+    assert list(resumed["epoch"]) == list(range(12))
+    # Epoch k sees the same (seeded, reshuffled) batches whether or not the run was stopped before it.
+    straight = tmp_path / "straight"
+    code, _, err = finish(toy_cli(*args[:2], str(straight), *args[3:]))
+    assert code == 0, err[-2000:]
+    pd.testing.assert_frame_equal(resumed, pd.read_csv(straight / "history.csv"), rtol=1e-5)
 
 
 def test_divergence_is_a_clear_failure(tmp_path):
@@ -183,6 +189,58 @@ def test_list_and_recipe_help(capsys):
         run.main(["toy", "--help"])
     out = capsys.readouterr().out
     assert "learning_rate" in out and "Adam step size" in out and "default 0.01" in out
+
+
+_COUNT_FUNCTIONS = """
+import json, sys, dataclasses
+import tests.toy_recipe as toy
+import zoo
+from tensorflow.python.eager import context  # every function traced in this process is registered here
+
+strategy, epochs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+recipe = dataclasses.replace(toy.TOY, monitor="loss",  # no validation: Keras 3's evaluate() makes a new
+    data=lambda hp, ctx: dataclasses.replace(toy.TOY.data(hp, ctx), validation=None))  # iterator per call
+zoo.fit(recipe, out=out, strategy=strategy, cpu_replicas=2 if strategy == "mirrored" else None, verbose=0,
+        epochs=epochs)
+print(json.dumps(len(context.context().list_function_names())))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["one", "mirrored"])
+def test_functions_traced_do_not_grow_with_the_epochs(strategy, tmp_path):
+    """One iterator for the whole run: 2 and 6 epochs trace the same functions, on one device or two."""
+    counts = []
+    for epochs in (2, 6):
+        out = subprocess.run([sys.executable, "-c", _COUNT_FUNCTIONS, strategy, str(epochs), str(tmp_path / str(epochs))],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        counts.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert counts[0] == counts[1]
+
+
+def test_best_weights_are_kept_in_memory_and_written_at_the_end(tmp_path):
+    from zoo.training.callbacks import BestWeights
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    path = tmp_path / "best.weights.h5"
+    callback = BestWeights(str(path), monitor="val_loss", min_seconds=3600.0)
+    callback.set_model(model)
+    kernels = {}
+    for epoch, loss in enumerate([3.0, 1.0, 2.0]):
+        model.layers[0].kernel.assign(np.full((2, 1), float(epoch), "float32"))
+        kernels[epoch] = model.get_weights()
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        assert not path.exists()  # improvements stay in memory until min_seconds have passed
+    callback.on_train_end()
+    np.testing.assert_array_equal(model.get_weights()[0], kernels[2][0])  # the model itself is left as it was
+    model.load_weights(path)
+    np.testing.assert_array_equal(model.get_weights()[0], kernels[1][0])  # the best epoch's weights
+    eager = BestWeights(str(tmp_path / "eager.weights.h5"), monitor="val_accuracy", min_seconds=0.0)
+    eager.set_model(model)
+    eager.on_epoch_end(0, {"val_accuracy": 0.5})
+    assert (tmp_path / "eager.weights.h5").exists()  # mode "max" for accuracy, written at once
 
 
 def test_backups_are_throttled_by_backup_seconds(tmp_path):

@@ -16,7 +16,10 @@ def _data(hp, ctx) -> Data:
     y = (x[:, 0] > 3).astype("int32")
     split = int(0.8 * hp.rows)
     batch = lambda a, b: tf.data.Dataset.from_tensor_slices((a, b)).batch(hp.batch_size)  # noqa: E731
-    return Data(train=batch(x[:split], y[:split]), validation=batch(x[split:], y[split:]), info=ArrayInfo(splits={"train": (x[:split], y[:split])}))
+    train = (tf.data.Dataset.from_tensor_slices((x[:split], y[:split]))
+             .shuffle(split, seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
+    return Data(train=train, validation=batch(x[split:], y[split:]),
+                info=ArrayInfo(splits={"train": (x[:split], y[:split])}))
 
 
 def _model(hp, data: Data) -> keras.Model:
