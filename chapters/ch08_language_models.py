@@ -1,58 +1,135 @@
-"""Chapter 8 walk-through: recurrent language models, a character RNN and a word-level LSTM on Penn Treebank.
+"""Chapter 8: recurrent language models, a character RNN and a word-level LSTM on Penn Treebank.
+
+The literate source of chapters/ch08.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
     python chapters/ch08_language_models.py --data-dir ../shared/data            # Zaremba's small LSTM, 13 epochs
-    python chapters/ch08_language_models.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
+    python chapters/ch08_language_models.py --data-dir ../shared/data --quick    # 20 batches, 1 epoch
     python chapters/ch08_language_models.py --recipe ptb_lstm_book               # the book's 2x500 LSTM
     python chapters/ch08_language_models.py --corpus my_novel.txt                # the char RNN on any text
-
-A language model gives every next token a probability; its perplexity on held-out text is
-`exp(mean cross-entropy per token)`, the number of equally likely choices it is as unsure as.
-The word model reads PTB as `batch_size` parallel streams, cut into `num_steps` windows, and carries
-its LSTM state from one window to the next within an epoch (truncated back-propagation through time).
 """
 
-from __future__ import annotations
+# %% [markdown]
+# # Chapter 8: recurrent language models
+#
+# A language model gives every next token a probability. Its quality on held-out text is the
+# perplexity, `exp` of the mean cross-entropy per token: the number of equally likely choices the
+# model is as unsure as. Two models from the book: a character-level RNN, and a word-level LSTM on
+# the Penn Treebank in the configurations of Zaremba et al. (2014): small (2x200, test perplexity
+# 114.5), medium (2x650, 82.7), large (2x1500, 78.4), plus the book's own (2x500).
+#
+# *Book bugs fixed:* the output layers return logits and the loss uses `from_logits=True` (the
+# book applies a softmax and then treats the probabilities as logits); the ReLU char RNN gets
+# gradient clipping (it explodes without); `fit_generator` is gone in Keras 3; a stateful Keras 3
+# RNN needs `keras.Input(batch_shape=...)`, has no `Model.reset_states()` (each RNN layer resets its
+# own state) and fails on a partial last batch (the training stream is trimmed to whole batches).
 
+# %% Settings
+import os
+
+QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 20 batches x 1 epoch (CI, a first look); False: the recipes' settings
+DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
+OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
+RECIPE = "ptb_lstm_small"  # ptb_lstm_small, ptb_lstm_medium, ptb_lstm_large or ptb_lstm_book
+CORPUS = ""  # the char RNN's text: a file, folder or .tar.gz/.zip; "" = PTB read as characters
+CHAR_HIDDEN = 256  # the char RNN's size (the book's code: 1000; 256 trains much faster on a CPU)
+
+from zoo.notebooks import command_line, quick_settings
+
+# Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
+QUICK, DATA_DIR, OUT, RECIPE, CORPUS, CHAR_HIDDEN = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS, CHAR_HIDDEN=CHAR_HIDDEN)
+
+
+def settings(recipe: str) -> dict:
+    return dict(data_dir=DATA_DIR, out=f"{OUT}/{recipe}" if OUT else None, **quick_settings(QUICK, steps=20))
+
+
+print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipe={RECIPE}")
+
+# %%
+import keras
+import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 import zoo
-from zoo.run import chapter_parser, chapter_settings
+from zoo.data import language_model as lmdata
+from zoo.notebooks import show, show_image
 
-SENTENCES = ["the company said it expects higher sales next year",
+# %% [markdown]
+# ## 1. One long stream, cut into parallel rows and windows
+#
+# PTB becomes one stream of word ids (`<eos>` at every line end, the files' 10,000-word vocabulary
+# with `<unk>`). For truncated back-propagation through time the stream is cut into `batch_size`
+# rows, and each row into windows of `num_steps` tokens: row `r` of batch `k + 1` continues row `r`
+# of batch `k`, so an LSTM that keeps its state from one batch to the next (`stateful`) reads every
+# row from start to end. The target of every token is the next one. Here on the ids 0..26, 3 rows,
+# windows of 4:
+
+# %%
+inputs, targets = lmdata.train_windows(np.arange(27), batch_size=3, num_steps=4)
+show(pd.DataFrame([{"batch": i // 3, "row": i % 3, "inputs": x.tolist(), "targets": y.tolist()}
+                   for i, (x, y) in enumerate(zip(inputs, targets))]).set_index(["batch", "row"]))
+
+# %% [markdown]
+# Evaluation must count every token once: instead of trimming, the validation and test streams are
+# padded to whole batches and each target carries a weight (0 for padding), which
+# `keras_hub.metrics.Perplexity` honours, so `val_perplexity` and `test_perplexity` are exact.
+
+# %% [markdown]
+# ## 2. The book's character RNN
+#
+# One-hot characters -> Dense(hidden) -> SimpleRNN(ReLU) -> Dense(vocabulary) logits, windows of 25
+# characters, Adam 1e-3, gradient norm clipped at 5. Its perplexity is per character.
+
+# %%
+char = zoo.fit("char_rnn", **settings("char_rnn"), corpus=CORPUS, hidden=CHAR_HIDDEN)
+print(f"char RNN: validation perplexity {char.metrics['val_perplexity']:.2f}, "
+      f"test {char.metrics['test_perplexity']:.2f} (per character, {char.metrics['vocabulary_size']} symbols)")
+show_image(char.run_dir / "curves.png")
+
+# %% [markdown]
+# ## 3. The word-level LSTM
+#
+# Embedding -> LSTM x 2 -> Dropout -> Dense(10,000) logits, the state carried across the batches of
+# an epoch and reset at every epoch start and before every evaluation. Zaremba's small model: plain
+# SGD with learning rate 1 for 4 epochs, then halved every epoch; gradients clipped at norm 5.
+
+# %%
+word = zoo.fit(RECIPE, **settings(RECIPE))
+word.model.summary()
+show_image(word.run_dir / "curves.png")
+print(f"{RECIPE}: validation perplexity {word.metrics['val_perplexity']:.1f}, test {word.metrics['test_perplexity']:.1f}"
+      f" (Zaremba et al.: small 120.7 / 114.5, medium 86.2 / 82.7, large 82.2 / 78.4)")
+
+# %% [markdown]
+# ## 4. Samples
+#
+# `samples.txt` continues fixed prompts with `keras_hub.samplers`: greedy, three temperatures (0.7
+# is repetitive, 1.3 inventive and ungrammatical), top-k and top-p. The sampler's loop runs one LSTM
+# step per token, the LSTM states being the sampler's cache.
+
+# %%
+print((word.run_dir / "samples.txt").read_text(encoding="utf-8"))
+
+# %% [markdown]
+# ## 5. The SavedModel: scoring and generating raw strings, without the zoo
+#
+# `serve` takes sentences and returns each one's total log-probability, its token count (words +
+# the closing `<eos>`) and its perplexity; a sentence should score better than its words shuffled.
+# `generate` continues a batch of prompts (its sampler, temperature, length and seed were fixed at
+# export).
+
+# %%
+sentences = ["the company said it expects higher sales next year",
              "year next sales higher expects it said company the"]
-PROMPTS = ["the company said", "in the first quarter"]
+serve = keras.layers.TFSMLayer(str(word.run_dir / "saved_model"), call_endpoint="serve")
+scores = serve(tf.constant(sentences))
+for sentence, log_prob, tokens, ppl in zip(sentences, scores["log_prob"].numpy(), scores["tokens"].numpy(),
+                                           scores["perplexity"].numpy()):
+    print(f"log p = {log_prob:8.2f} over {tokens} tokens, perplexity {ppl:8.1f}: {sentence!r}")
 
-
-def main() -> None:
-    parser = chapter_parser(__doc__)
-    parser.add_argument("--recipe", default="ptb_lstm_small",
-                        choices=("ptb_lstm_small", "ptb_lstm_medium", "ptb_lstm_large", "ptb_lstm_book"))
-    parser.add_argument("--corpus", default="", help="text for the char RNN (default: PTB read as characters)")
-    parser.add_argument("--char-hidden", type=int, default=256,
-                        help="char RNN size (the book's code: 1000; smaller trains in minutes on a CPU)")
-    args = parser.parse_args()
-
-    # 1. The book's character RNN (ReLU SimpleRNN with logits and gradient clipping).
-    char = zoo.fit("char_rnn", **chapter_settings(args, "char_rnn"), corpus=args.corpus, hidden=args.char_hidden)
-    print(f"char RNN: validation perplexity {char.metrics['val_perplexity']:.2f}, "
-          f"test {char.metrics['test_perplexity']:.2f} (per character)")
-
-    # 2. The word-level LSTM (Zaremba et al. 2014's configurations, or the book's).
-    word = zoo.fit(args.recipe, **chapter_settings(args, args.recipe))
-    print(f"{args.recipe}: validation perplexity {word.metrics['val_perplexity']:.1f}, "
-          f"test {word.metrics['test_perplexity']:.1f} (Zaremba small: 120.7 / 114.5)")
-
-    # 3. Samples (samples.txt): greedy, three temperatures (0.7 repetitive ... 1.3 inventive and
-    #    ungrammatical), top-k and top-p, all through keras_hub.samplers with the RNN state as the cache.
-    print((word.run_dir / "samples.txt").read_text())
-
-    # 4. Scoring through the exported SavedModel, as any Keras code would (no zoo needed there).
-    scorer = tf.saved_model.load(str(word.run_dir / "saved_model"))
-    scores = scorer.serve(tf.constant(SENTENCES))
-    for sentence, log_prob, ppl in zip(SENTENCES, scores["log_prob"].numpy(), scores["perplexity"].numpy()):
-        print(f"  log p = {log_prob:8.2f}  perplexity {ppl:8.1f}  {sentence!r}")
-    print("  generate:", [t.decode() for t in scorer.generate(tf.constant(PROMPTS)).numpy()])
-
-
-if __name__ == "__main__":
-    main()
+generate = keras.layers.TFSMLayer(str(word.run_dir / "saved_model"), call_endpoint="generate")
+prompts = ["the company said", "in the first quarter"]
+for prompt, text in zip(prompts, generate(tf.constant(prompts)).numpy()):
+    print(f"{prompt} | {text.decode()}")
