@@ -55,7 +55,8 @@ _ATTENTION = {
 
 def _record_split(ctx: RunContext, splits, source: str) -> None:
     if ctx.is_chief:
-        record = {"source": source, **{name: split.indices for name, split in splits.items()}}
+        record = {"source": source, "indices": "0-based positions among the file's pairs (blank lines skipped)",
+                  **{name: split.indices for name, split in splits.items()}}
         (ctx.run_dir / "split.json").write_text(json.dumps(record))
 
 
