@@ -238,6 +238,16 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
     tokens = [vocab[i] for i in vec(["Don't do it, Tom!"])[0].numpy()]
     assert tokens == ["don", "'", "t", "do", "it", ",", "tom", "!"]
     assert [vocab[i] for i in vec(["我喜欢猫。"])[0].numpy()] == ["我", "喜", "欢", "猫", "。"]
+    accented = translation.make_vectorizer("word", ["Où est la gare ? C'est ça, Straße."])
+    vocab = accented.get_vocabulary()
+    assert [vocab[i] for i in accented(["Où est la gare ? C'est ça, Straße."])[0].numpy()] == [
+        "où", "est", "la", "gare", "?", "c", "'", "est", "ça", ",", "straße", "."]
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=8, target_vocab_size=len(vocab), units=4,
+                                            embedding_dim=2)
+    translator = seq2seq.Translator(model, accented, vocab, separator=" ")
+    ids = accented(["Où est la gare ? C'est ça."]).to_tensor()
+    text = translator.detokenize(ids, tf.constant([10], tf.int64)).numpy()[0].decode()
+    assert text == "où est la gare? c'est ça."
     chars = translation.make_vectorizer("char", ["Hi."])
     assert [chars.get_vocabulary()[i] for i in chars(["Hi."])[0].numpy()] == ["H", "i", "."]
 

@@ -168,7 +168,7 @@ def split_pairs(pairs, *, seed: int, test_size: int | None = None, dev_fraction:
 def standardize_words(text):
     """Lower-case; every punctuation mark and every CJK character becomes its own token."""
     text = tf.strings.lower(text, encoding="utf-8")
-    text = tf.strings.regex_replace(text, r"([\p{Han}\p{Hiragana}\p{Katakana}]|[^\w\s])", r" \1 ")
+    text = tf.strings.regex_replace(text, r"([\p{Han}\p{Hiragana}\p{Katakana}]|[^\p{L}\p{M}\p{N}\s])", r" \1 ")
     return text
 
 

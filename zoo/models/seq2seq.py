@@ -400,7 +400,7 @@ class Translator(keras.Model):
         words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
         text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
         if self.separator == " ":  # "i ' m here ." -> "i'm here."
-            text = tf.strings.regex_replace(text, r" ([^\w\s])", r"\1")
+            text = tf.strings.regex_replace(text, r" ([^\p{L}\p{M}\p{N}\s])", r"\1")
             text = tf.strings.regex_replace(text, r"' ", "'")
         return text
 
