@@ -462,4 +462,8 @@ def test_pair_file_errors_reach_the_user_in_one_line(tmp_path):
                 pairs=str(french_pairs(tmp_path / "f.txt", n=1)))
     with pytest.raises(UserError, match="needs --set pairs=PATH"):
         zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r3")
+    with pytest.raises(UserError, match="beam_width=0: expected >= 1"):
+        zoo.fit("seq2seq_attention_cmn", data_dir=tmp_path, out=tmp_path / "r4", beam_width=0)
+    with pytest.raises(UserError, match="units=7: expected an even number"):
+        zoo.fit("title_generation", data_dir=tmp_path, out=tmp_path / "r5", units=7)
     assert not any(p.name.startswith("r") for p in tmp_path.iterdir())  # no run folders left behind

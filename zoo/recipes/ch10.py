@@ -53,6 +53,19 @@ _ATTENTION = {
 }
 
 
+def _check(hp: HParams) -> None:
+    """Values the registry's types cannot rule out, refused before any data is read."""
+    if hp.beam_width < 1:
+        raise UserError(f"--set beam_width={hp.beam_width}: expected >= 1 (1 = greedy)")
+    if hp.alpha < 0:
+        raise UserError(f"--set alpha={hp.alpha}: expected >= 0")
+    if hasattr(hp, "attention") and (hp.units < 2 or hp.units % 2):
+        raise UserError(f"--set units={hp.units}: expected an even number >= 2 (units // 2 per encoder direction)")
+    for key in ("num_samples", "test_size", "max_source_length", "max_target_length", "vocab_size"):
+        if getattr(hp, key, 0) < 0:
+            raise UserError(f"--set {key}={getattr(hp, key)}: expected >= 0")
+
+
 def _record_split(ctx: RunContext, splits, source: str) -> None:
     if ctx.is_chief:
         record = {"source": source, "indices": "0-based positions among the file's pairs (blank lines skipped)",
@@ -70,6 +83,7 @@ def _datasets(hp: HParams, info: translation.Seq2SeqInfo) -> Data:
 
 def _anki_data(level: str, require_pairs: bool = False):
     def data(hp: HParams, ctx: RunContext) -> Data:
+        _check(hp)
         if require_pairs and not hp.pairs:
             raise UserError("this recipe needs --set pairs=PATH (an Anki pair file such as fra-eng.zip; "
                             "seq2seq_attention_cmn uses the book's English-Chinese file)")
@@ -85,6 +99,7 @@ def _anki_data(level: str, require_pairs: bool = False):
 
 
 def _title_data(hp: HParams, ctx: RunContext) -> Data:
+    _check(hp)
     pairs = translation.read_titles(translation.titles_path(ctx.data_dir))
     splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size, test_last=True)
     _record_split(ctx, splits, str(translation.titles_path(ctx.data_dir)))
