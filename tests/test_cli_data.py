@@ -69,6 +69,50 @@ def test_a_bug_keeps_its_traceback_while_a_user_error_is_one_line(tmp_path, caps
         assert not isinstance(caught.value, UserError)
         assert run.main(["toy_bug", "--set", "epochs=many", "--out", str(tmp_path / "user")]) == 2
         err = capsys.readouterr().err.strip()
-        assert err == "error: --set epochs='many': expected a value of type int"
+        assert err == "error: --set epochs='many': expected a value of type int >= 1"
     finally:
         recipes.unregister("toy_bug")
+
+
+def test_corrupt_archives_and_binary_vectors_are_one_line_errors_naming_the_file(tmp_path):
+    """A truncated zip, tar or tar.gz given as a corpus, and a binary file given as vectors."""
+    import io
+    import tarfile
+    import zipfile
+
+    import pytest
+
+    from zoo.data import corpus
+    from zoo.data.vectors import load_word_vectors
+    from zoo.errors import CorruptData
+
+    texts = {f"doc{i}.txt": f"words of document {i} ".encode() * 400 for i in range(3)}
+    zipped, tarred = io.BytesIO(), {}
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in texts.items():
+            z.writestr(name, data)
+    for mode, suffix in (("w", ".tar"), ("w:gz", ".tar.gz")):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode=mode) as t:
+            for name, data in texts.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        tarred[suffix] = buffer.getvalue()
+    for suffix, whole in ((".zip", zipped.getvalue()), *tarred.items()):
+        path = tmp_path / f"corpus{suffix}"
+        path.write_bytes(whole[: len(whole) // 2])
+        with pytest.raises(CorruptData, match=rf"{path}: not a readable (zip|tar) archive"):
+            corpus.read_texts(path)
+    binary = tmp_path / "vectors.bin"
+    binary.write_bytes(b"3 2\nking \x81\xfe\x00\x12\x99\n")
+    with pytest.raises(CorruptData, match=rf"--set vectors={binary} is not UTF-8 text"):
+        load_word_vectors(binary, ["", "[UNK]", "king"])
+
+
+def test_a_failed_download_leaves_no_empty_folders(tmp_path, capsys):
+    """Offline: the data folder the run would have filled is not left behind, empty."""
+    data = tmp_path / "fresh" / "data"
+    code = run.main(["iris_mlp", "--data-dir", str(data), "--out", str(tmp_path / "run")])
+    assert code == 2 and "not found" in capsys.readouterr().err
+    assert not data.exists() and not (tmp_path / "run.partial").exists()

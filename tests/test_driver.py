@@ -63,9 +63,11 @@ def test_run_folder_is_complete_and_serves_like_the_keras_model(tmp_path):
 
 
 def test_finished_run_folder_is_never_overwritten(tmp_path):
-    (tmp_path / "run").mkdir()
+    first = zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0, epochs=1)
+    before = (first.run_dir / "metrics.json").read_text()
     with pytest.raises(ValueError, match="already holds a finished run"):
         zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0)
+    assert (first.run_dir / "metrics.json").read_text() == before
 
 
 def test_checkpoint_initialises_and_evaluate_only_skips_training(tmp_path):
@@ -171,6 +173,63 @@ def test_bad_flags_are_one_line_errors(args, message, tmp_path, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def _finished_run(tmp_path):
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "config.json").write_text('{"recipe": "iris_mlp"}')
+    (tmp_path / "done" / "model.keras").write_text("")
+    return tmp_path / "done"
+
+
+def _file(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    return tmp_path / "a_file"
+
+
+def _busy_folder(tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    return tmp_path / "busy"
+
+
+# (arguments with {out} / {tmp} / {done} placeholders, what stderr's one line says)
+BAD_COMMANDS = [
+    (["--epochs", "0", "toy"], "error: --set epochs=0: expected a value of type int >= 1"),
+    (["toy", "--set", "epochs=-1"], "error: --set epochs=-1: expected a value of type int >= 1"),
+    (["toy", "--batch-size", "0"], "error: --set batch_size=0: expected a value of type int >= 1"),
+    (["toy", "--set", "backup_seconds=-5"], "error: --set backup_seconds=-5.0: expected a value of type float >= 0.0"),
+    (["toy", "--cpu-replicas", "0"], "error: --cpu-replicas must be >= 1, got 0"),
+    (["toy", "--out", "{file}"], "error: --out {file} is a file; name a folder for the run"),
+    (["toy", "--out", "{file}/run"], "error: --out {file}/run: {file} is a file, not a folder"),
+    (["toy", "--out", "{busy}"], "error: --out {busy} is a folder that is not empty (and not a run)"),
+    (["toy", "--out", "{done}"], "error: --out {done} already holds a finished run"),
+    (["toy", "--set", "checkpoint={done}"], "error: --set checkpoint={done} is a run of recipe iris_mlp, not toy"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_COMMANDS)
+def test_bad_commands_are_one_line_errors_before_any_work(args, message, tmp_path, capsys):
+    places = {"file": _file(tmp_path), "busy": _busy_folder(tmp_path), "done": _finished_run(tmp_path)}
+    fill = lambda s: s.format(**places)  # noqa: E731
+    args = [fill(a) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "run")]
+    assert run.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(fill(message)), err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_options_may_come_before_the_recipe_name(tmp_path):
+    result = run.main(["--data-dir", str(tmp_path), "--epochs", "1", "toy", "--out", str(tmp_path / "run")])
+    assert result == 0 and (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_zoo_debug_shows_the_traceback_and_keeps_exit_code_2(tmp_path):
+    code, _, err = finish(toy_cli("toy", "--set", "epochs=0", env={"ZOO_DEBUG": "1"}))
+    assert code == 2 and "Traceback" in err and err.strip().splitlines()[-1].startswith("error: --set epochs=0")
+
+
 def test_bad_choice_is_rejected_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exit_info:
         run.main(["toy", "--strategy", "gpu"])
@@ -254,3 +313,30 @@ def test_backups_are_throttled_by_backup_seconds(tmp_path):
         callback.set_model(model)
         callback.on_epoch_end(0)
         assert (backup / "training_metadata.json").exists() is expect_backup
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_and_ctrl_c_save_the_last_epoch_and_exit_in_one_line(signum, code, tmp_path):
+    """Stopped while backups are throttled (backup_seconds=3600): the last finished epoch is still saved."""
+    out = tmp_path / "run"
+    args = ("toy", "--out", str(out), "--strategy", "one", "--epochs", "40", "--batch-size", "8",
+            "--set", "rows=2500", "--set", "backup_seconds=3600")
+    proc = toy_cli(*args)
+    history = out.with_name("run.partial") / "history.csv"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if history.exists() and len(history.read_text().splitlines()) >= 3:  # header + 2 epochs
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc.send_signal(signum)
+    returncode, _, err = finish(proc)
+    assert returncode == code, err[-2000:]
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("interrupted after epoch ") and "run the same command to resume" in lines[-1]
+    assert "Traceback" not in err
+    saved = json.loads((out.with_name("run.partial") / "backup" / "training_metadata.json").read_text())["epoch"]
+    assert saved == int(lines[-1].split()[3].rstrip(";")) >= 2
+    logged = pd.read_csv(history)["epoch"].max() + 1
+    assert saved in (logged, logged - 1)  # at most the epoch it was in is lost

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import traceback
 
 import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 from zoo import recipes
 from zoo.errors import UserError
 from zoo.training import strategy as strategies
-from zoo.training.driver import TrainingDiverged, fit
+from zoo.training.driver import RunInterrupted, TrainingDiverged, fit
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a cluster scheduler or a pre-emptible VM stopping the job), handled like Ctrl-C."""
+
+    signum = signal.SIGTERM
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
 
 
 def _recipe_table() -> str:
@@ -39,7 +51,10 @@ def _hparam_help(recipe: recipes.Recipe) -> str:
              "hyper-parameters (--set KEY=VALUE):"]
     for key, param in recipe.params().items():
         kind = "|".join(map(str, param.choices)) if param.choices else param.kind.__name__
-        lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}")
+        bounds = ""
+        if not param.choices and (param.minimum is not None or param.maximum is not None):
+            bounds = f" [{'' if param.minimum is None else param.minimum}..{'' if param.maximum is None else param.maximum}]"
+        lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}{bounds}")
     return "\n".join(lines)
 
 
@@ -87,11 +102,14 @@ def chapter_settings(args: argparse.Namespace, name: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    first = next((a for a in argv if not a.startswith("-")), None)
+    # The recipe name may stand anywhere among the options: find it with the same parser first.
+    probe = _parser(None)
+    probe.add_help = False
+    first, _ = probe.parse_known_args([a for a in argv if a not in ("-h", "--help")])
     recipe = None
-    if first is not None and "--list" not in argv:
+    if first.name is not None and not first.list:
         try:
-            recipe = recipes.get(first)
+            recipe = recipes.get(first.name)
         except UserError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -114,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("epochs", "batch_size", "seed"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         result = fit(
             recipe, data_dir=args.data_dir, out=args.out, strategy=args.strategy,
@@ -122,12 +141,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     except UserError as error:
         if os.environ.get("ZOO_DEBUG"):
-            raise
+            traceback.print_exc()
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except RunInterrupted as stop:
+        print(f"interrupted after epoch {stop.epochs_done}; run the same command to resume "
+              f"(the partial run is in {stop.work})", file=sys.stderr)
+        return 128 + int(stop.signum)
+    except KeyboardInterrupt as stop:  # before or after training: nothing to resume from yet
+        print("interrupted before the run finished; run the same command to resume or start again", file=sys.stderr)
+        return 128 + int(getattr(stop, "signum", signal.SIGINT))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(f"run folder: {result.run_dir}")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")

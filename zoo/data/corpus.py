@@ -7,6 +7,7 @@ import os
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,13 +47,16 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
             if fnmatch.fnmatch(rel, pattern):
                 texts.append(_decode(file.read_bytes(), str(file)))
         kind = "files"
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for name in sorted(archive.namelist()):
-                if not name.endswith("/") and fnmatch.fnmatch(name, pattern):
-                    texts.append(_decode(archive.read(name), f"{path}:{name}"))
+    elif zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for name in sorted(archive.namelist()):
+                    if not name.endswith("/") and fnmatch.fnmatch(name, pattern):
+                        texts.append(_decode(archive.read(name), f"{path}:{name}"))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise CorruptData(f"{path}: not a readable zip archive ({error})") from None
         kind = "files"
-    elif tarfile.is_tarfile(path):
+    elif tarfile.is_tarfile(path) or path.name.lower().endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")):
         try:
             with tarfile.open(path, "r:*") as archive:
                 for member in archive:

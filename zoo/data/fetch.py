@@ -14,6 +14,7 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -131,11 +132,15 @@ def fetch(source: Source, data_dir: str | os.PathLike | None = None) -> dict[str
     remote = next((a for a in source.archives if a.url), None)
     if remote is None:
         raise DataNotFound(_missing_message(source, folder, "it has no public download"))
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]  # what a failed download must not leave
     try:  # the checksum is verified below, so that a mismatch is reported as one, not as "not found"
         downloaded = Path(keras.utils.get_file(
             fname=remote.name, origin=remote.url, cache_dir=str(folder.parent), cache_subdir=source.folder,
         ))
     except Exception as error:  # offline, DNS or HTTP error
+        for empty in missing:  # innermost first
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataNotFound(_missing_message(source, folder, f"download failed: {reason}")) from None
     try:
@@ -179,12 +184,15 @@ def _extract(archive: Path, folder: Path) -> None:
     if not (tarfile.is_tarfile(archive) or zipfile.is_zipfile(archive)) or name.endswith((".json", ".txt")):
         return
     with tempfile.TemporaryDirectory(dir=folder, prefix=".extract-") as tmp:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as z:
-                z.extractall(tmp)
-        else:
-            with tarfile.open(archive) as t:
-                t.extractall(tmp, filter="data")
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as z:
+                    z.extractall(tmp)
+            else:
+                with tarfile.open(archive) as t:
+                    t.extractall(tmp, filter="data")
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as error:
+            raise CorruptData(f"{archive}: not a readable archive ({error})") from None
         for entry in Path(tmp).iterdir():
             target = folder / entry.name
             if target.exists():

@@ -11,6 +11,17 @@ import numpy as np
 from zoo.errors import CorruptData, DataNotFound
 
 
+def _numbered_lines(f, path: Path):
+    """`enumerate(f, 1)` that names the file and line when the bytes are not UTF-8 text (e.g. a binary .bin)."""
+    number = 0
+    try:
+        for number, line in enumerate(f, 1):
+            yield number, line
+    except UnicodeDecodeError as error:
+        raise CorruptData(f"--set vectors={path} is not UTF-8 text after line {number} ({error.reason}); expected "
+                          f"the word2vec/GloVe text format, not a binary file") from None
+
+
 def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0,
                       scale: float = 0.25) -> tuple[np.ndarray, dict]:
     """An embedding matrix for `vocabulary` (row i = word i) and a coverage report.
@@ -28,7 +39,7 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: 
     lowered: dict[int, np.ndarray] = {}
     dim = None
     with open(path, encoding="utf-8", errors="strict") as f:
-        for number, line in enumerate(f, 1):
+        for number, line in _numbered_lines(f, path):
             parts = line.rstrip("\n").rstrip(" ").split(" ")
             if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
                 dim = int(parts[1])  # word2vec header: count dim

@@ -67,7 +67,7 @@ _FALSE = {"0", "false", "no", "off"}
 def parse_value(key: str, param: Param, value: Any) -> Any:
     """Coerce `value` (a CLI string or a Python value) to the parameter's type, or say what is allowed."""
     kind = param.kind
-    allowed = f"one of {', '.join(map(str, param.choices))}" if param.choices else f"a value of type {kind.__name__}"
+    allowed = param.allowed()
     try:
         if isinstance(value, str) and kind is not str:
             text = value.strip()
@@ -89,6 +89,9 @@ def parse_value(key: str, param: Param, value: Any) -> Any:
     except ValueError:
         raise UserError(f"--set {key}={value!r}: expected {allowed}") from None
     if param.choices and value not in param.choices:
+        raise UserError(f"--set {key}={value!r}: expected {allowed}")
+    if kind in (int, float) and ((param.minimum is not None and value < param.minimum)
+                                 or (param.maximum is not None and value > param.maximum)):
         raise UserError(f"--set {key}={value!r}: expected {allowed}")
     return value
 

@@ -18,13 +18,29 @@ from zoo.data.pipelines import Data
 class Param:
     """A hyper-parameter: its default, its type (inferred from the default if omitted), help text.
 
-    `choices` restricts the value; `type=str` with `default=""` is the way to say "optional path".
+    `choices` restricts the value, `minimum` / `maximum` bound a number (inclusive); `type=str` with
+    `default=""` is the way to say "optional path".
     """
 
     default: Any
     help: str = ""
     type: type | None = None
     choices: tuple | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def allowed(self) -> str:
+        """What values are allowed, for help and error messages."""
+        if self.choices:
+            return f"one of {', '.join(map(str, self.choices))}"
+        text = f"a value of type {self.kind.__name__}"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{text} from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f"{text} >= {self.minimum}"
+        if self.maximum is not None:
+            return f"{text} <= {self.maximum}"
+        return text
 
     @property
     def kind(self) -> type:
@@ -88,8 +104,11 @@ class Recipe:
         merged = dict(COMMON_PARAMS)
         for key, value in self.hparams.items():
             if isinstance(value, Param):
+                common = COMMON_PARAMS.get(key)
+                if common is not None and value.minimum is None and value.maximum is None:
+                    value = dataclasses.replace(value, minimum=common.minimum, maximum=common.maximum)
                 merged[key] = value
-            elif key in COMMON_PARAMS:  # a recipe overriding only a common default
+            elif key in COMMON_PARAMS:  # a recipe overriding only a common default (its range stays)
                 merged[key] = dataclasses.replace(COMMON_PARAMS[key], default=value)
             else:
                 merged[key] = Param(value)
@@ -97,12 +116,14 @@ class Recipe:
 
 
 COMMON_PARAMS: dict[str, Param] = {
-    "epochs": Param(10, "passes over the training data"),
-    "batch_size": Param(32, "global batch size (split across replicas)"),
-    "seed": Param(1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split"),
-    "patience": Param(0, "early stopping patience in epochs on the monitored quantity (0 = off)"),
+    "epochs": Param(10, "passes over the training data", minimum=1),
+    "batch_size": Param(32, "global batch size (split across replicas)", minimum=1),
+    "seed": Param(1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split", minimum=0,
+                  maximum=2**32 - 1),
+    "patience": Param(0, "early stopping patience in epochs on the monitored quantity (0 = off)", minimum=0),
     "checkpoint": Param("", "a finished run folder whose model.keras initialises this run", type=str),
-    "backup_seconds": Param(60.0, "back up the training state for resuming at most this often (0 = every epoch)"),
+    "backup_seconds": Param(60.0, "back up the training state (and the best weights) at most this often "
+                            "(0 = every epoch)", minimum=0.0),
 }
 
 _REGISTRY: dict[str, Recipe] = {}

@@ -30,6 +30,29 @@ class ThrottledBackupAndRestore(keras.callbacks.BackupAndRestore):
         if time.monotonic() - self._last_backup >= self.min_seconds:
             super().on_epoch_end(epoch, logs)
             self._last_backup = time.monotonic()
+            self._unsaved = None
+        else:  # kept in memory, so that a stopped run can still save the end of this epoch
+            optimizer = self.model.optimizer
+            self._unsaved = (epoch, [v.numpy() for v in self.model.variables],
+                             [v.numpy() for v in optimizer.variables] if optimizer is not None else [])
+
+    def save_last_epoch(self) -> None:
+        """Write the backup of the last finished epoch now if the throttle skipped it (on SIGTERM / Ctrl-C).
+
+        The model and optimizer are set back to their state at the end of that epoch first: what a
+        stopped run loses is the epoch it was in, never more.
+        """
+        unsaved = getattr(self, "_unsaved", None)
+        if unsaved is None:
+            return
+        epoch, model_values, optimizer_values = unsaved
+        for variable, value in zip(self.model.variables, model_values):
+            variable.assign(value)
+        if self.model.optimizer is not None:
+            for variable, value in zip(self.model.optimizer.variables, optimizer_values):
+                variable.assign(value)
+        super().on_epoch_end(epoch)
+        self._unsaved = None
 
 
 class BestWeights(keras.callbacks.Callback):

@@ -9,6 +9,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import warnings
@@ -28,6 +29,17 @@ from zoo.training import strategy as strategies
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite (TerminateOnNaN stopped the run)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Training was stopped by Ctrl-C or SIGTERM; the last finished epoch is backed up in `work`.
+
+    Running the same command again resumes from `epochs_done`.
+    """
+
+    def __init__(self, signum: int, epochs_done: int, work: Path):
+        super().__init__(f"interrupted after epoch {epochs_done}")
+        self.signum, self.epochs_done, self.work = signum, epochs_done, work
 
 
 @dataclasses.dataclass
@@ -68,18 +80,19 @@ def fit(
         raise UserError(f"--max-steps must be >= 1, got {max_steps}")
     if evaluate_only and not hp.checkpoint:
         raise UserError("--evaluate-only needs --set checkpoint=RUN_DIR (a finished run folder)")
+    checkpoint = _checkpoint_file(hp.checkpoint, recipe) if hp.checkpoint else None
+    final = Path(out) if out else default_out(recipe.name)
+    final = final.expanduser().resolve()
+    chief = strategies.is_chief()
+    if chief:
+        _check_out(final)
     dist = strategies.resolve(strategy, cpu_replicas)
     keras.utils.set_random_seed(hp.seed)
     data_dir = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
 
-    final = Path(out) if out else default_out(recipe.name)
-    final = final.expanduser().resolve()
-    chief = strategies.is_chief()
-    if chief and final.exists():
-        raise UserError(f"--out {final} already holds a finished run; choose another folder")
     work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
     fresh = not work.exists()
-    work.mkdir(parents=True, exist_ok=True)
+    created = _make_folder(work)
     run = {"strategy": strategy, "cpu_replicas": cpu_replicas, "max_steps": max_steps,
            "data_dir": str(data_dir), "replicas": dist.num_replicas_in_sync}
     try:
@@ -92,10 +105,14 @@ def fit(
             if hp.checkpoint:
                 with warnings.catch_warnings():  # the fresh optimizer is unbuilt: its saved state is not wanted
                     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                    model.load_weights(_checkpoint_file(hp.checkpoint))
-    except Exception:
-        if fresh:  # nothing was trained yet: leave no empty run folder behind
-            shutil.rmtree(work, ignore_errors=True)
+                    try:
+                        model.load_weights(checkpoint)
+                    except ValueError as error:  # a run of this recipe with other shapes
+                        raise UserError(f"--set checkpoint={hp.checkpoint}: its weights do not fit this model "
+                                        f"(other hyper-parameters?): {str(error).splitlines()[0][:200]}") from None
+    except BaseException:
+        if fresh:  # nothing was trained yet: leave no empty run folder (nor the parents made for it) behind
+            shutil.rmtree(created, ignore_errors=True)
         raise
 
     metrics: dict[str, Any] = {}
@@ -145,9 +162,10 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     (work / "checkpoints").mkdir(exist_ok=True)
     # The CSV row of an epoch is written before its backup, so a killed run never loses a row
     # (it may log one twice; `_history_frame` keeps the last).
+    backup_callback = callbacks_lib.ThrottledBackupAndRestore(str(backup), min_seconds=hp.backup_seconds)
     callbacks = [
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
-        callbacks_lib.ThrottledBackupAndRestore(str(backup), min_seconds=hp.backup_seconds),
+        backup_callback,
         callbacks_lib.BestWeights(str(work / "checkpoints" / "best.weights.h5"), monitor=monitor,
                                   min_seconds=hp.backup_seconds),
         keras.callbacks.TensorBoard(str(work / "logs"), profile_batch=0),
@@ -163,12 +181,16 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     if recipe.callbacks is not None:
         callbacks.extend(recipe.callbacks(hp, data))
     train, steps_per_epoch = epoch_stream(data.train, resumed_from or 0)
-    history = model.fit(
-        train, steps_per_epoch=steps_per_epoch, validation_data=data.validation, epochs=hp.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # datasets arrive shuffled by the recipe (seeded); Keras ignores it for tf.data anyway
-        verbose=_verbosity(verbose),
-    )
+    try:
+        history = model.fit(
+            train, steps_per_epoch=steps_per_epoch, validation_data=data.validation, epochs=hp.epochs,
+            callbacks=callbacks,
+            shuffle=False,  # datasets arrive shuffled by the recipe (seeded); Keras ignores it for tf.data anyway
+            verbose=_verbosity(verbose),
+        )
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM through the CLI's handler
+        backup_callback.save_last_epoch()
+        raise RunInterrupted(getattr(stop, "signum", signal.SIGINT), _backup_epoch(backup) or 0, work) from None
     losses = history.history.get("loss", [])
     if losses and not all(math.isfinite(v) for v in losses):
         raise TrainingDiverged(
@@ -252,12 +274,50 @@ def _check_resume(work: Path, recipe: Recipe, hp: HParams) -> None:
         )
 
 
-def _checkpoint_file(checkpoint: str) -> Path:
+def _checkpoint_file(checkpoint: str, recipe: Recipe) -> Path:
+    """The `model.keras` of a finished run folder of `recipe` (or a `.keras` file)."""
     path = Path(checkpoint).expanduser()
+    config = path / "config.json"
+    if path.is_dir() and config.exists():
+        trained = json.loads(config.read_text()).get("recipe")
+        if trained != recipe.name:
+            raise UserError(f"--set checkpoint={checkpoint} is a run of recipe {trained}, not {recipe.name}")
     path = path / "model.keras" if path.is_dir() else path
     if not path.exists():
         raise DataNotFound(f"--set checkpoint={checkpoint}: no model.keras there (expected a finished run folder)")
     return path
+
+
+def _check_out(final: Path) -> None:
+    """Every way `--out` can be wrong, said in one line before any work is done."""
+    if final.is_file():
+        raise UserError(f"--out {final} is a file; name a folder for the run")
+    if final.is_dir():
+        if (final / "config.json").exists() or (final / "metrics.json").exists():
+            raise UserError(f"--out {final} already holds a finished run; choose another folder")
+        if any(final.iterdir()):
+            raise UserError(f"--out {final} is a folder that is not empty (and not a run); choose another folder")
+        final.rmdir()  # an empty folder: the finished run takes its place
+    ancestor = final.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserError(f"--out {final}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserError(f"--out {final}: no permission to write in {ancestor}")
+
+
+def _make_folder(folder: Path) -> Path:
+    """`mkdir -p folder`; returns the top-most folder it created (to remove on failure) or `folder`."""
+    top = folder
+    while not top.parent.exists():
+        top = top.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out {folder.with_name(folder.name.removesuffix('.partial'))}: cannot create the run "
+                        f"folder ({error.strerror})") from None
+    return top
 
 
 def _verbosity(verbose):

@@ -78,8 +78,11 @@ def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribut
     """
     if name not in STRATEGIES:
         raise UserError(f"--strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
-    if cpu_replicas is not None and cpu_replicas > 1:
-        split_cpu(cpu_replicas)
+    if cpu_replicas is not None:
+        if cpu_replicas < 1:
+            raise UserError(f"--cpu-replicas must be >= 1, got {cpu_replicas}")
+        if cpu_replicas > 1:
+            split_cpu(cpu_replicas)
     if name == "auto":
         if _tf_config_cluster():
             name = "multiworker"
