@@ -148,9 +148,11 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
         length = hp.generate_length
         lines = [f"# {info.level}-level samples, {length} tokens after each prompt (keras_hub.samplers, "
                  f"seed {hp.seed})", ""]
-        for label, name, temperature, k, p in SAMPLERS:
-            sampler = lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
-            texts = tf.function(lambda x, s=sampler: serving.generate_with(x, s, length))(tf.constant(prompts))
+        samplers = [lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
+                    for _, name, temperature, k, p in SAMPLERS]
+        # One graph with every sampler's loop (one trace rather than one per sampler).
+        every = tf.function(lambda x: [serving.generate_with(x, sampler, length) for sampler in samplers])
+        for (label, *_), texts in zip(SAMPLERS, every(tf.constant(prompts))):
             lines.append(f"## {label}")
             for prompt, text in zip(prompts, texts.numpy()):
                 lines.append(f"{prompt!r} -> {text.decode('utf-8')!r}")
