@@ -33,7 +33,8 @@ ONLY = ["food_price", "ionosphere_mlp", "iris_mlp", "boston_mlp", "sine_fit"]  #
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --only ...).
-QUICK, DATA_DIR, OUT, ONLY = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY)
+QUICK, DATA_DIR, OUT, ONLY = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
 
 
 def settings(name: str) -> dict:

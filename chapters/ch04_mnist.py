@@ -35,7 +35,8 @@ SET = []  # hyper-parameters, "KEY=VALUE" (e.g. "patience=2", "epochs=3")
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --only, --set ...).
-QUICK, DATA_DIR, OUT, ONLY, SET = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, SET=SET)
+QUICK, DATA_DIR, OUT, ONLY, SET = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, SET=SET, choices={"ONLY": ONLY})
 
 
 def settings(name: str) -> dict:

@@ -36,7 +36,8 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
 QUICK, DATA_DIR, OUT, RECIPE, CORPUS = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS)
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS,
+    choices={"RECIPE": ["skipgram_ptb", "skipgram_text8", "skipgram_corpus"]})
 
 settings = dict(data_dir=DATA_DIR, out=f"{OUT}/{RECIPE}" if OUT else None, **quick_settings(QUICK, steps=20))
 if RECIPE == "skipgram_corpus":

@@ -38,7 +38,8 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --variant ...).
 QUICK, DATA_DIR, OUT, VARIANT, VECTORS = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, VARIANT=VARIANT, VECTORS=VECTORS)
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, VARIANT=VARIANT, VECTORS=VECTORS,
+    choices={"VARIANT": ["rand", "static", "non-static", "multichannel"]})
 
 
 def settings(name: str) -> dict:

@@ -33,7 +33,8 @@ PEEPHOLE = "diagonal"  # diagonal (Gers & Schmidhuber) or full (the book)
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --peephole ...).
-QUICK, DATA_DIR, OUT, PEEPHOLE = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE)
+QUICK, DATA_DIR, OUT, PEEPHOLE = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE, choices={"PEEPHOLE": ["diagonal", "full"]})
 
 
 def settings(name: str) -> dict:

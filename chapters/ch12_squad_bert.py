@@ -45,7 +45,7 @@ from zoo.notebooks import command_line, quick_settings
 # Run as a script, the command line overrides these values (--quick, --preset, --version, --train-file ...).
 QUICK, DATA_DIR, OUT, PRESET, VERSION, TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = command_line(
     QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PRESET=PRESET, VERSION=VERSION, TRAIN_FILE=TRAIN_FILE,
-    PREDICT_FILE=PREDICT_FILE, DEV_ARTICLES=DEV_ARTICLES)
+    PREDICT_FILE=PREDICT_FILE, DEV_ARTICLES=DEV_ARTICLES, choices={"VERSION": [1, 2]})
 
 local_part = os.path.join(DATA_DIR, "squad", "dev-v1.1-part-a.json")  # 24 articles of the v1.1 dev set
 if QUICK:

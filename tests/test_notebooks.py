@@ -70,3 +70,16 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(source, shared_data, tmp_path
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure was shown inline"
+
+
+def test_command_line_gives_a_script_the_settings_cells_flags(monkeypatch):
+    assert not notebooks.in_notebook()
+    defaults = dict(QUICK=False, DATA_DIR="datasets", ONLY=["a", "b", "c"], SET=[], VERSION=1)
+    monkeypatch.setattr("sys.argv", ["chNN.py"])
+    assert notebooks.command_line(**defaults) == (False, "datasets", ["a", "b", "c"], [], 1)
+    monkeypatch.setattr("sys.argv", ["chNN.py", "--quick", "--data-dir", "/d", "--only", "b", "--only", "c",
+                                     "--set", "x=1", "--set", "y=2", "--version", "2"])
+    assert notebooks.command_line(**defaults, choices={"ONLY": "abc"}) == (True, "/d", ["b", "c"], ["x=1", "y=2"], 2)
+    monkeypatch.setattr("sys.argv", ["chNN.py", "--only", "z"])
+    with pytest.raises(SystemExit):
+        notebooks.command_line(**defaults, choices={"ONLY": "abc"})

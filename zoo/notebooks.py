@@ -39,6 +39,7 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,32 +157,38 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"
 
 
-def command_line(**settings: Any) -> tuple:
+def command_line(*, choices: dict[str, Sequence] | None = None, **settings: Any) -> tuple:
     """The settings cell's values, overridden by the script's flags; unchanged inside a notebook.
 
     Each keyword becomes a flag (`DATA_DIR` -> `--data-dir`, `QUICK` -> `--quick`): booleans are
-    switches, lists take several values, other values take one (typed like the default). The values
-    come back in the order given:
+    switches (`--quick`, `--no-quick`), lists take several values (the flag may repeat), other values
+    take one, typed like the default. `choices` limits a setting's values (`{"ONLY": [...]}`). The
+    values come back in the order given:
 
         QUICK, DATA_DIR, OUT = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT)
     """
     if in_notebook():
         return tuple(settings.values())
+    choices = choices or {}
     main = sys.modules.get("__main__")
     doc = (getattr(main, "__doc__", None) or "").strip()
     parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None, epilog=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, default in settings.items():
         flag = "--" + name.lower().replace("_", "-")
+        allowed = list(choices[name]) if name in choices else None
         if isinstance(default, bool):
             parser.add_argument(flag, dest=name, default=default, action=argparse.BooleanOptionalAction)
         elif isinstance(default, (list, tuple)):
-            parser.add_argument(flag, dest=name, default=list(default), nargs="*", metavar=name)
+            parser.add_argument(flag, dest=name, default=None, nargs="*", action="extend", choices=allowed,
+                                metavar=name, help=f"default: {' '.join(map(str, default)) or 'none'}")
         else:
             kind = type(default) if isinstance(default, (int, float)) else str
-            parser.add_argument(flag, dest=name, default=default, type=kind, metavar=name)
+            parser.add_argument(flag, dest=name, default=default, type=kind, choices=allowed, metavar=name,
+                                help=f"default: {default!r}")
     args = parser.parse_args()
-    return tuple(getattr(args, name) for name in settings)
+    return tuple(list(default) if getattr(args, name) is None else getattr(args, name)
+                 for name, default in settings.items())
 
 
 def show(value: Any) -> None:
