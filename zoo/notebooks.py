@@ -1,35 +1,40 @@
 """The chapter notebooks `chapters/chNN.ipynb`, converted from the literate chapter sources `chapters/chNN_*.py`.
 
     python -m zoo.notebooks              # (re)write every chapters/chNN.ipynb from its source
+    python -m zoo.notebooks 7 12         # only chapters/ch07.ipynb and ch12.ipynb
     python -m zoo.notebooks --check      # exit 1 if a committed notebook differs from its source
     python chapters/ch07_textcnn.py --quick   # the same source, run as a script
 
 Format: jupytext's "percent" format (`# %%` starts a code cell, `# %% [markdown]` a markdown cell
 whose lines are `# ` comments). Chosen over keras-io's tutobooks (markdown in triple-quoted strings)
-because a percent file is an ordinary Python module whose markdown is comments: ruff lints it,
-VS Code / PyCharm / Spyder run it cell by cell, `jupytext --to notebook` reads it without any
-convention of ours, and a cell boundary is a one-line marker rather than a string whose quoting
-must survive the prose. Tutobooks would also need keras-io's converter, which is not on PyPI.
+because a percent file is an ordinary Python module whose prose is comments: ruff lints it, VS Code /
+PyCharm / Spyder / jupytext open it cell by cell, a cell boundary is a one-line marker rather than a
+string whose quoting must survive the prose, and no converter outside PyPI is needed (keras-io's
+tutobooks script is not a package).
 
 The converter below reads the subset of the percent format the chapters use, so generating and
 checking notebooks needs no extra package (only executing them needs `nbclient` + `ipykernel`, see
-tests/test_notebooks.py).
-The rules of a chapter source:
+tests/test_notebooks.py). The rules of a chapter source:
 
-1. The file is `chapters/chNN_<topic>.py`; it becomes `chapters/chNN.ipynb`.
+1. The file is `chapters/chNN_<topic>.py` and contains `# %%` cells; it becomes `chapters/chNN.ipynb`.
 2. Everything before the first `# %%` line is the script's header (the module docstring with the
-   command-line usage); it is not copied into the notebook.
-3. `# %% [markdown]` starts a markdown cell: each of its lines is `#` or `# text` (the `# ` is
-   removed). `# %%` (optionally followed by a title, `# %% Settings`) starts a code cell, copied
-   verbatim. Blank lines at either end of a cell are dropped.
-4. The converter puts the Colab install cell (`colab_cell`, with the chapter's extra pip packages
-   from a `# zoo-notebook: pip=NAME ...` line in the header) before the first cell. Nothing else
-   may assume a local checkout: read data from `DATA_DIR`, write runs under the working folder.
-5. The first code cell is the settings cell: `QUICK` (on when `ZOO_QUICK=1`), `DATA_DIR` (from
-   `ZOO_DATA_DIR`) and the chapter's own knobs, then `command_line(...)` so the script keeps its
-   flags (`--quick`, `--data-dir`, `--out`, ...); in a notebook `command_line` changes nothing.
-6. Code cells must also run as a plain script: no `!` or `%` magics, `show(...)` instead of a bare
-   last expression, `plt.show()` after saving a figure into the run folder.
+   command-line usage, optionally a `# zoo-notebook: pip=NAME ...` line); it is not in the notebook.
+3. A line starting with `# %% [markdown]` starts a markdown cell: each of its lines is `#` or
+   `# text` (the `# ` is removed). A line starting with `# %%` otherwise (`# %%`, `# %% Settings`)
+   starts a code cell, copied verbatim. Blank lines at either end of a cell are dropped.
+4. The first cell is a markdown cell: the chapter's title and story (what it teaches, the book bug
+   fixed). The converter inserts the Colab install cell (`colab_cell`: clone + install in Colab,
+   plus the header's `pip=` packages installed without dependencies; GPU reported) right after it.
+   Nothing else may assume a local checkout: data come from `DATA_DIR`, runs go under the working
+   folder (or `OUT`).
+5. The first code cell is the settings cell: `QUICK = os.environ.get("ZOO_QUICK") == "1"`,
+   `DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")`, `OUT` and the chapter's own knobs, then
+   `... = command_line(...)` so that the script keeps its flags (`--quick`, `--data-dir`, `--out`,
+   ...); inside a notebook `command_line` returns the values unchanged. QUICK runs pass
+   `quick_settings(QUICK)` to `zoo.fit` (2 batches, 1 epoch) and must take seconds.
+6. Every code cell also runs as a plain script: no `!` or `%` magics; `show(x)` rather than a bare
+   last expression; figures saved into the run folder, then `plt.show()`; `show_image(png)` for
+   the pictures a run wrote; `plot_model(model, png)` (a note where pydot/Graphviz are missing).
 """
 
 from __future__ import annotations
@@ -52,16 +57,18 @@ _MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 _PIP = re.compile(r"^#\s*zoo-notebook:\s*pip=(?P<packages>.+)$", re.MULTILINE)
 
 COLAB_CELL = '''\
-# Colab: clone and install the zoo (about 2 minutes); anywhere else, `pip install -e .` in a clone instead.
-import os, subprocess, sys
-if "google.colab" in sys.modules and not os.path.isdir("course-zoo"):
-    repository = os.environ.get("ZOO_REPOSITORY", {repository!r})
-    subprocess.run(["git", "clone", "--depth", "1", repository, "course-zoo"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "./course-zoo"], check=True){extra}
+# Colab: clone and install the zoo (a few minutes); anywhere else, `pip install -e .` in a clone beforehand.
+import importlib.util, os, subprocess, sys
+if "google.colab" in sys.modules:
+    if not os.path.isdir("course-zoo"):
+        repository = os.environ.get("ZOO_REPOSITORY", {repository!r})
+        subprocess.run(["git", "clone", "--depth", "1", repository, "course-zoo"], check=True)
+    if importlib.util.find_spec("zoo") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "./course-zoo"], check=True){extra}
 import tensorflow as tf
 gpus = tf.config.list_physical_devices("GPU")
 print(f"TensorFlow {{tf.__version__}}:", f"training on {{len(gpus)}} GPU(s)" if gpus else
-      "no GPU found, training on the CPU (Runtime > Change runtime type > GPU; QUICK=True stays small)")'''
+      "no GPU found, training on the CPU (Colab: Runtime > Change runtime type > GPU; QUICK=True stays small)")'''
 
 
 # --------------------------------------------------------------------------------------------------
@@ -82,7 +89,7 @@ def colab_cell(packages: list[str] = ()) -> str:
     """The install cell: clone + install in Colab (plus `packages`, no dependencies), report the GPU."""
     extra = ""
     if packages:
-        extra = ("\n    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
+        extra = ("\n        subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
                  + ", ".join(repr(p) for p in packages) + "], check=True)")
     return COLAB_CELL.format(repository=REPOSITORY, extra=extra)
 
@@ -232,10 +239,14 @@ def quick_settings(quick: bool, steps: int = 2) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write chapters/chNN.ipynb from the chapter sources.")
+    parser.add_argument("chapters", nargs="*", help="only these chapters (7 or ch07; default: every chapter source)")
     parser.add_argument("--check", action="store_true", help="only report notebooks that differ; exit 1 if any")
     args = parser.parse_args(argv)
+    wanted = {f"ch{int(c.removeprefix('ch')):02d}.ipynb" for c in args.chapters}
     stale = []
     for path, text in render_all().items():
+        if wanted and path.name not in wanted:
+            continue
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(path)
