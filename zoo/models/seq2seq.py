@@ -349,8 +349,9 @@ class Translator(keras.Model):
 
     `serve` (this model's call): `[B] string -> [B] string`. The `attention` method returns
     `{"source_tokens": [B, Ts] string, "output_tokens": [B, L+1] string (ends with "</s>"),
-    "weights": [B, L+1, Ts] float32}` for heat maps. `export` writes both as SavedModel endpoints
-    (`serve` and `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either.
+    "weights": [B, L+1, Ts] float32}` for heat maps. Both become SavedModel endpoints (`serve` and
+    `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either: through
+    `zoo.export.save_serving` (which adds `endpoints`) or this model's own `export`.
 
     Args:
         model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`.
@@ -381,6 +382,11 @@ class Translator(keras.Model):
     @property
     def input_signature(self):
         return [tf.TensorSpec([None], tf.string, name="text")]
+
+    @property
+    def endpoints(self) -> dict:
+        """Endpoints besides `serve`, `{name: (function, input_signature)}`, for `zoo.export.save_serving`."""
+        return {"attention": (self.attention, self.input_signature)}
 
     def source_ids(self, strings):
         """`(ids (B, max_source_length) int32, token counts (B,))` of a batch of source strings."""
@@ -446,7 +452,8 @@ class Translator(keras.Model):
         archive.track(self)
         signature = input_signature or self.input_signature
         archive.add_endpoint("serve", self.call, input_signature=signature)
-        archive.add_endpoint("attention", self.attention, input_signature=signature)
+        for name, (function, _) in self.endpoints.items():
+            archive.add_endpoint(name, function, input_signature=signature)
         archive.write_out(str(filepath), verbose=bool(verbose))
 
 
