@@ -324,9 +324,15 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
         loaded = tf.saved_model.load(path)
         generated = loaded.generate(tf.constant(["the dog", "", "a bird sang in the tree"]))
         layer = keras.layers.TFSMLayer(path, call_endpoint="generate")(tf.constant(["the cat"]))
+        options = keras.layers.TFSMLayer(path, call_endpoint="generate_with_options")(
+            {{"prompts": tf.constant(["the", "a bird"]), "temperature": tf.constant(0.01),
+              "tokens": tf.constant(2)}})
+        empty = loaded.generate(tf.constant([], tf.string))
+        assert empty.shape == (0,) and loaded.serve(tf.constant([], tf.string))["log_prob"].shape == (0,)
         pickle.dump({{"score": {{k: np.asarray(v) for k, v in score.items()}},
                       "generated": [g.decode() for g in generated.numpy()],
-                      "layer": [g.decode() for g in layer.numpy()]}}, open("out.pkl", "wb"))
+                      "layer": [g.decode() for g in layer.numpy()],
+                      "options": [g.decode() for g in options.numpy()]}}, open("out.pkl", "wb"))
     """, tmp_path)
     score = out["score"]
     assert score["log_prob"][0] > score["log_prob"][1]  # the real sentence beats its shuffle
@@ -339,6 +345,10 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
         words = text.split()
         assert len(words) <= 8 and "<eos>" not in words and set(words) <= vocab
     assert any(out["generated"])  # something was generated
+    # Near-zero temperature is greedy: the same two words as the Python greedy sampler.
+    greedy_two = serving.generate_with(tf.constant(["the", "a bird"]), lm.make_sampler("greedy"), 2)
+    assert out["options"] == [g.decode() for g in greedy_two.numpy()]
+    assert all(len(text.split()) <= 2 for text in out["options"])
 
 
 # ----------------------------------------------------------------------------- recipes through zoo.run

@@ -3,8 +3,9 @@
 Builders return uncompiled `keras.Model`s mapping token ids `[batch, steps]` to next-token *logits*
 `[batch, steps, vocab]`; `compile_language_model` adds the loss, optimizer, clipping and the
 `keras_hub.metrics.Perplexity` metric. `LanguageModelServing` wraps a trained model for export with
-two string endpoints: `serve` (sentence -> total log-probability, token count, perplexity) and
-`generate` (prompts -> continuations, the `keras_hub.samplers` loop inside the graph).
+string endpoints: `serve` (sentence -> total log-probability, token count, perplexity), `generate`
+(prompts -> continuations, the `keras_hub.samplers` loop inside the graph) and
+`generate_with_options` (the same with another temperature and length).
 
 What the book gets wrong, and what is done here instead:
 
@@ -353,9 +354,12 @@ class LanguageModelServing(keras.Model):
     right-padded and fed through one `keras_hub.samplers` loop whose `next(prompt, cache, index)`
     is one RNN step with the states as the cache: positions inside a prompt keep the prompt's
     token, later ones are sampled. Word continuations stop before the first `<eos>`. The sampler,
-    temperature, length and seed are fixed at construction (export); `generate_with` takes others.
+    temperature, length and seed are fixed at construction (export); the `generate_with_options`
+    endpoint takes `{"prompts", "temperature", "tokens"}` (same sampler and seed stream, `tokens`
+    to add), and `generate_with` (Python) any `keras_hub` sampler.
 
-    `save_serving` calls `export`, overridden here to write both endpoints into one SavedModel.
+    `zoo.export.save_serving` writes `serve` (this model's call) and the `endpoints` attribute's
+    `generate` and `generate_with_options` into one SavedModel.
 
     Args:
         model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not).
@@ -382,6 +386,15 @@ class LanguageModelServing(keras.Model):
         self.default_sampler = make_sampler(sampler, temperature=temperature, k=k, p=p, seed=seed)
         self.sampler_seed = getattr(self.default_sampler, "seed_generator", None)  # tracked: exported with it
         self.input_signature = [tf.TensorSpec([None], tf.string, name="sentences")]
+        # Extra endpoints for `zoo.export.save_serving` ({name: (function, input_signature)}).
+        self.endpoints = {
+            "generate": (self.generate, [tf.TensorSpec([None], tf.string, name="prompts")]),
+            "generate_with_options": (self.generate_with_options, [{
+                "prompts": tf.TensorSpec([None], tf.string, name="prompts"),
+                "temperature": tf.TensorSpec([], tf.float32, name="temperature"),
+                "tokens": tf.TensorSpec([], tf.int32, name="tokens"),
+            }]),
+        }
         self.built = True  # every sub-layer is built (the copied LM, the adapted lookup)
 
     # -- strings <-> ids
@@ -450,16 +463,16 @@ class LanguageModelServing(keras.Model):
     def generate(self, prompts):
         return self.generate_with(prompts, self.default_sampler, self.length)
 
-    # -- export: both endpoints in one SavedModel
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
-        if format != "tf_saved_model":
-            raise ValueError(f"LanguageModelServing exports as tf_saved_model only, got {format!r}")
-        archive = keras.export.ExportArchive()
-        archive.track(self)
-        archive.add_endpoint("serve", self.score, input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
-        archive.add_endpoint("generate", self.generate,
-                             input_signature=[tf.TensorSpec([None], tf.string, name="prompts")])
-        archive.write_out(str(filepath), verbose=bool(verbose))
+    def generate_with_options(self, inputs):
+        """`generate` with `{"prompts", "temperature", "tokens"}`: the exported sampler at another temperature/length."""
+        sampler = self.default_sampler
+        exported = sampler.temperature
+        sampler.temperature = tf.cast(inputs["temperature"], tf.float32)  # read while tracing, then restored
+        try:
+            return self.generate_with(inputs["prompts"], sampler, tf.cast(inputs["tokens"], tf.int32))
+        finally:
+            sampler.temperature = exported
+
 
 
 def perplexity_of(model: keras.Model, dataset: tf.data.Dataset) -> float:
