@@ -1,4 +1,4 @@
-"""Exporting and loading models: `.keras` files and end-to-end SavedModels with one `serve` endpoint."""
+"""Exporting and loading models: `.keras` files and end-to-end SavedModels (a `serve` endpoint, and others)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,59 @@ import shutil
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from zoo.errors import DataNotFound
 
 
 def save_serving(model: keras.Model, path: str | os.PathLike) -> Path:
-    """Write `model` as a TF SavedModel with one `serve` endpoint, atomically (temp folder, then rename).
+    """Write `model` as a TF SavedModel, atomically (temp folder, then rename); returns `path`.
 
-    Functional models export with their own inputs; any other model must carry an
-    `input_signature` (a list with one `tf.TensorSpec` or one dict of them, as `TFSMLayer` needs).
+    The `serve` endpoint calls the model: functional models with their own inputs; any other model
+    must carry an `input_signature` (a list with one `tf.TensorSpec` or one dict of them, as
+    `TFSMLayer` needs). A model may add endpoints with an `endpoints` attribute,
+    `{name: (function, input_signature)}` (e.g. a language model's `generate`).
+
+    Every endpoint answers an empty batch with empty outputs of the right shape and dtype, without
+    running the model: a server that batches requests sends empty batches, and some kernels
+    (oneDNN's matrix multiply) fail on them.
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    signature = getattr(model, "input_signature", None)
-    model.export(str(tmp), format="tf_saved_model", input_signature=signature, verbose=False)
+    signature = getattr(model, "input_signature", None) or [
+        tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype, name=t.name), model.input)]
+    endpoints = {"serve": (model.__call__, signature), **getattr(model, "endpoints", {})}
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (function, spec) in endpoints.items():
+        archive.add_endpoint(name, empty_batch_guard(function, spec), input_signature=spec)
+    archive.write_out(str(tmp), verbose=False)
     if path.exists():
         shutil.rmtree(path)
     os.replace(tmp, path)
     return path
+
+
+def empty_batch_guard(function, input_signature: list):
+    """`function` that returns empty outputs (shape `[0, ...]`, same dtypes) for an empty batch, without calling it.
+
+    The batch size is that of the first input with a batch axis (scalar inputs are options, such as
+    a temperature). The outputs' structure and dtypes come from tracing `function` on
+    `input_signature`; unknown trailing dimensions of an empty output are 0.
+    """
+    outputs = tf.function(function).get_concrete_function(*input_signature).structured_outputs
+
+    def empty(spec):
+        return tf.zeros([0] + [d or 0 for d in spec.shape[1:]], spec.dtype)
+
+    batched = [i for i, s in enumerate(tf.nest.flatten(input_signature)) if s.shape.rank]  # scalars are options
+
+    def guarded(*args):
+        rows = tf.shape(tf.nest.flatten(args)[batched[0]])[0]
+        return tf.cond(rows > 0, lambda: function(*args), lambda: tf.nest.map_structure(empty, outputs))
+
+    return guarded
 
 
 def serving_layer(path: str | os.PathLike) -> keras.layers.Layer:

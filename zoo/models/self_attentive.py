@@ -188,8 +188,8 @@ class SelfAttentiveServing(keras.Model):
       program can draw the same highlights as the run's `attention.html`. (The endpoint is named like
       chapter 11's translator's `attention` endpoint, `zoo.models.seq2seq.Translator`.)
 
-    `zoo.export.save_serving` calls `export`, overridden here to write both endpoints (as
-    `zoo.models.language_model.LanguageModelServing` does); `input_signature` is the 1-D string batch.
+    `zoo.export.save_serving` writes `serve` (this model's `call` on `input_signature`, the 1-D
+    string batch) and the `endpoints` property's `attention`.
 
     Args:
         vectorizer: the `TextVectorization` adapted on the training texts.
@@ -209,14 +209,10 @@ class SelfAttentiveServing(keras.Model):
     def attention(self, text):
         return self.explainer(text)
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
-        if format != "tf_saved_model":
-            raise ValueError(f"SelfAttentiveServing exports as tf_saved_model only, got {format!r}")
-        archive = keras.export.ExportArchive()
-        archive.track(self)
-        archive.add_endpoint("serve", self.call, input_signature=self.input_signature)
-        archive.add_endpoint("attention", self.attention, input_signature=self.input_signature)
-        archive.write_out(str(filepath), verbose=bool(verbose))
+    @property
+    def endpoints(self) -> dict:
+        """The SavedModel's endpoints besides `serve` (`zoo.export.save_serving` writes them)."""
+        return {"attention": (self.attention, self.input_signature)}
 
 
 def mean_pairwise_overlap(attention: np.ndarray, mask: np.ndarray | None = None) -> float:
