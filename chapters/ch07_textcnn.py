@@ -127,7 +127,8 @@ dev_texts = [texts[i] for i in dev_idx]
 p_positive = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i:i + 500])))[:, 0]
                              for i in range(0, len(dev_texts), 500)])
 predicted = (p_positive > 0.5).astype(int)
-print(f"dev accuracy of the served model: {np.mean(predicted == labels[dev_idx]):.3f}")
+print(f"served model: accuracy {np.mean(predicted == labels[dev_idx]):.3f} on all {len(dev_texts)} dev sentences "
+      f"(zoo.fit scored {'the first 2 dev batches' if QUICK else 'the whole dev set'})")
 matrix_plot = ConfusionMatrixDisplay.from_predictions(labels[dev_idx], predicted, display_labels=["negative", "positive"],
                                                   colorbar=False)
 matrix_plot.figure_.savefig(textcnn.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
