@@ -14,6 +14,7 @@ import sacrebleu
 import tensorflow as tf
 
 from tests.conftest import serve_in_fresh_process
+from zoo import export
 from zoo.data import translation
 from zoo.layers.attention import EncoderDecoderAttention
 from zoo.metrics import bleu
@@ -354,7 +355,7 @@ def test_toy_reverse_task_learnt_exported_and_served_from_strings(tmp_path):
 
     # The SavedModel: strings in, strings out, beam search inside, in a process that never imports zoo.
     path = tmp_path / "saved_model"
-    translator.export(path)
+    export.save_serving(translator, path)
     served = serve_in_fresh_process(path, ["abc", "", "hgfed"])
     assert [s.decode() for s in served] == [outputs_of(translator, "abc"), "", outputs_of(translator, "hgfed")]
     assert served[1] == b""  # an empty source gives an empty translation

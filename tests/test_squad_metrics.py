@@ -102,6 +102,15 @@ def test_questions_of_a_batch_are_answered_from_their_own_windows():
     assert [r["answer"] for r in rows] == ["Paris", "town"]
 
 
+def test_a_question_without_any_possible_span_beside_others_in_its_batch():
+    """No start/end pair is allowed in question 0's window: it answers "" (not another question's span)."""
+    s = [[0, 0, 0, 5, 0, 0, 0, 0], [0, 0, 0, 5, 0, 0, 0, 0]]
+    windows, s, e = _windows([[], OFFSETS], s, s, example_index=[0, 1])
+    rows = _answers(["", CONTEXT], windows, s, e)
+    assert [(r["answer"], r["start"], r["end"], r["span"]) for r in rows] == [("", -1, -1, ""), ("Paris", 0, 5, "Paris")]
+    assert rows[0]["score"] == -np.inf and rows[0]["null_odds"] == np.inf
+
+
 def test_v2_null_answer_and_threshold():
     s = [[4, 0, 0, 3, 0, 0, 0, 0]]
     e = [[4, 0, 0, 3, 0, 0, 0, 0]]

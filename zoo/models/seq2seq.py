@@ -351,7 +351,7 @@ class Translator(keras.Model):
     `{"source_tokens": [B, Ts] string, "output_tokens": [B, L+1] string (ends with "</s>"),
     "weights": [B, L+1, Ts] float32}` for heat maps. Both become SavedModel endpoints (`serve` and
     `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either: through
-    `zoo.export.save_serving` (which adds `endpoints`) or this model's own `export`.
+    `zoo.export.save_serving` (which adds `endpoints`).
 
     Args:
         model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`.
@@ -443,18 +443,6 @@ class Translator(keras.Model):
             batch = tf.constant(sentences[i:i + batch_size], tf.string)
             out.extend(t.decode("utf-8") for t in self._traced_call(batch).numpy())
         return out
-
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
-        """SavedModel with two endpoints: `serve` (strings -> strings) and `attention`."""
-        if format != "tf_saved_model":
-            raise ValueError(f"Translator exports only tf_saved_model, not {format!r}")
-        archive = keras.export.ExportArchive()
-        archive.track(self)
-        signature = input_signature or self.input_signature
-        archive.add_endpoint("serve", self.call, input_signature=signature)
-        for name, (function, _) in self.endpoints.items():
-            archive.add_endpoint(name, function, input_signature=signature)
-        archive.write_out(str(filepath), verbose=bool(verbose))
 
 
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",

@@ -53,13 +53,16 @@ def best_answers(context: tf.Tensor, windows: dict[str, tf.Tensor], start_logits
     first_tok, last_tok = flat // span, flat // span + flat % span
 
     example, batch = windows["example"], windows["batch"]
-    best = tf.math.unsorted_segment_max(window_best, example, batch)
     n_win = tf.shape(example, out_type=tf.int64)[0]
+    # A question none of whose windows allows a span: unsorted_segment_max would give the lowest
+    # float (not -inf) and the candidate search another question's window, so it is set apart.
+    no_span = tf.math.unsorted_segment_max(tf.cast(tf.math.is_finite(window_best), tf.int32), example, batch) < 1
+    best = tf.where(no_span, -float("inf"), tf.math.unsorted_segment_max(window_best, example, batch))
     candidates = tf.where(tf.equal(window_best, tf.gather(best, example)), tf.range(n_win), n_win)
-    chosen = tf.minimum(tf.math.unsorted_segment_min(candidates, example, batch), n_win - 1)
+    chosen = tf.math.unsorted_segment_min(candidates, example, batch)  # the earliest best window
+    chosen = tf.where(no_span, tf.math.unsorted_segment_min(tf.range(n_win), example, batch), chosen)
     span_start = tf.gather_nd(windows["char_start"], tf.stack([chosen, tf.gather(first_tok, chosen)], 1))
     span_end = tf.gather_nd(windows["char_end"], tf.stack([chosen, tf.gather(last_tok, chosen)], 1))
-    no_span = tf.math.is_inf(best)
     span_start = tf.where(no_span, tf.constant(-1, tf.int64), span_start)
     span_end = tf.where(no_span, tf.constant(-1, tf.int64), span_end)
 
