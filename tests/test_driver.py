@@ -148,6 +148,25 @@ def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
     pd.testing.assert_frame_equal(resumed, pd.read_csv(straight / "history.csv"), rtol=1e-5)
 
 
+def test_a_run_stopped_after_training_does_not_train_again(tmp_path, monkeypatch):
+    """Stopped during the report or export: the rerun evaluates and exports the model it had trained."""
+    import dataclasses
+
+    def broken_report(hp, data, model, ctx):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        zoo.fit(dataclasses.replace(TOY, report=broken_report), out=tmp_path / "run", strategy="one", verbose=0)
+    partial = tmp_path / "run.partial"
+    assert (partial / "checkpoints" / "trained.weights.h5").exists()
+    model_fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained again"))
+    result = zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0)
+    monkeypatch.setattr(keras.Model, "fit", model_fit)
+    assert result.metrics["epochs_trained"] == 2 and "val_accuracy" in result.metrics
+    assert not (result.run_dir / "checkpoints" / "trained.weights.h5").exists()
+
+
 def test_divergence_is_a_clear_failure(tmp_path):
     proc = toy_cli("toy", "--out", str(tmp_path / "run"), "--strategy", "one", "--set", "learning_rate=1e30",
                    "--epochs", "3")

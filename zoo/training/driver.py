@@ -116,12 +116,25 @@ def fit(
         raise
 
     metrics: dict[str, Any] = {}
-    if not evaluate_only:
+    trained = work / "checkpoints" / "trained.weights.h5"  # training finished: a rerun goes straight on
+    if not evaluate_only and trained.exists():
+        print(f"{recipe.name}: training finished in an earlier attempt; evaluating and exporting", flush=True)
+        model.load_weights(trained)
+        metrics.update(json.loads((work / "checkpoints" / "train_metrics.json").read_text()))
+    elif not evaluate_only:
         metrics.update(_train(model, recipe, hp, data, work, verbose))
+        # Keras deletes its backup when fit ends: keep the trained state until the run is complete,
+        # so that a stop during evaluation, report or export does not train again.
+        tmp = trained.with_name("trained.tmp.weights.h5")
+        model.save_weights(tmp)
+        _write_json(work / "checkpoints" / "train_metrics.json", metrics)
+        os.replace(tmp, trained)
     metrics.update(_evaluate(model, data, verbose))
     if recipe.report is not None:
         metrics.update(recipe.report(hp, data, model, ctx) or {})
     _export(model, recipe, hp, data, work, metrics)
+    trained.unlink(missing_ok=True)  # model.keras holds the trained model now
+    (work / "checkpoints" / "train_metrics.json").unlink(missing_ok=True)
 
     if chief:
         os.replace(work, final)
