@@ -1,94 +1,170 @@
-"""Chapter 10 walk-through: sequence to sequence on the book's English-Chinese Anki pairs: the book's
-character LSTM encoder-decoder, a word-level encoder-decoder with attention, greedy vs beam search, BLEU,
-an attention heat map, and a SavedModel that turns English strings into Chinese strings.
+"""Chapter 10: sequence to sequence on the book's English-Chinese Anki pairs, greedy vs beam search, BLEU.
+
+The literate source of chapters/ch10.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
     python chapters/ch10_seq2seq.py --data-dir ../shared/data            # the book's settings (hours on a CPU)
     python chapters/ch10_seq2seq.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
     python chapters/ch10_seq2seq.py --attention additive --beam-width 10
 """
 
-from __future__ import annotations
+# %% [markdown]
+# # Chapter 10: sequence to sequence, with and without attention
+#
+# An encoder reads the English sentence; a decoder writes the Chinese one token by token, fed its
+# own previous token (teacher forcing while training). The chapter builds:
+#
+# - **the book's character model**: an LSTM(256) encoder whose final states start an LSTM(256)
+#   decoder, one-hot characters on both sides (the keras.io `lstm_seq2seq` recipe);
+# - **a word-level encoder-decoder with attention**: a bidirectional GRU encoder, a GRU decoder that
+#   looks at every encoder state at every step (Bahdanau "additive" or Luong "general"/"dot"
+#   scores), with the attention context fed into the next step (*input feeding*; the book's title
+#   model forgets it, fixed here).
+#
+# Decoding: greedy takes the likeliest token at each step; **beam search** keeps the B best
+# prefixes, ranked by log P / T^0.7 (length normalisation) so short outputs are not favoured. The
+# SavedModel takes English strings and returns Chinese strings, with the beam search inside.
 
+# %% Settings
+import os
+
+QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
+DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
+OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
+ATTENTION = "general"  # additive | general | dot | scaled_dot | none
+BEAM_WIDTH = 5
+SKIP_CHAR = False  # True: only the attention model (the book's char model takes 100 epochs)
+
+from zoo.models.seq2seq import ATTENTIONS
+from zoo.notebooks import command_line, quick_settings
+
+# Run as a script, the command line overrides these values (--quick, --data-dir, --attention ...).
+QUICK, DATA_DIR, OUT, ATTENTION, BEAM_WIDTH, SKIP_CHAR = command_line(
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ATTENTION=ATTENTION, BEAM_WIDTH=BEAM_WIDTH, SKIP_CHAR=SKIP_CHAR,
+    choices={"ATTENTION": list(ATTENTIONS)})
+
+
+def settings(name: str) -> dict:
+    """`zoo.fit`'s keywords for recipe `name` under these settings."""
+    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
+
+
+print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  attention={ATTENTION}  beam width={BEAM_WIDTH}")
+
+# %%
 import csv
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 import zoo
+from zoo.data import translation
 from zoo.models import seq2seq
 from zoo.models.decoding import beam_search, greedy_search
-from zoo.run import chapter_parser, chapter_settings
+from zoo.notebooks import plot_model, show, show_image
 
+FIGURES = Path(OUT or "saved_models") / "ch10"  # the data pictures; each run's pictures go to its run folder
+FIGURES.mkdir(parents=True, exist_ok=True)
 # The book prints five translations, among them "See you." -> 再见！
 SENTENCES = ["See you.", "I love you.", "Where is the station?", "Tom is tired.", "Thank you very much."]
 
+# %% [markdown]
+# ## 1. The data: English-Chinese sentence pairs
+#
+# manythings.org's Anki file: `english<TAB>chinese<TAB>attribution` per line, short sentences
+# first. The book takes the first 10,000 pairs; the recipes hold out a seeded 1,000 as the test set.
 
-def beam_vs_greedy_by_hand() -> None:
-    """10.x: why beam search: a decoder whose best first token leads nowhere (the test suite's toy)."""
-    end, start, a, b = 1, 2, 3, 4  # 0 is padding
-    table = np.full((5, 5), 1e-6)
-    table[start, [a, b]] = [0.55, 0.45]          # A looks better at first ...
-    table[a, [a, b, end]] = [0.34, 0.33, 0.33]   # ... but after A nothing is sure,
-    table[b, [end, a]] = [0.95, 0.05]            # while B is followed by the end with 95%.
-    logits = tf.constant(np.log(table / table.sum(1, keepdims=True)), tf.float32)
+# %%
+pairs = translation.read_pairs(translation.anki_path(DATA_DIR), num_samples=10_000)
+show(pd.DataFrame(pairs[::2000], columns=["English", "Chinese"]))
+english = np.array([len(e.split()) for e, _ in pairs])
+chinese = np.array([len(c) for _, c in pairs])
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.hist(english, bins=range(1, 15), alpha=0.6, label="English words")
+ax.hist(chinese, bins=range(1, 25), alpha=0.6, label="Chinese characters")
+ax.set(xlabel="length", ylabel="pairs")
+ax.legend()
+fig.savefig(FIGURES / "lengths.png", dpi=90, bbox_inches="tight")
+plt.show()
 
-    def step(tokens, cache):
-        return tf.gather(logits, tokens), cache
+# %% [markdown]
+# ## 2. Why beam search: a decoder whose best first token leads nowhere
+#
+# A hand-built decoder: after the start token, "A" (0.55) beats "B" (0.45), but after "A" nothing
+# is sure, while "B" is followed by the end with 95%. Greedy commits to A; a beam of 2 keeps B too.
 
-    names = {a: "A", b: "B"}
-    for label, out in (("greedy", greedy_search(step, {}, tf.constant([start]), end_id=end, max_length=3)),
-                       ("beam 2", beam_search(step, {}, tf.constant([start]), end_id=end, max_length=3,
-                                              beam_width=2, alpha=0.0))):
-        tokens = [names[t] for t in out["tokens"].numpy()[0] if t]
-        print(f"  {label}: {' '.join(tokens) or '(empty)'}  log P = {float(out['log_probs'][0]):.3f}")
-
-
-def main() -> None:
-    parser = chapter_parser(__doc__)
-    parser.add_argument("--attention", default="general", choices=seq2seq.ATTENTIONS)
-    parser.add_argument("--beam-width", type=int, default=5)
-    parser.add_argument("--skip-char", action="store_true", help="skip the book's character model")
-    args = parser.parse_args()
-
-    print("Greedy vs beam search on a hand-built decoder:")
-    beam_vs_greedy_by_hand()
-
-    runs = {}
-    if not args.skip_char:
-        runs["char"] = zoo.fit("seq2seq_char_cmn", **chapter_settings(args, "seq2seq_char_cmn"),
-                               beam_width=args.beam_width)
-    runs["attention"] = zoo.fit("seq2seq_attention_cmn", **chapter_settings(args, "seq2seq_attention_cmn"),
-                                attention=args.attention, beam_width=args.beam_width)
-    beam = f"beam{args.beam_width}"
-    print(f"\n{'model':<10} {'BLEU greedy':>12} {'BLEU ' + beam:>12} {'chrF greedy':>12} {'chrF ' + beam:>12}")
-    for name, run in runs.items():
-        m = run.metrics
-        print(f"{name:<10} {m['greedy_bleu']:12.2f} {m[f'{beam}_bleu']:12.2f} "
-              f"{m['greedy_chrf']:12.2f} {m[f'{beam}_chrf']:12.2f}")
-    if "char" in runs:
-        print(f"char model, keras.io character accuracy: {runs['char'].metrics['test_char_accuracy']:.3f}")
-
-    # Greedy vs beam on test sentences (samples.tsv: source, reference, greedy, beam).
-    run_dir = runs["attention"].run_dir
-    with open(run_dir / "samples.tsv", encoding="utf-8") as f:
-        rows = list(csv.reader(f, delimiter="\t"))
-    for source, reference, greedy, beamed in rows[1:6]:
-        print(f"  {source!r}: reference {reference}  greedy {greedy}  {beam} {beamed}")
-
-    # The SavedModel: English strings in, Chinese strings out, in any Keras code (no zoo needed).
-    saved = str(run_dir / "saved_model")
-    translate = keras.layers.TFSMLayer(saved, call_endpoint="serve")
-    for sentence, output in zip(SENTENCES, translate(tf.constant(SENTENCES)).numpy()):
-        print(f"  {sentence:<28} -> {output.decode('utf-8')}")
-
-    # A heat map of one sentence through the `attention` endpoint.
-    if args.attention != "none":
-        png = Path(run_dir) / "attention_see_you.png"
-        seq2seq.plot_attention(saved, SENTENCES[0], png)
-        print("attention heat map:", png)
+# %%
+end, start, a, b = 1, 2, 3, 4  # 0 is padding
+table = np.full((5, 5), 1e-6)
+table[start, [a, b]] = [0.55, 0.45]
+table[a, [a, b, end]] = [0.34, 0.33, 0.33]
+table[b, [end, a]] = [0.95, 0.05]
+logits = tf.constant(np.log(table / table.sum(1, keepdims=True)), tf.float32)
 
 
-if __name__ == "__main__":
-    main()
+def step(tokens, cache):
+    return tf.gather(logits, tokens), cache
+
+
+names = {a: "A", b: "B"}
+for label, out in (("greedy", greedy_search(step, {}, tf.constant([start]), end_id=end, max_length=3)),
+                   ("beam 2", beam_search(step, {}, tf.constant([start]), end_id=end, max_length=3,
+                                          beam_width=2, alpha=0.0))):
+    tokens = [names[t] for t in out["tokens"].numpy()[0] if t]
+    print(f"{label}: {' '.join(tokens) or '(empty)'}  log P = {float(out['log_probs'][0]):.3f}")
+
+# %% [markdown]
+# ## 3. The book's character encoder-decoder
+
+# %%
+runs = {}
+if not SKIP_CHAR:
+    runs["char"] = zoo.fit("seq2seq_char_cmn", **settings("seq2seq_char_cmn"), beam_width=BEAM_WIDTH)
+    runs["char"].model.summary()
+    print(f"keras.io character accuracy: {runs['char'].metrics['test_char_accuracy']:.3f}")
+    show_image(runs["char"].run_dir / "curves.png")
+
+# %% [markdown]
+# ## 4. The word-level encoder-decoder with attention
+
+# %%
+runs["attention"] = zoo.fit("seq2seq_attention_cmn", **settings("seq2seq_attention_cmn"), attention=ATTENTION,
+                            beam_width=BEAM_WIDTH)
+runs["attention"].model.summary()
+plot_model(runs["attention"].model, runs["attention"].run_dir / "model.png")
+show_image(runs["attention"].run_dir / "curves.png")
+
+# %% [markdown]
+# ## 5. BLEU and chrF on the test pairs, greedy vs beam
+#
+# Corpus BLEU and chrF from sacrebleu (its `zh` tokeniser for Chinese); `samples.tsv` in the run
+# folder holds ten test sentences with both decodings.
+
+# %%
+beam = f"beam{BEAM_WIDTH}"
+show(pd.DataFrame({name: {"BLEU greedy": run.metrics["greedy_bleu"], f"BLEU {beam}": run.metrics[f"{beam}_bleu"],
+                          "chrF greedy": run.metrics["greedy_chrf"], f"chrF {beam}": run.metrics[f"{beam}_chrf"]}
+                   for name, run in runs.items()}).T.round(2))
+run_dir = runs["attention"].run_dir
+with open(run_dir / "samples.tsv", encoding="utf-8") as f:
+    rows = list(csv.reader(f, delimiter="\t"))
+show(pd.DataFrame(rows[1:6], columns=rows[0]))
+
+# %% [markdown]
+# ## 6. The exported translator, as another program would use it
+#
+# `keras.layers.TFSMLayer` loads the SavedModel: English strings in, Chinese strings out (the beam
+# search runs inside the graph). Its `attention` endpoint gives the weights of the heat map.
+
+# %%
+saved = str(run_dir / "saved_model")
+translate = keras.layers.TFSMLayer(saved, call_endpoint="serve")
+for sentence, output in zip(SENTENCES, translate(tf.constant(SENTENCES)).numpy()):
+    print(f"{sentence:<28} -> {output.decode('utf-8')}")
+if ATTENTION != "none":
+    png = Path(run_dir) / "attention_see_you.png"
+    seq2seq.plot_attention(saved, SENTENCES[0], png)
+    show_image(png)

@@ -81,25 +81,6 @@ def _parser(recipe: recipes.Recipe | None) -> argparse.ArgumentParser:
     return parser
 
 
-def chapter_parser(doc: str, quick_steps: int = 2) -> argparse.ArgumentParser:
-    """The flags every `chapters/chNN_*.py` script shares: --data-dir, --out and --quick."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0], epilog=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="dataset root (default $ZOO_DATA_DIR or ./datasets)")
-    parser.add_argument("--out", default=None, help="parent of the run folders (default saved_models/NAME/<time>)")
-    parser.add_argument("--quick", action="store_const", const=quick_steps, default=None, dest="quick_steps",
-                        help=f"smoke run: {quick_steps} batches per epoch, 1 epoch")
-    return parser
-
-
-def chapter_settings(args: argparse.Namespace, name: str) -> dict:
-    """`zoo.fit` keyword arguments for recipe `name` from `chapter_parser` flags."""
-    settings = {"data_dir": args.data_dir, "out": f"{args.out}/{name}" if args.out else None}
-    if args.quick_steps:
-        settings.update(max_steps=args.quick_steps, epochs=1)
-    return settings
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # The recipe name may stand anywhere among the options: find it with the same parser first.
