@@ -1,208 +1,46 @@
-"""Chapter 10 recipes (and chapter 11's title generation): sequence to sequence with attention.
+"""Chapter 10 recipes: sequence to sequence with and without attention, English -> Chinese and any Anki pairs.
 
 - `seq2seq_char_cmn`: the book's character-level LSTM encoder-decoder on the first 10,000 Anki
   English-Chinese pairs (keras.io `lstm_seq2seq` settings: LSTM(256), RMSprop, batch 64, 100 epochs).
 - `seq2seq_attention_cmn`: word-level English (lower-cased words and punctuation) -> Chinese
   (single characters), BiGRU encoder, GRU decoder with attention and input feeding.
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
-- `title_generation` (chapter 11, registered here until chapter 11's module takes it): abstract ->
-  title on the course's 1,630 papers, shared embeddings, "general" attention, the last 100 as test.
 
-Every run writes `split.json` (which pairs went where), `samples.tsv` (ten test sentences: source,
-reference, greedy, beam), BLEU/chrF for greedy and beam decoding on the test split (sacrebleu; `zh`
-tokeniser for Chinese) in `metrics.json`, attention heat maps for attention models, and a SavedModel
-whose `serve` endpoint turns source strings into output strings (beam search inside, width
-`beam_width` fixed at export) and whose `attention` endpoint returns tokens and weights.
+What a run writes is described in `zoo.recipes.seq2seq`, which chapter 11's title generation shares.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-
-from zoo.data import translation
-from zoo.errors import UserError
-from zoo.metrics import bleu
-from zoo.models import seq2seq
-from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
-
-_DECODING = {
-    "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)"),
-    "alpha": Param(0.7, "beam-search length normalisation: score = log P / T ** alpha"),
-    "samples": Param(10, "test sentences written to samples.tsv"),
-    "heatmaps": Param(3, "attention heat maps (PNG) of test sentences"),
-}
-_ANKI = {
-    "pairs": Param("", "an Anki pair file (zip or txt: english<TAB>other[<TAB>attribution]); "
-                       "default: the book's anki/cmn-eng.zip in the data directory", type=str),
-    "num_samples": Param(10000, "use the first N pairs of the file, as the book (0 = all)"),
-    "test_size": Param(1000, "test pairs (a seeded sample); dev is 10% of the rest"),
-    "max_source_length": Param(0, "source tokens kept (0 = the longest training sentence)"),
-    "max_target_length": Param(0, "target tokens kept (0 = the longest training sentence)"),
-}
-_ATTENTION = {
-    "cell": Param("gru", "encoder and decoder cell", choices=seq2seq.CELLS),
-    "attention": Param("general", "attention score, or none for the same model without attention",
-                       choices=seq2seq.ATTENTIONS),
-    "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
-    "embedding_dim": Param(128, "embedding size"),
-    "units": Param(256, "decoder units = encoder output size (units // 2 per direction)"),
-    "vocab_size": Param(0, "maximum vocabulary per side, special tokens included (0 = all)"),
-    "dropout": Param(0.2, "dropout on the embeddings"),
-    "learning_rate": Param(1e-3, "Adam learning rate"),
-}
-
-
-def _check(hp: HParams) -> None:
-    """Values the registry's types cannot rule out, refused before any data is read."""
-    if hp.beam_width < 1:
-        raise UserError(f"--set beam_width={hp.beam_width}: expected >= 1 (1 = greedy)")
-    if hp.alpha < 0:
-        raise UserError(f"--set alpha={hp.alpha}: expected >= 0")
-    if hasattr(hp, "attention") and (hp.units < 2 or hp.units % 2):
-        raise UserError(f"--set units={hp.units}: expected an even number >= 2 (units // 2 per encoder direction)")
-    for key in ("num_samples", "test_size", "max_source_length", "max_target_length", "vocab_size"):
-        if getattr(hp, key, 0) < 0:
-            raise UserError(f"--set {key}={getattr(hp, key)}: expected >= 0")
-
-
-def _record_split(ctx: RunContext, splits, source: str) -> None:
-    if ctx.is_chief:
-        record = {"source": source, "indices": "0-based positions among the file's pairs (blank lines skipped)",
-                  **{name: split.indices for name, split in splits.items()}}
-        (ctx.run_dir / "split.json").write_text(json.dumps(record))
-
-
-def _datasets(hp: HParams, info: translation.Seq2SeqInfo) -> Data:
-    splits = info.splits
-    make = translation.make_dataset
-    return Data(train=make(info, splits["train"].pairs, batch_size=hp.batch_size, shuffle=True, seed=hp.seed),
-                validation=make(info, splits["dev"].pairs, batch_size=hp.batch_size),
-                test=make(info, splits["test"].pairs, batch_size=hp.batch_size), info=info)
-
-
-def _anki_data(level: str, require_pairs: bool = False):
-    def data(hp: HParams, ctx: RunContext) -> Data:
-        _check(hp)
-        if require_pairs and not hp.pairs:
-            raise UserError("this recipe needs --set pairs=PATH (an Anki pair file such as fra-eng.zip; "
-                            "seq2seq_attention_cmn uses the book's English-Chinese file)")
-        path = translation.anki_path(ctx.data_dir, hp.pairs)
-        pairs = translation.read_pairs(path, hp.num_samples or None)
-        splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size or None)
-        _record_split(ctx, splits, str(path))
-        info = translation.make_info(splits, level=level, max_source_length=hp.max_source_length,
-                                     max_target_length=hp.max_target_length,
-                                     max_tokens=getattr(hp, "vocab_size", 0) or None)
-        return _datasets(hp, info)
-    return data
-
-
-def _title_data(hp: HParams, ctx: RunContext) -> Data:
-    _check(hp)
-    pairs = translation.read_titles(translation.titles_path(ctx.data_dir))
-    splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size, test_last=True)
-    _record_split(ctx, splits, str(translation.titles_path(ctx.data_dir)))
-    info = translation.make_info(splits, level="word", max_source_length=hp.max_source_length,
-                                 max_target_length=hp.max_target_length, max_tokens=hp.vocab_size or None,
-                                 shared_vocabulary=True)
-    return _datasets(hp, info)
-
-
-def _char_model(hp: HParams, data: Data):
-    info = data.info
-    model = seq2seq.build_char_seq2seq(source_vocab_size=info.source_vocab_size,
-                                       target_vocab_size=info.target_vocab_size, units=hp.units)
-    return seq2seq.compile_seq2seq(model, "rmsprop", learning_rate=hp.learning_rate)
-
-
-def _attention_model(hp: HParams, data: Data):
-    info = data.info
-    model = seq2seq.build_attention_seq2seq(
-        source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size,
-        embedding_dim=hp.embedding_dim, units=hp.units, cell=hp.cell, attention=hp.attention,
-        input_feeding=hp.input_feeding, shared_embedding=info.source_vectorizer is info.target_vectorizer,
-        dropout=hp.dropout)
-    return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate)
-
-
-def _translator(hp: HParams, data: Data, model, beam_width: int) -> seq2seq.Translator:
-    info = data.info
-    return seq2seq.Translator(model, info.source_vectorizer, info.target_vocabulary, separator=info.separator,
-                              max_source_length=info.max_source_length,
-                              max_output_length=info.max_target_length + 1, beam_width=beam_width,
-                              alpha=hp.alpha)
-
-
-def _serving(hp: HParams, data: Data, model):
-    return _translator(hp, data, model, hp.beam_width)
-
-
-def _report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
-    info = data.info
-    test = info.splits["test"].pairs
-    if ctx.max_steps is not None:  # smoke runs score as many sentences as they evaluate
-        test = test[: ctx.max_steps * hp.batch_size]
-    sources, references = [s for s, _ in test], [t for _, t in test]
-    metrics: dict = {"test_sentences": len(test)}
-    outputs = {}
-    for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
-        outputs[name] = _translator(hp, data, model, width).translate(sources)
-        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
-    if not ctx.is_chief:
-        return metrics
-    with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(["source", "reference", *outputs])
-        for i in range(min(hp.samples, len(test))):
-            writer.writerow([sources[i], references[i], *(o[i] for o in outputs.values())])
-    if getattr(hp, "attention", "none") != "none" and hp.heatmaps:
-        translator = _translator(hp, data, model, hp.beam_width)
-        for i, sentence in enumerate(sources[: hp.heatmaps]):
-            seq2seq.plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
-    return metrics
-
-
-def _char_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
-    metrics = _report(hp, data, model, ctx)
-    # keras.io's "character accuracy": teacher-forced next-character accuracy (here over real
-    # characters only, padding excluded; keras.io also counts its space padding).
-    scores = model.evaluate(data.test, return_dict=True, verbose=0)
-    metrics["test_char_accuracy"] = float(scores["accuracy"])
-    return metrics
-
+from zoo.recipes.base import Param, Recipe, register
+from zoo.recipes.seq2seq import (
+    ANKI_PARAMS,
+    ATTENTION_PARAMS,
+    DECODING_PARAMS,
+    anki_data,
+    attention_model,
+    char_model,
+    char_report,
+    serve_strings,
+    translation_report,
+)
 
 register(Recipe(
     name="seq2seq_char_cmn", chapter=10, dataset="anki cmn-eng",
     summary="the book's character LSTM(256) encoder-decoder, English -> Chinese; BLEU greedy/beam, strings in and out",
-    hparams={**_ANKI, **_DECODING, "units": Param(256, "LSTM units (the book: 256)"),
+    hparams={**ANKI_PARAMS, **DECODING_PARAMS, "units": Param(256, "LSTM units (the book: 256)"),
              "learning_rate": Param(1e-3, "RMSprop learning rate (Keras' default, as the book)"),
              "heatmaps": Param(0, "no attention in this model"), "epochs": 100, "batch_size": 64},
-    data=_anki_data("char"), model=_char_model, serving=_serving, report=_char_report,
+    data=anki_data("char"), model=char_model, serving=serve_strings, report=char_report,
 ))
 register(Recipe(
     name="seq2seq_attention_cmn", chapter=10, dataset="anki cmn-eng",
     summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
-    hparams={**_ANKI, **_ATTENTION, **_DECODING, "epochs": 30, "batch_size": 64},
-    data=_anki_data("word"), model=_attention_model, serving=_serving, report=_report,
+    hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+    data=anki_data("word"), model=attention_model, serving=serve_strings, report=translation_report,
 ))
 register(Recipe(
     name="seq2seq_attention", chapter=10, dataset="any Anki pair file",
     summary="attention encoder-decoder on --set pairs=PATH (fra-eng, spa-eng, deu-eng ...; 2 or 3 columns)",
-    hparams={**_ANKI, **_ATTENTION, **_DECODING, "epochs": 30, "batch_size": 64},
-    data=_anki_data("word", require_pairs=True), model=_attention_model, serving=_serving, report=_report,
-))
-register(Recipe(
-    name="title_generation", chapter=11, dataset="titles (course)",
-    summary="abstract -> title: BiGRU encoder, GRU decoder, general attention, shared embeddings; last 100 as test",
-    hparams={**_ATTENTION, **_DECODING,
-             "vocab_size": Param(5000, "shared vocabulary size (the author's code: 5000)"),
-             "embedding_dim": Param(100, "shared embedding size (the author's code: 100)"),
-             "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),
-             "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)"),
-             "max_target_length": Param(20, "title tokens (the author's code: 20)"),
-             "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
-             "samples": Param(5, "test titles written to samples.tsv"),
-             "epochs": 100, "batch_size": 32},
-    data=_title_data, model=_attention_model, serving=_serving, report=_report,
+    hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+    data=anki_data("word", require_pairs=True), model=attention_model, serving=serve_strings, report=translation_report,
 ))

@@ -1,5 +1,9 @@
-"""Chapter 11 recipes: the self-attentive sentence embedding (Lin et al. 2017) and the chapter's custom
-regularizers, losses and metric (section 11.3).
+"""Chapter 11 recipes: the self-attentive sentence embedding (Lin et al. 2017), the chapter's custom
+regularizers, losses and metric (section 11.3), and title generation.
+
+`title_generation` (the course author's title_generate): abstract -> title on the course's 1,630
+papers, BiGRU encoder, GRU decoder with the "general" score and input feeding, shared embeddings,
+the last 100 papers as test; it shares its pieces with chapter 10 through `zoo.recipes.seq2seq`.
 
 Four recipes share one model (`zoo.models.self_attentive`): `self_attentive_mr` (rt-polarity, the
 book's split, like `lstm_mr`), `self_attentive_r8`, `self_attentive_imdb` and
@@ -28,11 +32,32 @@ from zoo.data import pan_profiling
 from zoo.data.pipelines import Data
 from zoo.data.text import classification_data
 from zoo.errors import UserError
-from zoo.models.self_attentive import (SelfAttentiveServing, attend, build_self_attentive_classifier,
-                                       compile_self_attentive, mean_pairwise_overlap)
+from zoo.models.self_attentive import (
+    SelfAttentiveServing,
+    attend,
+    build_self_attentive_classifier,
+    compile_self_attentive,
+    mean_pairwise_overlap,
+)
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
-from zoo.recipes.text_classification import (MR_SPLIT_PARAMS, TEXT_PARAMS, VECTORS_PARAM, imdb_data, mr_data,
-                                             r8_data, vectors_report, with_vectors)
+from zoo.recipes.seq2seq import (
+    ATTENTION_PARAMS,
+    DECODING_PARAMS,
+    attention_model,
+    serve_strings,
+    title_data,
+    translation_report,
+)
+from zoo.recipes.text_classification import (
+    MR_SPLIT_PARAMS,
+    TEXT_PARAMS,
+    VECTORS_PARAM,
+    imdb_data,
+    mr_data,
+    r8_data,
+    vectors_report,
+    with_vectors,
+)
 from zoo.regularizers import REGULARIZERS
 from zoo.visualize.attention_maps import write_attention_maps
 
@@ -157,4 +182,22 @@ register(Recipe(
     summary="self-attentive embedding predicting an author's age group (the book's PAN 2013 task; bring the corpus)",
     hparams=_PROFILING, data=_profiling_data, model=_model, serving=_serving, report=_report,
     monitor="val_accuracy",
+))
+
+
+# --- title generation (the course author's title_generate): abstract -> title --------------------
+
+register(Recipe(
+    name="title_generation", chapter=11, dataset="titles (course)",
+    summary="abstract -> title: BiGRU encoder, GRU decoder, general attention, shared embeddings; last 100 as test",
+    hparams={**ATTENTION_PARAMS, **DECODING_PARAMS,
+             "vocab_size": Param(5000, "shared vocabulary size (the author's code: 5000)"),
+             "embedding_dim": Param(100, "shared embedding size (the author's code: 100)"),
+             "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),
+             "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)"),
+             "max_target_length": Param(20, "title tokens (the author's code: 20)"),
+             "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
+             "samples": Param(5, "test titles written to samples.tsv"),
+             "epochs": 100, "batch_size": 32},
+    data=title_data, model=attention_model, serving=serve_strings, report=translation_report,
 ))
