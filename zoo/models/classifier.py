@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from zoo.errors import UserError
+
 
 def classifier_head(x, num_classes: int, *, max_norm: float = 0.0, name: str = "output"):
     """Probabilities for `num_classes`: one sigmoid unit for two classes, a softmax otherwise.
@@ -31,3 +33,21 @@ def compile_classifier(model: keras.Model, *, num_classes: int, learning_rate: f
     loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     return model
+
+
+def vectors_dim(vectors, *, vocab_size: int, embedding_dim: int) -> int:
+    """The embedding size a text classifier uses: the pre-trained matrix's, when one is given.
+
+    Args:
+        vectors: a `(vocab_size, dim)` matrix aligned to the vocabulary (`zoo.data.vectors`), or None.
+        vocab_size: rows the embedding must have.
+        embedding_dim: the size to use without vectors.
+
+    Raises:
+        UserError: the matrix does not have one row per vocabulary entry.
+    """
+    if vectors is None:
+        return embedding_dim
+    if vectors.shape[0] != vocab_size:
+        raise UserError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
+    return int(vectors.shape[1])

@@ -23,6 +23,7 @@ import tensorflow as tf
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy
 from zoo.metrics.classification import MacroF1
+from zoo.models.classifier import vectors_dim
 from zoo.regularizers import Orthogonality, l1_activity
 
 ATTENTION_LAYER = "self_attention"
@@ -65,10 +66,7 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
     if regularizer not in ("none", "l1_activity", "orthogonal"):
         raise ValueError(f"regularizer must be none, l1_activity or orthogonal, got {regularizer!r}")
-    if vectors is not None:
-        if vectors.shape[0] != vocab_size:
-            raise ValueError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
-        embedding_dim = vectors.shape[1]
+    embedding_dim = vectors_dim(vectors, vocab_size=vocab_size, embedding_dim=embedding_dim)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
     embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True,
                                        trainable=not (vectors is not None and freeze_vectors), name="embedding")

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from zoo.errors import UserError
-from zoo.models.classifier import classifier_head
+from zoo.models.classifier import classifier_head, vectors_dim
 
 VARIANTS = ("rand", "static", "non-static", "multichannel")
 
@@ -42,10 +42,7 @@ def build_textcnn(*, vocab_size: int, sequence_length: int, num_classes: int = 2
         raise UserError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     if variant != "rand" and vectors is None:
         raise UserError(f"variant {variant!r} needs pre-trained vectors (--set vectors=PATH)")
-    if vectors is not None:
-        if vectors.shape[0] != vocab_size:
-            raise UserError(f"vectors have {vectors.shape[0]} rows, the vocabulary {vocab_size}")
-        embedding_dim = vectors.shape[1]
+    embedding_dim = vectors_dim(vectors, vocab_size=vocab_size, embedding_dim=embedding_dim)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
 
     layers = []
