@@ -7,7 +7,12 @@ only) is appended to both fits; the first epoch (tracing) is skipped. Reported p
   * epoch steps/s: batches / whole epoch, including validation and every callback's `on_epoch_end`
     (the driver's checkpoint, backup, CSV and TensorBoard writes).
 
+With `--cpu-replicas 2` the CPU is split into two logical devices and both sides run under a
+MirroredStrategy over them: the plain fit builds its model in `tf.distribute.MirroredStrategy().scope()`,
+the driver gets `strategy="mirrored"`.
+
     python benchmarks/driver_overhead.py --data-dir ../shared/data --epochs 4 --repeats 2
+    python benchmarks/driver_overhead.py --recipe textcnn_mr --cpu-replicas 2
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ import time
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 import zoo
 from zoo.recipes import get, resolve_hparams
 from zoo.recipes.base import RunContext
 from zoo.training import prepare_data
+from zoo.training.strategy import split_cpu
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -58,19 +65,22 @@ class EpochTimer(keras.callbacks.Callback):
         return steps / sum(self.train[1:]), steps / sum(self.whole[1:])
 
 
-def plain(name: str, data_dir: Path, overrides: dict, verbose) -> EpochTimer:
+def plain(name: str, data_dir: Path, overrides: dict, verbose, replicas: int) -> EpochTimer:
     recipe = get(name)
     hp = resolve_hparams(recipe, overrides)
     keras.utils.set_random_seed(hp.seed)
     ctx = RunContext(data_dir=data_dir, run_dir=Path(tempfile.mkdtemp()))
     data = prepare_data(recipe, hp, ctx)  # the driver's own prefetch, nothing else
-    model = recipe.model(hp, data)
+    strategy = tf.distribute.get_strategy() if replicas == 1 else tf.distribute.MirroredStrategy(
+        [d.name for d in tf.config.list_logical_devices("CPU")])
+    with strategy.scope():
+        model = recipe.model(hp, data)
     timer = EpochTimer()
     model.fit(data.train, validation_data=data.validation, epochs=hp.epochs, callbacks=[timer], verbose=verbose)
     return timer
 
 
-def through_driver(name: str, data_dir: Path, overrides: dict, verbose) -> EpochTimer:
+def through_driver(name: str, data_dir: Path, overrides: dict, verbose, replicas: int) -> EpochTimer:
     recipe = get(name)
     timer = EpochTimer()
 
@@ -81,8 +91,9 @@ def through_driver(name: str, data_dir: Path, overrides: dict, verbose) -> Epoch
         return model
 
     out = Path(tempfile.mkdtemp()) / "run"
+    strategy = {"strategy": "one"} if replicas == 1 else {"strategy": "mirrored", "cpu_replicas": replicas}
     zoo.fit(dataclasses.replace(recipe, model=model_with_timer), data_dir=data_dir, out=out, verbose=verbose,
-            **overrides)
+            **strategy, **overrides)
     return timer
 
 
@@ -92,12 +103,15 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--cpu-replicas", type=int, default=1, help="> 1: MirroredStrategy over logical CPUs")
     args = parser.parse_args()
+    if args.cpu_replicas > 1:
+        split_cpu(args.cpu_replicas)
     overrides = {"epochs": args.epochs}
     results = {"plain": [], "driver": []}
     for repeat in range(args.repeats):
         for kind, run in (("plain", plain), ("driver", through_driver)):
-            rates = run(args.recipe, Path(args.data_dir), overrides, 2).rates()
+            rates = run(args.recipe, Path(args.data_dir), overrides, 2, args.cpu_replicas).rates()
             results[kind].append(rates)
             print(f"repeat {repeat + 1} {kind:>6}: train {rates[0]:.2f} steps/s, whole epoch {rates[1]:.2f} steps/s",
                   flush=True)
