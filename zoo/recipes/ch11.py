@@ -9,13 +9,14 @@ Four recipes share one model (`zoo.models.self_attentive`): `self_attentive_mr` 
 book's split, like `lstm_mr`), `self_attentive_r8`, `self_attentive_imdb` and
 `self_attentive_profiling` (the book's PAN 2013 age-group task, `zoo.data.pan_profiling`).
 Defaults follow the author's code: d_a 30, r 50, embedding 50, BiLSTM 200 per direction,
-vocabulary 5,000, penalty coefficient 1, MLP 128, except the hops of the short-text sets: the author's
-r = 50 is for 1,000-token author profiles, and `self_attentive_mr` (sentences of 22 tokens on
-average) and `self_attentive_r8` (median 45 tokens) use r = 10. With more hops than tokens the
-penalty's target A A^T = I cannot be reached (r one-hot rows over n < r tokens must share tokens),
-its floor stays near 50 against a cross-entropy below 0.7, and the model never learns the labels:
-rt-polarity dev accuracy 0.536 with r = 50 and 0.521 with r = 30, against 0.753 with r = 10
-(RESULTS.md, chapter 11). `--set hops=50` restores the author's value.
+vocabulary 5,000, penalty coefficient 1, MLP 128, except the hops of the three public-data recipes:
+the author's r = 50 is for 1,000-token author profiles, and `self_attentive_mr` (sentences of 22
+tokens on average), `self_attentive_r8` (median 45 tokens) and `self_attentive_imdb` use r = 10.
+The squared penalty starts near r (uniform attention) against a cross-entropy of 0.69, and with more
+hops than tokens its target A A^T = I cannot be reached (r one-hot rows over n < r tokens must share
+tokens): with r = 50 the model never learns rt-polarity's labels (dev accuracy 0.536; 0.521 with
+r = 30, 0.753 with r = 10) and forgets IMDB's after one epoch (0.50 training accuracy; 0.742 test
+accuracy with r = 10). RESULTS.md, chapter 11, has the runs. `--set hops=50` restores the author's value.
 
 Section 11.3 switches: `--set regularizer=l1_activity` (a regulariser *function*) or
 `--set regularizer=orthogonal` (a `Regularizer` subclass) on the classifier's hidden layer, and
@@ -154,12 +155,13 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
     return report
 
 
-# Fewer hops than the texts have tokens, so that the penalty can reach 0 (see the module docstring).
-_SHORT_TEXT_HOPS = Param(10, "r, attention hops (the author's code: 50, for 1000-token texts; keep r below "
-                             "the typical text length or the penalty cannot reach 0)")
-_MR = {**_PARAMS, **MR_SPLIT_PARAMS, "hops": _SHORT_TEXT_HOPS}
-_R8 = {**_PARAMS, "sequence_length": Param(300, "tokens per document"), "hops": _SHORT_TEXT_HOPS}
-_IMDB = {**_PARAMS, "vocab_size": Param(20000, "vocabulary size (IMDB needs more than 5000)"),
+# Few hops, so that the penalty can reach 0 and does not swamp the cross-entropy (module docstring).
+_FEW_HOPS = Param(10, "r, attention hops (the author's code: 50, for 1000-token texts; with 50 the penalty "
+                      "swamps the loss here)")
+_MR = {**_PARAMS, **MR_SPLIT_PARAMS, "hops": _FEW_HOPS}
+_R8 = {**_PARAMS, "sequence_length": Param(300, "tokens per document"), "hops": _FEW_HOPS}
+_IMDB = {**_PARAMS, "hops": _FEW_HOPS,
+         "vocab_size": Param(20000, "vocabulary size (IMDB needs more than 5000)"),
          "sequence_length": Param(400, "tokens per review"), "epochs": 4, "batch_size": 64}
 _PROFILING = {
     **_PARAMS,
