@@ -29,7 +29,7 @@ parser.add_argument("--seed", type=int, default=1337)
 parser.add_argument("--out", default="/tmp/plain_iris")
 parser.add_argument("--cpu-replicas", type=int, default=1)
 args = parser.parse_args()
-if args.cpu_replicas > 1:
+if args.cpu_replicas > 1:  # zoo.training.strategy.split_cpu, written out: this baseline imports no zoo
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpu_replicas)
     strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])

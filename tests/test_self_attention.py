@@ -127,6 +127,24 @@ def test_penalty_is_zero_when_hops_attend_to_disjoint_single_tokens():
     np.testing.assert_allclose(float(SelfAttention.frobenius_penalty(same)), 4 * 4 - 4)
 
 
+def test_penalty_cannot_reach_zero_with_more_hops_than_tokens_hence_few_hops_by_default():
+    # A A^T has rank <= n, so P >= r - n whatever the attention: why the public-data recipes use r = 10.
+    rng = np.random.default_rng(0)
+    r, n = 50, 22
+    for sharpness in (0.1, 1.0, 10.0, 100.0):
+        a = keras.ops.softmax(sharpness * rng.normal(size=(8, r, n)).astype("float32"), axis=-1)
+        assert float(SelfAttention.frobenius_penalty(a)) >= r - n
+    uniform = np.full((1, r, n), 1.0 / n, "float32")  # where training starts: about r, not about 0
+    np.testing.assert_allclose(float(SelfAttention.frobenius_penalty(uniform)),
+                               r * (1 - 1 / n) ** 2 + r * (r - 1) / n**2, rtol=1e-5)
+    from zoo.recipes import get, resolve_hparams
+
+    hops = {name: resolve_hparams(get(name), {}).hops for name in
+            ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")}
+    assert hops == {"self_attentive_mr": 10, "self_attentive_r8": 10, "self_attentive_imdb": 10,
+                    "self_attentive_profiling": 50}
+
+
 def test_gradients_of_the_penalty_and_of_m_reach_both_weight_matrices():
     rng = np.random.default_rng(4)
     layer, _, _ = fixed_layer(rng)
