@@ -33,6 +33,10 @@ RUNS = {
     "sa_mr_r30": ("self_attentive_mr", {"hops": 30}, "val_accuracy", None),
     "sa_mr_r50_p0.1": ("self_attentive_mr", {"hops": 50, "penalty": 0.1}, "val_accuracy", None),
     "sa_mr_r50_p0.01": ("self_attentive_mr", {"hops": 50, "penalty": 0.01}, "val_accuracy", None),
+    # The penalty trains only the attention MLP (W_s1, W_s2), not the encoder: does it stop hurting?
+    "sa_mr_penalty_attention": ("self_attentive_mr", {"penalty_gradient": "attention"}, "val_accuracy", None),
+    "sa_imdb_penalty_attention": ("self_attentive_imdb", {"penalty_gradient": "attention"}, "test_accuracy", None),
+    "sa_r8_penalty_attention": ("self_attentive_r8", {"penalty_gradient": "attention"}, "test_accuracy", None),
     "sa_r8": ("self_attentive_r8", {}, "test_accuracy", 0.96),
     # R8 under-trains in 10 epochs at Adam 1e-3: the author's intended 0.005, and no penalty.
     "sa_r8_lr0.005": ("self_attentive_r8", {"learning_rate": 0.005}, "test_accuracy", None),

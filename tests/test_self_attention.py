@@ -158,14 +158,36 @@ def test_gradients_of_the_penalty_and_of_m_reach_both_weight_matrices():
             assert grad is not None and float(tf.reduce_max(tf.abs(grad))) > 0.0, objective
 
 
+def test_penalty_gradient_attention_trains_only_the_attention_weights_with_the_same_penalty():
+    rng = np.random.default_rng(6)
+    h = tf.constant(rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    penalties, input_grads = {}, {}
+    for scope in SelfAttention.PENALTY_GRADIENTS:
+        layer, _, _ = fixed_layer(np.random.default_rng(6))
+        layer.penalty_gradient = scope
+        with tf.GradientTape() as tape:
+            tape.watch(h)
+            layer(h)
+            penalty = layer.losses[-1]
+        grads = tape.gradient(penalty, [h, layer.w_s1.value, layer.w_s2.value])
+        penalties[scope], input_grads[scope] = float(penalty), grads[0]
+        assert all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0.0 for g in grads[1:]), scope
+    assert penalties["attention"] == pytest.approx(penalties["all"], rel=1e-6)
+    assert float(tf.reduce_max(tf.abs(input_grads["all"]))) > 0.0
+    assert input_grads["attention"] is None  # nothing flows back into H, i.e. into the encoder
+
+
 def test_layer_rejects_bad_arguments_and_round_trips_its_config():
     with pytest.raises(ValueError, match="hops"):
         SelfAttention(hops=0)
     with pytest.raises(ValueError, match="penalty"):
         SelfAttention(penalty=-1.0)
-    layer = SelfAttention(hops=7, attention_units=3, penalty=0.5, kernel_regularizer=Orthogonality(0.1, "rows"))
+    with pytest.raises(ValueError, match="penalty_gradient"):
+        SelfAttention(penalty_gradient="encoder")
+    layer = SelfAttention(hops=7, attention_units=3, penalty=0.5, penalty_gradient="attention",
+                          kernel_regularizer=Orthogonality(0.1, "rows"))
     clone = SelfAttention.from_config(layer.get_config())
-    assert (clone.hops, clone.attention_units, clone.penalty) == (7, 3, 0.5)
+    assert (clone.hops, clone.attention_units, clone.penalty, clone.penalty_gradient) == (7, 3, 0.5, "attention")
     assert clone.kernel_regularizer.get_config() == {"factor": 0.1, "mode": "rows"}
 
 

@@ -35,6 +35,10 @@ class SelfAttention(keras.layers.Layer):
         attention_units: d_a, the hidden size of the scoring MLP (30 in the paper and the code).
         penalty: coefficient of P = mean over the batch of ||A A^T - I||_F^2, added to the model's
             loss with `add_loss`; 0 turns the penalty off (P is still measured and reported).
+        penalty_gradient: what the penalty trains. `"all"` (Lin et al.): every weight A depends on,
+            the encoder that produced H included; `"attention"`: only W_s1 and W_s2 (the penalty is
+            computed on a stop-gradient copy of H), so that making the hops distinct cannot reshape
+            the states the classifier reads. Both give the same forward value of P.
         kernel_initializer: initialiser of W_s1 and W_s2.
         kernel_regularizer: optional regulariser of W_s1 and W_s2 (any `keras.regularizers` object).
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
@@ -61,13 +65,19 @@ class SelfAttention(keras.layers.Layer):
         ((2, 3, 8), (2, 3, 7))
     """
 
+    PENALTY_GRADIENTS = ("all", "attention")
+
     def __init__(self, hops: int = 50, attention_units: int = 30, penalty: float = 1.0,
-                 kernel_initializer="glorot_uniform", kernel_regularizer=None, **kwargs):
+                 penalty_gradient: str = "all", kernel_initializer="glorot_uniform", kernel_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if hops < 1 or attention_units < 1:
             raise ValueError(f"hops and attention_units must be >= 1, got {hops} and {attention_units}")
         if penalty < 0:
             raise ValueError(f"penalty must be >= 0, got {penalty}")
+        if penalty_gradient not in self.PENALTY_GRADIENTS:
+            raise ValueError(f"penalty_gradient must be one of {self.PENALTY_GRADIENTS}, got {penalty_gradient!r}")
+        self.penalty_gradient = penalty_gradient
         self.hops = int(hops)
         self.attention_units = int(attention_units)
         self.penalty = float(penalty)
@@ -104,7 +114,8 @@ class SelfAttention(keras.layers.Layer):
     def call(self, inputs, mask=None):
         attention = self.attention(inputs, mask)
         embedding = ops.einsum("brn,bnf->brf", attention, inputs)  # M = A H
-        penalty = self.frobenius_penalty(ops.cast(attention, "float32"))
+        penalized = attention if self.penalty_gradient == "all" else self.attention(ops.stop_gradient(inputs), mask)
+        penalty = self.frobenius_penalty(ops.cast(penalized, "float32"))
         if self.penalty > 0:
             self.add_loss(self.penalty * penalty)
         self.penalty_tracker.update_state(ops.stop_gradient(penalty))
@@ -121,6 +132,7 @@ class SelfAttention(keras.layers.Layer):
         config = super().get_config()
         config.update(
             hops=self.hops, attention_units=self.attention_units, penalty=self.penalty,
+            penalty_gradient=self.penalty_gradient,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )

@@ -33,7 +33,8 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
                                     embedding_dim: int = 50, vectors: np.ndarray | None = None,
                                     freeze_vectors: bool = False, units: int = 200, hops: int = 50,
                                     attention_units: int = 30, penalty: float = 1.0, dense_units: int = 128,
-                                    dropout: float = 0.5, regularizer: str = "none") -> keras.Model:
+                                    dropout: float = 0.5, regularizer: str = "none",
+                                    penalty_gradient: str = "all") -> keras.Model:
     """Lin et al.'s self-attentive sentence embedding with an MLP classifier on the flattened M.
 
     Args:
@@ -46,6 +47,7 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
         freeze_vectors: keep those vectors fixed (default: fine-tune them, as Lin et al.).
         units: u, LSTM units per direction (the code: 200; H has 2u features).
         hops, attention_units, penalty: r, d_a and the penalty coefficient (code: 50, 30, 1).
+        penalty_gradient: `"all"` (Lin et al.) or `"attention"`: what the penalty trains (`SelfAttention`).
         dense_units: the hidden layer of the classifier MLP (the code: 128).
         dropout: dropout before the output layer (Lin et al.: 0.5; the author's code: none).
         regularizer: `"none"`, `"l1_activity"` (`zoo.regularizers.l1_activity` on the hidden
@@ -72,7 +74,8 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
                                        trainable=not (vectors is not None and freeze_vectors), name="embedding")
     x = embedding(ids)
     h = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name="bilstm")(x)
-    m, _ = SelfAttention(hops=hops, attention_units=attention_units, penalty=penalty, name=ATTENTION_LAYER)(h)
+    m, _ = SelfAttention(hops=hops, attention_units=attention_units, penalty=penalty,
+                         penalty_gradient=penalty_gradient, name=ATTENTION_LAYER)(h)
     x = keras.layers.Flatten(name="flatten_m")(m)
     x = keras.layers.Dense(dense_units, activation="relu", name="hidden",
                            activity_regularizer=l1_activity if regularizer == "l1_activity" else None,

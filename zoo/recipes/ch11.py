@@ -39,6 +39,7 @@ from zoo.data import pan_profiling
 from zoo.data.pipelines import Data
 from zoo.data.text import classification_data
 from zoo.errors import UserError
+from zoo.layers.self_attention import SelfAttention
 from zoo.models.self_attentive import (
     SelfAttentiveServing,
     attend,
@@ -81,6 +82,8 @@ _PARAMS = {
     "hops": Param(50, "r, attention hops (the author's code: 50; Lin et al.: 30)"),
     "attention_units": Param(30, "d_a, hidden size of the attention MLP"),
     "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)"),
+    "penalty_gradient": Param("all", "what the penalty trains: all (Lin et al.: the encoder too) or attention "
+                                     "(only W_s1, W_s2)", choices=SelfAttention.PENALTY_GRADIENTS),
     "dense_units": Param(128, "hidden units of the classifier MLP on the flattened M"),
     "dropout": Param(0.5, "dropout before the output layer (Lin et al.: 0.5)"),
     "regularizer": Param("none", "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) "
@@ -112,7 +115,7 @@ def _model(hp: HParams, data: Data) -> keras.Model:
         vocab_size=info.vocab_size, sequence_length=info.sequence_length, num_classes=info.num_classes,
         embedding_dim=hp.embedding_dim, vectors=info.vectors, freeze_vectors=hp.freeze_vectors, units=hp.units,
         hops=hp.hops, attention_units=hp.attention_units, penalty=hp.penalty, dense_units=hp.dense_units,
-        dropout=hp.dropout, regularizer=hp.regularizer)
+        dropout=hp.dropout, regularizer=hp.regularizer, penalty_gradient=hp.penalty_gradient)
     return compile_self_attentive(model, num_classes=info.num_classes, learning_rate=hp.learning_rate,
                                   label_smoothing=hp.label_smoothing)
 
