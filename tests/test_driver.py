@@ -353,9 +353,10 @@ def test_sigterm_and_ctrl_c_save_the_last_epoch_and_exit_in_one_line(signum, cod
     returncode, _, err = finish(proc)
     assert returncode == code, err[-2000:]
     lines = err.strip().splitlines()
-    assert lines[-1].startswith("interrupted after epoch ") and "run the same command to resume" in lines[-1]
-    assert "Traceback" not in err
+    tail = err[-2000:]
+    assert lines[-1].startswith("interrupted after epoch ") and "run the same command to resume" in lines[-1], tail
+    assert "Traceback" not in err, tail
     saved = json.loads((out.with_name("run.partial") / "backup" / "training_metadata.json").read_text())["epoch"]
-    assert saved == int(lines[-1].split()[3].rstrip(";")) >= 2
+    assert saved == int(lines[-1].split()[3].rstrip(";")) >= 2, tail
     logged = pd.read_csv(history)["epoch"].max() + 1
-    assert saved in (logged, logged - 1)  # at most the epoch it was in is lost
+    assert saved in (logged, logged - 1), (saved, logged, tail)  # at most the epoch it was in is lost

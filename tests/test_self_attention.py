@@ -291,6 +291,16 @@ def test_fit_logs_the_penalty_and_macro_f1_as_metrics():
     assert 0.0 < history["attention_penalty"][0] <= HOPS * HOPS + HOPS  # ||AA^T - I||_F^2 of rows summing to 1
 
 
+def test_lin_et_al_sgd_with_clipping_or_the_authors_adam():
+    sgd = compile_self_attentive(tiny_classifier(), num_classes=2, optimizer="sgd", learning_rate=0.06, clipnorm=0.5)
+    assert isinstance(sgd.optimizer, keras.optimizers.SGD) and sgd.optimizer.global_clipnorm == 0.5
+    assert float(sgd.optimizer.learning_rate) == pytest.approx(0.06)
+    adam = compile_self_attentive(tiny_classifier(), num_classes=2)
+    assert isinstance(adam.optimizer, keras.optimizers.Adam) and adam.optimizer.global_clipnorm is None
+    with pytest.raises(ValueError, match="optimizer"):
+        compile_self_attentive(tiny_classifier(), num_classes=2, optimizer="rmsprop")
+
+
 @pytest.mark.slow
 def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
     """The custom layer, the Regularizer subclass, the Loss subclass and the metric reload from `.keras`.

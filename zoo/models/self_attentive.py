@@ -89,17 +89,25 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
 
 
 def compile_self_attentive(model: keras.Model, *, num_classes: int, learning_rate: float = 1e-3,
-                           label_smoothing: float = 0.0) -> keras.Model:
-    """Adam, sparse cross-entropy (label-smoothed when `label_smoothing` > 0), accuracy, macro F1 (k > 2).
+                           label_smoothing: float = 0.0, optimizer: str = "adam", clipnorm: float = 0.0) -> keras.Model:
+    """The optimizer, sparse cross-entropy (label-smoothed when `label_smoothing` > 0), accuracy, macro F1 (k > 2).
 
     The loss is `zoo.losses.SmoothedSparseCrossentropy` (the chapter 11.3 `Loss` subclass; with
     smoothing 0 it is plain sparse cross-entropy). The attention penalty joins it through `add_loss`.
+
+    Args:
+        optimizer: `"adam"` (the author's code) or `"sgd"` (Lin et al.: plain SGD, learning rate 0.06,
+            with gradient clipping).
+        clipnorm: global gradient-norm clip (0 = none; Lin et al. clip at 0.5).
     """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
+    opt = (keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD)(
+        learning_rate, global_clipnorm=clipnorm or None)
     metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     if num_classes > 2:
         metrics.append(MacroF1(num_classes))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=SmoothedSparseCrossentropy(label_smoothing), metrics=metrics)
+    model.compile(optimizer=opt, loss=SmoothedSparseCrossentropy(label_smoothing), metrics=metrics)
     return model
 
 

@@ -84,6 +84,9 @@ _PARAMS = {
     "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)"),
     "penalty_gradient": Param("all", "what the penalty trains: all (Lin et al.: the encoder too) or attention "
                                      "(only W_s1, W_s2)", choices=SelfAttention.PENALTY_GRADIENTS),
+    "optimizer": Param("adam", "adam (the author's code) or sgd (Lin et al., with --set learning_rate=0.06 "
+                               "clipnorm=0.5)", choices=("adam", "sgd")),
+    "clipnorm": Param(0.0, "global gradient-norm clip, 0 = none (Lin et al.: 0.5)", minimum=0.0),
     "dense_units": Param(128, "hidden units of the classifier MLP on the flattened M"),
     "dropout": Param(0.5, "dropout before the output layer (Lin et al.: 0.5)"),
     "regularizer": Param("none", "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) "
@@ -117,7 +120,7 @@ def _model(hp: HParams, data: Data) -> keras.Model:
         hops=hp.hops, attention_units=hp.attention_units, penalty=hp.penalty, dense_units=hp.dense_units,
         dropout=hp.dropout, regularizer=hp.regularizer, penalty_gradient=hp.penalty_gradient)
     return compile_self_attentive(model, num_classes=info.num_classes, learning_rate=hp.learning_rate,
-                                  label_smoothing=hp.label_smoothing)
+                                  label_smoothing=hp.label_smoothing, optimizer=hp.optimizer, clipnorm=hp.clipnorm)
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
