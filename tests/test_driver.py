@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import zoo
+from zoo.errors import UserError
 from tests.conftest import ROOT, serve_in_fresh_process
 from tests.toy_recipe import TOY
 from zoo import run
@@ -360,3 +361,16 @@ def test_sigterm_and_ctrl_c_save_the_last_epoch_and_exit_in_one_line(signum, cod
     assert saved == int(lines[-1].split()[3].rstrip(";")) >= 2, tail
     logged = pd.read_csv(history)["epoch"].max() + 1
     assert saved in (logged, logged - 1), (saved, logged, tail)  # at most the epoch it was in is lost
+
+
+def test_an_unfinished_run_resumes_after_the_recipe_gained_a_parameter_but_not_with_other_values(tmp_path):
+    """A run started before a recipe grew a parameter resumes when it is left at its default."""
+    out = tmp_path / "run"
+    partial = out.with_name("run.partial")
+    partial.mkdir()
+    hparams = zoo.recipes.resolve_hparams(TOY).to_dict()
+    del hparams["learning_rate"]  # as if the run was started by a version of the recipe without it
+    (partial / "config.json").write_text(json.dumps({"recipe": "toy", "hparams": hparams, "command": "zoo.run toy"}))
+    with pytest.raises(UserError, match=r"other hyper-parameters \(learning_rate\)"):
+        zoo.fit(TOY, out=out, strategy="one", verbose=0, learning_rate=0.5)
+    assert zoo.fit(TOY, out=out, strategy="one", verbose=0).metrics["epochs_trained"] == 2

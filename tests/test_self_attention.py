@@ -21,7 +21,7 @@ from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
-from zoo.models.self_attentive import (SelfAttentiveServing, TokenStrings, attend, attention_model,
+from zoo.models.self_attentive import (ATTENTION_LAYER, SelfAttentiveServing, TokenStrings, attend, attention_model,
                                        build_self_attentive_classifier,
                                        compile_self_attentive, explain, explain_model, mean_pairwise_overlap,
                                        string_classifier)
@@ -175,6 +175,15 @@ def test_penalty_gradient_attention_trains_only_the_attention_weights_with_the_s
     assert penalties["attention"] == pytest.approx(penalties["all"], rel=1e-6)
     assert float(tf.reduce_max(tf.abs(input_grads["all"]))) > 0.0
     assert input_grads["attention"] is None  # nothing flows back into H, i.e. into the encoder
+    from zoo.recipes import get, resolve_hparams
+
+    defaults = {name: resolve_hparams(get(name), {}).penalty_gradient for name in
+                ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")}
+    assert defaults == {"self_attentive_mr": "attention", "self_attentive_r8": "attention",
+                        "self_attentive_imdb": "attention", "self_attentive_profiling": "all"}
+    model = build_self_attentive_classifier(vocab_size=30, sequence_length=STEPS, num_classes=2, embedding_dim=4,
+                                            units=3, hops=2, attention_units=3, penalty_gradient="attention")
+    assert model.get_layer(ATTENTION_LAYER).penalty_gradient == "attention"
 
 
 def test_layer_rejects_bad_arguments_and_round_trips_its_config():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,3 +222,20 @@ def test_fit_ptb_with_validation_and_neighbour_callback(tmp_path, shared_data, c
     assert "val_loss" in result.metrics and result.metrics["vocabulary_size"] == 9_858
     assert "epoch 1 nearest neighbours" in capsys.readouterr().out
     assert json.loads((result.run_dir / "neighbours.json").read_text())["company"]
+
+
+@pytest.mark.slow
+def test_skipgram_trains_under_mirrored_cpu_replicas_with_xla_turned_off(tmp_path, shared_data):
+    """XLA cannot read variables across logical CPU devices; the recipe must still train there."""
+    _tiny_text8(tmp_path / "data")
+    (tmp_path / "data" / "word2vec").symlink_to(shared_data / "word2vec")
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoo.run", "skipgram_text8", "--data-dir", str(tmp_path / "data"),
+         "--out", str(tmp_path / "run"), "--strategy", "mirrored", "--cpu-replicas", "2", "--epochs", "1",
+         "--max-steps", "3", "--batch-size", "256", "--set", "dim=16", "--set", "min_count=1"],
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "XLA is turned off" in proc.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["run"]["replicas"] == 2
+    assert np.isfinite(json.loads((tmp_path / "run" / "metrics.json").read_text())["final_loss"])

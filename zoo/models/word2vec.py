@@ -8,11 +8,13 @@ positive pair is scored with its K negatives in one row, and training runs throu
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from zoo.layers.embedding_lookup import WordVectorLookup
 
@@ -53,6 +55,10 @@ def compile_skipgram(model: keras.Model, *, learning_rate: float = 0.025, batch_
     the optimizer's rate is that times `batch_size * (1 + K)`, which makes a batch equal to the sum of
     its pairs' word2vec updates. Plain SGD keeps the embedding gradients sparse (Adam would not).
     """
+    if jit_compile and _replicas_share_a_cpu():
+        warnings.warn("skip-gram: XLA is turned off under a multi-replica strategy over CPU devices (XLA "
+                      "cannot reach the other replicas' variables there); expect about half the speed")
+        jit_compile = False
     columns = model.input["contexts"].shape[-1]
     rate = learning_rate * batch_size * columns
     schedule = (keras.optimizers.schedules.PolynomialDecay(rate, decay_steps, rate * 1e-4)
@@ -64,6 +70,14 @@ def compile_skipgram(model: keras.Model, *, learning_rate: float = 0.025, batch_
         jit_compile=jit_compile,
     )
     return model
+
+
+def _replicas_share_a_cpu() -> bool:
+    """True inside a strategy whose local replicas are more than one and include a CPU device."""
+    if not tf.distribute.has_strategy():  # the default strategy has no worker_devices
+        return False
+    devices = tf.distribute.get_strategy().extended.worker_devices
+    return len(devices) > 1 and any("CPU" in d.upper() for d in devices)
 
 
 def word_vectors(model: keras.Model) -> np.ndarray:

@@ -280,11 +280,24 @@ def _check_resume(work: Path, recipe: Recipe, hp: HParams) -> None:
     if not config.exists():
         return
     previous = json.loads(config.read_text())
-    if previous.get("recipe") != recipe.name or previous.get("hparams") != _jsonable(hp.to_dict()):
+    changed = _changed_hparams(previous.get("hparams") or {}, _jsonable(hp.to_dict()),
+                               _jsonable({k: p.default for k, p in recipe.params().items()}))
+    if previous.get("recipe") != recipe.name or changed:
         raise UserError(
-            f"{work} holds an unfinished run of {previous.get('recipe')} with other hyper-parameters; "
-            f"resume it with the same settings ({previous.get('command')}) or choose another --out"
+            f"{work} holds an unfinished run of {previous.get('recipe')} with other hyper-parameters "
+            f"({', '.join(changed) or 'another recipe'}); resume it with the same settings "
+            f"({previous.get('command')}) or choose another --out"
         )
+
+
+def _changed_hparams(previous: dict, current: dict, defaults: dict) -> list[str]:
+    """Names whose value differs between an unfinished run and this one.
+
+    A parameter the earlier run does not record came with a newer version of the recipe: it matches
+    when this run leaves it at its default, so updating the zoo does not strand a half-trained run.
+    """
+    return sorted(k for k in set(previous) | set(current)
+                  if previous.get(k, defaults.get(k)) != current.get(k))
 
 
 def _checkpoint_file(checkpoint: str, recipe: Recipe) -> Path:
