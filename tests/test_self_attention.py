@@ -167,7 +167,7 @@ def test_penalty_gradient_attention_trains_only_the_attention_weights_with_the_s
         layer.penalty_gradient = scope
         with tf.GradientTape() as tape:
             tape.watch(h)
-            layer(h)
+            layer(h, training=True)
             penalty = layer.losses[-1]
         grads = tape.gradient(penalty, [h, layer.w_s1.value, layer.w_s2.value])
         penalties[scope], input_grads[scope] = float(penalty), grads[0]
@@ -184,6 +184,18 @@ def test_penalty_gradient_attention_trains_only_the_attention_weights_with_the_s
     model = build_self_attentive_classifier(vocab_size=30, sequence_length=STEPS, num_classes=2, embedding_dim=4,
                                             units=3, hops=2, attention_units=3, penalty_gradient="attention")
     assert model.get_layer(ATTENTION_LAYER).penalty_gradient == "attention"
+    # Through the whole model in training mode (as in fit): the penalty reaches no BiLSTM weight.
+    ids = np.random.default_rng(7).integers(1, 30, size=(3, STEPS)).astype("int32")
+    for scope, reaches_encoder in (("attention", False), ("all", True)):
+        model = build_self_attentive_classifier(vocab_size=30, sequence_length=STEPS, num_classes=2,
+                                                embedding_dim=4, units=3, hops=2, attention_units=3,
+                                                penalty_gradient=scope)
+        encoder = [w.value for w in model.get_layer("bilstm").trainable_weights]
+        with tf.GradientTape() as tape:
+            model(ids, training=True)
+            penalty = tf.add_n(model.losses)
+        grads = tape.gradient(penalty, encoder)
+        assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads) is reaches_encoder, scope
 
 
 def test_layer_rejects_bad_arguments_and_round_trips_its_config():

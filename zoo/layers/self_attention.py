@@ -111,10 +111,14 @@ class SelfAttention(keras.layers.Layer):
         eye = ops.eye(ops.shape(attention)[1], dtype=attention.dtype)
         return ops.mean(ops.sum(ops.square(gram - eye), axis=(1, 2)))
 
-    def call(self, inputs, mask=None):
+    def call(self, inputs, mask=None, training=None):
         attention = self.attention(inputs, mask)
         embedding = ops.einsum("brn,bnf->brf", attention, inputs)  # M = A H
-        penalized = attention if self.penalty_gradient == "all" else self.attention(ops.stop_gradient(inputs), mask)
+        penalized = attention
+        if training and self.penalty > 0 and self.penalty_gradient == "attention":
+            # The same A again, from a stop-gradient copy of H: only W_s1 and W_s2 get the penalty's gradient.
+            # Outside training no gradient is taken, so the second pass would only cost time.
+            penalized = self.attention(ops.stop_gradient(inputs), mask)
         penalty = self.frobenius_penalty(ops.cast(penalized, "float32"))
         if self.penalty > 0:
             self.add_loss(self.penalty * penalty)
