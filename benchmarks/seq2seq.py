@@ -78,7 +78,8 @@ def quality(args) -> None:
 def titles(args) -> None:
     row = _run("title_generation", "title_generation", {}, args)
     m = row["metrics"]
-    print(f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}")
+    print(f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
+          f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}")
     print((Path(row["run_dir"]) / "samples.tsv").read_text())
 
 

@@ -17,7 +17,7 @@ from tests.conftest import serve_in_fresh_process
 from zoo import export
 from zoo.data import translation
 from zoo.layers.attention import EncoderDecoderAttention
-from zoo.metrics import bleu
+from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.models.decoding import beam_search, greedy_search
 
@@ -170,6 +170,19 @@ def test_bleu_and_chrf_agree_with_sacrebleu():
         sacrebleu.corpus_bleu(zh_h, [zh_r], tokenize="zh").score)
     assert bleu.corpus_bleu(zh_h, zh_r, language="zh") != pytest.approx(sacrebleu.corpus_bleu(zh_h, [zh_r]).score)
 
+
+
+def test_rouge_l_agrees_with_lcs_by_hand_and_scores_chinese_by_character():
+    # LCS("the cat on the mat", "the cat sat on the mat") = 5 tokens: P = 5/5, R = 5/6, F = 10/11
+    assert rouge.rouge_l(["the cat on the mat"], ["the cat sat on the mat"]) == pytest.approx(100 * 10 / 11)
+    # the mean of sentence F1s (not a corpus LCS), stemming on: "cats" matches "cat"
+    assert rouge.rouge_l(["The cats.", "a b"], ["the cat", "c d"]) == pytest.approx(50.0)
+    # Chinese: characters are the tokens (the default tokenizer would keep none and score 0);
+    # LCS(我喜欢猫, 我喜欢狗) = 3 of 4 characters each way; punctuation is dropped
+    assert rouge.rouge_l(["我喜欢猫。"], ["我喜欢狗。"], language="zh") == pytest.approx(75.0)
+    assert rouge.CharacterTokenizer().tokenize("Tom说：你好！") == ["tom", "说", "你", "好"]
+    with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
+        rouge.rouge_l(["a", "b"], ["a"])
 
 # --- data -----------------------------------------------------------------------------------------
 def test_read_pairs_two_and_three_columns_zip_and_num_samples(tmp_path):
@@ -406,7 +419,7 @@ def test_seq2seq_attention_recipe_on_any_pair_file(tmp_path):
     assert not set(split["test"]) & set(split["train"])
     m = result.metrics
     assert m["test_sentences"] == 32  # 2 batches of 16 in a --max-steps 2 run
-    for key in ("greedy_bleu", "greedy_chrf", "beam2_bleu", "beam2_chrf"):
+    for key in ("greedy_bleu", "greedy_chrf", "greedy_rougeL", "beam2_bleu", "beam2_chrf", "beam2_rougeL"):
         assert 0.0 <= m[key] <= 100.0
     rows = (run / "samples.tsv").read_text(encoding="utf-8").splitlines()
     assert rows[0].split("\t") == ["source", "reference", "greedy", "beam2"] and len(rows) == 11

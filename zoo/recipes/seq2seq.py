@@ -19,7 +19,7 @@ import json
 
 from zoo.data import translation
 from zoo.errors import UserError
-from zoo.metrics import bleu
+from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.recipes.base import Data, HParams, Param, RunContext
 
@@ -146,6 +146,7 @@ def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
         outputs[name] = make_translator(hp, data, model, width).translate(sources)
         metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
+        metrics[f"{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
     if not ctx.is_chief:
         return metrics
     with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
