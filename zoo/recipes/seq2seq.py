@@ -6,8 +6,9 @@ callables, `char_model` / `attention_model` their `model`, `serve_strings` their
 `translation_report` / `char_report` their `report`.
 
 Every run writes `split.json` (which pairs went where), `samples.tsv` (test sentences: source,
-reference, greedy, beam), BLEU/chrF for greedy and beam decoding on the test split (sacrebleu; `zh`
-tokeniser for Chinese) in `metrics.json`, attention heat maps for attention models, and a SavedModel
+reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and ROUGE-L F1
+(rouge-score; Chinese by character) for greedy and beam decoding on the test split in `metrics.json`,
+attention heat maps for attention models, and a SavedModel
 whose `serve` endpoint turns source strings into output strings (beam search inside, width
 `beam_width` fixed at export) and whose `attention` endpoint returns tokens and weights.
 """
