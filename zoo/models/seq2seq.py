@@ -493,7 +493,8 @@ def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", 
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         _draw(fig, matrix, [source[j] for j in cols], [output[i] for i in rows], title, font)
     if font is None and any(_HAN.search(t) for t in source + output):
-        fig.text(0.01, 0.01, "(no CJK font found: pass font_path= to draw Chinese labels)", fontsize=7)
+        # short enough for the narrowest map (a 3-token sentence): a longer line was cut off
+        fig.text(0.01, 0.01, "no CJK font: pass font_path= for Chinese", fontsize=7)
     return fig
 
 
