@@ -171,7 +171,6 @@ def test_bleu_and_chrf_agree_with_sacrebleu():
     assert bleu.corpus_bleu(zh_h, zh_r, language="zh") != pytest.approx(sacrebleu.corpus_bleu(zh_h, [zh_r]).score)
 
 
-
 def test_rouge_l_agrees_with_lcs_by_hand_and_scores_chinese_by_character():
     # LCS("the cat on the mat", "the cat sat on the mat") = 5 tokens: P = 5/5, R = 5/6, F = 10/11
     assert rouge.rouge_l(["the cat on the mat"], ["the cat sat on the mat"]) == pytest.approx(100 * 10 / 11)
