@@ -261,6 +261,11 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
     ids = accented(["Où est la gare ? C'est ça."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([10], tf.int64)).numpy()[0].decode()
     assert text == "où est la gare? c'est ça."
+    hyphens = translation.make_vectorizer("word", ["A state-of-the-art, well-known model - 2-D."])
+    translator = seq2seq.Translator(model, hyphens, hyphens.get_vocabulary(), separator=" ")
+    ids = hyphens(["A state-of-the-art, well-known model - 2-D."]).to_tensor()
+    text = translator.detokenize(ids, tf.constant([18], tf.int64)).numpy()[0].decode()
+    assert text == "a state-of-the-art, well-known model-2-d."  # a spaced dash is lost in tokenisation
     chars = translation.make_vectorizer("char", ["Hi."])
     assert [chars.get_vocabulary()[i] for i in chars(["Hi."])[0].numpy()] == ["H", "i", "."]
 

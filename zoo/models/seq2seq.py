@@ -405,9 +405,10 @@ class Translator(keras.Model):
         """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row."""
         words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
         text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
-        if self.separator == " ":  # "i ' m here ." -> "i'm here."
+        if self.separator == " ":  # "i ' m well - known ." -> "i'm well-known."
             text = tf.strings.regex_replace(text, r" ([^\p{L}\p{M}\p{N}\s])", r"\1")
             text = tf.strings.regex_replace(text, r"' ", "'")
+            text = tf.strings.regex_replace(text, r"([\p{L}\p{M}\p{N}])- ", r"\1-")
         return text
 
     def decode_ids(self, strings):
