@@ -5,6 +5,7 @@ title generation, and the decoding speed of the SavedModel's in-graph beam searc
     python benchmarks/seq2seq.py quality --data-dir ../shared/data --out /tmp/bench_seq2seq      # hours on CPU
     python benchmarks/seq2seq.py quality --only attention none --epochs 10 --out /tmp/bench_seq2seq
     python benchmarks/seq2seq.py titles --data-dir ../shared/data --out /tmp/bench_seq2seq
+    python benchmarks/seq2seq.py plateau --data-dir ../shared/data --out /tmp/bench_seq2seq   # ~12 min
     python benchmarks/seq2seq.py speed --run /tmp/bench_seq2seq/attention --sentences 512   # beam width of the export
     python benchmarks/seq2seq.py quality --quick --out /tmp/bench_seq2seq_quick                   # smoke test
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+from zoo.layers.attention import EncoderDecoderAttention
 
 QUALITY = {  # name -> (recipe, overrides)
     "char": ("seq2seq_char_cmn", {}),
@@ -75,12 +78,104 @@ def quality(args) -> None:
               f"{m[f'{beam}_bleu']:.2f} | {m['greedy_chrf']:.2f} | {m[f'{beam}_chrf']:.2f} | {r['seconds']} |")
 
 
+def title_baselines(data_dir: str, *, test_size: int = 100, seed: int = 1337) -> dict[str, dict]:
+    """BLEU / chrF / ROUGE-L of two titles that need no model, on the recipe's test papers (the last 100).
+
+    `lead`: the abstract's first N words, N = the median training title length in words.
+    `nearest`: the title of the most similar training abstract (TF-IDF cosine; scikit-learn).
+    A generated title that does not beat these has learnt nothing from its abstract.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from zoo.data import translation
+    from zoo.metrics import bleu, rouge
+
+    splits = translation.split_pairs(translation.read_titles(translation.titles_path(data_dir)), seed=seed,
+                                     test_size=test_size, test_last=True)
+    train, test = splits["train"].pairs, splits["test"].pairs
+    references = [title for _, title in test]
+    n = int(np.median([len(title.split()) for _, title in train]))
+    tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    train_vectors = tfidf.fit_transform([abstract for abstract, _ in train])
+    nearest = (tfidf.transform([abstract for abstract, _ in test]) @ train_vectors.T).toarray().argmax(axis=1)
+    outputs = {f"lead{n}": [" ".join(abstract.split()[:n]) for abstract, _ in test],
+               "nearest": [train[i][1] for i in nearest]}
+    return {name: {**bleu.scores(hyps, references, language="other"),
+                   "rougeL": rouge.rouge_l(hyps, references, language="other")} for name, hyps in outputs.items()}
+
+
 def titles(args) -> None:
+    for name, m in title_baselines(args.data_dir).items():
+        print(f"baseline {name}: BLEU {m['bleu']:.2f}, chrF {m['chrf']:.2f}, ROUGE-L {m['rougeL']:.2f}", flush=True)
     row = _run("title_generation", "title_generation", {}, args)
     m = row["metrics"]
     print(f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
           f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}")
     print((Path(row["run_dir"]) / "samples.tsv").read_text())
+
+
+PLATEAU = {  # name -> title_generation overrides (units 128, 6 epochs: where the decoder leaves the unigram stage)
+    "general": {},
+    "none": {"attention": "none"},
+    "additive": {"attention": "additive"},
+    "scaled_dot": {"attention": "scaled_dot"},
+    "general_no_feeding": {"input_feeding": False},
+    "general_lr3e-3": {"learning_rate": 3e-3},
+    "general_source30": {"max_source_length": 30},
+    "general_source30_zero_context": {"max_source_length": 30},
+}
+
+
+class _ZeroContext(EncoderDecoderAttention):
+    """The ablation of `plateau`: same layers and weights, but the decoder gets a context of zeros."""
+
+    def call(self, query, value, value_mask=None):
+        context, weights = super().call(query, value, value_mask)
+        return context * 0, weights
+
+
+def plateau(args) -> None:
+    """Why the title decoder stays at the unigram stage for epochs: train accuracy per epoch of variants.
+
+    Plain `model.fit` on the recipe's own data and model functions (seed 1, units 128), so that only
+    the named setting differs. The `zero_context` variant swaps in `_ZeroContext` while the model is
+    built: the attention and `combine` layers stay, only the context they pass on is zero.
+    """
+    import keras
+
+    from zoo import recipes
+    from zoo.models import seq2seq
+    from zoo.recipes.base import HParams, RunContext
+    from zoo.recipes.seq2seq import attention_model, title_data
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "plateau.jsonl"
+    done = {json.loads(line)["name"] for line in path.read_text().splitlines()} if path.exists() else set()
+    defaults = {key: p.default for key, p in recipes.get("title_generation").params().items()}
+    for name, overrides in PLATEAU.items():
+        if name in done:
+            continue
+        hp = HParams(**{**defaults, "units": 128, **overrides})
+        keras.utils.set_random_seed(1)
+        with tempfile.TemporaryDirectory() as tmp:
+            data = title_data(hp, RunContext(data_dir=Path(args.data_dir), run_dir=Path(tmp)))
+        seq2seq.EncoderDecoderAttention = _ZeroContext if name.endswith("zero_context") else EncoderDecoderAttention
+        try:
+            model = attention_model(hp, data)
+        finally:
+            seq2seq.EncoderDecoderAttention = EncoderDecoderAttention
+        start = time.time()
+        history = model.fit(data.train, validation_data=data.validation, epochs=args.epochs or 6, verbose=2).history
+        row = {"name": name, "overrides": {"units": 128, **overrides}, "seconds": round(time.time() - start),
+               **{key: [round(v, 4) for v in history[key]] for key in ("accuracy", "loss", "val_accuracy")}}
+        with open(path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+    print("\n| variant | train accuracy by epoch | train loss, last epoch |\n|---|---|---|")
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        print(f"| {row['name']} | {' '.join(f'{a:.3f}' for a in row['accuracy'])} | {row['loss'][-1]:.3f} |")
 
 
 def _python_loop_beam(inference, source_ids, *, beam_width: int, max_length: int, alpha: float):
@@ -122,8 +217,6 @@ def _python_loop_beam(inference, source_ids, *, beam_width: int, max_length: int
 
 
 def speed(args) -> None:
-    import tempfile
-
     import keras
 
     from zoo import export, recipes
@@ -181,17 +274,17 @@ def _strip(tokens):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("quality", "titles", "speed"))
+    parser.add_argument("what", choices=("quality", "titles", "plateau", "speed"))
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--out", default="/tmp/bench_seq2seq")
     parser.add_argument("--only", nargs="*", default=["char", "attention", "none"], choices=list(QUALITY))
-    parser.add_argument("--epochs", type=int, default=0, help="override every recipe's epochs (0 = defaults)")
+    parser.add_argument("--epochs", type=int, default=0, help="override every recipe's epochs (0 = defaults; plateau: 6)")
     parser.add_argument("--quick", action="store_true", help="2 batches, 1 epoch: a smoke test of the script")
     parser.add_argument("--run", default="", help="speed: a finished run folder (saved_model/ and model.keras)")
     parser.add_argument("--sentences", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
-    {"quality": quality, "titles": titles, "speed": speed}[args.what](args)
+    {"quality": quality, "titles": titles, "plateau": plateau, "speed": speed}[args.what](args)
 
 
 if __name__ == "__main__":
