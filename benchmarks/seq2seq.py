@@ -5,7 +5,7 @@ title generation, and the decoding speed of the SavedModel's in-graph beam searc
     python benchmarks/seq2seq.py quality --data-dir ../shared/data --out /tmp/bench_seq2seq      # hours on CPU
     python benchmarks/seq2seq.py quality --only attention none --epochs 10 --out /tmp/bench_seq2seq
     python benchmarks/seq2seq.py titles --data-dir ../shared/data --out /tmp/bench_seq2seq
-    python benchmarks/seq2seq.py plateau --data-dir ../shared/data --out /tmp/bench_seq2seq   # ~12 min
+    python benchmarks/seq2seq.py plateau --data-dir ../shared/data --out /tmp/bench_seq2seq   # ~17 min
     python benchmarks/seq2seq.py speed --run /tmp/bench_seq2seq/attention --sentences 512   # beam width of the export
     python benchmarks/seq2seq.py quality --quick --out /tmp/bench_seq2seq_quick                   # smoke test
 
@@ -78,39 +78,15 @@ def quality(args) -> None:
               f"{m[f'{beam}_bleu']:.2f} | {m['greedy_chrf']:.2f} | {m[f'{beam}_chrf']:.2f} | {r['seconds']} |")
 
 
-def title_baselines(data_dir: str, *, test_size: int = 100, seed: int = 1337) -> dict[str, dict]:
-    """BLEU / chrF / ROUGE-L of two titles that need no model, on the recipe's test papers (the last 100).
-
-    `lead`: the abstract's first N words, N = the median training title length in words.
-    `nearest`: the title of the most similar training abstract (TF-IDF cosine; scikit-learn).
-    A generated title that does not beat these has learnt nothing from its abstract.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from zoo.data import translation
-    from zoo.metrics import bleu, rouge
-
-    splits = translation.split_pairs(translation.read_titles(translation.titles_path(data_dir)), seed=seed,
-                                     test_size=test_size, test_last=True)
-    train, test = splits["train"].pairs, splits["test"].pairs
-    references = [title for _, title in test]
-    n = int(np.median([len(title.split()) for _, title in train]))
-    tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
-    train_vectors = tfidf.fit_transform([abstract for abstract, _ in train])
-    nearest = (tfidf.transform([abstract for abstract, _ in test]) @ train_vectors.T).toarray().argmax(axis=1)
-    outputs = {f"lead{n}": [" ".join(abstract.split()[:n]) for abstract, _ in test],
-               "nearest": [train[i][1] for i in nearest]}
-    return {name: {**bleu.scores(hyps, references, language="other"),
-                   "rougeL": rouge.rouge_l(hyps, references, language="other")} for name, hyps in outputs.items()}
-
-
 def titles(args) -> None:
-    for name, m in title_baselines(args.data_dir).items():
-        print(f"baseline {name}: BLEU {m['bleu']:.2f}, chrF {m['chrf']:.2f}, ROUGE-L {m['rougeL']:.2f}", flush=True)
     row = _run("title_generation", "title_generation", {}, args)
     m = row["metrics"]
     print(f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
           f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}")
+    for name in ("lead", "nearest"):  # model-free titles (`zoo.recipes.seq2seq.baseline_titles`)
+        if f"baseline_{name}_bleu" in m:
+            print(f"baseline {name}: BLEU {m[f'baseline_{name}_bleu']:.2f}, chrF {m[f'baseline_{name}_chrf']:.2f}, "
+                  f"ROUGE-L {m[f'baseline_{name}_rougeL']:.2f}")
     print((Path(row["run_dir"]) / "samples.tsv").read_text())
 
 
@@ -121,6 +97,8 @@ PLATEAU = {  # name -> title_generation overrides (units 128, 6 epochs: where th
     "scaled_dot": {"attention": "scaled_dot"},
     "general_no_feeding": {"input_feeding": False},
     "general_lr3e-3": {"learning_rate": 3e-3},
+    "general_lr3e-4": {"learning_rate": 3e-4},
+    "general_no_dropout": {"dropout": 0.0},
     "general_source30": {"max_source_length": 30},
     "general_source30_zero_context": {"max_source_length": 30},
 }

@@ -238,7 +238,9 @@ for k, sentence in enumerate(SENTENCES):
 # tokens with Luong's "general" score a(s, h) = s^T W h, one embedding (vocabulary 5,000, size 100)
 # shared by both sides; the last 100 papers are the test set, as in the author's code. The author's
 # decoder never sees the attention context of its previous step; here it is fed back (input feeding).
-# Titles are scored with BLEU and ROUGE-L F1 (the summarisation measure) for greedy and beam decoding.
+# Titles are scored with BLEU and ROUGE-L F1 (the summarisation measure) for greedy and beam decoding,
+# next to two titles written without a model: the abstract's first words, and the title of the most
+# similar training abstract (TF-IDF). A generator below them has learnt little from the abstract.
 
 # %%
 if TITLES:
@@ -253,8 +255,10 @@ if TITLES:
     titles = zoo.fit("title_generation", **settings("title_generation"))
     m = titles.metrics
     beam = next(k[: -len("_bleu")] for k in m if k.startswith("beam") and k.endswith("_bleu"))
-    show(pd.DataFrame({"BLEU": [m["greedy_bleu"], m[f"{beam}_bleu"]],
-                       "ROUGE-L F1": [m["greedy_rougeL"], m[f"{beam}_rougeL"]]}, index=["greedy", beam]).round(2))
+    scored = {"greedy": "greedy", beam: beam, "first words of the abstract": "baseline_lead",
+              "title of the nearest training abstract": "baseline_nearest"}
+    show(pd.DataFrame({"BLEU": [m[f"{k}_bleu"] for k in scored.values()],
+                       "ROUGE-L F1": [m[f"{k}_rougeL"] for k in scored.values()]}, index=list(scored)).round(2))
     with open(titles.run_dir / "samples.tsv", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t"))
     show(pd.DataFrame([r[1:] for r in rows[1:]], columns=rows[0][1:]))  # reference and generated titles

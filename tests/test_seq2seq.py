@@ -467,6 +467,18 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
     assert inputs["source"].shape[1] == 150 and target_out.shape[1] == 21
 
 
+def test_baseline_titles_lead_words_and_nearest_training_abstract():
+    from zoo.recipes.seq2seq import baseline_titles
+
+    train = [("Graph neural networks for traffic forecasting on road sensors.", "Traffic Graphs"),
+             ("A study of word embeddings for sentiment in movie reviews.", "Embeddings for Sentiment"),
+             ("Beam search decoding with length penalties for translation.", "Better Beams Here")]
+    out = baseline_titles(train, ["Sentiment of tweets from word embeddings and reviews.",
+                                  "Forecasting road traffic with sensors and graphs."])
+    assert out["lead"] == ["Sentiment of tweets", "Forecasting road traffic"]  # median title: 3 words
+    assert out["nearest"] == ["Embeddings for Sentiment", "Traffic Graphs"]
+
+
 def test_pair_file_errors_reach_the_user_in_one_line(tmp_path):
     import zoo
     from zoo.errors import UserError

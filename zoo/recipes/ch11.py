@@ -63,7 +63,7 @@ from zoo.recipes.seq2seq import (
     attention_model,
     serve_strings,
     title_data,
-    translation_report,
+    title_report,
 )
 from zoo.recipes.text_classification import (
     MR_SPLIT_PARAMS,
@@ -229,5 +229,5 @@ register(Recipe(
              "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
              "samples": Param(5, "test titles written to samples.tsv"),
              "epochs": 100, "batch_size": 32},
-    data=title_data, model=attention_model, serving=serve_strings, report=translation_report,
+    data=title_data, model=attention_model, serving=serve_strings, report=title_report,
 ))

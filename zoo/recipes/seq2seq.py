@@ -3,12 +3,13 @@
 Not a chapter: it registers nothing. `anki_data(level)` and `title_data` are recipes' `data`
 callables, `char_model` / `attention_model` their `model`, `serve_strings` their `serving` (a
 `zoo.models.seq2seq.Translator`: strings in, strings out, beam search inside) and
-`translation_report` / `char_report` their `report`.
+`translation_report` / `title_report` / `char_report` their `report`.
 
 Every run writes `split.json` (which pairs went where), `samples.tsv` (test sentences: source,
 reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and ROUGE-L F1
 (rouge-score; Chinese by character) for greedy and beam decoding on the test split in `metrics.json`,
-attention heat maps for attention models, and a SavedModel
+attention heat maps for attention models (title runs add the scores of two model-free baseline
+titles, `baseline_lead_*` and `baseline_nearest_*`), and a SavedModel
 whose `serve` endpoint turns source strings into output strings (beam search inside, width
 `beam_width` fixed at export) and whose `attention` endpoint returns tokens and weights.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import json
+
+import numpy as np
 
 from zoo.data import translation
 from zoo.errors import UserError
@@ -136,18 +139,22 @@ def serve_strings(hp: HParams, data: Data, model):
     return make_translator(hp, data, model, hp.beam_width)
 
 
+def scored_pairs(hp: HParams, data: Data, ctx: RunContext) -> list[tuple[str, str]]:
+    """The test pairs a report scores: all of them, or as many as a smoke run (`max_steps`) evaluates."""
+    test = data.info.splits["test"].pairs
+    return test if ctx.max_steps is None else test[: ctx.max_steps * hp.batch_size]
+
+
 def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     info = data.info
-    test = info.splits["test"].pairs
-    if ctx.max_steps is not None:  # smoke runs score as many sentences as they evaluate
-        test = test[: ctx.max_steps * hp.batch_size]
+    test = scored_pairs(hp, data, ctx)
     sources, references = [s for s, _ in test], [t for _, t in test]
     metrics: dict = {"test_sentences": len(test)}
     outputs = {}
     for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
         outputs[name] = make_translator(hp, data, model, width).translate(sources)
-        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
-        metrics[f"{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
+        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"baseline_{name}_"))
+        metrics[f"baseline_{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
     if not ctx.is_chief:
         return metrics
     with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
@@ -159,6 +166,47 @@ def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
         translator = make_translator(hp, data, model, hp.beam_width)
         for i, sentence in enumerate(sources[: hp.heatmaps]):
             seq2seq.plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
+    return metrics
+
+
+def baseline_titles(train, abstracts) -> dict[str, list[str]]:
+    """Titles written without a model, the bar a title generator has to clear.
+
+    `lead`: the abstract's first N words, N = the median length in words of the training titles.
+    `nearest`: the title of the training paper whose abstract is the most similar (TF-IDF cosine,
+    scikit-learn, English stop words out). A generator that scores below these has learnt little
+    from the abstract.
+
+    Args:
+        train: training `(abstract, title)` pairs.
+        abstracts: the abstracts to title.
+
+    Returns:
+        `{"lead": [...], "nearest": [...]}`, one title per abstract.
+
+    Example:
+
+    >>> baseline_titles([("cats purr softly", "On Cats"), ("dogs bark loudly", "On Dogs")], ["loud dogs"])
+    {'lead': ['loud dogs'], 'nearest': ['On Dogs']}
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = int(np.median([len(title.split()) for _, title in train]))
+    tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+    known = tfidf.fit_transform([abstract for abstract, _ in train])
+    nearest = (tfidf.transform(list(abstracts)) @ known.T).toarray().argmax(axis=1)
+    return {"lead": [" ".join(abstract.split()[:n]) for abstract in abstracts],
+            "nearest": [train[i][1] for i in nearest]}
+
+
+def title_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
+    """`translation_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers."""
+    metrics = translation_report(hp, data, model, ctx)
+    test = scored_pairs(hp, data, ctx)
+    references = [title for _, title in test]
+    for name, titles in baseline_titles(data.info.splits["train"].pairs, [a for a, _ in test]).items():
+        metrics.update(bleu.scores(titles, references, language=data.info.target_language, prefix=f"baseline_{name}_"))
+        metrics[f"baseline_{name}_rougeL"] = rouge.rouge_l(titles, references, language=data.info.target_language)
     return metrics
 
 
