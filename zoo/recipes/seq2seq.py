@@ -153,8 +153,8 @@ def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     outputs = {}
     for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
         outputs[name] = make_translator(hp, data, model, width).translate(sources)
-        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"baseline_{name}_"))
-        metrics[f"baseline_{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
+        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
+        metrics[f"{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
     if not ctx.is_chief:
         return metrics
     with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
