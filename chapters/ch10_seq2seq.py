@@ -4,7 +4,7 @@ The literate source of chapters/ch10.ipynb (python -m zoo.notebooks regenerates 
 
     python chapters/ch10_seq2seq.py --data-dir ../shared/data            # the book's settings (hours on a CPU)
     python chapters/ch10_seq2seq.py --data-dir ../shared/data --quick    # 2 batches per epoch, 1 epoch
-    python chapters/ch10_seq2seq.py --attention additive --beam-width 10
+    python chapters/ch10_seq2seq.py --attention general --beam-width 10
 """
 
 # %% [markdown]
@@ -18,7 +18,9 @@ The literate source of chapters/ch10.ipynb (python -m zoo.notebooks regenerates 
 # - **a word-level encoder-decoder with attention**: a bidirectional GRU encoder, a GRU decoder that
 #   looks at every encoder state at every step (Bahdanau "additive" or Luong "general"/"dot"
 #   scores), with the attention context fed into the next step (*input feeding*; the book's title
-#   model forgets it, fixed here).
+#   model forgets it, fixed here). The default is "additive": on these 10,000 pairs Luong's unscaled
+#   "general" score grows until all the weight sits on the last source token, so its heat maps show
+#   no alignment and it translates worse (BLEU 14.4 against 20.2 with beam search after 30 epochs).
 #
 # Decoding: greedy takes the likeliest token at each step; **beam search** keeps the B best
 # prefixes, ranked by log P / T^0.7 (length normalisation) so short outputs are not favoured. The
@@ -30,7 +32,7 @@ import os
 QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
 DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
 OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-ATTENTION = "general"  # additive | general | dot | scaled_dot | none
+ATTENTION = "additive"  # additive | general | dot | scaled_dot | none
 BEAM_WIDTH = 5
 SKIP_CHAR = False  # True: only the attention model (the book's char model takes 100 epochs)
 

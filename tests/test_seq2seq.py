@@ -457,6 +457,9 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
     recipe = recipes.get("title_generation")
     assert recipe.chapter == 11
     hp = recipes.resolve_hparams(recipe, {"vocab_size": 2000})
+    # the author's Luong "general" score; the translation recipes default to Bahdanau's (RESULTS.md)
+    assert hp.attention == "general"
+    assert recipes.resolve_hparams(recipes.get("seq2seq_attention_cmn"), {}).attention == "additive"
     data = recipe.data(hp, RunContext(data_dir=shared_data, run_dir=tmp_path))
     info = data.info
     titles = translation.read_titles(shared_data / "titles" / "title.json")

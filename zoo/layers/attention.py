@@ -36,7 +36,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
     a row with no real position (an empty source sentence) gets uniform weights, not NaN.
 
     Args:
-        score: `"additive"`, `"general"`, `"dot"` or `"scaled_dot"`.
+        score: `"additive"` (the default), `"general"`, `"dot"` or `"scaled_dot"`.
         units: size of the additive score's hidden layer (`W_q`, `W_k`, `v`); defaults to the
             query size. Unused by the other scores.
         **kwargs: base `Layer` arguments (name, dtype, ...).
@@ -59,7 +59,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
     (TensorShape([2, 6]), TensorShape([2, 5]))
     """
 
-    def __init__(self, score: str = "general", units: int | None = None, **kwargs):
+    def __init__(self, score: str = "additive", units: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if score not in SCORES:
             raise ValueError(f"score must be one of {', '.join(SCORES)}; got {score!r}")

@@ -56,6 +56,7 @@ from zoo.models.self_attentive import (
     compile_self_attentive,
     mean_pairwise_overlap,
 )
+from zoo.models.seq2seq import ATTENTIONS
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
 from zoo.recipes.seq2seq import (
     ATTENTION_PARAMS,
@@ -221,6 +222,8 @@ register(Recipe(
     name="title_generation", chapter=11, dataset="titles (course)",
     summary="abstract -> title: BiGRU encoder, GRU decoder, general attention, shared embeddings; last 100 as test",
     hparams={**ATTENTION_PARAMS, **DECODING_PARAMS,
+             "attention": Param("general", "attention score (the author's code: Luong's general), or none",
+                                choices=ATTENTIONS),
              "vocab_size": Param(5000, "shared vocabulary size (the author's code: 5000)"),
              "embedding_dim": Param(100, "shared embedding size (the author's code: 100)"),
              "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),

@@ -43,8 +43,8 @@ ANKI_PARAMS = {
 }
 ATTENTION_PARAMS = {
     "cell": Param("gru", "encoder and decoder cell", choices=seq2seq.CELLS),
-    "attention": Param("general", "attention score, or none for the same model without attention",
-                       choices=seq2seq.ATTENTIONS),
+    "attention": Param("additive", "attention score (additive = Bahdanau), or none for the same model without "
+                       "attention", choices=seq2seq.ATTENTIONS),
     "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
     "embedding_dim": Param(128, "embedding size"),
     "units": Param(256, "decoder units = encoder output size (units // 2 per direction)"),
