@@ -5,7 +5,7 @@ title generation, and the decoding speed of the SavedModel's in-graph beam searc
     python benchmarks/seq2seq.py quality --data-dir ../shared/data --out /tmp/bench_seq2seq      # hours on CPU
     python benchmarks/seq2seq.py quality --only attention none --epochs 10 --out /tmp/bench_seq2seq
     python benchmarks/seq2seq.py titles --data-dir ../shared/data --out /tmp/bench_seq2seq
-    python benchmarks/seq2seq.py plateau --data-dir ../shared/data --out /tmp/bench_seq2seq   # ~17 min
+    python benchmarks/seq2seq.py plateau --data-dir ../shared/data --out /tmp/bench_seq2seq   # ~23 min
     python benchmarks/seq2seq.py speed --run /tmp/bench_seq2seq/attention --sentences 512   # beam width of the export
     python benchmarks/seq2seq.py quality --quick --out /tmp/bench_seq2seq_quick                   # smoke test
 

@@ -358,7 +358,9 @@ def test_sigterm_and_ctrl_c_save_the_last_epoch_and_exit_in_one_line(signum, cod
     assert lines[-1].startswith("interrupted after epoch ") and "run the same command to resume" in lines[-1], tail
     assert "Traceback" not in err, tail
     saved = json.loads((out.with_name("run.partial") / "backup" / "training_metadata.json").read_text())["epoch"]
-    assert saved == int(lines[-1].split()[3].rstrip(";")) >= 2, tail
+    # >= 1: with backups throttled to an hour, only the stop handler can have written this backup. Not >= 2:
+    # the CSV row of epoch 2 is written just before its backup callback runs, and the signal may come between.
+    assert saved == int(lines[-1].split()[3].rstrip(";")) >= 1, tail
     logged = pd.read_csv(history)["epoch"].max() + 1
     assert saved in (logged, logged - 1), (saved, logged, tail)  # at most the epoch it was in is lost
 
