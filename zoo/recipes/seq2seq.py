@@ -145,6 +145,12 @@ def scored_pairs(hp: HParams, data: Data, ctx: RunContext) -> list[tuple[str, st
     return test if ctx.max_steps is None else test[: ctx.max_steps * hp.batch_size]
 
 
+def text_scores(outputs: list[str], references: list[str], *, language: str, prefix: str) -> dict[str, float]:
+    """`{prefix}bleu`, `{prefix}chrf` (sacrebleu) and `{prefix}rougeL` of outputs against one reference each."""
+    return {**bleu.scores(outputs, references, language=language, prefix=prefix),
+            f"{prefix}rougeL": rouge.rouge_l(outputs, references, language=language)}
+
+
 def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     info = data.info
     test = scored_pairs(hp, data, ctx)
@@ -153,8 +159,7 @@ def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     outputs = {}
     for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
         outputs[name] = make_translator(hp, data, model, width).translate(sources)
-        metrics.update(bleu.scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
-        metrics[f"{name}_rougeL"] = rouge.rouge_l(outputs[name], references, language=info.target_language)
+        metrics.update(text_scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
     if not ctx.is_chief:
         return metrics
     with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
@@ -205,8 +210,7 @@ def title_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     test = scored_pairs(hp, data, ctx)
     references = [title for _, title in test]
     for name, titles in baseline_titles(data.info.splits["train"].pairs, [a for a, _ in test]).items():
-        metrics.update(bleu.scores(titles, references, language=data.info.target_language, prefix=f"baseline_{name}_"))
-        metrics[f"baseline_{name}_rougeL"] = rouge.rouge_l(titles, references, language=data.info.target_language)
+        metrics.update(text_scores(titles, references, language=data.info.target_language, prefix=f"baseline_{name}_"))
     return metrics
 
 
