@@ -295,7 +295,9 @@ def test_functions_traced_do_not_grow_with_the_epochs(strategy, tmp_path):
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-2000:]
         counts.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    assert counts[0] == counts[1]
+    # Growth is the bug. Not ==: once (mirrored, fresh venv, loaded machine) the 2-epoch run traced one
+    # function more than the 6-epoch run (86 vs 85), a timing-dependent extra, not one per epoch.
+    assert counts[1] <= counts[0], counts
 
 
 def test_best_weights_are_kept_in_memory_and_written_at_the_end(tmp_path):
