@@ -266,6 +266,11 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
     ids = hyphens(["A state-of-the-art, well-known model - 2-D."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([18], tf.int64)).numpy()[0].decode()
     assert text == "a state-of-the-art, well-known model-2-d."  # a spaced dash is lost in tokenisation
+    brackets = translation.make_vectorizer("word", ["Title: a (tiny) model."])
+    translator = seq2seq.Translator(model, brackets, brackets.get_vocabulary(), separator=" ")
+    ids = brackets(["Title: a (tiny) model. Unseen: words."]).to_tensor()
+    text = translator.detokenize(ids, tf.constant([12], tf.int64)).numpy()[0].decode()
+    assert text == "title: a (tiny) model. [UNK]: [UNK]."
     chars = translation.make_vectorizer("char", ["Hi."])
     assert [chars.get_vocabulary()[i] for i in chars(["Hi."])[0].numpy()] == ["H", "i", "."]
 

@@ -407,8 +407,11 @@ class Translator(keras.Model):
         """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row."""
         words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
         text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
-        if self.separator == " ":  # "i ' m well - known ." -> "i'm well-known."
-            text = tf.strings.regex_replace(text, r" ([^\p{L}\p{M}\p{N}\s])", r"\1")
+        if self.separator == " ":  # "i ' m well - known ( 2 ) ." -> "i'm well-known (2)."
+            # Punctuation joins the word before it, except opening brackets and quotes (Ps, Pi), which
+            # join the word after: "[UNK] : [UNK]" stays "[UNK]: [UNK]", not "[UNK]:[UNK]".
+            text = tf.strings.regex_replace(text, r" ([^\p{L}\p{M}\p{N}\s\p{Ps}\p{Pi}])", r"\1")
+            text = tf.strings.regex_replace(text, r"([\p{Ps}\p{Pi}]) ", r"\1")
             text = tf.strings.regex_replace(text, r"' ", "'")
             text = tf.strings.regex_replace(text, r"([\p{L}\p{M}\p{N}])- ", r"\1-")
         return text
