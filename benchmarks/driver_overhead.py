@@ -71,8 +71,11 @@ def plain(name: str, data_dir: Path, overrides: dict, verbose, replicas: int) ->
     keras.utils.set_random_seed(hp.seed)
     ctx = RunContext(data_dir=data_dir, run_dir=Path(tempfile.mkdtemp()))
     data = prepare_data(recipe, hp, ctx)  # the driver's own prefetch, nothing else
-    strategy = tf.distribute.get_strategy() if replicas == 1 else tf.distribute.MirroredStrategy(
-        [d.name for d in tf.config.list_logical_devices("CPU")])
+    strategy = (
+        tf.distribute.get_strategy()
+        if replicas == 1
+        else tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+    )
     with strategy.scope():
         model = recipe.model(hp, data)
     timer = EpochTimer()
@@ -92,8 +95,14 @@ def through_driver(name: str, data_dir: Path, overrides: dict, verbose, replicas
 
     out = Path(tempfile.mkdtemp()) / "run"
     strategy = {"strategy": "one"} if replicas == 1 else {"strategy": "mirrored", "cpu_replicas": replicas}
-    zoo.fit(dataclasses.replace(recipe, model=model_with_timer), data_dir=data_dir, out=out, verbose=verbose,
-            **strategy, **overrides)
+    zoo.fit(
+        dataclasses.replace(recipe, model=model_with_timer),
+        data_dir=data_dir,
+        out=out,
+        verbose=verbose,
+        **strategy,
+        **overrides,
+    )
     return timer
 
 
@@ -113,12 +122,16 @@ def main() -> None:
         for kind, run in (("plain", plain), ("driver", through_driver)):
             rates = run(args.recipe, Path(args.data_dir), overrides, 2, args.cpu_replicas).rates()
             results[kind].append(rates)
-            print(f"repeat {repeat + 1} {kind:>6}: train {rates[0]:.2f} steps/s, whole epoch {rates[1]:.2f} steps/s",
-                  flush=True)
+            print(
+                f"repeat {repeat + 1} {kind:>6}: train {rates[0]:.2f} steps/s, whole epoch {rates[1]:.2f} steps/s",
+                flush=True,
+            )
     summary = {kind: [statistics.median(r[i] for r in runs) for i in range(2)] for kind, runs in results.items()}
     for i, label in enumerate(("train phase", "whole epoch")):
-        print(f"{label}: plain {summary['plain'][i]:.2f} steps/s, driver {summary['driver'][i]:.2f} steps/s, "
-              f"ratio driver/plain {summary['driver'][i] / summary['plain'][i]:.3f}")
+        print(
+            f"{label}: plain {summary['plain'][i]:.2f} steps/s, driver {summary['driver'][i]:.2f} steps/s, "
+            f"ratio driver/plain {summary['driver'][i] / summary['plain'][i]:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ x = np.array([r[:4] for r in rows], "float32")
 names = sorted({r[4].strip() for r in rows})
 y = np.array([names.index(r[4].strip()) for r in rows], "int32")
 x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=1 / 3, random_state=args.seed, stratify=y)
-x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=0.1, random_state=args.seed,
-                                                  stratify=y_rest)
+x_train, x_val, y_train, y_val = train_test_split(
+    x_rest, y_rest, test_size=0.1, random_state=args.seed, stratify=y_rest
+)
 
 train = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=args.seed).batch(32)
 val = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(32)

@@ -75,12 +75,16 @@ def quality(args) -> None:
                 continue
             _record(out, key, {"wall_seconds": wall, "status": "finished"})
         metrics = json.loads((run / "metrics.json").read_text())
-        summary = {k: metrics.get(k) for k in ("val_perplexity", "test_perplexity", "epochs_trained",
-                                              "resumed_from_epoch")}
+        summary = {
+            k: metrics.get(k) for k in ("val_perplexity", "test_perplexity", "epochs_trained", "resumed_from_epoch")
+        }
         command = json.loads((run / "config.json").read_text())["command"]
         _record(out, key, {**summary, "command": command})
-        print(f"{key}: valid ppl {summary['val_perplexity']:.1f}, test ppl {summary['test_perplexity']:.1f}, "
-              f"{summary['epochs_trained']} epochs", flush=True)
+        print(
+            f"{key}: valid ppl {summary['val_perplexity']:.1f}, test ppl {summary['test_perplexity']:.1f}, "
+            f"{summary['epochs_trained']} epochs",
+            flush=True,
+        )
 
 
 # ----------------------------------------------------------------------------- speed
@@ -133,14 +137,20 @@ def speed_one(args) -> None:
         model = recipe.model(hp, data)
         timer = Timer()
         callbacks = [*(recipe.callbacks(hp, data) if recipe.callbacks else []), timer]
-        model.fit(data.train.take(args.steps).prefetch(-1), epochs=hp.epochs, callbacks=callbacks, verbose=0,
-                  validation_data=data.validation.take(args.steps).prefetch(-1))
+        model.fit(
+            data.train.take(args.steps).prefetch(-1),
+            epochs=hp.epochs,
+            callbacks=callbacks,
+            verbose=0,
+            validation_data=data.validation.take(args.steps).prefetch(-1),
+        )
         return timer.words_per_second(words)
 
     def driver() -> float:
         timer = Timer()
-        timed = dataclasses.replace(recipe, callbacks=lambda h, d: [
-            *(recipe.callbacks(h, d) if recipe.callbacks else []), timer])
+        timed = dataclasses.replace(
+            recipe, callbacks=lambda h, d: [*(recipe.callbacks(h, d) if recipe.callbacks else []), timer]
+        )
         with tempfile.TemporaryDirectory() as tmp:
             zoo.fit(timed, data_dir=data_dir, out=Path(tmp) / "run", max_steps=args.steps, verbose=0, **overrides)
         return timer.words_per_second(words)
@@ -153,8 +163,17 @@ def speed(args) -> None:
     """Alternates plain and driver runs, each in a fresh process (one process would age: its second
     model trained slower than its first, whichever path it took)."""
     plain_rates, driver_rates = [], []
-    base = [sys.executable, __file__, "speed", "--recipe", args.recipe, "--steps", str(args.steps),
-            "--epochs", str(args.epochs)]
+    base = [
+        sys.executable,
+        __file__,
+        "speed",
+        "--recipe",
+        args.recipe,
+        "--steps",
+        str(args.steps),
+        "--epochs",
+        str(args.epochs),
+    ]
     base += ["--data-dir", args.data_dir] if args.data_dir else []
     for setting in args.set or []:
         base += ["--set", setting]
@@ -165,9 +184,15 @@ def speed(args) -> None:
                 raise SystemExit(result.stderr[-3000:])
             rates.append(json.loads(result.stdout.strip().splitlines()[-1])["words_per_s"])
         print(f"repeat {i + 1}: plain {plain_rates[-1]:.0f} words/s, driver {driver_rates[-1]:.0f} words/s", flush=True)
-    result = {"recipe": args.recipe, "steps_per_epoch": args.steps, "epochs": args.epochs, "repeats": args.repeats,
-              "plain_words_per_s": plain_rates, "driver_words_per_s": driver_rates,
-              "ratio_of_medians": statistics.median(driver_rates) / statistics.median(plain_rates)}
+    result = {
+        "recipe": args.recipe,
+        "steps_per_epoch": args.steps,
+        "epochs": args.epochs,
+        "repeats": args.repeats,
+        "plain_words_per_s": plain_rates,
+        "driver_words_per_s": driver_rates,
+        "ratio_of_medians": statistics.median(driver_rates) / statistics.median(plain_rates),
+    }
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -175,8 +200,9 @@ def speed(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="mode", required=True)
     q = sub.add_parser("quality", help="train (or resume) recipes and collect their perplexities")
     q.add_argument("--out", required=True, help="folder of the runs and quality.json")

@@ -34,14 +34,26 @@ def main() -> None:
     for name in args.only:
         overrides, metric, goal, higher = RUNS[name]
         start = time.time()
-        result = zoo.fit(name, data_dir=args.data_dir, out=Path(args.out) / f"{name}-{int(start)}", verbose=2, **overrides)
+        result = zoo.fit(
+            name, data_dir=args.data_dir, out=Path(args.out) / f"{name}-{int(start)}", verbose=2, **overrides
+        )
         seconds = time.time() - start
         value = result.metrics[metric]
         target = result.metrics[goal] if isinstance(goal, str) else goal
         ok = value >= target if higher else value < target
-        rows.append({"recipe": name, "metric": metric, "value": value, "goal": goal, "target": target,
-                     "pass": ok, "seconds": round(seconds, 1), "run_dir": str(result.run_dir),
-                     "metrics": result.metrics})
+        rows.append(
+            {
+                "recipe": name,
+                "metric": metric,
+                "value": value,
+                "goal": goal,
+                "target": target,
+                "pass": ok,
+                "seconds": round(seconds, 1),
+                "run_dir": str(result.run_dir),
+                "metrics": result.metrics,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     print("\n| recipe | metric | value | goal | pass | wall s |\n|---|---|---|---|---|---|")
     for r in rows:

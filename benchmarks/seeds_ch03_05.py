@@ -71,12 +71,22 @@ def main() -> None:
             if any(r["recipe"] == name and r["seed"] == seed and r["tag"] == args.tag for r in done):
                 continue
             start = time.time()
-            result = zoo.fit(name, data_dir=args.data_dir, out=Path(tempfile.mkdtemp()) / "run", verbose=0,
-                             seed=seed, **overrides)
-            data = zoo.training.prepare_data(zoo.recipes.get(name), result.hparams, zoo.recipes.RunContext(
-                data_dir=Path(args.data_dir).resolve(), run_dir=result.run_dir))
-            row = {"recipe": name, "tag": args.tag, "seed": seed, "zoo": result.metrics[metric],
-                   "baseline": baseline(name, data.info.splits), "seconds": round(time.time() - start, 1)}
+            result = zoo.fit(
+                name, data_dir=args.data_dir, out=Path(tempfile.mkdtemp()) / "run", verbose=0, seed=seed, **overrides
+            )
+            data = zoo.training.prepare_data(
+                zoo.recipes.get(name),
+                result.hparams,
+                zoo.recipes.RunContext(data_dir=Path(args.data_dir).resolve(), run_dir=result.run_dir),
+            )
+            row = {
+                "recipe": name,
+                "tag": args.tag,
+                "seed": seed,
+                "zoo": result.metrics[metric],
+                "baseline": baseline(name, data.info.splits),
+                "seconds": round(time.time() - start, 1),
+            }
             done.append(row)
             with open(results, "a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -88,8 +98,10 @@ def main() -> None:
             continue
         zoo_scores, base_scores = [r["zoo"] for r in rows], [r["baseline"] for r in rows]
         sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
-        print(f"| {name} | {args.tag} | {RECIPES[name][0]} | {statistics.mean(zoo_scores):.3f} +- {sd(zoo_scores):.3f} "
-              f"| {statistics.mean(base_scores):.3f} +- {sd(base_scores):.3f} ({RECIPES[name][1]}) | {len(rows)} |")
+        print(
+            f"| {name} | {args.tag} | {RECIPES[name][0]} | {statistics.mean(zoo_scores):.3f} +- {sd(zoo_scores):.3f} "
+            f"| {statistics.mean(base_scores):.3f} +- {sd(base_scores):.3f} ({RECIPES[name][1]}) | {len(rows)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,12 @@ RUNS = {
     "sa_imdb_penalty_attention": ("self_attentive_imdb", {"penalty_gradient": "attention"}, "test_accuracy", None),
     "sa_r8_penalty_attention": ("self_attentive_r8", {"penalty_gradient": "attention"}, "test_accuracy", None),
     # Lin et al.'s optimiser: plain SGD at 0.06 with the gradient norm clipped at 0.5.
-    "sa_mr_sgd": ("self_attentive_mr", {"optimizer": "sgd", "learning_rate": 0.06, "clipnorm": 0.5}, "val_accuracy", None),
+    "sa_mr_sgd": (
+        "self_attentive_mr",
+        {"optimizer": "sgd", "learning_rate": 0.06, "clipnorm": 0.5},
+        "val_accuracy",
+        None,
+    ),
     "sa_r8": ("self_attentive_r8", {}, "test_accuracy", 0.96),
     # R8 under-trains in 10 epochs at Adam 1e-3: the author's intended 0.005, and no penalty.
     "sa_r8_lr0.005": ("self_attentive_r8", {"learning_rate": 0.005}, "test_accuracy", None),
@@ -62,9 +67,18 @@ def run(key: str, args: argparse.Namespace) -> dict:
     else:
         result = zoo.fit(recipe, data_dir=args.data_dir, out=out, max_steps=args.max_steps, verbose=2, **settings)
         metrics, seconds = result.metrics, round(time.time() - start, 1)
-    row = {"key": key, "recipe": recipe, "overrides": overrides, "metric": metric, "value": metrics.get(metric),
-           "goal": goal, "pass": None if goal is None else metrics.get(metric, 0.0) >= goal, "seconds": seconds,
-           **{k: metrics[k] for k in EXTRA if k in metrics}, "run_dir": str(out)}
+    row = {
+        "key": key,
+        "recipe": recipe,
+        "overrides": overrides,
+        "metric": metric,
+        "value": metrics.get(metric),
+        "goal": goal,
+        "pass": None if goal is None else metrics.get(metric, 0.0) >= goal,
+        "seconds": seconds,
+        **{k: metrics[k] for k in EXTRA if k in metrics},
+        "run_dir": str(out),
+    }
     return row
 
 
@@ -83,14 +97,19 @@ def main() -> None:
         with open(Path(args.out) / "results.jsonl", "a") as f:
             f.write(json.dumps(rows[-1]) + "\n")
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| run | recipe | settings | metric | value | goal | hop overlap | wall s |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| run | recipe | settings | metric | value | goal | hop overlap | wall s |"
+        "\n|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
         settings = ", ".join(f"{k}={v}" for k, v in r["overrides"].items()) or "defaults"
         goal = "" if r["goal"] is None else f">= {r['goal']} ({'pass' if r['pass'] else 'FAIL'})"
         overlap = f"{r['attention_overlap']:.3f}" if "attention_overlap" in r else ""
         value = f"{r['value']:.4f}" if r["value"] is not None else "n/a"
-        print(f"| {r['key']} | `{r['recipe']}` | {settings} | {r['metric']} | {value} | {goal} | {overlap} | "
-              f"{r['seconds'] if r['seconds'] is not None else '(earlier run)'} |")
+        print(
+            f"| {r['key']} | `{r['recipe']}` | {settings} | {r['metric']} | {value} | {goal} | {overlap} | "
+            f"{r['seconds'] if r['seconds'] is not None else '(earlier run)'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,14 @@ def _run(name: str, recipe: str, overrides: dict, args) -> dict:
         settings.update(epochs=1)
     start = time.time()
     result = zoo.fit(recipe, data_dir=args.data_dir, out=out / name, verbose=2, **extra, **settings)
-    row = {"name": name, "recipe": recipe, "overrides": settings, "seconds": round(time.time() - start, 1),
-           "run_dir": str(result.run_dir), "metrics": result.metrics}
+    row = {
+        "name": name,
+        "recipe": recipe,
+        "overrides": settings,
+        "seconds": round(time.time() - start, 1),
+        "run_dir": str(result.run_dir),
+        "metrics": result.metrics,
+    }
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "results.jsonl", "a") as f:
         f.write(json.dumps(row) + "\n")
@@ -74,19 +80,25 @@ def quality(args) -> None:
     for r in rows:
         m = r["metrics"]
         beam = next((k[:-5] for k in m if k.startswith("beam") and k.endswith("_bleu")), "beam")
-        print(f"| {r['name']} ({r['recipe']}) | {m.get('epochs_trained')} | {m['greedy_bleu']:.2f} | "
-              f"{m[f'{beam}_bleu']:.2f} | {m['greedy_chrf']:.2f} | {m[f'{beam}_chrf']:.2f} | {r['seconds']} |")
+        print(
+            f"| {r['name']} ({r['recipe']}) | {m.get('epochs_trained')} | {m['greedy_bleu']:.2f} | "
+            f"{m[f'{beam}_bleu']:.2f} | {m['greedy_chrf']:.2f} | {m[f'{beam}_chrf']:.2f} | {r['seconds']} |"
+        )
 
 
 def titles(args) -> None:
     row = _run("title_generation", "title_generation", {}, args)
     m = row["metrics"]
-    print(f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
-          f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}")
+    print(
+        f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
+        f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}"
+    )
     for name in ("lead", "nearest"):  # model-free titles (`zoo.recipes.seq2seq.baseline_titles`)
         if f"baseline_{name}_bleu" in m:
-            print(f"baseline {name}: BLEU {m[f'baseline_{name}_bleu']:.2f}, chrF {m[f'baseline_{name}_chrf']:.2f}, "
-                  f"ROUGE-L {m[f'baseline_{name}_rougeL']:.2f}")
+            print(
+                f"baseline {name}: BLEU {m[f'baseline_{name}_bleu']:.2f}, chrF {m[f'baseline_{name}_chrf']:.2f}, "
+                f"ROUGE-L {m[f'baseline_{name}_rougeL']:.2f}"
+            )
     print((Path(row["run_dir"]) / "samples.tsv").read_text())
 
 
@@ -145,8 +157,12 @@ def plateau(args) -> None:
             seq2seq.EncoderDecoderAttention = EncoderDecoderAttention
         start = time.time()
         history = model.fit(data.train, validation_data=data.validation, epochs=args.epochs or 6, verbose=2).history
-        row = {"name": name, "overrides": {"units": 128, **overrides}, "seconds": round(time.time() - start),
-               **{key: [round(v, 4) for v in history[key]] for key in ("accuracy", "loss", "val_accuracy")}}
+        row = {
+            "name": name,
+            "overrides": {"units": 128, **overrides},
+            "seconds": round(time.time() - start),
+            **{key: [round(v, 4) for v in history[key]] for key in ("accuracy", "loss", "val_accuracy")},
+        }
         with open(path, "a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
@@ -215,16 +231,25 @@ def speed(args) -> None:
     start = time.time()
     graph_out = []
     for i in range(0, len(sentences), args.batch_size):
-        graph_out.extend(serve(tf.constant(sentences[i:i + args.batch_size])).numpy())
+        graph_out.extend(serve(tf.constant(sentences[i : i + args.batch_size])).numpy())
     graph_rate = len(sentences) / (time.time() - start)
 
     model = export.load(run)
     inference = Seq2SeqInference(model)
-    translator = Translator(model, info.source_vectorizer, info.target_vocabulary, separator=info.separator,
-                            max_source_length=info.max_source_length, max_output_length=max_length,
-                            beam_width=width, alpha=hp.alpha)
-    batches = [translator.source_ids(tf.constant(sentences[i:i + args.batch_size]))
-               for i in range(0, len(sentences), args.batch_size)]
+    translator = Translator(
+        model,
+        info.source_vectorizer,
+        info.target_vocabulary,
+        separator=info.separator,
+        max_source_length=info.max_source_length,
+        max_output_length=max_length,
+        beam_width=width,
+        alpha=hp.alpha,
+    )
+    batches = [
+        translator.source_ids(tf.constant(sentences[i : i + args.batch_size]))
+        for i in range(0, len(sentences), args.batch_size)
+    ]
     _python_loop_beam(inference, batches[0][0][:2], beam_width=width, max_length=max_length, alpha=hp.alpha)
     start = time.time()
     loop_out = []
@@ -235,10 +260,17 @@ def speed(args) -> None:
         loop_out.extend(translator.detokenize(tf.constant(tokens), tf.constant(lengths, tf.int64)).numpy())
     loop_rate = len(sentences) / (time.time() - start)
     same = float(np.mean([a == b for a, b in zip(graph_out, loop_out)]))
-    row = {"name": "speed", "run": str(run), "sentences": len(sentences), "batch_size": args.batch_size,
-           "beam_width": width, "savedmodel_sentences_per_s": round(graph_rate, 1),
-           "python_loop_sentences_per_s": round(loop_rate, 1), "ratio": round(graph_rate / loop_rate, 2),
-           "same_output_fraction": same}
+    row = {
+        "name": "speed",
+        "run": str(run),
+        "sentences": len(sentences),
+        "batch_size": args.batch_size,
+        "beam_width": width,
+        "savedmodel_sentences_per_s": round(graph_rate, 1),
+        "python_loop_sentences_per_s": round(loop_rate, 1),
+        "ratio": round(graph_rate / loop_rate, 2),
+        "same_output_fraction": same,
+    }
     print(json.dumps(row), flush=True)
 
 
@@ -256,7 +288,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--out", default="/tmp/bench_seq2seq")
     parser.add_argument("--only", nargs="*", default=["char", "attention", "none"], choices=list(QUALITY))
-    parser.add_argument("--epochs", type=int, default=0, help="override every recipe's epochs (0 = defaults; plateau: 6)")
+    parser.add_argument(
+        "--epochs", type=int, default=0, help="override every recipe's epochs (0 = defaults; plateau: 6)"
+    )
     parser.add_argument("--quick", action="store_true", help="2 batches, 1 epoch: a smoke test of the script")
     parser.add_argument("--run", default="", help="speed: a finished run folder (saved_model/ and model.keras)")
     parser.add_argument("--sentences", type=int, default=512)

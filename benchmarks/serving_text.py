@@ -58,8 +58,8 @@ def main() -> None:
         text_model = tf.saved_model.load(str(args.run_dir / "saved_model"))
         ids_serve, text_serve = ids_model.serve, text_model.serve
         size = args.batch_size
-        text_batches = [tf.constant(texts[i:i + size]) for i in range(0, len(texts) - size + 1, size)]
-        id_batches = [tf.constant(ids[i:i + size]) for i in range(0, len(ids) - size + 1, size)]
+        text_batches = [tf.constant(texts[i : i + size]) for i in range(0, len(texts) - size + 1, size)]
+        id_batches = [tf.constant(ids[i : i + size]) for i in range(0, len(ids) - size + 1, size)]
         np.testing.assert_allclose(text_serve(text_batches[0]), ids_serve(id_batches[0]), atol=1e-5)
         strings = throughput(text_serve, text_batches, args.repeats)
         integers = throughput(ids_serve, id_batches, args.repeats)

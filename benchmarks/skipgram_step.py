@@ -10,7 +10,8 @@ alone, then caches `--steps` of its batches and times training steps on them wit
 - `nocontext:xla`: the same without the context-table update (a lower bound, not a valid step);
 - `threads`: `scatter:xla` called from 1 and then 2 Python threads at once (Hogwild-like, as gensim).
 
-    python benchmarks/skipgram_step.py --data-dir ../shared/data --variants pipeline keras scatter:xla scatter:graph dedup:xla nocontext:xla threads
+    python benchmarks/skipgram_step.py --data-dir ../shared/data --variants pipeline keras scatter:xla \
+        scatter:graph dedup:xla nocontext:xla threads
     python benchmarks/skipgram_step.py --data-dir ../shared/data --variants keras --mirrored   # 2 CPU replicas
 """
 
@@ -55,8 +56,10 @@ def main() -> None:
     texts, _ = corpus.read_texts(archive, "aclImdb/*/*/*.txt")
     sentences = list(corpus.documents(texts[: args.max_docs]))
     words = sum(map(len, sentences))
-    hp = resolve_hparams(get("skipgram_corpus"), dict(corpus=str(archive), corpus_pattern="aclImdb/*/*/*.txt",
-                                                     epochs=1, batch_size=args.batch_size))
+    hp = resolve_hparams(
+        get("skipgram_corpus"),
+        dict(corpus=str(archive), corpus_pattern="aclImdb/*/*/*.txt", epochs=1, batch_size=args.batch_size),
+    )
     data = ch06.skipgram_data(hp, RunContext(data_dir=data_dir, run_dir=Path("/tmp")), sentences, source="imdb subset")
     vocab, dim, batch, steps = len(data.info.vocabulary), hp.dim, args.batch_size, args.steps
     results: dict = {"words": words, "vocabulary": vocab, "batch_size": batch, "steps": steps}
@@ -86,8 +89,11 @@ def main() -> None:
         if args.mirrored:
             scope = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")]).scope()
         with scope:
-            model = word2vec.compile_skipgram(word2vec.build_skipgram(vocab_size=vocab, dim=dim, negatives=hp.negatives),
-                                              learning_rate=rate, batch_size=batch)
+            model = word2vec.compile_skipgram(
+                word2vec.build_skipgram(vocab_size=vocab, dim=dim, negatives=hp.negatives),
+                learning_rate=rate,
+                batch_size=batch,
+            )
         ds = tf.data.Dataset.from_tensor_slices(({"target": targets, "contexts": contexts}, labels)).repeat()
         model.fit(ds, steps_per_epoch=5, epochs=1, verbose=0)  # trace and compile
         start = time.perf_counter()
@@ -111,6 +117,7 @@ def main() -> None:
             if mode != "nocontext":
                 context_table.scatter_sub(tf.IndexedSlices(rows, ids))
             return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, scores))
+
         return step
 
     def run(step, lo: int, hi: int) -> None:
@@ -130,8 +137,10 @@ def main() -> None:
         step = make_step("scatter", True)
         run(step, 0, 1)
         for count in (1, 2):
-            workers = [threading.Thread(target=run, args=(step, k * steps // count, (k + 1) * steps // count))
-                       for k in range(count)]
+            workers = [
+                threading.Thread(target=run, args=(step, k * steps // count, (k + 1) * steps // count))
+                for k in range(count)
+            ]
             start = time.perf_counter()
             for w in workers:
                 w.start()

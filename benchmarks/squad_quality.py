@@ -36,9 +36,17 @@ def main() -> None:
     parser.add_argument("--out", default=tempfile.mkdtemp(prefix="squad-quality-"))
     args = parser.parse_args()
     preset = minilm_preset()
-    settings = dict(preset=preset, train_file=args.data, dev_articles=args.dev_articles,
-                    train_examples=args.train_examples, max_seq_length=args.seq, doc_stride=128,
-                    epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate)
+    settings = dict(
+        preset=preset,
+        train_file=args.data,
+        dev_articles=args.dev_articles,
+        train_examples=args.train_examples,
+        max_seq_length=args.seq,
+        doc_stride=128,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+    )
     print("settings", json.dumps(settings), flush=True)
 
     recipe = recipes.get("squad_bert")
@@ -50,16 +58,30 @@ def main() -> None:
     data = recipe.data(hp, ctx)
     model = recipe.model(hp, data)
     baseline = recipe.report(hp, data, model, ctx)
-    print("baseline", json.dumps({**baseline, "seconds": round(time.time() - start, 1),
-                                  "train_windows": data.info.train_windows,
-                                  "dev_questions": len(data.info.dev_examples)}), flush=True)
+    print(
+        "baseline",
+        json.dumps(
+            {
+                **baseline,
+                "seconds": round(time.time() - start, 1),
+                "train_windows": data.info.train_windows,
+                "dev_questions": len(data.info.dev_examples),
+            }
+        ),
+        flush=True,
+    )
 
     start = time.time()
     result = zoo.fit("squad_bert", out=Path(args.out) / "run", verbose=2, **settings)
     history = json.loads((result.run_dir / "metrics.json").read_text())
-    print("fine-tuned", json.dumps({k: v for k, v in history.items() if k.startswith("dev_") or k == "epochs_trained"}
-                                   | {"seconds": round(time.time() - start, 1), "run_dir": str(result.run_dir)}),
-          flush=True)
+    print(
+        "fine-tuned",
+        json.dumps(
+            {k: v for k, v in history.items() if k.startswith("dev_") or k == "epochs_trained"}
+            | {"seconds": round(time.time() - start, 1), "run_dir": str(result.run_dir)}
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -96,8 +96,15 @@ def hand_written(preset: str, train: tf.data.Dataset, windows: dict, batch: int,
 
 def measure(args: argparse.Namespace, preset: str) -> dict[str, float]:
     """One driver run and one hand-written run: examples/s of training and of prediction for each."""
-    settings = dict(preset=preset, train_file=args.data, dev_articles=2, train_examples=args.batch_size * args.steps,
-                    max_seq_length=args.seq, epochs=1, batch_size=args.batch_size)
+    settings = dict(
+        preset=preset,
+        train_file=args.data,
+        dev_articles=2,
+        train_examples=args.batch_size * args.steps,
+        max_seq_length=args.seq,
+        epochs=1,
+        batch_size=args.batch_size,
+    )
     recipe = recipes.get("squad_bert")
     timer, seen = BatchTimer(args.warmup), {}
 
@@ -112,19 +119,27 @@ def measure(args: argparse.Namespace, preset: str) -> dict[str, float]:
         scored = set(json.loads((Path(ctx.run_dir) / "predictions.json").read_text()))
         examples = [e for e in data.info.dev_examples if e.qid in scored]
         # The report's windows, rebuilt with the same graph, for the hand-written forward pass.
-        windows = SquadWindows(data.info.vocabulary, data.info.lowercase,
-                               WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length))
+        windows = SquadWindows(
+            data.info.vocabulary,
+            data.info.lowercase,
+            WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length),
+        )
         seen["features"] = squad_features.convert(examples, windows)[0]
         return metrics
 
     timed = dataclasses.replace(recipe, data=data_seen, callbacks=lambda hp, data: [timer], report=timed_report)
     out = Path(tempfile.mkdtemp(prefix="squad-speed-")) / "run"
     zoo.fit(timed, out=out, max_steps=args.steps, verbose=2, **settings)
-    hand_train, hand_predict = hand_written(preset, seen["data"].train.take(args.steps), seen["features"].inputs(),
-                                            args.batch_size, args.warmup)
-    return {"driver_train": args.batch_size * timer.steps / (timer.end - timer.start),
-            "driver_predict": len(seen["features"]) / seen["report_seconds"],
-            "hand_train": hand_train, "hand_predict": hand_predict, "windows": len(seen["features"])}
+    hand_train, hand_predict = hand_written(
+        preset, seen["data"].train.take(args.steps), seen["features"].inputs(), args.batch_size, args.warmup
+    )
+    return {
+        "driver_train": args.batch_size * timer.steps / (timer.end - timer.start),
+        "driver_predict": len(seen["features"]) / seen["report_seconds"],
+        "hand_train": hand_train,
+        "hand_predict": hand_predict,
+        "windows": len(seen["features"]),
+    }
 
 
 def main() -> None:
@@ -144,8 +159,10 @@ def main() -> None:
         runs.append(measure(args, preset))
         print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in runs[-1].items()), flush=True)
     median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"settings: seq {args.seq}, batch {args.batch_size}, {args.steps} steps ({args.warmup} warm-up, "
-          f"{args.steps - 1 - args.warmup} timed), {median['windows']:.0f} prediction windows, median of {args.repeats}")
+    print(
+        f"settings: seq {args.seq}, batch {args.batch_size}, {args.steps} steps ({args.warmup} warm-up, "
+        f"{args.steps - 1 - args.warmup} timed), {median['windows']:.0f} prediction windows, median of {args.repeats}"
+    )
     for phase in ("train", "predict"):
         driver, hand = median[f"driver_{phase}"], median[f"hand_{phase}"]
         print(f"{phase:>8} examples/s: driver {driver:.3f}, hand-written {hand:.3f}, ratio {driver / hand:.3f}")

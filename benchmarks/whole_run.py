@@ -34,15 +34,39 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cpu-replicas", type=int, default=1, help="> 1: MirroredStrategy over logical CPUs")
     args = parser.parse_args()
-    strategy = ["--strategy", "one"] if args.cpu_replicas == 1 else [
-        "--strategy", "mirrored", "--cpu-replicas", str(args.cpu_replicas)]
+    strategy = (
+        ["--strategy", "one"]
+        if args.cpu_replicas == 1
+        else ["--strategy", "mirrored", "--cpu-replicas", str(args.cpu_replicas)]
+    )
     tmp = Path(tempfile.mkdtemp(prefix="whole-run-"))
     times: dict[str, list[float]] = {"zoo": [], "plain": []}
     for repeat in range(args.repeats):
-        zoo_cmd = [sys.executable, "-m", "zoo.run", "iris_mlp", "--seed", str(args.seed), *strategy,
-                   "--data-dir", args.data_dir, "--out", str(tmp / f"zoo{repeat}")]
-        plain_cmd = [sys.executable, "benchmarks/plain_iris.py", "--seed", str(args.seed), "--data-dir",
-                     args.data_dir, "--cpu-replicas", str(args.cpu_replicas), "--out", str(tmp / f"plain{repeat}")]
+        zoo_cmd = [
+            sys.executable,
+            "-m",
+            "zoo.run",
+            "iris_mlp",
+            "--seed",
+            str(args.seed),
+            *strategy,
+            "--data-dir",
+            args.data_dir,
+            "--out",
+            str(tmp / f"zoo{repeat}"),
+        ]
+        plain_cmd = [
+            sys.executable,
+            "benchmarks/plain_iris.py",
+            "--seed",
+            str(args.seed),
+            "--data-dir",
+            args.data_dir,
+            "--cpu-replicas",
+            str(args.cpu_replicas),
+            "--out",
+            str(tmp / f"plain{repeat}"),
+        ]
         for name, command in (("zoo", zoo_cmd), ("plain", plain_cmd)):
             times[name].append(timed(command))
             print(f"repeat {repeat + 1} {name:>5}: {times[name][-1]:.1f} s", flush=True)

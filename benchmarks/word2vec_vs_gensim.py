@@ -54,15 +54,30 @@ def main() -> None:
     words = sum(len(s) for s in sentences)
     questions = analogy.load(data_dir)
     print(f"corpus: {archive.name}, {len(sentences)} reviews, {words:,} words", flush=True)
-    results: dict = {"corpus_words": words, "reviews": len(sentences), "settings": vars(args),
-                     "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"}
+    results: dict = {
+        "corpus_words": words,
+        "reviews": len(sentences),
+        "settings": vars(args),
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+    }
 
     # --- ours: the skipgram_corpus recipe's data + model, trained with model.fit
     recipe = get("skipgram_corpus")
-    hp = resolve_hparams(recipe, dict(
-        corpus=str(archive), corpus_pattern="aclImdb/*/*/*.txt", epochs=args.epochs, dim=args.dim,
-        window=args.window, negatives=args.negatives, min_count=args.min_count, subsample=args.sample,
-        batch_size=args.batch_size, jit_compile=not args.no_jit))
+    hp = resolve_hparams(
+        recipe,
+        dict(
+            corpus=str(archive),
+            corpus_pattern="aclImdb/*/*/*.txt",
+            epochs=args.epochs,
+            dim=args.dim,
+            window=args.window,
+            negatives=args.negatives,
+            min_count=args.min_count,
+            subsample=args.sample,
+            batch_size=args.batch_size,
+            jit_compile=not args.no_jit,
+        ),
+    )
     import keras
 
     keras.utils.set_random_seed(hp.seed)
@@ -76,11 +91,19 @@ def main() -> None:
     ours_time = time.perf_counter() - start
     vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
     ours = analogy_accuracy(vocabulary, matrix, questions, restrict=30_000)
-    results["ours"] = {"train_seconds": ours_time, "vocab_seconds": prep, "words_per_second": words * hp.epochs / ours_time,
-                       "final_loss": history.history["loss"][-1], "vocabulary": len(vocabulary),
-                       **{f"analogy_{k}": v for k, v in ours.items() if k != "sections"}}
-    print(f"ours:   {results['ours']['words_per_second']:,.0f} words/s ({ours_time:.0f} s), "
-          f"analogy {ours['accuracy']:.4f} on {ours['answered']} questions", flush=True)
+    results["ours"] = {
+        "train_seconds": ours_time,
+        "vocab_seconds": prep,
+        "words_per_second": words * hp.epochs / ours_time,
+        "final_loss": history.history["loss"][-1],
+        "vocabulary": len(vocabulary),
+        **{f"analogy_{k}": v for k, v in ours.items() if k != "sections"},
+    }
+    print(
+        f"ours:   {results['ours']['words_per_second']:,.0f} words/s ({ours_time:.0f} s), "
+        f"analogy {ours['accuracy']:.4f} on {ours['answered']} questions",
+        flush=True,
+    )
     del model
 
     # --- gensim: same corpus, same settings
@@ -88,9 +111,17 @@ def main() -> None:
         from gensim.models import Word2Vec
 
         start = time.perf_counter()
-        g = Word2Vec(vector_size=args.dim, window=args.window, negative=args.negatives, hs=0, sg=1,
-                     min_count=args.min_count, sample=args.sample,
-                     workers=args.workers, seed=hp.seed)
+        g = Word2Vec(
+            vector_size=args.dim,
+            window=args.window,
+            negative=args.negatives,
+            hs=0,
+            sg=1,
+            min_count=args.min_count,
+            sample=args.sample,
+            workers=args.workers,
+            seed=hp.seed,
+        )
         g.build_vocab(sentences)
         g_prep = time.perf_counter() - start
         start = time.perf_counter()
@@ -101,17 +132,31 @@ def main() -> None:
 
         g_matrix = np.concatenate([np.zeros((1, args.dim), "float32"), g.wv.vectors])
         theirs = analogy_accuracy(g_vocab, g_matrix, questions, restrict=30_000)
-        own_score, _ = g.wv.evaluate_word_analogies(str(data_dir / "word2vec" / "questions-words.txt"),
-                                                    restrict_vocab=30_000)
-        results["gensim"] = {"train_seconds": g_time, "vocab_seconds": g_prep, "words_per_second": words * args.epochs / g_time,
-                             "vocabulary": len(g_vocab), "gensim_evaluate_word_analogies": own_score,
-                             **{f"analogy_{k}": v for k, v in theirs.items() if k != "sections"}}
-        results["speed_ratio_gensim_over_ours"] = results["gensim"]["words_per_second"] / results["ours"]["words_per_second"]
-        print(f"gensim: {results['gensim']['words_per_second']:,.0f} words/s ({g_time:.0f} s), "
-              f"analogy {theirs['accuracy']:.4f} on {theirs['answered']} questions "
-              f"(gensim's own evaluation: {own_score:.4f})", flush=True)
-        print(f"gensim is {results['speed_ratio_gensim_over_ours']:.1f}x faster; analogy gap "
-              f"{100 * (theirs['accuracy'] - ours['accuracy']):+.1f} points (gensim - ours)", flush=True)
+        own_score, _ = g.wv.evaluate_word_analogies(
+            str(data_dir / "word2vec" / "questions-words.txt"), restrict_vocab=30_000
+        )
+        results["gensim"] = {
+            "train_seconds": g_time,
+            "vocab_seconds": g_prep,
+            "words_per_second": words * args.epochs / g_time,
+            "vocabulary": len(g_vocab),
+            "gensim_evaluate_word_analogies": own_score,
+            **{f"analogy_{k}": v for k, v in theirs.items() if k != "sections"},
+        }
+        results["speed_ratio_gensim_over_ours"] = (
+            results["gensim"]["words_per_second"] / results["ours"]["words_per_second"]
+        )
+        print(
+            f"gensim: {results['gensim']['words_per_second']:,.0f} words/s ({g_time:.0f} s), "
+            f"analogy {theirs['accuracy']:.4f} on {theirs['answered']} questions "
+            f"(gensim's own evaluation: {own_score:.4f})",
+            flush=True,
+        )
+        print(
+            f"gensim is {results['speed_ratio_gensim_over_ours']:.1f}x faster; analogy gap "
+            f"{100 * (theirs['accuracy'] - ours['accuracy']):+.1f} points (gensim - ours)",
+            flush=True,
+        )
     print(json.dumps(results, indent=1, default=float))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float) + "\n")

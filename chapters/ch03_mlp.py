@@ -33,8 +33,7 @@ ONLY = ["food_price", "ionosphere_mlp", "iris_mlp", "boston_mlp", "sine_fit"]  #
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --only ...).
-QUICK, DATA_DIR, OUT, ONLY = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
+QUICK, DATA_DIR, OUT, ONLY = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
 
 
 def settings(name: str) -> dict:
@@ -105,8 +104,11 @@ if "iris_mlp" in ONLY:
     x_iris, y_iris, species = uci.load_iris(DATA_DIR)
     tables["iris"] = pd.Series(np.bincount(y_iris), index=species)
     print(f"Iris: {x_iris.shape[0]} rows x {x_iris.shape[1]} features")
-    show(pd.DataFrame(x_iris[::50], columns=["sepal length", "sepal width", "petal length", "petal width"])
-         .assign(species=[species[i] for i in y_iris[::50]]))
+    show(
+        pd.DataFrame(x_iris[::50], columns=["sepal length", "sepal width", "petal length", "petal width"]).assign(
+            species=[species[i] for i in y_iris[::50]]
+        )
+    )
 for name, counts in tables.items():
     show(counts.rename(f"{name}: rows per class"))
 
@@ -146,8 +148,10 @@ if "iris_mlp" in ONLY:
 # %%
 if "boston_mlp" in ONLY:
     x_boston, y_boston = uci.load_boston(DATA_DIR)
-    print(f"Boston: {x_boston.shape[0]} rows x {x_boston.shape[1]} features; MEDV from {y_boston.min()} to "
-          f"{y_boston.max()} (median {np.median(y_boston)})")
+    print(
+        f"Boston: {x_boston.shape[0]} rows x {x_boston.shape[1]} features; MEDV from {y_boston.min()} to "
+        f"{y_boston.max()} (median {np.median(y_boston)})"
+    )
     fig, ax = plt.subplots(figsize=(5, 2.5))
     ax.hist(y_boston, bins=30)
     ax.set(xlabel="MEDV ($1000s)", ylabel="districts")
@@ -155,12 +159,14 @@ if "boston_mlp" in ONLY:
     plt.show()
     runs["boston_mlp"] = boston = zoo.fit("boston_mlp", **settings("boston_mlp"))
     m = boston.metrics
-    show(pd.Series({"MLP": m["test_mse_mlp"], "SVR": m["test_mse_svr"], "linear": m["test_mse_linear"]},
-                   name="test MSE").round(2))
+    show(
+        pd.Series(
+            {"MLP": m["test_mse_mlp"], "SVR": m["test_mse_svr"], "linear": m["test_mse_linear"]}, name="test MSE"
+        ).round(2)
+    )
     for name in ("mlp", "svr", "linear"):
         show_image(boston.run_dir / f"scatter_{name}.png")
-    print(f"served: the first district's raw row -> MEDV {served(boston, x_boston[:1])[0, 0]:.1f} "
-          f"(true {y_boston[0]})")
+    print(f"served: the first district's raw row -> MEDV {served(boston, x_boston[:1])[0, 0]:.1f} (true {y_boston[0]})")
 
 # %% [markdown]
 # ## 4. Curve fitting: sin(x) through noisy samples

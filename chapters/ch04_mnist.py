@@ -36,13 +36,18 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --only, --set ...).
 QUICK, DATA_DIR, OUT, ONLY, SET = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, SET=SET, choices={"ONLY": ONLY})
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, SET=SET, choices={"ONLY": ONLY}
+)
 
 
 def settings(name: str) -> dict:
     """`zoo.fit`'s keywords for recipe `name` under these settings (SET's values stay strings: zoo.fit parses them)."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK),
-                **dict(item.split("=", 1) for item in SET))
+    return dict(
+        data_dir=DATA_DIR,
+        out=f"{OUT}/{name}" if OUT else None,
+        **quick_settings(QUICK),
+        **dict(item.split("=", 1) for item in SET),
+    )
 
 
 print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipes={ONLY}  overrides={SET}")
@@ -114,8 +119,10 @@ splits, test_only = mnist.splits(DATA_DIR, seed=best.hparams.seed, val_fraction=
 test_images, test_digits = splits["test"]
 probabilities = np.asarray(serve(test_images.astype(np.float32)))
 predicted = probabilities.argmax(axis=-1)
-print(f"{ONLY[-1]}: {np.mean(predicted == test_digits):.2%} of {len(test_digits)} test images "
-      f"(the training images came from t10k: {test_only})")
+print(
+    f"{ONLY[-1]}: {np.mean(predicted == test_digits):.2%} of {len(test_digits)} test images "
+    f"(the training images came from t10k: {test_only})"
+)
 matrix_plot = ConfusionMatrixDisplay.from_predictions(test_digits, predicted, colorbar=False)
 matrix_plot.figure_.savefig(best.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
 plt.show()

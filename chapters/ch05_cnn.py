@@ -36,8 +36,7 @@ ONLY = ["mnist_cnn", "har_cnn1d"]  # the recipes to train
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --only ...).
-QUICK, DATA_DIR, OUT, ONLY = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
+QUICK, DATA_DIR, OUT, ONLY = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
 
 
 def settings(name: str) -> dict:
@@ -100,8 +99,12 @@ if "mnist_cnn" in ONLY:
     serve = keras.layers.TFSMLayer(str(cnn.run_dir / "saved_model"), call_endpoint="serve")
     splits, _ = mnist.splits(DATA_DIR, seed=cnn.hparams.seed, val_fraction=cnn.hparams.val_fraction)
     test_images, test_digits = splits["test"]
-    predicted = np.concatenate([np.asarray(serve(test_images[i:i + 500].astype(np.float32))).argmax(-1)
-                                for i in range(0, len(test_images), 500)])
+    predicted = np.concatenate(
+        [
+            np.asarray(serve(test_images[i : i + 500].astype(np.float32))).argmax(-1)
+            for i in range(0, len(test_images), 500)
+        ]
+    )
     print(f"served model: {np.mean(predicted == test_digits):.2%} of {len(test_digits)} held-out test images")
     matrix_plot = ConfusionMatrixDisplay.from_predictions(test_digits, predicted, colorbar=False)
     matrix_plot.figure_.savefig(cnn.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
@@ -138,8 +141,9 @@ if har_splits is not None:
     serve_har = keras.layers.TFSMLayer(str(har_run.run_dir / "saved_model"), call_endpoint="serve")
     x_test, y_test = har_splits["test"]
     predicted = np.asarray(serve_har(x_test.astype(np.float32))).argmax(-1)
-    matrix_plot = ConfusionMatrixDisplay.from_predictions(y_test, predicted, display_labels=har.ACTIVITIES,
-                                                          xticks_rotation=45, colorbar=False)
+    matrix_plot = ConfusionMatrixDisplay.from_predictions(
+        y_test, predicted, display_labels=har.ACTIVITIES, xticks_rotation=45, colorbar=False
+    )
     matrix_plot.figure_.savefig(har_run.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
     plt.show()
 

@@ -2,7 +2,7 @@
 
 The literate source of chapters/ch06.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
-    python chapters/ch06_word2vec.py --data-dir ../shared/data                  # PTB (text8 if you have it: --recipe skipgram_text8)
+    python chapters/ch06_word2vec.py --data-dir ../shared/data   # PTB (text8 if you have it: --recipe skipgram_text8)
     python chapters/ch06_word2vec.py --data-dir ../shared/data --quick          # 20 batches, 1 epoch
     python chapters/ch06_word2vec.py --recipe skipgram_corpus --corpus ../shared/data/imdb/aclImdb_labeled.tar.gz
 """
@@ -26,7 +26,9 @@ The literate source of chapters/ch06.ipynb (python -m zoo.notebooks regenerates 
 # %% Settings
 import os
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 20 batches x 1 epoch (CI, a first look); False: the recipe's settings
+QUICK = (
+    os.environ.get("ZOO_QUICK") == "1"
+)  # True: 20 batches x 1 epoch (CI, a first look); False: the recipe's settings
 DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
 OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
 RECIPE = "skipgram_ptb"  # skipgram_ptb, skipgram_text8 or skipgram_corpus
@@ -36,8 +38,13 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
 QUICK, DATA_DIR, OUT, RECIPE, CORPUS = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS,
-    choices={"RECIPE": ["skipgram_ptb", "skipgram_text8", "skipgram_corpus"]})
+    QUICK=QUICK,
+    DATA_DIR=DATA_DIR,
+    OUT=OUT,
+    RECIPE=RECIPE,
+    CORPUS=CORPUS,
+    choices={"RECIPE": ["skipgram_ptb", "skipgram_text8", "skipgram_corpus"]},
+)
 
 settings = dict(data_dir=DATA_DIR, out=f"{OUT}/{RECIPE}" if OUT else None, **quick_settings(QUICK, steps=20))
 if RECIPE == "skipgram_corpus":
@@ -86,8 +93,12 @@ if RECIPE == "skipgram_ptb":
     plt.show()
 
     window, words = 2, sentences[1][:8]
-    pairs = [(t, words[j]) for i, t in enumerate(words) for j in range(max(0, i - window), min(len(words), i + window + 1))
-             if j != i]
+    pairs = [
+        (t, words[j])
+        for i, t in enumerate(words)
+        for j in range(max(0, i - window), min(len(words), i + window + 1))
+        if j != i
+    ]
     print(f"positive (target, context) pairs of {' '.join(words)!r} with a window of {window}:")
     print("  ", ", ".join(f"({t}, {c})" for t, c in pairs[:12]), "...")
 
@@ -105,9 +116,11 @@ plot_model(result.model, result.run_dir / "model.png")
 show_image(result.run_dir / "curves.png")
 m = result.metrics
 if "analogy_accuracy" in m:
-    print(f"analogies (3CosAdd): {m['analogy_accuracy']:.1%} of {m['analogy_answered']} answered "
-          f"({m['analogy_oov']} skipped as out of vocabulary); semantic {m['analogy_semantic']:.1%}, "
-          f"syntactic {m['analogy_syntactic']:.1%}")
+    print(
+        f"analogies (3CosAdd): {m['analogy_accuracy']:.1%} of {m['analogy_answered']} answered "
+        f"({m['analogy_oov']} skipped as out of vocabulary); semantic {m['analogy_semantic']:.1%}, "
+        f"syntactic {m['analogy_syntactic']:.1%}"
+    )
 print(f"run folder: {result.run_dir}")
 
 # %% [markdown]
@@ -123,8 +136,11 @@ matrix = word2vec.word_vectors(result.model)  # row i = vocabulary[i]; metadata.
 index = {w: i for i, w in enumerate(vocabulary)}
 probes = [w for w in ("company", "market", "president", "japan", "good", "money", "week") if w in index]
 top, sims = word2vec.nearest(matrix, np.array([index[w] for w in probes]), k=6)
-show(pd.DataFrame({w: [f"{vocabulary[j]} ({s:.2f})" for j, s in zip(row, sim)]
-                   for w, row, sim in zip(probes, top, sims)}).T)
+show(
+    pd.DataFrame(
+        {w: [f"{vocabulary[j]} ({s:.2f})" for j, s in zip(row, sim)] for w, row, sim in zip(probes, top, sims)}
+    ).T
+)
 
 unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 for a, b, c in [("king", "man", "woman"), ("japan", "tokyo", "paris"), ("big", "bigger", "small")]:
@@ -146,6 +162,8 @@ show_image(result.run_dir / "pca.png")  # drawn by the recipe's report with word
 serve = keras.layers.TFSMLayer(str(result.run_dir / "saved_model"), call_endpoint="serve")
 words = ["market", "stock", "zebra-unknown"]
 vectors = np.asarray(serve(tf.constant(words)))
-print(f"served vectors {vectors.shape}; cosine(market, stock) = "
-      f"{vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1]):.2f}")
+print(
+    f"served vectors {vectors.shape}; cosine(market, stock) = "
+    f"{vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1]):.2f}"
+)
 print(sorted(p.name for p in result.run_dir.iterdir()))

@@ -38,8 +38,13 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --variant ...).
 QUICK, DATA_DIR, OUT, VARIANT, VECTORS = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, VARIANT=VARIANT, VECTORS=VECTORS,
-    choices={"VARIANT": ["rand", "static", "non-static", "multichannel"]})
+    QUICK=QUICK,
+    DATA_DIR=DATA_DIR,
+    OUT=OUT,
+    VARIANT=VARIANT,
+    VECTORS=VECTORS,
+    choices={"VARIANT": ["rand", "static", "non-static", "multichannel"]},
+)
 
 
 def settings(name: str) -> dict:
@@ -87,8 +92,10 @@ print(f"training accuracy {toy.metrics['train_accuracy']:.2f} on {len(TOY_DOCS)}
 texts, labels = rt_polarity.load(DATA_DIR)
 train_idx, dev_idx = rt_polarity.book_split(len(texts))
 lengths = np.array([len(t.split()) for t in texts])
-print(f"{len(texts)} sentences: {len(train_idx)} train, {len(dev_idx)} dev (the book's split); "
-      f"{int(labels.sum())} positive, {int((1 - labels).sum())} negative")
+print(
+    f"{len(texts)} sentences: {len(train_idx)} train, {len(dev_idx)} dev (the book's split); "
+    f"{int(labels.sum())} positive, {int((1 - labels).sum())} negative"
+)
 show(pd.DataFrame({"sentence": [texts[i] for i in dev_idx[:6]], "label": labels[dev_idx[:6]]}))
 
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -124,13 +131,17 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 serve = keras.layers.TFSMLayer(str(textcnn.run_dir / "saved_model"), call_endpoint="serve")
 dev_texts = [texts[i] for i in dev_idx]
-p_positive = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i:i + 500])))[:, 0]
-                             for i in range(0, len(dev_texts), 500)])
+p_positive = np.concatenate(
+    [np.asarray(serve(tf.constant(dev_texts[i : i + 500])))[:, 0] for i in range(0, len(dev_texts), 500)]
+)
 predicted = (p_positive > 0.5).astype(int)
-print(f"served model: accuracy {np.mean(predicted == labels[dev_idx]):.3f} on all {len(dev_texts)} dev sentences "
-      f"(zoo.fit scored {'the first 2 dev batches' if QUICK else 'the whole dev set'})")
-matrix_plot = ConfusionMatrixDisplay.from_predictions(labels[dev_idx], predicted, display_labels=["negative", "positive"],
-                                                  colorbar=False)
+print(
+    f"served model: accuracy {np.mean(predicted == labels[dev_idx]):.3f} on all {len(dev_texts)} dev sentences "
+    f"(zoo.fit scored {'the first 2 dev batches' if QUICK else 'the whole dev set'})"
+)
+matrix_plot = ConfusionMatrixDisplay.from_predictions(
+    labels[dev_idx], predicted, display_labels=["negative", "positive"], colorbar=False
+)
 matrix_plot.figure_.savefig(textcnn.run_dir / "confusion_matrix.png", dpi=90, bbox_inches="tight")
 plt.show()
 
@@ -140,7 +151,10 @@ plt.show()
 # %%
 cnn1d = zoo.fit("cnn1d_mr", **settings("cnn1d_mr"))
 cnn1d.model.summary()
-print(f"1D CNN dev accuracy: {cnn1d.metrics['val_accuracy']:.3f} (TextCNN-{VARIANT}: {textcnn.metrics['val_accuracy']:.3f})")
+print(
+    f"1D CNN dev accuracy: {cnn1d.metrics['val_accuracy']:.3f} "
+    f"(TextCNN-{VARIANT}: {textcnn.metrics['val_accuracy']:.3f})"
+)
 show_image(cnn1d.run_dir / "curves.png")
 
 # %% [markdown]
@@ -149,8 +163,11 @@ show_image(cnn1d.run_dir / "curves.png")
 # Strings in, P(positive) out: no zoo, no vocabulary file, just TensorFlow and Keras.
 
 # %%
-SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
-             "the actors try hard but the script lets them down"]
+SENTENCES = [
+    "a great film , moving and funny",
+    "dull , predictable and far too long",
+    "the actors try hard but the script lets them down",
+]
 for name, run in [("TextCNN", textcnn), ("1D CNN", cnn1d)]:
     served = keras.layers.TFSMLayer(str(run.run_dir / "saved_model"), call_endpoint="serve")
     for sentence, p in zip(SENTENCES, np.asarray(served(tf.constant(SENTENCES)))):

@@ -26,7 +26,9 @@ The literate source of chapters/ch08.ipynb (python -m zoo.notebooks regenerates 
 # %% Settings
 import os
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 20 batches x 1 epoch (CI, a first look); False: the recipes' settings
+QUICK = (
+    os.environ.get("ZOO_QUICK") == "1"
+)  # True: 20 batches x 1 epoch (CI, a first look); False: the recipes' settings
 DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
 OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
 RECIPE = "ptb_lstm_small"  # ptb_lstm_small, ptb_lstm_medium, ptb_lstm_large or ptb_lstm_book
@@ -37,7 +39,8 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
 QUICK, DATA_DIR, OUT, RECIPE, CORPUS, CHAR_HIDDEN = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS, CHAR_HIDDEN=CHAR_HIDDEN)
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS, CHAR_HIDDEN=CHAR_HIDDEN
+)
 
 
 def settings(recipe: str) -> dict:
@@ -68,8 +71,14 @@ from zoo.notebooks import show, show_image
 
 # %%
 inputs, targets = lmdata.train_windows(np.arange(27), batch_size=3, num_steps=4)
-show(pd.DataFrame([{"batch": i // 3, "row": i % 3, "inputs": x.tolist(), "targets": y.tolist()}
-                   for i, (x, y) in enumerate(zip(inputs, targets))]).set_index(["batch", "row"]))
+show(
+    pd.DataFrame(
+        [
+            {"batch": i // 3, "row": i % 3, "inputs": x.tolist(), "targets": y.tolist()}
+            for i, (x, y) in enumerate(zip(inputs, targets))
+        ]
+    ).set_index(["batch", "row"])
+)
 
 # %% [markdown]
 # Evaluation must count every token once: instead of trimming, the validation and test streams are
@@ -84,8 +93,10 @@ show(pd.DataFrame([{"batch": i // 3, "row": i % 3, "inputs": x.tolist(), "target
 
 # %%
 char = zoo.fit("char_rnn", **settings("char_rnn"), corpus=CORPUS, hidden=CHAR_HIDDEN)
-print(f"char RNN: validation perplexity {char.metrics['val_perplexity']:.2f}, "
-      f"test {char.metrics['test_perplexity']:.2f} (per character, {char.metrics['vocabulary_size']} symbols)")
+print(
+    f"char RNN: validation perplexity {char.metrics['val_perplexity']:.2f}, "
+    f"test {char.metrics['test_perplexity']:.2f} (per character, {char.metrics['vocabulary_size']} symbols)"
+)
 show_image(char.run_dir / "curves.png")
 
 # %% [markdown]
@@ -99,8 +110,10 @@ show_image(char.run_dir / "curves.png")
 word = zoo.fit(RECIPE, **settings(RECIPE))
 word.model.summary()
 show_image(word.run_dir / "curves.png")
-print(f"{RECIPE}: validation perplexity {word.metrics['val_perplexity']:.1f}, test {word.metrics['test_perplexity']:.1f}"
-      f" (Zaremba et al.: small 120.7 / 114.5, medium 86.2 / 82.7, large 82.2 / 78.4)")
+print(
+    f"{RECIPE}: validation perplexity {word.metrics['val_perplexity']:.1f}, test {word.metrics['test_perplexity']:.1f}"
+    f" (Zaremba et al.: small 120.7 / 114.5, medium 86.2 / 82.7, large 82.2 / 78.4)"
+)
 
 # %% [markdown]
 # ## 4. Samples
@@ -121,12 +134,12 @@ print((word.run_dir / "samples.txt").read_text(encoding="utf-8"))
 # export).
 
 # %%
-sentences = ["the company said it expects higher sales next year",
-             "year next sales higher expects it said company the"]
+sentences = ["the company said it expects higher sales next year", "year next sales higher expects it said company the"]
 serve = keras.layers.TFSMLayer(str(word.run_dir / "saved_model"), call_endpoint="serve")
 scores = serve(tf.constant(sentences))
-for sentence, log_prob, tokens, ppl in zip(sentences, scores["log_prob"].numpy(), scores["tokens"].numpy(),
-                                           scores["perplexity"].numpy()):
+for sentence, log_prob, tokens, ppl in zip(
+    sentences, scores["log_prob"].numpy(), scores["tokens"].numpy(), scores["perplexity"].numpy()
+):
     print(f"log p = {log_prob:8.2f} over {tokens} tokens, perplexity {ppl:8.1f}: {sentence!r}")
 
 generate = keras.layers.TFSMLayer(str(word.run_dir / "saved_model"), call_endpoint="generate")

@@ -34,7 +34,8 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --peephole ...).
 QUICK, DATA_DIR, OUT, PEEPHOLE = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE, choices={"PEEPHOLE": ["diagonal", "full"]})
+    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE, choices={"PEEPHOLE": ["diagonal", "full"]}
+)
 
 
 def settings(name: str) -> dict:
@@ -68,8 +69,10 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 texts, labels = rt_polarity.load(DATA_DIR)
 train_idx, dev_idx = rt_polarity.book_split(len(texts))
 lengths = np.array([len(t.split()) for t in texts])
-print(f"{len(texts)} sentences ({len(train_idx)} train / {len(dev_idx)} dev), "
-      f"{labels.mean():.0%} positive; 95% have at most {int(np.percentile(lengths, 95))} tokens")
+print(
+    f"{len(texts)} sentences ({len(train_idx)} train / {len(dev_idx)} dev), "
+    f"{labels.mean():.0%} positive; 95% have at most {int(np.percentile(lengths, 95))} tokens"
+)
 show(pd.DataFrame({"sentence": [texts[i] for i in train_idx[:5]], "label": labels[train_idx[:5]]}))
 
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -99,8 +102,10 @@ show_image(lstm.run_dir / "curves.png")
 # %%
 peephole = zoo.fit("peephole_mr", **settings(f"peephole_mr_{PEEPHOLE}"), peephole=PEEPHOLE)
 peephole.model.summary()
-print(f"BiRNN(PeepholeLSTMCell, {PEEPHOLE}) dev accuracy {peephole.metrics['val_accuracy']:.3f} "
-      f"(LSTM {lstm.metrics['val_accuracy']:.3f}; the book: the peephole model did slightly worse)")
+print(
+    f"BiRNN(PeepholeLSTMCell, {PEEPHOLE}) dev accuracy {peephole.metrics['val_accuracy']:.3f} "
+    f"(LSTM {lstm.metrics['val_accuracy']:.3f}; the book: the peephole model did slightly worse)"
+)
 show_image(peephole.run_dir / "curves.png")
 
 # %% [markdown]
@@ -110,20 +115,27 @@ show_image(peephole.run_dir / "curves.png")
 # confusion matrices compare the two models on the whole dev set.
 
 # %%
-served = {name: keras.layers.TFSMLayer(str(run.run_dir / "saved_model"), call_endpoint="serve")
-          for name, run in [("LSTM", lstm), (f"peephole ({PEEPHOLE})", peephole)]}
+served = {
+    name: keras.layers.TFSMLayer(str(run.run_dir / "saved_model"), call_endpoint="serve")
+    for name, run in [("LSTM", lstm), (f"peephole ({PEEPHOLE})", peephole)]
+}
 dev_texts = [texts[i] for i in dev_idx]
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
 for ax, (name, serve) in zip(axes, served.items()):
-    p = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i:i + 500])))[:, 0] for i in range(0, 1000, 500)])
-    ConfusionMatrixDisplay.from_predictions(labels[dev_idx], (p > 0.5).astype(int), ax=ax, colorbar=False,
-                                            display_labels=["negative", "positive"])
+    p = np.concatenate([np.asarray(serve(tf.constant(dev_texts[i : i + 500])))[:, 0] for i in range(0, 1000, 500)])
+    ConfusionMatrixDisplay.from_predictions(
+        labels[dev_idx], (p > 0.5).astype(int), ax=ax, colorbar=False, display_labels=["negative", "positive"]
+    )
     ax.set_title(f"{name}: {np.mean((p > 0.5) == labels[dev_idx]):.1%}")
 fig.savefig(peephole.run_dir / "confusion_matrices.png", dpi=90, bbox_inches="tight")
 plt.show()
 
-SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
-             "not bad at all", "not good at all"]
+SENTENCES = [
+    "a great film , moving and funny",
+    "dull , predictable and far too long",
+    "not bad at all",
+    "not good at all",
+]
 for name, serve in served.items():
     for sentence, p in zip(SENTENCES, np.asarray(serve(tf.constant(SENTENCES)))):
         print(f"{name:20s} P(positive) = {float(p[0]):.2f}  {sentence!r}")

@@ -41,8 +41,14 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --attention ...).
 QUICK, DATA_DIR, OUT, ATTENTION, BEAM_WIDTH, SKIP_CHAR = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ATTENTION=ATTENTION, BEAM_WIDTH=BEAM_WIDTH, SKIP_CHAR=SKIP_CHAR,
-    choices={"ATTENTION": list(ATTENTIONS)})
+    QUICK=QUICK,
+    DATA_DIR=DATA_DIR,
+    OUT=OUT,
+    ATTENTION=ATTENTION,
+    BEAM_WIDTH=BEAM_WIDTH,
+    SKIP_CHAR=SKIP_CHAR,
+    choices={"ATTENTION": list(ATTENTIONS)},
+)
 
 
 def settings(name: str) -> dict:
@@ -112,9 +118,10 @@ def step(tokens, cache):
 
 
 names = {a: "A", b: "B"}
-for label, out in (("greedy", greedy_search(step, {}, tf.constant([start]), end_id=end, max_length=3)),
-                   ("beam 2", beam_search(step, {}, tf.constant([start]), end_id=end, max_length=3,
-                                          beam_width=2, alpha=0.0))):
+for label, out in (
+    ("greedy", greedy_search(step, {}, tf.constant([start]), end_id=end, max_length=3)),
+    ("beam 2", beam_search(step, {}, tf.constant([start]), end_id=end, max_length=3, beam_width=2, alpha=0.0)),
+):
     tokens = [names[t] for t in out["tokens"].numpy()[0] if t]
     print(f"{label}: {' '.join(tokens) or '(empty)'}  log P = {float(out['log_probs'][0]):.3f}")
 
@@ -133,8 +140,9 @@ if not SKIP_CHAR:
 # ## 4. The word-level encoder-decoder with attention
 
 # %%
-runs["attention"] = zoo.fit("seq2seq_attention_cmn", **settings("seq2seq_attention_cmn"), attention=ATTENTION,
-                            beam_width=BEAM_WIDTH)
+runs["attention"] = zoo.fit(
+    "seq2seq_attention_cmn", **settings("seq2seq_attention_cmn"), attention=ATTENTION, beam_width=BEAM_WIDTH
+)
 runs["attention"].model.summary()
 plot_model(runs["attention"].model, runs["attention"].run_dir / "model.png")
 show_image(runs["attention"].run_dir / "curves.png")
@@ -147,9 +155,19 @@ show_image(runs["attention"].run_dir / "curves.png")
 
 # %%
 beam = f"beam{BEAM_WIDTH}"
-show(pd.DataFrame({name: {"BLEU greedy": run.metrics["greedy_bleu"], f"BLEU {beam}": run.metrics[f"{beam}_bleu"],
-                          "chrF greedy": run.metrics["greedy_chrf"], f"chrF {beam}": run.metrics[f"{beam}_chrf"]}
-                   for name, run in runs.items()}).T.round(2))
+show(
+    pd.DataFrame(
+        {
+            name: {
+                "BLEU greedy": run.metrics["greedy_bleu"],
+                f"BLEU {beam}": run.metrics[f"{beam}_bleu"],
+                "chrF greedy": run.metrics["greedy_chrf"],
+                f"chrF {beam}": run.metrics[f"{beam}_chrf"],
+            }
+            for name, run in runs.items()
+        }
+    ).T.round(2)
+)
 run_dir = runs["attention"].run_dir
 with open(run_dir / "samples.tsv", encoding="utf-8") as f:
     rows = list(csv.reader(f, delimiter="\t"))

@@ -51,8 +51,16 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --penalty ...).
 QUICK, DATA_DIR, OUT, PENALTY, REGULARIZER, LABEL_SMOOTHING, VECTORS, ABLATION, TITLES = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PENALTY=PENALTY, REGULARIZER=REGULARIZER,
-    LABEL_SMOOTHING=LABEL_SMOOTHING, VECTORS=VECTORS, ABLATION=ABLATION, TITLES=TITLES)
+    QUICK=QUICK,
+    DATA_DIR=DATA_DIR,
+    OUT=OUT,
+    PENALTY=PENALTY,
+    REGULARIZER=REGULARIZER,
+    LABEL_SMOOTHING=LABEL_SMOOTHING,
+    VECTORS=VECTORS,
+    ABLATION=ABLATION,
+    TITLES=TITLES,
+)
 
 
 def settings(name: str) -> dict:
@@ -60,8 +68,10 @@ def settings(name: str) -> dict:
     return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
 
 
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  penalty={PENALTY}  regularizer={REGULARIZER}  "
-      f"label_smoothing={LABEL_SMOOTHING}")
+print(
+    f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  penalty={PENALTY}  regularizer={REGULARIZER}  "
+    f"label_smoothing={LABEL_SMOOTHING}"
+)
 
 # %%
 import csv
@@ -90,8 +100,11 @@ h = keras.random.normal((2, 5, 8), seed=0)
 mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
 layer = SelfAttention(hops=3, attention_units=4, penalty=1.0)
 m, a = layer(h, mask=mask)
-show(pd.DataFrame(np.round(np.asarray(a[1]), 3), index=[f"hop {i}" for i in range(3)],
-                  columns=[f"token {t}" for t in range(5)]))
+show(
+    pd.DataFrame(
+        np.round(np.asarray(a[1]), 3), index=[f"hop {i}" for i in range(3)], columns=[f"token {t}" for t in range(5)]
+    )
+)
 print("each hop sums to 1 over the tokens:", np.round(np.asarray(a).sum(-1), 4).tolist())
 print(f"M has shape {tuple(m.shape)}; the penalty the layer added with add_loss: {float(layer.losses[0]):.4f}")
 
@@ -117,8 +130,14 @@ disjoint = np.eye(r, n, dtype="float32")[None]
 same = np.zeros((1, r, n), "float32")
 same[..., 0] = 1.0
 uniform = np.full((1, r, n), 1.0 / n, "float32")
-show(pd.DataFrame({"attention": ["disjoint one-hot hops", "all hops on token 0", "every hop uniform"],
-                   "penalty": [float(SelfAttention.frobenius_penalty(x)) for x in (disjoint, same, uniform)]}))
+show(
+    pd.DataFrame(
+        {
+            "attention": ["disjoint one-hot hops", "all hops on token 0", "every hop uniform"],
+            "penalty": [float(SelfAttention.frobenius_penalty(x)) for x in (disjoint, same, uniform)],
+        }
+    )
+)
 
 # %% [markdown]
 # ## 3. Section 11.3: custom regularizers, losses and a metric
@@ -140,13 +159,28 @@ y_true = np.array([0, 2, 1])
 y_pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.3, 0.4, 0.3]], "float32")
 f1 = MacroF1(3)
 f1.update_state(y_true, y_pred)
-show(pd.DataFrame({
-    "what": ["l1_activity(x)", "Orthogonality(1e-3)(x)", "smoothed_sparse_crossentropy(0.1) (factory)",
-             "SmoothedSparseCrossentropy(0.1) (Loss subclass)", "SparseCategoricalCrossentropy()", "MacroF1(3)"],
-    "value": [float(l1_activity(x)), float(Orthogonality(1e-3)(x)),
-              float(np.mean(smoothed_sparse_crossentropy(0.1)(y_true, y_pred))),
-              float(SmoothedSparseCrossentropy(0.1)(y_true, y_pred)),
-              float(keras.losses.SparseCategoricalCrossentropy()(y_true, y_pred)), float(f1.result())]}))
+show(
+    pd.DataFrame(
+        {
+            "what": [
+                "l1_activity(x)",
+                "Orthogonality(1e-3)(x)",
+                "smoothed_sparse_crossentropy(0.1) (factory)",
+                "SmoothedSparseCrossentropy(0.1) (Loss subclass)",
+                "SparseCategoricalCrossentropy()",
+                "MacroF1(3)",
+            ],
+            "value": [
+                float(l1_activity(x)),
+                float(Orthogonality(1e-3)(x)),
+                float(np.mean(smoothed_sparse_crossentropy(0.1)(y_true, y_pred))),
+                float(SmoothedSparseCrossentropy(0.1)(y_true, y_pred)),
+                float(keras.losses.SparseCategoricalCrossentropy()(y_true, y_pred)),
+                float(f1.result()),
+            ],
+        }
+    )
+)
 print("Orthogonality's config, what a .keras file stores:", Orthogonality(1e-3).get_config())
 
 # %% [markdown]
@@ -158,8 +192,14 @@ print("Orthogonality's config, what a .keras file stores:", Orthogonality(1e-3).
 # metric (`attention_penalty`) next to the loss, and the run writes attention maps of six dev sentences.
 
 # %%
-run = zoo.fit("self_attentive_mr", **settings("self_attentive_mr"), penalty=PENALTY, regularizer=REGULARIZER,
-              label_smoothing=LABEL_SMOOTHING, vectors=VECTORS)
+run = zoo.fit(
+    "self_attentive_mr",
+    **settings("self_attentive_mr"),
+    penalty=PENALTY,
+    regularizer=REGULARIZER,
+    label_smoothing=LABEL_SMOOTHING,
+    vectors=VECTORS,
+)
 run.model.summary()
 print(f"dev accuracy {run.metrics['val_accuracy']:.3f}; penalty per epoch {run.metrics['attention_penalty_per_epoch']}")
 show_image(run.run_dir / "curves.png")
@@ -189,12 +229,29 @@ print("highlighted sentences:", run.run_dir / "attention" / "attention.html")
 # %%
 rows = [("penalty", PENALTY, run)]
 if ABLATION:
-    off = zoo.fit("self_attentive_mr", **settings("self_attentive_mr_penalty0"), penalty=0.0,
-                  regularizer=REGULARIZER, label_smoothing=LABEL_SMOOTHING, vectors=VECTORS)
+    off = zoo.fit(
+        "self_attentive_mr",
+        **settings("self_attentive_mr_penalty0"),
+        penalty=0.0,
+        regularizer=REGULARIZER,
+        label_smoothing=LABEL_SMOOTHING,
+        vectors=VECTORS,
+    )
     rows.append(("no penalty", 0.0, off))
-show(pd.DataFrame([{"run": label, "coefficient": c, "dev accuracy": r.metrics["val_accuracy"],
-                    "dev penalty": r.metrics["val_attention_penalty"],
-                    "hop overlap": r.metrics["attention_overlap"]} for label, c, r in rows]))
+show(
+    pd.DataFrame(
+        [
+            {
+                "run": label,
+                "coefficient": c,
+                "dev accuracy": r.metrics["val_accuracy"],
+                "dev penalty": r.metrics["val_attention_penalty"],
+                "hop overlap": r.metrics["attention_overlap"],
+            }
+            for label, c, r in rows
+        ]
+    )
+)
 if ABLATION:
     show_image(sorted((off.run_dir / "attention").glob("*.png"))[0])
 
@@ -206,14 +263,17 @@ if ABLATION:
 # the same highlights (no zoo needed, only TensorFlow and Keras).
 
 # %%
-SENTENCES = ["a great film , moving and funny", "dull , predictable and far too long",
-             "the acting is superb but the plot is a mess"]
+SENTENCES = [
+    "a great film , moving and funny",
+    "dull , predictable and far too long",
+    "the acting is superb but the plot is a mess",
+]
 saved = str(run.run_dir / "saved_model")
 probabilities = np.asarray(keras.layers.TFSMLayer(saved, call_endpoint="serve")(tf.constant(SENTENCES)))
 explained = keras.layers.TFSMLayer(saved, call_endpoint="attention")(tf.constant(SENTENCES))
 for k, sentence in enumerate(SENTENCES):
     tokens = [t.decode() for t in np.asarray(explained["tokens"][k]) if t]
-    weights = np.asarray(explained["weights"][k])[:len(tokens)]
+    weights = np.asarray(explained["weights"][k])[: len(tokens)]
     top = ", ".join(f"{tokens[i]} {weights[i]:.2f}" for i in np.argsort(-weights)[:3])
     print(f"P(positive) = {probabilities[k][1]:.2f}  {sentence!r}  most attended: {top}")
 
@@ -247,18 +307,34 @@ if TITLES:
     papers = translation.read_titles(translation.titles_path(DATA_DIR))
     abstract, title = papers[0]
     print(f"{len(papers)} papers; the first:\n  title: {title}\n  abstract: {abstract[:300]} ...")
-    show(pd.DataFrame({"abstract words": [len(a.split()) for a, _ in papers],
-                       "title words": [len(t.split()) for _, t in papers]}).describe().round(1))
+    show(
+        pd.DataFrame(
+            {"abstract words": [len(a.split()) for a, _ in papers], "title words": [len(t.split()) for _, t in papers]}
+        )
+        .describe()
+        .round(1)
+    )
 
 # %%
 if TITLES:
     titles = zoo.fit("title_generation", **settings("title_generation"))
     m = titles.metrics
     beam = next(k[: -len("_bleu")] for k in m if k.startswith("beam") and k.endswith("_bleu"))
-    scored = {"greedy": "greedy", beam: beam, "first words of the abstract": "baseline_lead",
-              "title of the nearest training abstract": "baseline_nearest"}
-    show(pd.DataFrame({"BLEU": [m[f"{k}_bleu"] for k in scored.values()],
-                       "ROUGE-L F1": [m[f"{k}_rougeL"] for k in scored.values()]}, index=list(scored)).round(2))
+    scored = {
+        "greedy": "greedy",
+        beam: beam,
+        "first words of the abstract": "baseline_lead",
+        "title of the nearest training abstract": "baseline_nearest",
+    }
+    show(
+        pd.DataFrame(
+            {
+                "BLEU": [m[f"{k}_bleu"] for k in scored.values()],
+                "ROUGE-L F1": [m[f"{k}_rougeL"] for k in scored.values()],
+            },
+            index=list(scored),
+        ).round(2)
+    )
     with open(titles.run_dir / "samples.tsv", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t"))
     show(pd.DataFrame([r[1:] for r in rows[1:]], columns=rows[0][1:]))  # reference and generated titles
@@ -270,6 +346,8 @@ if TITLES:
 # %%
 if TITLES:
     generate = keras.layers.TFSMLayer(str(titles.run_dir / "saved_model"), call_endpoint="serve")
-    new_abstract = ("We propose a neural network that learns word embeddings from a large text corpus and use "
-                    "them to classify the sentiment of short movie reviews, improving accuracy over bag of words.")
+    new_abstract = (
+        "We propose a neural network that learns word embeddings from a large text corpus and use "
+        "them to classify the sentiment of short movie reviews, improving accuracy over bag of words."
+    )
     print(generate(tf.constant([new_abstract])).numpy()[0].decode("utf-8"))

@@ -45,8 +45,16 @@ from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --preset, --version, --train-file ...).
 QUICK, DATA_DIR, OUT, PRESET, VERSION, TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PRESET=PRESET, VERSION=VERSION, TRAIN_FILE=TRAIN_FILE,
-    PREDICT_FILE=PREDICT_FILE, DEV_ARTICLES=DEV_ARTICLES, choices={"VERSION": [1, 2]})
+    QUICK=QUICK,
+    DATA_DIR=DATA_DIR,
+    OUT=OUT,
+    PRESET=PRESET,
+    VERSION=VERSION,
+    TRAIN_FILE=TRAIN_FILE,
+    PREDICT_FILE=PREDICT_FILE,
+    DEV_ARTICLES=DEV_ARTICLES,
+    choices={"VERSION": [1, 2]},
+)
 
 local_part = os.path.join(DATA_DIR, "squad", "dev-v1.1-part-a.json")  # 24 articles of the v1.1 dev set
 if QUICK:
@@ -56,8 +64,16 @@ if QUICK:
         PRESET = minilm_preset()  # a real 6-layer, 384-wide uncased BERT, small enough for a CPU
     if not TRAIN_FILE and os.path.exists(local_part):
         TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = local_part, "", DEV_ARTICLES or 1
-settings = dict(data_dir=DATA_DIR, out=f"{OUT}/squad_bert" if OUT else None, preset=PRESET, version=VERSION,
-                train_file=TRAIN_FILE, predict_file=PREDICT_FILE, dev_articles=DEV_ARTICLES, **quick_settings(QUICK))
+settings = dict(
+    data_dir=DATA_DIR,
+    out=f"{OUT}/squad_bert" if OUT else None,
+    preset=PRESET,
+    version=VERSION,
+    train_file=TRAIN_FILE,
+    predict_file=PREDICT_FILE,
+    dev_articles=DEV_ARTICLES,
+    **quick_settings(QUICK),
+)
 if QUICK:  # small windows and 64 training questions too, so that a CPU smoke run is short
     settings.update(max_seq_length=128, doc_stride=64, batch_size=4, train_examples=64)
 print({k: v for k, v in settings.items() if v not in ("", None, 0)})
@@ -89,10 +105,22 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 if TRAIN_FILE:
     articles = squad_data.load(TRAIN_FILE)
     examples = [e for article in articles for e in article]
-    print(f"{TRAIN_FILE}: {len(articles)} articles, {len(examples)} questions on "
-          f"{len({e.context for e in examples})} paragraphs")
-    show(pd.DataFrame([{"question": e.question, "answer": e.answers[0][0] if e.answers else "(none)",
-                        "offset": e.answers[0][1] if e.answers else -1} for e in examples[:6]]))
+    print(
+        f"{TRAIN_FILE}: {len(articles)} articles, {len(examples)} questions on "
+        f"{len({e.context for e in examples})} paragraphs"
+    )
+    show(
+        pd.DataFrame(
+            [
+                {
+                    "question": e.question,
+                    "answer": e.answers[0][0] if e.answers else "(none)",
+                    "offset": e.answers[0][1] if e.answers else -1,
+                }
+                for e in examples[:6]
+            ]
+        )
+    )
     print("paragraph of the first question:", examples[0].context[:400], "...")
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -118,11 +146,16 @@ result.model.summary()
 plot_model(result.model, result.run_dir / "model.png")
 show_image(result.run_dir / "curves.png")
 m = result.metrics
-print(f"dev EM {m['dev_exact_match']:.1f}  F1 {m['dev_f1']:.1f} on {m['dev_total']} questions "
-      f"({'MiniLM' if 'minilm' in PRESET.lower() else Path(PRESET).name}, SQuAD v{VERSION}{', QUICK: 2 batches of training' if QUICK else ''})")
+print(
+    f"dev EM {m['dev_exact_match']:.1f}  F1 {m['dev_f1']:.1f} on {m['dev_total']} questions "
+    f"({'MiniLM' if 'minilm' in PRESET.lower() else Path(PRESET).name}, SQuAD v{VERSION}"
+    f"{', QUICK: 2 batches of training' if QUICK else ''})"
+)
 if VERSION == 2:
-    print(f"HasAns F1 {m.get('dev_HasAns_f1', float('nan')):.1f}  NoAns F1 {m.get('dev_NoAns_f1', float('nan')):.1f}"
-          f"  best F1 {m['dev_best_f1']:.1f} at null threshold {m['dev_best_f1_thresh']:.2f}")
+    print(
+        f"HasAns F1 {m.get('dev_HasAns_f1', float('nan')):.1f}  NoAns F1 {m.get('dev_NoAns_f1', float('nan')):.1f}"
+        f"  best F1 {m['dev_best_f1']:.1f} at null threshold {m['dev_best_f1_thresh']:.2f}"
+    )
 print("reference (google-research/bert, not this run): BERT-Base on the full v1.1 dev set, EM 81.2 / F1 88.4")
 
 # %% [markdown]
@@ -146,7 +179,16 @@ serve = keras.layers.TFSMLayer(str(result.run_dir / "saved_model"), call_endpoin
 outputs = serve({"question": tf.constant(QUESTIONS), "context": tf.constant([CONTEXT] * len(QUESTIONS))})
 print("outputs:", sorted(outputs))
 starts, ends = np.asarray(outputs["start"]), np.asarray(outputs["end"])
-show(pd.DataFrame({"question": QUESTIONS, "answer": [a.decode("utf-8") for a in outputs["answer"].numpy()],
-                   "start": starts, "end": ends, "context[start:end]": [CONTEXT[a:b] for a, b in zip(starts, ends)],
-                   "score": np.asarray(outputs["score"]).round(2)}))
+show(
+    pd.DataFrame(
+        {
+            "question": QUESTIONS,
+            "answer": [a.decode("utf-8") for a in outputs["answer"].numpy()],
+            "start": starts,
+            "end": ends,
+            "context[start:end]": [CONTEXT[a:b] for a, b in zip(starts, ends)],
+            "score": np.asarray(outputs["score"]).round(2),
+        }
+    )
+)
 print(f"run folder: {result.run_dir} (predictions.json, saved_model/)")

@@ -45,8 +45,12 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
     """`python -m zoo.run ARGS` in a fresh process (needed wherever TF devices must be configured)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "zoo.run", *args], cwd=ROOT, env=full_env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "zoo.run", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -75,7 +79,10 @@ def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm", batc
         step = {batch_size} or max(rows, 1)
         parts = []
         for i in range(0, max(rows, 1), step):
-            part = {{k: to_tensor(v[i:i + step]) for k, v in x.items()}} if isinstance(x, dict) else to_tensor(x[i:i + step])
+            if isinstance(x, dict):
+                part = {{k: to_tensor(v[i:i + step]) for k, v in x.items()}}
+            else:
+                part = to_tensor(x[i:i + step])
             y = serve(part)
             parts.append({{k: np.asarray(v) for k, v in y.items()}} if isinstance(y, dict) else np.asarray(y))
         y = ({{k: np.concatenate([p[k] for p in parts]) for k in parts[0]}} if isinstance(parts[0], dict)
@@ -83,9 +90,14 @@ def serve_in_fresh_process(saved_model: Path, inputs, method: str = "tfsm", batc
         open({str(tmp)!r}, "wb").write(pickle.dumps(y))
     """)
     # Run from a folder without the repo on sys.path, so `zoo` is not importable by accident.
-    result = subprocess.run([sys.executable, "-c", script], cwd=Path(saved_model).parent,
-                            capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(saved_model).parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     if result.returncode != 0:
         raise AssertionError(f"serving in a fresh process failed:\n{result.stderr[-3000:]}")
     out = pickle.loads(tmp.read_bytes())

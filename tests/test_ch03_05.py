@@ -32,10 +32,13 @@ def write_mnist_npz(folder: Path, n_train: int = 60, n_test: int = 30, seed: int
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "mnist.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, n_train, dtype=np.uint8),
-             x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, n_test, dtype=np.uint8))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, n_train, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, n_test, dtype=np.uint8),
+    )
     return path
 
 
@@ -111,9 +114,11 @@ def test_mnist_from_generated_idx_files(tmp_path, monkeypatch, capsys):
     digests = {}
     for prefix, n in (("t10k", 12), ("train", 20)):
         digests[f"{prefix}-images-idx3-ubyte.gz"] = write_idx(
-            folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+            folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        )
         digests[f"{prefix}-labels-idx1-ubyte.gz"] = write_idx(
-            folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
+            folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8)
+        )
     monkeypatch.setattr(mnist, "IDX_SHA256", digests)
     splits = mnist.load(tmp_path)
     assert splits["train"][0].shape == (20, 28, 28) and splits["test"][0].shape == (12, 28, 28)
@@ -129,8 +134,9 @@ def test_mnist_from_generated_idx_files(tmp_path, monkeypatch, capsys):
 
 def test_mnist_idx_truncated_file_raises(tmp_path):
     path = tmp_path / "x.gz"
-    path.write_bytes(gzip.compress((2051).to_bytes(4, "big") + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
-                                   + bytes(100)))
+    path.write_bytes(
+        gzip.compress((2051).to_bytes(4, "big") + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + bytes(100))
+    )
     with pytest.raises(ValueError, match="header promises"):
         mnist.read_idx(path)
 
@@ -163,8 +169,17 @@ def test_har_malformed_signal_file_raises(tmp_path):
 
 # --- recipes through the driver --------------------------------------------------------------------
 
-ALL = ["food_price", "ionosphere_mlp", "iris_mlp", "boston_mlp", "sine_fit", "mnist_softmax", "mnist_mlp",
-       "mnist_cnn", "har_cnn1d"]
+ALL = [
+    "food_price",
+    "ionosphere_mlp",
+    "iris_mlp",
+    "boston_mlp",
+    "sine_fit",
+    "mnist_softmax",
+    "mnist_mlp",
+    "mnist_cnn",
+    "har_cnn1d",
+]
 
 
 @pytest.mark.slow
@@ -181,8 +196,7 @@ def test_recipe_trains_two_steps_and_exports(name, tmp_path, request):
     files = {p.name for p in result.run_dir.iterdir()}
     assert {"config.json", "metrics.json", "history.csv", "model.keras", "saved_model"} <= files
     assert result.metrics["epochs_trained"] == 1
-    extras = {"boston_mlp": {"scatter_mlp.png", "scatter_svr.png", "scatter_linear.png"},
-              "sine_fit": {"sine_fit.png"}}
+    extras = {"boston_mlp": {"scatter_mlp.png", "scatter_svr.png", "scatter_linear.png"}, "sine_fit": {"sine_fit.png"}}
     assert extras.get(name, set()) <= files
     if name == "boston_mlp":
         assert result.metrics["test_mse_linear"] < 40  # the sklearn baselines are fitted in full
@@ -204,8 +218,6 @@ def assert_served_equals_keras_file(run_dir: Path, data_dir: Path, name: str) ->
         expected = keras.ops.convert_to_numpy(keras.ops.softmax(expected))
     np.testing.assert_allclose(served, expected, atol=1e-5)
     np.testing.assert_allclose(served.sum(axis=-1), 1.0, atol=1e-5)
-
-
 
 
 def test_food_price_learns_the_book_weights(tmp_path):

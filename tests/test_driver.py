@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import zoo
-from zoo.errors import UserError
 from tests.conftest import ROOT, serve_in_fresh_process
 from tests.toy_recipe import TOY
 from zoo import run
+from zoo.errors import UserError
 
 _CLI_WITH_TOY = "import sys, tests.toy_recipe; from zoo.run import main; sys.exit(main(sys.argv[1:]))"
 
@@ -27,8 +27,13 @@ _CLI_WITH_TOY = "import sys, tests.toy_recipe; from zoo.run import main; sys.exi
 def toy_cli(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
     """`python -m zoo.run` with the toy recipe registered, in a fresh process."""
     return subprocess.Popen(
-        [sys.executable, "-c", _CLI_WITH_TOY, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        [sys.executable, "-c", _CLI_WITH_TOY, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
     )
 
 
@@ -73,8 +78,9 @@ def test_finished_run_folder_is_never_overwritten(tmp_path):
 
 def test_checkpoint_initialises_and_evaluate_only_skips_training(tmp_path):
     first = zoo.fit(TOY, out=tmp_path / "a", strategy="one", verbose=0)
-    again = zoo.fit(TOY, out=tmp_path / "b", strategy="one", verbose=0, evaluate_only=True,
-                    checkpoint=str(first.run_dir))
+    again = zoo.fit(
+        TOY, out=tmp_path / "b", strategy="one", verbose=0, evaluate_only=True, checkpoint=str(first.run_dir)
+    )
     assert "epochs_trained" not in again.metrics
     assert again.metrics["val_loss"] == pytest.approx(first.metrics["val_loss"], rel=1e-5)
     with pytest.raises(ValueError, match="--evaluate-only needs --set checkpoint"):
@@ -83,8 +89,11 @@ def test_checkpoint_initialises_and_evaluate_only_skips_training(tmp_path):
 
 @pytest.mark.slow
 def test_mirrored_over_two_cpu_replicas_trains_and_exports(tmp_path):
-    code, out, err = finish(toy_cli("toy", "--strategy", "mirrored", "--cpu-replicas", "2",
-                                    "--out", str(tmp_path / "run"), "--batch-size", "32"))
+    code, out, err = finish(
+        toy_cli(
+            "toy", "--strategy", "mirrored", "--cpu-replicas", "2", "--out", str(tmp_path / "run"), "--batch-size", "32"
+        )
+    )
     assert code == 0, err[-2000:]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["run"]["replicas"] == 2 and config["run"]["strategy"] == "mirrored"
@@ -105,8 +114,14 @@ def _free_ports(n: int) -> list[int]:
 def test_multiworker_two_processes_on_loopback(tmp_path):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     procs = [
-        toy_cli("toy", "--out", str(tmp_path / "run"), "--max-steps", "4",
-                env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
+        toy_cli(
+            "toy",
+            "--out",
+            str(tmp_path / "run"),
+            "--max-steps",
+            "4",
+            env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})},
+        )
         for i in range(2)
     ]
     results = [finish(p) for p in procs]
@@ -120,8 +135,21 @@ def test_multiworker_two_processes_on_loopback(tmp_path):
 @pytest.mark.slow
 def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
     out = tmp_path / "run"
-    args = ("toy", "--out", str(out), "--strategy", "one", "--epochs", "12", "--batch-size", "8",
-            "--set", "rows=2500", "--set", "backup_seconds=0")
+    args = (
+        "toy",
+        "--out",
+        str(out),
+        "--strategy",
+        "one",
+        "--epochs",
+        "12",
+        "--batch-size",
+        "8",
+        "--set",
+        "rows=2500",
+        "--set",
+        "backup_seconds=0",
+    )
     proc = toy_cli(*args)
     meta = out.with_name("run.partial") / "backup" / "training_metadata.json"
     deadline = time.time() + 240
@@ -169,8 +197,9 @@ def test_a_run_stopped_after_training_does_not_train_again(tmp_path, monkeypatch
 
 
 def test_divergence_is_a_clear_failure(tmp_path):
-    proc = toy_cli("toy", "--out", str(tmp_path / "run"), "--strategy", "one", "--set", "learning_rate=1e30",
-                   "--epochs", "3")
+    proc = toy_cli(
+        "toy", "--out", str(tmp_path / "run"), "--strategy", "one", "--set", "learning_rate=1e30", "--epochs", "3"
+    )
     code, out, err = finish(proc)
     assert code == 1
     assert "error: toy: the training loss became nan" in err and "Traceback" not in err
@@ -291,8 +320,13 @@ def test_functions_traced_do_not_grow_with_the_epochs(strategy, tmp_path):
     """One iterator for the whole run: 2 and 6 epochs trace the same functions, on one device or two."""
     counts = []
     for epochs in (2, 6):
-        out = subprocess.run([sys.executable, "-c", _COUNT_FUNCTIONS, strategy, str(epochs), str(tmp_path / str(epochs))],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        out = subprocess.run(
+            [sys.executable, "-c", _COUNT_FUNCTIONS, strategy, str(epochs), str(tmp_path / str(epochs))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         counts.append(json.loads(out.stdout.strip().splitlines()[-1]))
     # Growth is the bug. Not ==: once (mirrored, fresh venv, loaded machine) the 2-epoch run traced one
@@ -342,8 +376,21 @@ def test_backups_are_throttled_by_backup_seconds(tmp_path):
 def test_sigterm_and_ctrl_c_save_the_last_epoch_and_exit_in_one_line(signum, code, tmp_path):
     """Stopped while backups are throttled (backup_seconds=3600): the last finished epoch is still saved."""
     out = tmp_path / "run"
-    args = ("toy", "--out", str(out), "--strategy", "one", "--epochs", "40", "--batch-size", "8",
-            "--set", "rows=2500", "--set", "backup_seconds=3600")
+    args = (
+        "toy",
+        "--out",
+        str(out),
+        "--strategy",
+        "one",
+        "--epochs",
+        "40",
+        "--batch-size",
+        "8",
+        "--set",
+        "rows=2500",
+        "--set",
+        "backup_seconds=3600",
+    )
     proc = toy_cli(*args)
     history = out.with_name("run.partial") / "history.csv"
     deadline = time.time() + 240

@@ -10,7 +10,9 @@ from zoo.data.fetch import Archive, Source, fetch, locate, sha256sum
 
 def _source(archive_sha: str, file_sha: dict | None = None) -> Source:
     return Source(
-        name="demo", folder="demo", files=("a.txt", "b.txt"),
+        name="demo",
+        folder="demo",
+        files=("a.txt", "b.txt"),
         archives=(Archive("demo.tar.gz", archive_sha, "http://127.0.0.1:9/demo.tar.gz"),),
         file_sha256=file_sha or {},
     )
@@ -69,6 +71,10 @@ def test_zip_archives_extract_too(tmp_path):
     with zipfile.ZipFile(folder / "demo.zip", "w") as z:
         z.writestr("a.txt", "alpha\n")
         z.writestr("b.txt", "beta\n")
-    source = Source(name="demo", folder="demo", files=("a.txt", "b.txt"),
-                    archives=(Archive("demo.zip", sha256sum(folder / "demo.zip")),))
+    source = Source(
+        name="demo",
+        folder="demo",
+        files=("a.txt", "b.txt"),
+        archives=(Archive("demo.zip", sha256sum(folder / "demo.zip")),),
+    )
     assert fetch(source, tmp_path / "data")["a.txt"].read_text() == "alpha\n"

@@ -20,8 +20,12 @@ from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.models import language_model as lm
 
 SENTENCES = [
-    "the cat sat on the mat", "the dog ate the bone", "a bird sang in the tree",
-    "the cat ate the fish", "the dog sat on the rug", "a cat sang on the mat",
+    "the cat sat on the mat",
+    "the dog ate the bone",
+    "a bird sang in the tree",
+    "the cat ate the fish",
+    "the dog sat on the rug",
+    "a cat sang on the mat",
 ]
 
 
@@ -63,7 +67,7 @@ def test_eval_windows_count_every_token_exactly_once(n, batch, steps):
         real_row = row[weight == 1]
         np.testing.assert_array_equal(np.diff(real_row), 1)
         if (weight == 0).any():
-            assert weight[np.argmax(weight == 0):].sum() == 0
+            assert weight[np.argmax(weight == 0) :].sum() == 0
 
 
 def test_datasets_batches_in_stream_order_with_info():
@@ -110,11 +114,14 @@ def test_char_corpus_from_a_folder_holds_out_the_tail(tmp_path):
     assert tail.endswith("wörld! \n") and len(streams.test) == round(total * 0.05)  # the last 5%, in order
 
 
-@pytest.mark.parametrize("content, error, words", [
-    (b"", CorruptData, "no text"),
-    (b"\xff\xfe bad bytes", CorruptData, "not UTF-8"),
-    (b"tiny text\n", CorruptData, "fewer than"),
-])
+@pytest.mark.parametrize(
+    "content, error, words",
+    [
+        (b"", CorruptData, "no text"),
+        (b"\xff\xfe bad bytes", CorruptData, "not UTF-8"),
+        (b"tiny text\n", CorruptData, "fewer than"),
+    ],
+)
 def test_bad_corpora_are_one_line_user_errors_naming_the_file(tmp_path, content, error, words):
     path = tmp_path / "corpus.txt"
     path.write_bytes(content)
@@ -176,12 +183,10 @@ def test_stateful_windows_equal_one_pass_over_each_row_and_reset_zeroes_the_stat
     keras.utils.set_random_seed(5)
     ids = np.random.default_rng(1).integers(0, 11, size=60).astype(np.int32)
     batch, steps = 2, 5
-    model = lm.build_word_lstm_lm(vocab_size=11, units=6, batch_size=batch, num_steps=steps, stateful=True,
-                                  dropout=0.3)
+    model = lm.build_word_lstm_lm(vocab_size=11, units=6, batch_size=batch, num_steps=steps, stateful=True, dropout=0.3)
     lm.compile_language_model(model, "sgd")
     x, y, w = lmdata.eval_windows(ids, batch, steps)
-    windowed = np.concatenate([np.asarray(model(x[i:i + batch], training=False))
-                               for i in range(0, len(x), batch)])
+    windowed = np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
     states = [v.numpy() for layer in lm.rnn_layers(model) for v in layer.states]
     assert all(np.abs(s).sum() > 0 for s in states)
     lm.reset_rnn_states(model)
@@ -218,8 +223,10 @@ def test_builders_need_a_batch_for_state_and_round_trip_through_keras_files(tmp_
         lm.build_word_lstm_lm(vocab_size=10, units=4, stateful=True)
     model = lm.build_word_lstm_lm(vocab_size=10, units=4, dropout=0.2, batch_size=2, num_steps=3)
     config = lm.CONFIGS["small"]
-    model.compile(optimizer=lm.zaremba_optimizer(config, steps_per_epoch=7),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=lm.zaremba_optimizer(config, steps_per_epoch=7),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     path = tmp_path / "lm.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
@@ -235,7 +242,7 @@ def test_builders_need_a_batch_for_state_and_round_trip_through_keras_files(tmp_
 def test_zaremba_schedule_and_the_summed_loss_rescaling():
     schedule = lm.EpochDecay(1.0, 0.5, decay_after=4, steps_per_epoch=10)
     rates = [float(schedule(s)) for s in (0, 39, 40, 49, 50, 129)]
-    assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.5 ** 9]
+    assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.5**9]
     assert lm.EpochDecay(**schedule.get_config()).get_config() == schedule.get_config()
     medium = lm.CONFIGS["medium"]
     assert (medium.units, medium.num_steps, medium.dropout, medium.epochs, medium.decay_after) == (650, 35, 0.5, 39, 6)
@@ -253,12 +260,23 @@ def test_summed_loss_rescaling_gives_zaremba_update():
     y = np.roll(x, -1, axis=1)
     base = lm.build_word_lstm_lm(vocab_size=9, units=4, stateful=False, init_scale=0.5)
     weights = base.get_weights()
-    config = lm.LanguageModelConfig(units=4, num_steps=5, batch_size=2, dropout=0, epochs=1, learning_rate=1.0,
-                                    decay=0.5, decay_after=4, clipnorm=0.5, init_scale=0.5)
+    config = lm.LanguageModelConfig(
+        units=4,
+        num_steps=5,
+        batch_size=2,
+        dropout=0,
+        epochs=1,
+        learning_rate=1.0,
+        decay=0.5,
+        decay_after=4,
+        clipnorm=0.5,
+        init_scale=0.5,
+    )
     ours = lm.build_word_lstm_lm(vocab_size=9, units=4, stateful=False)
     ours.set_weights(weights)
-    ours.compile(optimizer=lm.zaremba_optimizer(config, 1),
-                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ours.compile(
+        optimizer=lm.zaremba_optimizer(config, 1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     ours.train_on_batch(x, y)
 
     ref = lm.build_word_lstm_lm(vocab_size=9, units=4, stateful=False)
@@ -293,14 +311,24 @@ def _toy_word_model(epochs=6):
 
 def _run_fresh(script: str, folder: Path):
     """Run `script` in a new Python that never imports zoo; it pickles its result to `out.pkl`."""
-    code = textwrap.dedent("""
+    code = (
+        textwrap.dedent("""
         import os, pickle, sys
         os.environ["KERAS_BACKEND"] = "tensorflow"
         import numpy as np, tensorflow as tf, keras
         assert "zoo" not in sys.modules
-    """) + textwrap.dedent(script) + '\nassert "zoo" not in sys.modules\n'
-    result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONPATH": ""})
+    """)
+        + textwrap.dedent(script)
+        + '\nassert "zoo" not in sys.modules\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return pickle.loads((folder / "out.pkl").read_bytes())
 
@@ -308,8 +336,16 @@ def _run_fresh(script: str, folder: Path):
 @pytest.mark.slow
 def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
     model, info = _toy_word_model()
-    serving = lm.LanguageModelServing(model, vocabulary=info.vocabulary, level=info.level, boundary=info.boundary,
-                                      sampler="top_k", k=3, length=8, seed=5)
+    serving = lm.LanguageModelServing(
+        model,
+        vocabulary=info.vocabulary,
+        level=info.level,
+        boundary=info.boundary,
+        sampler="top_k",
+        k=3,
+        length=8,
+        seed=5,
+    )
     local = serving.score(tf.constant(["the cat sat on the mat", "mat the on cat sat the"]))
     assert local["log_prob"].numpy()[0] > local["log_prob"].numpy()[1]
     greedy = serving.generate_with(tf.constant(["the cat sat on the"]), lm.make_sampler("greedy"), 5)
@@ -317,7 +353,8 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
     from zoo.export import save_serving
 
     path = save_serving(serving, tmp_path / "saved_model")
-    out = _run_fresh(f"""
+    out = _run_fresh(
+        f"""
         path = {str(path)!r}
         score = keras.layers.TFSMLayer(path, call_endpoint="serve")(tf.constant(
             ["the cat sat on the mat", "mat the on cat sat the", "the emu sat"]))
@@ -333,7 +370,9 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
                       "generated": [g.decode() for g in generated.numpy()],
                       "layer": [g.decode() for g in layer.numpy()],
                       "options": [g.decode() for g in options.numpy()]}}, open("out.pkl", "wb"))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     score = out["score"]
     assert score["log_prob"][0] > score["log_prob"][1]  # the real sentence beats its shuffle
     assert score["tokens"].tolist() == [7, 7, 4]  # words + the closing <eos>
@@ -383,12 +422,15 @@ def test_char_rnn_recipe_end_to_end_on_any_corpus(tmp_path):
     samples = (out / "samples.txt").read_text(encoding="utf-8")
     for label in ("## greedy", "## temperature 0.7", "## temperature 1.3", "## top-k 10", "## top-p 0.9"):
         assert label in samples
-    generated = _run_fresh(f"""
+    generated = _run_fresh(
+        f"""
         loaded = tf.saved_model.load({str(out / "saved_model")!r})
         text = loaded.generate(tf.constant(["the c", "a bird"]))
         score = keras.layers.TFSMLayer({str(out / "saved_model")!r}, call_endpoint="serve")(tf.constant(["the cat"]))
         pickle.dump(([t.decode() for t in text.numpy()], int(score["tokens"][0])), open("out.pkl", "wb"))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     texts, tokens = generated
     assert [len(t) for t in texts] == [12, 12] and tokens == len("the cat") + 1
     assert set("".join(texts)) <= set("".join(SENTENCES) + " .\n")
@@ -399,8 +441,18 @@ def test_stateful_training_is_refused_on_several_replicas_and_bad_corpus_is_one_
     from tests.conftest import run_cli
 
     corpus = _toy_corpus(tmp_path / "toy.txt")
-    result = run_cli("char_rnn", "--out", str(tmp_path / "a"), "--strategy", "mirrored", "--cpu-replicas", "2",
-                     "--set", f"corpus={corpus}", *_TINY_CHAR)
+    result = run_cli(
+        "char_rnn",
+        "--out",
+        str(tmp_path / "a"),
+        "--strategy",
+        "mirrored",
+        "--cpu-replicas",
+        "2",
+        "--set",
+        f"corpus={corpus}",
+        *_TINY_CHAR,
+    )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: stateful training cannot run on 2 replicas") and "stateful=false" in last
@@ -424,9 +476,28 @@ def test_killed_ptb_run_resumes_with_the_right_learning_rate(tmp_path, shared_da
     from tests.conftest import ROOT
 
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "zoo.run", "ptb_lstm_small", "--out", str(out), "--data-dir", str(shared_data),
-            "--max-steps", "3", "--epochs", "4", "--set", "units=8", "--set", "decay_after=1",
-            "--set", "backup_seconds=0", "--set", "generate_length=3"]
+    args = [
+        sys.executable,
+        "-m",
+        "zoo.run",
+        "ptb_lstm_small",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(shared_data),
+        "--max-steps",
+        "3",
+        "--epochs",
+        "4",
+        "--set",
+        "units=8",
+        "--set",
+        "decay_after=1",
+        "--set",
+        "backup_seconds=0",
+        "--set",
+        "generate_length=3",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     meta = out.with_name("run.partial") / "backup" / "training_metadata.json"
@@ -451,4 +522,4 @@ def test_killed_ptb_run_resumes_with_the_right_learning_rate(tmp_path, shared_da
     schedule = model.optimizer._learning_rate
     assert isinstance(schedule, lm.EpochDecay) and schedule.steps_per_epoch == 3
     # lr 1 x num_steps 20, halved once per epoch after the first: 20 * 0.5 ** 4 at step 12.
-    assert float(model.optimizer.learning_rate) == pytest.approx(20 * 0.5 ** 4)
+    assert float(model.optimizer.learning_rate) == pytest.approx(20 * 0.5**4)

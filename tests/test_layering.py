@@ -48,8 +48,7 @@ def test_loading_every_recipe_changes_no_global_state():
         "print(matplotlib.get_backend(), keras.config.dtype_policy().name)\n"
     )
     env = {**os.environ, "MPLBACKEND": "svg"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                         env=env)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["svg", "float32"]
 
@@ -79,10 +78,13 @@ def test_nothing_imports_a_private_name():
                 assert not private, f"{path.relative_to(ROOT)} imports {private} from {module}"
 
 
-def test_ruff_is_clean():
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command):
+    """`ruff check` (rules E, W, F, I in pyproject.toml) and `ruff format --check` pass on every source."""
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is part of the test extra: pip install -e '.[test]'")
-    out = subprocess.run([ruff, "check", "zoo", "tests", "benchmarks", "chapters"], capture_output=True, text=True,
-                         cwd=ROOT)
+    out = subprocess.run(
+        [ruff, *command, "zoo", "tests", "benchmarks", "chapters"], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stdout[-3000:]

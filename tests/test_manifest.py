@@ -1,4 +1,7 @@
-"""Generated documentation (datasets/README.md, the README recipe table) stays in sync with the code; notebooks: tests/test_notebooks.py."""
+"""Generated documentation (datasets/README.md, the README recipe table) stays in sync with the code.
+
+Notebooks: tests/test_notebooks.py.
+"""
 
 import pytest
 
@@ -38,4 +41,3 @@ def test_readme_recipe_table_is_in_sync_with_the_registry(product_registry):
     readme = (ROOT / "README.md").read_text()
     table = readme.split("<!-- /recipes -->")[0].split("-->\n", 1)[1].strip()
     assert table == recipe_markdown(), "regenerate the table: python -m zoo.run --list --markdown"
-

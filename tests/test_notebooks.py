@@ -20,14 +20,17 @@ SOURCES = notebooks.sources()
 def test_every_chapter_with_a_notebook_has_its_literate_source():
     assert SOURCES, "no chapters/chNN_*.py with '# %%' cells found"
     committed = set((ROOT / "chapters").glob("ch*.ipynb"))
-    assert committed <= set(SOURCES.values()), f"notebooks without a source: {sorted(committed - set(SOURCES.values()))}"
+    assert committed <= set(SOURCES.values()), (
+        f"notebooks without a source: {sorted(committed - set(SOURCES.values()))}"
+    )
 
 
 @pytest.mark.parametrize("source", list(SOURCES), ids=lambda p: p.name)
 def test_committed_notebook_is_generated_from_its_source_without_outputs(source):
     path = SOURCES[source]
     assert path.exists() and path.read_text(encoding="utf-8") == notebooks.render(source), (
-        f"regenerate: python -m zoo.notebooks ({path.name})")
+        f"regenerate: python -m zoo.notebooks ({path.name})"
+    )
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in cells)
     assert cells[0]["cell_type"] == "markdown" and "google.colab" in "".join(cells[1]["source"])
@@ -37,8 +40,10 @@ def test_committed_notebook_is_generated_from_its_source_without_outputs(source)
 
 def test_converter_reads_the_percent_format(tmp_path):
     source = tmp_path / "ch99_demo.py"
-    source.write_text('"""Usage: python ch99_demo.py"""\n\n# %% [markdown]\n# # Title\n#\n# Some *text*.\n\n'
-                      '# %% Settings\nQUICK = True\n\n\n# %%\nprint(QUICK)\n')
+    source.write_text(
+        '"""Usage: python ch99_demo.py"""\n\n# %% [markdown]\n# # Title\n#\n# Some *text*.\n\n'
+        "# %% Settings\nQUICK = True\n\n\n# %%\nprint(QUICK)\n"
+    )
     nb = notebooks.notebook(source)
     kinds = [c["cell_type"] for c in nb["cells"]]
     assert kinds == ["markdown", "code", "code", "code"]
@@ -80,8 +85,25 @@ def test_command_line_gives_a_script_the_settings_cells_flags(monkeypatch):
     defaults = dict(QUICK=False, DATA_DIR="datasets", ONLY=["a", "b", "c"], SET=[], VERSION=1)
     monkeypatch.setattr("sys.argv", ["chNN.py"])
     assert notebooks.command_line(**defaults) == (False, "datasets", ["a", "b", "c"], [], 1)
-    monkeypatch.setattr("sys.argv", ["chNN.py", "--quick", "--data-dir", "/d", "--only", "b", "--only", "c",
-                                     "--set", "x=1", "--set", "y=2", "--version", "2"])
+    monkeypatch.setattr(
+        "sys.argv",
+        [
+            "chNN.py",
+            "--quick",
+            "--data-dir",
+            "/d",
+            "--only",
+            "b",
+            "--only",
+            "c",
+            "--set",
+            "x=1",
+            "--set",
+            "y=2",
+            "--version",
+            "2",
+        ],
+    )
     assert notebooks.command_line(**defaults, choices={"ONLY": "abc"}) == (True, "/d", ["b", "c"], ["x=1", "y=2"], 2)
     monkeypatch.setattr("sys.argv", ["chNN.py", "--only", "z"])
     with pytest.raises(SystemExit):

@@ -25,7 +25,7 @@ def numpy_peephole_lstm(x, kernel, recurrent, bias, peepholes, mode):
     outputs = []
     for t in range(x.shape[1]):
         z = x[:, t] @ kernel + h @ recurrent + bias
-        z_i, z_f, z_c, z_o = (z[:, k * u:(k + 1) * u] for k in range(4))
+        z_i, z_f, z_c, z_o = (z[:, k * u : (k + 1) * u] for k in range(4))
         i = sigmoid(z_i + peep(p_i, c))
         f = sigmoid(z_f + peep(p_f, c))
         c = f * c + i * np.tanh(z_c)
@@ -37,8 +37,12 @@ def numpy_peephole_lstm(x, kernel, recurrent, bias, peepholes, mode):
 
 def random_weights(rng, mode):
     shape = (UNITS,) if mode == "diagonal" else (UNITS, UNITS)
-    return (rng.normal(size=(FEATURES, 4 * UNITS)), rng.normal(size=(UNITS, 4 * UNITS)),
-            rng.normal(size=(4 * UNITS,)), [rng.normal(size=shape) for _ in range(3)])
+    return (
+        rng.normal(size=(FEATURES, 4 * UNITS)),
+        rng.normal(size=(UNITS, 4 * UNITS)),
+        rng.normal(size=(4 * UNITS,)),
+        [rng.normal(size=shape) for _ in range(3)],
+    )
 
 
 @pytest.mark.parametrize("implementation", [1, 2])
@@ -47,8 +51,9 @@ def test_matches_numpy_equations_step_by_step(mode, implementation):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
     kernel, recurrent, bias, peepholes = random_weights(rng, mode)
-    layer = keras.layers.RNN(PeepholeLSTMCell(UNITS, peephole=mode, implementation=implementation),
-                             return_sequences=True, return_state=True)
+    layer = keras.layers.RNN(
+        PeepholeLSTMCell(UNITS, peephole=mode, implementation=implementation), return_sequences=True, return_state=True
+    )
     layer.build(x.shape)
     layer.set_weights([kernel, recurrent, bias, *peepholes])
     sequence, h, c = (np.asarray(t) for t in layer(x))

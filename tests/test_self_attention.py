@@ -21,10 +21,19 @@ from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
-from zoo.models.self_attentive import (ATTENTION_LAYER, SelfAttentiveServing, TokenStrings, attend, attention_model,
-                                       build_self_attentive_classifier,
-                                       compile_self_attentive, explain, explain_model, mean_pairwise_overlap,
-                                       string_classifier)
+from zoo.models.self_attentive import (
+    ATTENTION_LAYER,
+    SelfAttentiveServing,
+    TokenStrings,
+    attend,
+    attention_model,
+    build_self_attentive_classifier,
+    compile_self_attentive,
+    explain,
+    explain_model,
+    mean_pairwise_overlap,
+    string_classifier,
+)
 from zoo.regularizers import L1_ACTIVITY_RATE, Orthogonality, l1_activity
 from zoo.visualize.attention_maps import sentence_figure, write_attention_maps
 
@@ -33,6 +42,7 @@ BATCH, STEPS, FEATURES, HOPS, UNITS = 3, 6, 4, 2, 5
 
 
 # --------------------------------------------------------------------------- the layer against NumPy
+
 
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -135,14 +145,21 @@ def test_penalty_cannot_reach_zero_with_more_hops_than_tokens_hence_few_hops_by_
         a = keras.ops.softmax(sharpness * rng.normal(size=(8, r, n)).astype("float32"), axis=-1)
         assert float(SelfAttention.frobenius_penalty(a)) >= r - n
     uniform = np.full((1, r, n), 1.0 / n, "float32")  # where training starts: about r, not about 0
-    np.testing.assert_allclose(float(SelfAttention.frobenius_penalty(uniform)),
-                               r * (1 - 1 / n) ** 2 + r * (r - 1) / n**2, rtol=1e-5)
+    np.testing.assert_allclose(
+        float(SelfAttention.frobenius_penalty(uniform)), r * (1 - 1 / n) ** 2 + r * (r - 1) / n**2, rtol=1e-5
+    )
     from zoo.recipes import get, resolve_hparams
 
-    hops = {name: resolve_hparams(get(name), {}).hops for name in
-            ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")}
-    assert hops == {"self_attentive_mr": 10, "self_attentive_r8": 10, "self_attentive_imdb": 10,
-                    "self_attentive_profiling": 50}
+    hops = {
+        name: resolve_hparams(get(name), {}).hops
+        for name in ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")
+    }
+    assert hops == {
+        "self_attentive_mr": 10,
+        "self_attentive_r8": 10,
+        "self_attentive_imdb": 10,
+        "self_attentive_profiling": 50,
+    }
 
 
 def test_gradients_of_the_penalty_and_of_m_reach_both_weight_matrices():
@@ -177,19 +194,40 @@ def test_penalty_gradient_attention_trains_only_the_attention_weights_with_the_s
     assert input_grads["attention"] is None  # nothing flows back into H, i.e. into the encoder
     from zoo.recipes import get, resolve_hparams
 
-    defaults = {name: resolve_hparams(get(name), {}).penalty_gradient for name in
-                ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")}
-    assert defaults == {"self_attentive_mr": "attention", "self_attentive_r8": "attention",
-                        "self_attentive_imdb": "attention", "self_attentive_profiling": "all"}
-    model = build_self_attentive_classifier(vocab_size=30, sequence_length=STEPS, num_classes=2, embedding_dim=4,
-                                            units=3, hops=2, attention_units=3, penalty_gradient="attention")
+    defaults = {
+        name: resolve_hparams(get(name), {}).penalty_gradient
+        for name in ("self_attentive_mr", "self_attentive_r8", "self_attentive_imdb", "self_attentive_profiling")
+    }
+    assert defaults == {
+        "self_attentive_mr": "attention",
+        "self_attentive_r8": "attention",
+        "self_attentive_imdb": "attention",
+        "self_attentive_profiling": "all",
+    }
+    model = build_self_attentive_classifier(
+        vocab_size=30,
+        sequence_length=STEPS,
+        num_classes=2,
+        embedding_dim=4,
+        units=3,
+        hops=2,
+        attention_units=3,
+        penalty_gradient="attention",
+    )
     assert model.get_layer(ATTENTION_LAYER).penalty_gradient == "attention"
     # Through the whole model in training mode (as in fit): the penalty reaches no BiLSTM weight.
     ids = np.random.default_rng(7).integers(1, 30, size=(3, STEPS)).astype("int32")
     for scope, reaches_encoder in (("attention", False), ("all", True)):
-        model = build_self_attentive_classifier(vocab_size=30, sequence_length=STEPS, num_classes=2,
-                                                embedding_dim=4, units=3, hops=2, attention_units=3,
-                                                penalty_gradient=scope)
+        model = build_self_attentive_classifier(
+            vocab_size=30,
+            sequence_length=STEPS,
+            num_classes=2,
+            embedding_dim=4,
+            units=3,
+            hops=2,
+            attention_units=3,
+            penalty_gradient=scope,
+        )
         encoder = [w.value for w in model.get_layer("bilstm").trainable_weights]
         with tf.GradientTape() as tape:
             model(ids, training=True)
@@ -205,8 +243,13 @@ def test_layer_rejects_bad_arguments_and_round_trips_its_config():
         SelfAttention(penalty=-1.0)
     with pytest.raises(ValueError, match="penalty_gradient"):
         SelfAttention(penalty_gradient="encoder")
-    layer = SelfAttention(hops=7, attention_units=3, penalty=0.5, penalty_gradient="attention",
-                          kernel_regularizer=Orthogonality(0.1, "rows"))
+    layer = SelfAttention(
+        hops=7,
+        attention_units=3,
+        penalty=0.5,
+        penalty_gradient="attention",
+        kernel_regularizer=Orthogonality(0.1, "rows"),
+    )
     clone = SelfAttention.from_config(layer.get_config())
     assert (clone.hops, clone.attention_units, clone.penalty, clone.penalty_gradient) == (7, 3, 0.5, "attention")
     assert clone.kernel_regularizer.get_config() == {"factor": 0.1, "mode": "rows"}
@@ -214,13 +257,15 @@ def test_layer_rejects_bad_arguments_and_round_trips_its_config():
 
 # --------------------------------------------------------------------------- chapter 11.3 extensions
 
+
 def test_l1_activity_function_and_orthogonality_subclass_match_numpy():
     rng = np.random.default_rng(5)
     x = rng.normal(size=(4, 3)).astype("float32")
     np.testing.assert_allclose(float(l1_activity(x)), L1_ACTIVITY_RATE * np.abs(x).sum(), rtol=1e-5)
     np.testing.assert_allclose(float(Orthogonality(0.2)(x)), 0.2 * np.sum((x.T @ x - np.eye(3)) ** 2), rtol=1e-5)
-    np.testing.assert_allclose(float(Orthogonality(0.2, "rows")(x)), 0.2 * np.sum((x @ x.T - np.eye(4)) ** 2),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(Orthogonality(0.2, "rows")(x)), 0.2 * np.sum((x @ x.T - np.eye(4)) ** 2), rtol=1e-5
+    )
     q, _ = np.linalg.qr(rng.normal(size=(5, 3)))
     assert float(Orthogonality(1.0)(q.astype("float32"))) < 1e-10  # orthonormal columns: no penalty
     clone = keras.regularizers.deserialize(keras.regularizers.serialize(Orthogonality(0.2, "rows")))
@@ -242,10 +287,14 @@ def test_loss_factory_and_subclass_agree_with_numpy_and_keras():
     labels = np.array([0, 3, 1, 1, 2])
     want = numpy_smoothed_ce(labels, probs.astype("float64"), 0.2).mean()
     np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.2)(labels, probs)), want, rtol=1e-4)
-    np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.2, from_logits=True)(labels, logits)), want,
-                               rtol=1e-4)
-    np.testing.assert_allclose(np.asarray(smoothed_sparse_crossentropy(0.2)(labels, probs)),
-                               numpy_smoothed_ce(labels, probs.astype("float64"), 0.2), rtol=1e-4)
+    np.testing.assert_allclose(
+        float(SmoothedSparseCrossentropy(0.2, from_logits=True)(labels, logits)), want, rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        np.asarray(smoothed_sparse_crossentropy(0.2)(labels, probs)),
+        numpy_smoothed_ce(labels, probs.astype("float64"), 0.2),
+        rtol=1e-4,
+    )
     plain = keras.losses.SparseCategoricalCrossentropy()(labels, probs)
     np.testing.assert_allclose(float(SmoothedSparseCrossentropy(0.0)(labels[:, None], probs)), float(plain), rtol=1e-5)
     clone = keras.losses.deserialize(keras.losses.serialize(SmoothedSparseCrossentropy(0.2, name="ls")))
@@ -263,7 +312,7 @@ def test_macro_f1_matches_scikit_learn_over_several_batches():
     probs = rng.dirichlet(np.ones(4), size=40).astype("float32")
     metric = MacroF1(4)
     for start in range(0, 40, 16):
-        metric.update_state(labels[start:start + 16], probs[start:start + 16])
+        metric.update_state(labels[start : start + 16], probs[start : start + 16])
     want = f1_score(labels, probs.argmax(1), average="macro")  # ... but may be predicted: sklearn's rule
     np.testing.assert_allclose(float(metric.result()), want, rtol=1e-5)
     metric.reset_state()
@@ -271,16 +320,26 @@ def test_macro_f1_matches_scikit_learn_over_several_batches():
     binary = rng.integers(0, 2, size=30)
     metric2 = MacroF1(2)
     metric2.update_state(binary[:, None], sigmoid)
-    np.testing.assert_allclose(float(metric2.result()), f1_score(binary, sigmoid[:, 0] > 0.5, average="macro"),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(metric2.result()), f1_score(binary, sigmoid[:, 0] > 0.5, average="macro"), rtol=1e-5
+    )
     assert MacroF1.from_config(metric2.get_config()).num_classes == 2
 
 
 # --------------------------------------------------------------------------- the classifier
 
+
 def tiny_classifier(num_classes=3, **kwargs):
-    settings = dict(vocab_size=30, sequence_length=STEPS, num_classes=num_classes, embedding_dim=4, units=3,
-                    hops=HOPS, attention_units=UNITS, dense_units=6)
+    settings = dict(
+        vocab_size=30,
+        sequence_length=STEPS,
+        num_classes=num_classes,
+        embedding_dim=4,
+        units=3,
+        hops=HOPS,
+        attention_units=UNITS,
+        dense_units=6,
+    )
     return build_self_attentive_classifier(**{**settings, **kwargs})
 
 
@@ -330,8 +389,9 @@ def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
     """
     ids = np.random.default_rng(10).integers(0, 30, size=(4, STEPS)).astype("int32")
     labels = np.array([0, 1, 2, 1])
-    model = compile_self_attentive(tiny_classifier(regularizer="orthogonal", penalty=0.5), num_classes=3,
-                                   label_smoothing=0.1)
+    model = compile_self_attentive(
+        tiny_classifier(regularizer="orthogonal", penalty=0.5), num_classes=3, label_smoothing=0.1
+    )
     scores = model.evaluate(ids, labels, verbose=0, return_dict=True)
     model.save(tmp_path / "model.keras")
     np.save(tmp_path / "ids.npy", ids)
@@ -351,8 +411,14 @@ def test_keras_round_trip_in_a_fresh_process_with_safe_mode(tmp_path):
             "kernel_regularizer": model.get_layer("hidden").kernel_regularizer.get_config(),
         }}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     got = json.loads(result.stdout.strip().splitlines()[-1])
     np.testing.assert_allclose(got["pred"], model.predict(ids, verbose=0), atol=1e-6)
@@ -382,9 +448,16 @@ def test_token_strings_line_up_with_the_vectorizer_ids(standardize):
 
 def trained_text_model(num_classes=3):
     vec = vectorizer(TEXTS, 30, 8)
-    model = build_self_attentive_classifier(vocab_size=len(vec.get_vocabulary()), sequence_length=8,
-                                            num_classes=num_classes, embedding_dim=4, units=3, hops=HOPS,
-                                            attention_units=UNITS, dense_units=6)
+    model = build_self_attentive_classifier(
+        vocab_size=len(vec.get_vocabulary()),
+        sequence_length=8,
+        num_classes=num_classes,
+        embedding_dim=4,
+        units=3,
+        hops=HOPS,
+        attention_units=UNITS,
+        dense_units=6,
+    )
     return vec, model
 
 
@@ -396,7 +469,7 @@ def test_explain_model_gives_probabilities_tokens_and_hop_summed_weights():
     for k, row in enumerate(rows):
         np.testing.assert_allclose(row["probabilities"], probs[k], atol=1e-6)
         assert len(row["tokens"]) == len(row["weights"])
-        np.testing.assert_allclose(row["weights"], attention[k].mean(0)[:len(row["tokens"])], atol=1e-6)
+        np.testing.assert_allclose(row["weights"], attention[k].mean(0)[: len(row["tokens"])], atol=1e-6)
         np.testing.assert_allclose(sum(row["weights"]), 1.0, atol=1e-5)
     assert rows[1]["tokens"] == ["bad", "bad", "movie"]
 
@@ -422,8 +495,14 @@ def test_both_endpoints_serve_raw_strings_from_a_fresh_process(tmp_path):
                            "weights": np.asarray(out["weights"]).tolist(),
                            "probabilities": np.asarray(out["probabilities"]).tolist()}}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONPATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     got = json.loads(result.stdout.strip().splitlines()[-1])
     rows = explain(explainer, TEXTS)
@@ -431,18 +510,26 @@ def test_both_endpoints_serve_raw_strings_from_a_fresh_process(tmp_path):
     np.testing.assert_allclose(got["probabilities"], got["serve"], atol=1e-6)
     for k, row in enumerate(rows):
         assert [t for t in got["tokens"][k] if t] == row["tokens"]
-        np.testing.assert_allclose(got["weights"][k][:len(row["tokens"])], row["weights"], atol=1e-6)
+        np.testing.assert_allclose(got["weights"][k][: len(row["tokens"])], row["weights"], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- attention maps
+
 
 def test_attention_maps_write_a_png_per_sentence_and_one_html_page(tmp_path):
     vec, model = trained_text_model(num_classes=2)
     texts = ["bad bad movie", "<b>A good</b> film & fun"]
     result = attend(model, vec, texts)
     assert result["attention"].shape == (2, HOPS, 8) and result["tokens"].shape == (2, 8)
-    maps = write_attention_maps(tmp_path, texts, result["tokens"], result["attention"], result["probabilities"],
-                                [0, 1], ["negative", "positive"])
+    maps = write_attention_maps(
+        tmp_path,
+        texts,
+        result["tokens"],
+        result["attention"],
+        result["probabilities"],
+        [0, 1],
+        ["negative", "positive"],
+    )
     assert len(maps["pngs"]) == 2
     for png in maps["pngs"]:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -464,12 +551,22 @@ def test_mean_pairwise_overlap_is_one_for_identical_hops_and_zero_for_disjoint_o
 
 # --------------------------------------------------------------------------- PAN 2013 loader
 
+
 def test_pan_loader_reads_the_books_layout(tmp_path):
-    path = pan_profiling.write_jsonl(tmp_path / "author-profile.json", ["hi there", "lol ok", "dear sir"],
-                                     ["20s", "10s", "30s"], ["female", "male", "male"])
+    path = pan_profiling.write_jsonl(
+        tmp_path / "author-profile.json",
+        ["hi there", "lol ok", "dear sir"],
+        ["20s", "10s", "30s"],
+        ["female", "male", "male"],
+    )
     with open(path, "a", encoding="utf-8") as f:
-        f.write("\n" + json.dumps({"conversation": ["first post", "second post"], "age_group": "20s",
-                                   "gender": "female", "extra": 1}) + "\n")
+        f.write(
+            "\n"
+            + json.dumps(
+                {"conversation": ["first post", "second post"], "age_group": "20s", "gender": "female", "extra": 1}
+            )
+            + "\n"
+        )
     texts, labels, names = pan_profiling.load(path=path)
     assert names == ["10s", "20s", "30s"]
     assert labels.tolist() == [1, 0, 2, 1]
@@ -491,8 +588,11 @@ BAD_FILES = {
     "bad_label": (b'{"conversation": "a", "age_group": null}\n', CorruptData, "non-empty string"),
     "not_utf8": ('{"conversation": "caf\xe9", "age_group": "20s"}\n'.encode("latin-1"), CorruptData, "not a UTF-8"),
     "empty": (b"\n\n", CorruptData, "no authors"),
-    "one_class": (b'{"conversation": "a", "age_group": "20s"}\n{"conversation": "b", "age_group": "20s"}\n',
-                  CorruptData, "two classes"),
+    "one_class": (
+        b'{"conversation": "a", "age_group": "20s"}\n{"conversation": "b", "age_group": "20s"}\n',
+        CorruptData,
+        "two classes",
+    ),
 }
 
 
@@ -519,14 +619,27 @@ def test_pan_loader_missing_corpus_and_bad_target(tmp_path):
 
 # --------------------------------------------------------------------------- recipes (zoo.fit)
 
-TINY = dict(max_steps=2, epochs=1, vocab_size=300, embedding_dim=8, units=4, hops=3, attention_units=4,
-            dense_units=8, batch_size=16, maps=2)
+TINY = dict(
+    max_steps=2,
+    epochs=1,
+    vocab_size=300,
+    embedding_dim=8,
+    units=4,
+    hops=3,
+    attention_units=4,
+    dense_units=8,
+    batch_size=16,
+    maps=2,
+)
 
 
 def generated_profiling_corpus(path: Path, authors: int = 60) -> Path:
     rng = np.random.default_rng(11)
-    words = {"10s": "lol omg school homework mum", "20s": "college job rent party beer",
-             "30s": "kids mortgage office wife husband"}
+    words = {
+        "10s": "lol omg school homework mum",
+        "20s": "college job rent party beer",
+        "30s": "kids mortgage office wife husband",
+    }
     groups = list(words)
     ages = [groups[i % 3] for i in range(authors)]
     texts = [" ".join(rng.choice(words[a].split(), size=12)) + " and some shared words" for a in ages]
@@ -539,8 +652,15 @@ def test_self_attentive_mr_runs_through_the_driver_and_serves_both_endpoints(sha
 
     import zoo
 
-    result = zoo.fit("self_attentive_mr", data_dir=shared_data, out=tmp_path / "run", sequence_length=20,
-                     regularizer="orthogonal", label_smoothing=0.1, **TINY)
+    result = zoo.fit(
+        "self_attentive_mr",
+        data_dir=shared_data,
+        out=tmp_path / "run",
+        sequence_length=20,
+        regularizer="orthogonal",
+        label_smoothing=0.1,
+        **TINY,
+    )
     m = result.metrics
     assert 0.0 <= m["val_accuracy"] <= 1.0 and 0.0 <= m["attention_overlap"] <= 1.0
     assert len(m["attention_penalty_per_epoch"]) == 1 and m["val_attention_penalty"] > 0
@@ -552,8 +672,12 @@ def test_self_attentive_mr_runs_through_the_driver_and_serves_both_endpoints(sha
     loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
     texts = tf.constant(TEXTS)
     out = loaded.attention(texts)
-    got = {"serve": np.asarray(loaded.serve(texts)), "probabilities": np.asarray(out["probabilities"]),
-           "tokens": np.asarray(out["tokens"]).astype(str).tolist(), "weights": np.asarray(out["weights"])}
+    got = {
+        "serve": np.asarray(loaded.serve(texts)),
+        "probabilities": np.asarray(out["probabilities"]),
+        "tokens": np.asarray(out["tokens"]).astype(str).tolist(),
+        "weights": np.asarray(out["weights"]),
+    }
     assert np.asarray(got["serve"]).shape == (3, 2)
     np.testing.assert_allclose(np.asarray(got["serve"]).sum(1), 1.0, atol=1e-5)
     np.testing.assert_allclose(got["probabilities"], got["serve"], atol=1e-6)
@@ -569,8 +693,17 @@ def test_self_attentive_profiling_on_a_generated_corpus(tmp_path):
     corpus = generated_profiling_corpus(tmp_path / "author-profile.json")
     vectors = tmp_path / "vectors.txt"  # word2vec text format, as --set vectors= reads (6-d, two known words)
     vectors.write_text("2 6\nschool 1 2 3 4 5 6\nkids 6 5 4 3 2 1\n")
-    result = zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(corpus),
-                     dev_size=12, sequence_length=16, regularizer="l1_activity", vectors=str(vectors), **TINY)
+    result = zoo.fit(
+        "self_attentive_profiling",
+        data_dir=tmp_path,
+        out=tmp_path / "run",
+        corpus=str(corpus),
+        dev_size=12,
+        sequence_length=16,
+        regularizer="l1_activity",
+        vectors=str(vectors),
+        **TINY,
+    )
     m = result.metrics
     assert 0.0 <= m["val_macro_f1"] <= 1.0 and "val_accuracy" in m
     assert m["attention_overlap_texts"] == 12
@@ -592,6 +725,13 @@ def test_a_bad_corpus_stops_the_recipe_with_a_user_error_and_leaves_no_run_folde
     assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
     good = generated_profiling_corpus(tmp_path / "good.json", authors=30)
     with pytest.raises(UserError, match="label_smoothing"):
-        zoo.fit("self_attentive_profiling", data_dir=tmp_path, out=tmp_path / "run", corpus=str(good), dev_size=6,
-                label_smoothing=1.5, **TINY)
+        zoo.fit(
+            "self_attentive_profiling",
+            data_dir=tmp_path,
+            out=tmp_path / "run",
+            corpus=str(good),
+            dev_size=6,
+            label_smoothing=1.5,
+            **TINY,
+        )
     assert not (tmp_path / "run.partial").exists()

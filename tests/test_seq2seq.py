@@ -94,14 +94,17 @@ def random_decoder(vocab=7, hidden=5, seed=0):
     def step(tokens, cache):
         h = tf.tanh(tf.gather(emb, tokens) + cache["h"] @ rec)
         return h @ out, {"h": h, "memory": cache["memory"]}
+
     return step
 
 
 def test_beam_width_one_equals_greedy():
     step = random_decoder()
     rng = np.random.default_rng(1)
-    cache = {"h": tf.constant(rng.normal(size=(6, 5)), tf.float32),
-             "memory": tf.constant(rng.normal(size=(6, 3, 2)), tf.float32)}
+    cache = {
+        "h": tf.constant(rng.normal(size=(6, 5)), tf.float32),
+        "memory": tf.constant(rng.normal(size=(6, 3, 2)), tf.float32),
+    }
     start = tf.fill([6], START)
     greedy = greedy_search(step, cache, start, end_id=END, max_length=8)
     beam = beam_search(step, cache, start, end_id=END, max_length=8, beam_width=1)
@@ -129,15 +132,16 @@ def test_length_normalisation(alpha):
     step = table_decoder({START: {END: 0.5, A: 0.45, B: 0.05}, A: {END: 0.9, B: 0.1}})
     short = math.log(0.5)
     long = math.log(0.45) + math.log(0.9)
-    beam = beam_search(step, {}, tf.constant([START]), end_id=END, max_length=5, beam_width=3, alpha=alpha,
-                       return_all_beams=True)
-    best_is_long = long / 2 ** alpha > short
+    beam = beam_search(
+        step, {}, tf.constant([START]), end_id=END, max_length=5, beam_width=3, alpha=alpha, return_all_beams=True
+    )
+    best_is_long = long / 2**alpha > short
     assert best_is_long == (alpha >= 0.7)  # the raw score prefers the short one, normalised the long one
     expected_tokens = [A, 0, 0, 0, 0] if best_is_long else [0] * 5
     assert beam["tokens"].numpy()[0].tolist() == expected_tokens
-    np.testing.assert_allclose(beam["scores"].numpy()[0], max(long / 2 ** alpha, short), rtol=1e-4)
+    np.testing.assert_allclose(beam["scores"].numpy()[0], max(long / 2**alpha, short), rtol=1e-4)
     # Finished beams keep their score: the runner-up is the other finished hypothesis, unchanged.
-    np.testing.assert_allclose(beam["all_scores"].numpy()[0, 1], min(long / 2 ** alpha, short), rtol=1e-4)
+    np.testing.assert_allclose(beam["all_scores"].numpy()[0, 1], min(long / 2**alpha, short), rtol=1e-4)
 
 
 def test_beam_search_in_a_tf_function_with_batch_major_cache():
@@ -150,7 +154,7 @@ def test_beam_search_in_a_tf_function_with_batch_major_cache():
 
     h = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
     batched = decode(h)["tokens"].numpy()
-    one_by_one = np.concatenate([decode(h[i:i + 1])["tokens"].numpy() for i in range(4)])
+    one_by_one = np.concatenate([decode(h[i : i + 1])["tokens"].numpy() for i in range(4)])
     np.testing.assert_array_equal(batched, one_by_one)
     assert np.all(batched[batched > 0] != END)  # the end token and what follows are masked
 
@@ -161,13 +165,18 @@ def test_bleu_and_chrf_agree_with_sacrebleu():
     refs = ["the cat sat on the mat", "a dog is here", "hello there world"]
     assert bleu.corpus_bleu(hyps, refs) == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
     assert bleu.corpus_chrf(hyps, refs) == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score)
-    multi = [["the cat sat on the mat", "the cat is on a mat"], ["a dog is here", "here is a dog"],
-             ["hello world", "hi world"]]
+    multi = [
+        ["the cat sat on the mat", "the cat is on a mat"],
+        ["a dog is here", "here is a dog"],
+        ["hello world", "hi world"],
+    ]
     assert bleu.corpus_bleu(hyps, multi) == pytest.approx(
-        sacrebleu.corpus_bleu(hyps, [[m[0] for m in multi], [m[1] for m in multi]]).score)
+        sacrebleu.corpus_bleu(hyps, [[m[0] for m in multi], [m[1] for m in multi]]).score
+    )
     zh_h, zh_r = ["我喜欢猫。", "你好"], ["我喜欢狗。", "你好！"]
     assert bleu.corpus_bleu(zh_h, zh_r, language="zh") == pytest.approx(
-        sacrebleu.corpus_bleu(zh_h, [zh_r], tokenize="zh").score)
+        sacrebleu.corpus_bleu(zh_h, [zh_r], tokenize="zh").score
+    )
     assert bleu.corpus_bleu(zh_h, zh_r, language="zh") != pytest.approx(sacrebleu.corpus_bleu(zh_h, [zh_r]).score)
 
 
@@ -182,6 +191,7 @@ def test_rouge_l_agrees_with_lcs_by_hand_and_scores_chinese_by_character():
     assert rouge.CharacterTokenizer().tokenize("Tom说：你好！") == ["tom", "说", "你", "好"]
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
         rouge.rouge_l(["a", "b"], ["a"])
+
 
 # --- data -----------------------------------------------------------------------------------------
 def test_read_pairs_two_and_three_columns_zip_and_num_samples(tmp_path):
@@ -198,13 +208,16 @@ def test_read_pairs_two_and_three_columns_zip_and_num_samples(tmp_path):
     assert translation.read_pairs(plain, num_samples=2) == expected[:2]  # the first N
 
 
-@pytest.mark.parametrize("content, message", [
-    ("Hi.\tSalut !\nRun!\n", r"line 2: 1 tab-separated columns"),
-    ("Hi.\tSalut !\nRun!\ta\tb\tc\n", r"line 2: 4 tab-separated columns"),
-    ("", "empty"),
-    ("\n \n", "empty"),
-    (b"Hi.\t\xff\xfe\n", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("Hi.\tSalut !\nRun!\n", r"line 2: 1 tab-separated columns"),
+        ("Hi.\tSalut !\nRun!\ta\tb\tc\n", r"line 2: 4 tab-separated columns"),
+        ("", "empty"),
+        ("\n \n", "empty"),
+        (b"Hi.\t\xff\xfe\n", "not UTF-8"),
+    ],
+)
 def test_read_pairs_errors_name_the_problem(tmp_path, content, message):
     path = tmp_path / "pairs.txt"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -254,9 +267,20 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
     accented = translation.make_vectorizer("word", ["Où est la gare ? C'est ça, Straße."])
     vocab = accented.get_vocabulary()
     assert [vocab[i] for i in accented(["Où est la gare ? C'est ça, Straße."])[0].numpy()] == [
-        "où", "est", "la", "gare", "?", "c", "'", "est", "ça", ",", "straße", "."]
-    model = seq2seq.build_attention_seq2seq(source_vocab_size=8, target_vocab_size=len(vocab), units=4,
-                                            embedding_dim=2)
+        "où",
+        "est",
+        "la",
+        "gare",
+        "?",
+        "c",
+        "'",
+        "est",
+        "ça",
+        ",",
+        "straße",
+        ".",
+    ]
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=8, target_vocab_size=len(vocab), units=4, embedding_dim=2)
     translator = seq2seq.Translator(model, accented, vocab, separator=" ")
     ids = accented(["Où est la gare ? C'est ça."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([10], tf.int64)).numpy()[0].decode()
@@ -277,8 +301,9 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
 
 def test_titles_repair_hyphenation(tmp_path):
     path = tmp_path / "title.json"
-    path.write_text('{"Title": "A B\\ntest", "Abstract": "to es-\\ntimate the data-driven ef-\\n fects"}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"Title": "A B\\ntest", "Abstract": "to es-\\ntimate the data-driven ef-\\n fects"}\n', encoding="utf-8"
+    )
     assert translation.read_titles(path) == [("to estimate the data-driven effects", "A B test")]
 
 
@@ -290,15 +315,25 @@ def test_book_pairs_and_titles(shared_data):
 
 
 # --- models -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("attention, cell", [("additive", "gru"), ("general", "lstm"), ("dot", "gru"),
-                                             ("scaled_dot", "lstm"), ("none", "gru"), ("char", "lstm")])
+@pytest.mark.parametrize(
+    "attention, cell",
+    [
+        ("additive", "gru"),
+        ("general", "lstm"),
+        ("dot", "gru"),
+        ("scaled_dot", "lstm"),
+        ("none", "gru"),
+        ("char", "lstm"),
+    ],
+)
 def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
     keras.utils.set_random_seed(0)
     if attention == "char":
         model = seq2seq.build_char_seq2seq(source_vocab_size=11, target_vocab_size=13, units=8)
     else:
-        model = seq2seq.build_attention_seq2seq(source_vocab_size=11, target_vocab_size=13, embedding_dim=6,
-                                                units=8, cell=cell, attention=attention)
+        model = seq2seq.build_attention_seq2seq(
+            source_vocab_size=11, target_vocab_size=13, embedding_dim=6, units=8, cell=cell, attention=attention
+        )
     source = np.array([[5, 6, 7, 0, 0], [4, 4, 8, 9, 10]], "int32")
     target_in = np.array([[2, 5, 6, 7], [2, 9, 0, 0]], "int32")
     logits = model({"source": source, "target_in": target_in}).numpy()
@@ -326,18 +361,26 @@ def test_decoder_step_fits_keras_hub_samplers():
         return logits, None, cache
 
     prompt = tf.concat([tf.fill([2, 1], seq2seq.START_ID), tf.zeros([2, 6], tf.int32)], axis=1)
-    sampled = keras_hub.samplers.GreedySampler()(next_fn, prompt, cache=inference.encode(source), index=1,
-                                                  stop_token_ids=[seq2seq.END_ID]).numpy()[:, 1:]
-    ours = greedy_search(inference.step, inference.encode(source), tf.fill([2], seq2seq.START_ID),
-                         end_id=seq2seq.END_ID, max_length=6)
+    sampled = keras_hub.samplers.GreedySampler()(
+        next_fn, prompt, cache=inference.encode(source), index=1, stop_token_ids=[seq2seq.END_ID]
+    ).numpy()[:, 1:]
+    ours = greedy_search(
+        inference.step, inference.encode(source), tf.fill([2], seq2seq.START_ID), end_id=seq2seq.END_ID, max_length=6
+    )
     # keras_hub leaves the end token and what follows for the caller to mask; we return them as 0.
     after_end = np.cumsum(sampled == seq2seq.END_ID, axis=1) > 0
     np.testing.assert_array_equal(np.where(after_end, 0, sampled), ours["tokens"].numpy())
 
 
 def test_model_round_trips_through_keras_file(tmp_path):
-    model = seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=20, embedding_dim=4,
-                                            units=6, attention="additive", shared_embedding=True)
+    model = seq2seq.build_attention_seq2seq(
+        source_vocab_size=20,
+        target_vocab_size=20,
+        embedding_dim=4,
+        units=6,
+        attention="additive",
+        shared_embedding=True,
+    )
     x = {"source": np.array([[4, 5, 6]], "int32"), "target_in": np.array([[2, 7]], "int32")}
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
@@ -358,18 +401,31 @@ def reverse_pairs(n, seed):
 @pytest.mark.slow
 def test_toy_reverse_task_learnt_exported_and_served_from_strings(tmp_path):
     keras.utils.set_random_seed(1)
-    splits = {"train": translation.Split(reverse_pairs(4000, 0), []),
-              "test": translation.Split(reverse_pairs(200, 1), [])}
+    splits = {
+        "train": translation.Split(reverse_pairs(4000, 0), []),
+        "test": translation.Split(reverse_pairs(200, 1), []),
+    }
     info = translation.make_info(splits, level="char", max_source_length=8, max_target_length=8)
-    model = seq2seq.build_attention_seq2seq(source_vocab_size=info.source_vocab_size,
-                                            target_vocab_size=info.target_vocab_size, embedding_dim=16,
-                                            units=64, attention="general")
+    model = seq2seq.build_attention_seq2seq(
+        source_vocab_size=info.source_vocab_size,
+        target_vocab_size=info.target_vocab_size,
+        embedding_dim=16,
+        units=64,
+        attention="general",
+    )
     seq2seq.compile_seq2seq(model, "adam", learning_rate=5e-3)
     ds = translation.make_dataset(info, splits["train"].pairs, batch_size=64, shuffle=True, seed=0).repeat()
     model.fit(ds, steps_per_epoch=200, epochs=1, verbose=0, shuffle=False)
 
-    translator = seq2seq.Translator(model, info.source_vectorizer, info.target_vocabulary, separator="",
-                                    max_source_length=8, max_output_length=9, beam_width=3)
+    translator = seq2seq.Translator(
+        model,
+        info.source_vectorizer,
+        info.target_vocabulary,
+        separator="",
+        max_source_length=8,
+        max_output_length=9,
+        beam_width=3,
+    )
     sources = [s for s, _ in splits["test"].pairs]
     outputs = [o.decode() for o in translator(tf.constant(sources)).numpy()]
     accuracy = np.mean([o == s[::-1] for o, s in zip(outputs, sources)])
@@ -420,8 +476,18 @@ def test_seq2seq_attention_recipe_on_any_pair_file(tmp_path):
     import zoo
 
     pairs = french_pairs(tmp_path / "fra.txt")
-    result = zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "run", max_steps=2, verbose=0,
-                     pairs=str(pairs), num_samples=200, test_size=40, batch_size=16, **TINY)
+    result = zoo.fit(
+        "seq2seq_attention",
+        data_dir=tmp_path,
+        out=tmp_path / "run",
+        max_steps=2,
+        verbose=0,
+        pairs=str(pairs),
+        num_samples=200,
+        test_size=40,
+        batch_size=16,
+        **TINY,
+    )
     run = result.run_dir
     split = json.loads((run / "split.json").read_text())
     assert len(split["test"]) == 40 and len(split["train"]) + len(split["dev"]) == 160
@@ -435,10 +501,12 @@ def test_seq2seq_attention_recipe_on_any_pair_file(tmp_path):
     assert (run / "attention_0.png").stat().st_size > 1000
     # (the fresh-process check is the toy test's; here the driver's export through save_serving)
     served = keras.layers.TFSMLayer(str(run / "saved_model"), call_endpoint="serve")(
-        tf.constant(["The red cat sees.", ""])).numpy()
+        tf.constant(["The red cat sees.", ""])
+    ).numpy()
     assert served.shape == (2,) and served[1] == b""
     attention = keras.layers.TFSMLayer(str(run / "saved_model"), call_endpoint="attention")(
-        tf.constant(["The red cat sees."]))
+        tf.constant(["The red cat sees."])
+    )
     assert [t.decode() for t in attention["source_tokens"].numpy()[0][:5]] == ["the", "red", "cat", "sees", "."]
 
 
@@ -446,8 +514,19 @@ def test_seq2seq_attention_recipe_on_any_pair_file(tmp_path):
 def test_seq2seq_char_cmn_recipe_smoke(shared_data, tmp_path):
     import zoo
 
-    result = zoo.fit("seq2seq_char_cmn", data_dir=shared_data, out=tmp_path / "run", max_steps=1, verbose=0,
-                     num_samples=300, test_size=30, units=16, epochs=1, beam_width=2, batch_size=16)
+    result = zoo.fit(
+        "seq2seq_char_cmn",
+        data_dir=shared_data,
+        out=tmp_path / "run",
+        max_steps=1,
+        verbose=0,
+        num_samples=300,
+        test_size=30,
+        units=16,
+        epochs=1,
+        beam_width=2,
+        batch_size=16,
+    )
     m = result.metrics
     assert {"test_char_accuracy", "greedy_bleu", "beam2_bleu", "greedy_chrf"} <= set(m)
     assert 0.0 <= m["test_char_accuracy"] <= 1.0
@@ -478,11 +557,15 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
 def test_baseline_titles_lead_words_and_nearest_training_abstract():
     from zoo.recipes.seq2seq import baseline_titles
 
-    train = [("Graph neural networks for traffic forecasting on road sensors.", "Traffic Graphs"),
-             ("A study of word embeddings for sentiment in movie reviews.", "Embeddings for Sentiment"),
-             ("Beam search decoding with length penalties for translation.", "Better Beams Here")]
-    out = baseline_titles(train, ["Sentiment of tweets from word embeddings and reviews.",
-                                  "Forecasting road traffic with sensors and graphs."])
+    train = [
+        ("Graph neural networks for traffic forecasting on road sensors.", "Traffic Graphs"),
+        ("A study of word embeddings for sentiment in movie reviews.", "Embeddings for Sentiment"),
+        ("Beam search decoding with length penalties for translation.", "Better Beams Here"),
+    ]
+    out = baseline_titles(
+        train,
+        ["Sentiment of tweets from word embeddings and reviews.", "Forecasting road traffic with sensors and graphs."],
+    )
     assert out["lead"] == ["Sentiment of tweets", "Forecasting road traffic"]  # median title: 3 words
     assert out["nearest"] == ["Embeddings for Sentiment", "Traffic Graphs"]
 
@@ -496,8 +579,12 @@ def test_pair_file_errors_reach_the_user_in_one_line(tmp_path):
     with pytest.raises(UserError, match="line 2: 1 tab-separated columns"):
         zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r1", pairs=str(bad))
     with pytest.raises(UserError, match="num_samples=10000 but the file has only 1"):
-        zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r2",
-                pairs=str(french_pairs(tmp_path / "f.txt", n=1)))
+        zoo.fit(
+            "seq2seq_attention",
+            data_dir=tmp_path,
+            out=tmp_path / "r2",
+            pairs=str(french_pairs(tmp_path / "f.txt", n=1)),
+        )
     with pytest.raises(UserError, match="needs --set pairs=PATH"):
         zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r3")
     with pytest.raises(UserError, match="beam_width=0: expected >= 1"):

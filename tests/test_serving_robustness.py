@@ -21,8 +21,10 @@ STRINGS = [[], [""], ["a good film"], [LONG], [ODD], ["", ODD, "fine", LONG]]
 
 # recipe, hyper-parameters of a tiny run, the batches to serve
 CASES = {
-    "iris_mlp": ({"epochs": 1}, [np.zeros((0, 4), "float32"), np.ones((1, 4), "float32"),
-                                 np.full((3, 4), 1e6, "float32")]),
+    "iris_mlp": (
+        {"epochs": 1},
+        [np.zeros((0, 4), "float32"), np.ones((1, 4), "float32"), np.full((3, 4), 1e6, "float32")],
+    ),
     "mnist_cnn": ({"epochs": 1}, [np.zeros((0, 28, 28), "float32"), np.full((1, 28, 28), 255, "float32")]),
     "textcnn_mr": ({"epochs": 1, "filters": 2, "vocab_size": 200}, STRINGS),
     "lstm_mr": ({"epochs": 1, "units": 4, "dense_units": 4, "vocab_size": 200}, STRINGS),
@@ -38,8 +40,11 @@ def _rows(batch) -> int:
 def _check_endpoint(endpoint, batches):
     outputs = []
     for batch in batches:
-        x = {k: tf.constant(v, tf.string) for k, v in batch.items()} if isinstance(batch, dict) else (
-            tf.constant(batch, tf.string) if isinstance(batch, list) else tf.constant(batch))
+        x = (
+            {k: tf.constant(v, tf.string) for k, v in batch.items()}
+            if isinstance(batch, dict)
+            else (tf.constant(batch, tf.string) if isinstance(batch, list) else tf.constant(batch))
+        )
         out = endpoint(x)
         leaves = tf.nest.flatten(out)
         for leaf in leaves:
@@ -52,9 +57,11 @@ def _check_endpoint(endpoint, batches):
         assert [(t.dtype, t.shape[1:]) for t in leaves] == [(t.dtype, t.shape[1:]) for t in reference]
 
 
-QA = [{"question": [], "context": []},
-      {"question": ["Who won?"], "context": ["Denver beat Carolina."]},
-      {"question": ["", "Who?", ODD], "context": ["", LONG, ODD]}]
+QA = [
+    {"question": [], "context": []},
+    {"question": ["Who won?"], "context": ["Denver beat Carolina."]},
+    {"question": ["", "Who?", ODD], "context": ["", LONG, ODD]},
+]
 
 
 @pytest.mark.slow
@@ -62,9 +69,17 @@ QA = [{"question": [], "context": []},
 def test_saved_model_takes_any_batch(name, shared_data, tmp_path, request):
     if name == "squad_bert":
         part_a = str(shared_data / "squad" / "dev-v1.1-part-a.json")
-        settings = {"preset": str(request.getfixturevalue("minilm_folder")), "train_file": part_a,
-                    "dev_articles": 1, "train_examples": 8, "epochs": 1, "batch_size": 4, "max_seq_length": 64,
-                    "doc_stride": 32, "max_query_length": 16}
+        settings = {
+            "preset": str(request.getfixturevalue("minilm_folder")),
+            "train_file": part_a,
+            "dev_articles": 1,
+            "train_examples": 8,
+            "epochs": 1,
+            "batch_size": 4,
+            "max_seq_length": 64,
+            "doc_stride": 32,
+            "max_query_length": 16,
+        }
         batches = QA
     else:
         settings, batches = CASES[name]

@@ -15,10 +15,18 @@ from zoo.squad.tokenizer import WordPieceOffsets
 from zoo.squad.windows import SquadWindows, WindowConfig
 
 WORDS = "the a of in is was who what capital france paris city big river team won game cafe naive".split()
-VOCAB = list(dict.fromkeys(
-    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(string.ascii_lowercase)
-    + ["##" + c for c in string.ascii_lowercase] + list(string.digits) + ["##" + c for c in string.digits]
-    + list(".,?!'\"-()") + WORDS + ["##s", "東"]))
+VOCAB = list(
+    dict.fromkeys(
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        + list(string.ascii_lowercase)
+        + ["##" + c for c in string.ascii_lowercase]
+        + list(string.digits)
+        + ["##" + c for c in string.digits]
+        + list(".,?!'\"-()")
+        + WORDS
+        + ["##s", "東"]
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +120,10 @@ def test_windows_and_max_context_follow_run_squad(n_context, stride):
         n = 1 + 1 + 1 + length + 1
         assert ids[0] == cls and ids[2] == sep and ids[n - 1] == sep and mask.sum() == n and not ids[n:].any()
         assert segments[:3].tolist() == [0, 0, 0] and segments[3:n].tolist() == [1] * (length + 1)
-        assert out["char_start"][k, 3:3 + length].tolist() == [4 * i for i in range(start, start + length)]
+        assert out["char_start"][k, 3 : 3 + length].tolist() == [4 * i for i in range(start, start + length)]
         flags = [_run_squad_is_max_context(spans, k, p) for p in range(start, start + length)]
-        assert out["max_context"][k, 3:3 + length].tolist() == flags
-        assert not out["max_context"][k, :3].any() and not out["max_context"][k, 3 + length:].any()
+        assert out["max_context"][k, 3 : 3 + length].tolist() == flags
+        assert not out["max_context"][k, :3].any() and not out["max_context"][k, 3 + length :].any()
 
 
 def _context(n_words: int) -> str:
@@ -140,7 +148,7 @@ def test_answers_map_to_tokens_in_every_window_that_holds_them():
             assert e == 0
             continue
         assert feats.segment_ids[w, s] == 1
-        assert context[offsets["char_start"][w, s]:offsets["char_end"][w, e]] == "Paris"
+        assert context[offsets["char_start"][w, s] : offsets["char_end"][w, e]] == "Paris"
 
 
 def test_answer_on_a_window_edge():
@@ -176,10 +184,29 @@ def test_window_config_refuses_no_room_for_the_context():
 
 
 def test_loader_reads_v2_and_rejects_malformed_files(tmp_path):
-    good = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": "Paris is big.", "qas": [
-        {"id": "a", "question": "What is big?", "answers": [{"text": "Paris", "answer_start": 0}]},
-        {"id": "b", "question": "Why?", "answers": [], "plausible_answers": [{"text": "big", "answer_start": 9}],
-         "is_impossible": True}]}]}]}
+    good = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": "Paris is big.",
+                        "qas": [
+                            {"id": "a", "question": "What is big?", "answers": [{"text": "Paris", "answer_start": 0}]},
+                            {
+                                "id": "b",
+                                "question": "Why?",
+                                "answers": [],
+                                "plausible_answers": [{"text": "big", "answer_start": 9}],
+                                "is_impossible": True,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     path = tmp_path / "dev.json"
     path.write_text(json.dumps(good))
     [examples] = squad_data.load(path)

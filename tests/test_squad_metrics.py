@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import tensorflow as tf
 
 from zoo.metrics.squad import evaluate, exact_match, f1, normalize_answer
@@ -56,16 +55,26 @@ def _windows(context_offsets, start_logits, end_logits, max_context=None, exampl
             cs[w, 3 + i], ce[w, 3 + i] = s, e
     mc = cs >= 0 if max_context is None else np.array(max_context)
     example = np.array(example_index or [0] * n, np.int64)
-    windows = {"token_ids": tf.zeros((n, 8), tf.int32), "char_start": tf.constant(cs, tf.int64),
-               "char_end": tf.constant(ce, tf.int64), "max_context": tf.constant(mc), "example": tf.constant(example),
-               "batch": tf.constant(int(example.max()) + 1, tf.int64)}
+    windows = {
+        "token_ids": tf.zeros((n, 8), tf.int32),
+        "char_start": tf.constant(cs, tf.int64),
+        "char_end": tf.constant(ce, tf.int64),
+        "max_context": tf.constant(mc),
+        "example": tf.constant(example),
+        "batch": tf.constant(int(example.max()) + 1, tf.int64),
+    }
     return windows, tf.constant(start_logits, tf.float32), tf.constant(end_logits, tf.float32)
 
 
 def _answers(contexts, windows, s, e, **search):
     out = best_answers(tf.constant(contexts), windows, s, e, **search)
-    return [{k: (v[i].decode() if isinstance(v[i], bytes) else v[i].item()) for k, v in
-             ((k, v.numpy()) for k, v in out.items())} for i in range(len(contexts))]
+    return [
+        {
+            k: (v[i].decode() if isinstance(v[i], bytes) else v[i].item())
+            for k, v in ((k, v.numpy()) for k, v in out.items())
+        }
+        for i in range(len(contexts))
+    ]
 
 
 CONTEXT = "Paris is a big city"  # tokens: Paris(0,5) is(6,8) a(9,10) big(11,14) city(15,19)
@@ -107,7 +116,10 @@ def test_a_question_without_any_possible_span_beside_others_in_its_batch():
     s = [[0, 0, 0, 5, 0, 0, 0, 0], [0, 0, 0, 5, 0, 0, 0, 0]]
     windows, s, e = _windows([[], OFFSETS], s, s, example_index=[0, 1])
     rows = _answers(["", CONTEXT], windows, s, e)
-    assert [(r["answer"], r["start"], r["end"], r["span"]) for r in rows] == [("", -1, -1, ""), ("Paris", 0, 5, "Paris")]
+    assert [(r["answer"], r["start"], r["end"], r["span"]) for r in rows] == [
+        ("", -1, -1, ""),
+        ("Paris", 0, 5, "Paris"),
+    ]
     assert rows[0]["score"] == -np.inf and rows[0]["null_odds"] == np.inf
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.data import squad as squad_data
 from tests.conftest import serve_in_fresh_process
+from zoo.data import squad as squad_data
 from zoo.layers.span_head import SpanHead
 from zoo.models.bert_qa import WarmupLinearDecay, compile_bert_qa
 
@@ -29,25 +29,40 @@ def preset(tmp_path_factory):
     import keras_hub
 
     folder = tmp_path_factory.mktemp("tiny_bert")
-    vocab = list(dict.fromkeys(
-        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(string.ascii_lowercase)
-        + ["##" + c for c in string.ascii_lowercase] + list(".,?!'") + WORDS))
+    vocab = list(
+        dict.fromkeys(
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+            + list(string.ascii_lowercase)
+            + ["##" + c for c in string.ascii_lowercase]
+            + list(".,?!'")
+            + WORDS
+        )
+    )
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
     keras.utils.set_random_seed(0)
     keras_hub.models.BertTokenizer(vocabulary=str(folder / "vocab.txt"), lowercase=True).save_to_preset(folder)
-    keras_hub.models.BertBackbone(vocabulary_size=len(vocab), num_layers=2, num_heads=2, hidden_dim=64,
-                                  intermediate_dim=128, max_sequence_length=64).save_to_preset(folder)
+    keras_hub.models.BertBackbone(
+        vocabulary_size=len(vocab),
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=64,
+        intermediate_dim=128,
+        max_sequence_length=64,
+    ).save_to_preset(folder)
     return str(folder)
 
 
 def _squad_file(path, v2=False):
     start = LONG_CONTEXT.index("Paris")
-    qas = [{"id": f"q{i}", "question": QUESTION, "answers": [{"text": "Paris", "answer_start": start}]}
-           for i in range(12)]
+    qas = [
+        {"id": f"q{i}", "question": QUESTION, "answers": [{"text": "Paris", "answer_start": start}]} for i in range(12)
+    ]
     if v2:
         qas.insert(0, {"id": "nope", "question": "Who won the river?", "answers": [], "is_impossible": True})
-    data = {"version": "v2.0" if v2 else "1.1",
-            "data": [{"title": "t", "paragraphs": [{"context": LONG_CONTEXT, "qas": qas}]}]}
+    data = {
+        "version": "v2.0" if v2 else "1.1",
+        "data": [{"title": "t", "paragraphs": [{"context": LONG_CONTEXT, "qas": qas}]}],
+    }
     path.write_text(json.dumps(data))
     return str(path)
 
@@ -100,8 +115,9 @@ def test_mixed_precision_keeps_float32_logits():
     from zoo.models.bert_qa import build_bert_qa, dtype_policy
 
     with dtype_policy("mixed_float16"):
-        backbone = keras_hub.models.BertBackbone(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=16,
-                                                 intermediate_dim=32, max_sequence_length=16)
+        backbone = keras_hub.models.BertBackbone(
+            vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16
+        )
         model = compile_bert_qa(build_bert_qa(backbone), learning_rate=1e-3, total_steps=10)
     assert keras.config.dtype_policy().name == "float32"  # the process's policy is restored
     assert model.dtype_policy.name == "mixed_float16"
@@ -137,7 +153,7 @@ def test_saved_model_answers_long_contexts_in_a_fresh_process(trained, method):
     start, end = int(out["start"][0]), int(out["end"][0])
     assert LONG_CONTEXT[start:end] == "Paris" and start == LONG_CONTEXT.index("Paris")
     short = out["answer"][1].decode()
-    assert SHORT_CONTEXT[int(out["start"][1]):int(out["end"][1])] == short and short
+    assert SHORT_CONTEXT[int(out["start"][1]) : int(out["end"][1])] == short and short
     assert out["answer"][2] == b"" and out["start"][2] == -1  # no context tokens, no answer
     assert np.isfinite(out["score"][:2]).all()
 
@@ -147,7 +163,7 @@ def test_answer_api_matches_the_report(trained):
     result, _ = trained
     predictions = json.loads((result.run_dir / "predictions.json").read_text())
     got = zoo.squad.answer(result.run_dir, QUESTION, LONG_CONTEXT)
-    assert got["answer"] == predictions["q0"] and LONG_CONTEXT[got["start"]:got["end"]] == got["answer"]
+    assert got["answer"] == predictions["q0"] and LONG_CONTEXT[got["start"] : got["end"]] == got["answer"]
     assert np.isfinite(got["score"]) and got["span"] == got["answer"]
     assert zoo.squad.answer(result.run_dir, [QUESTION], [SHORT_CONTEXT])[0]["answer"]
 
@@ -157,9 +173,14 @@ def test_evaluate_only_scores_a_finished_run_on_v2(trained, tmp_path):
     """`--evaluate-only --set checkpoint=RUN_DIR` with `version=2`: null odds, HasAns/NoAns, v2 serving."""
     result, settings = trained
     v2_file = _squad_file(tmp_path / "v2.json", v2=True)
-    scored = zoo.fit("squad_bert", out=tmp_path / "eval", evaluate_only=True, max_steps=2, verbose=0,
-                     **{**settings, "checkpoint": str(result.run_dir), "version": 2, "predict_file": v2_file,
-                        "dev_loss": True})
+    scored = zoo.fit(
+        "squad_bert",
+        out=tmp_path / "eval",
+        evaluate_only=True,
+        max_steps=2,
+        verbose=0,
+        **{**settings, "checkpoint": str(result.run_dir), "version": 2, "predict_file": v2_file, "dev_loss": True},
+    )
     metrics = json.loads((scored.run_dir / "metrics.json").read_text())
     assert "epochs_trained" not in metrics and "val_loss" in metrics
     for key in ("dev_HasAns_exact", "dev_NoAns_exact", "dev_best_f1", "dev_best_f1_thresh"):
@@ -170,7 +191,7 @@ def test_evaluate_only_scores_a_finished_run_on_v2(trained, tmp_path):
     assert set(null_odds) == set(predictions) == {"nope"} | {f"q{i}" for i in range(12)}
     got = zoo.squad.answer(scored.run_dir, ["Who won the river?", QUESTION], [LONG_CONTEXT, LONG_CONTEXT])
     for row in got:
-        assert row["answer"] == LONG_CONTEXT[row["start"]:row["end"]] or (row["answer"], row["start"]) == ("", -1)
+        assert row["answer"] == LONG_CONTEXT[row["start"] : row["end"]] or (row["answer"], row["start"]) == ("", -1)
     assert got[1]["span"] == "Paris"  # the checkpoint's weights, not a fresh head
     assert [r["answer"] for r in got] == [predictions["nope"], predictions["q0"]]  # the report's null threshold
     assert got[1]["null_odds"] == pytest.approx(null_odds["q0"], abs=1e-4)
@@ -188,12 +209,26 @@ def test_saved_model_answers_every_part_a_dev_question_as_predictions_json(share
     """One definition of the answer: the exported SavedModel, in a process that never imported the zoo,
     gives exactly `predictions.json` for every question of the held-out part-a article (295 questions)."""
     part_a = str(shared_data / "squad" / "dev-v1.1-part-a.json")
-    result = zoo.fit("squad_bert", out=tmp_path / "run", verbose=0, preset=str(minilm_folder), train_file=part_a,
-                     dev_articles=1, train_examples=32, epochs=1, batch_size=16, max_seq_length=128, doc_stride=64)
+    result = zoo.fit(
+        "squad_bert",
+        out=tmp_path / "run",
+        verbose=0,
+        preset=str(minilm_folder),
+        train_file=part_a,
+        dev_articles=1,
+        train_examples=32,
+        epochs=1,
+        batch_size=16,
+        max_seq_length=128,
+        doc_stride=64,
+    )
     predictions = json.loads((result.run_dir / "predictions.json").read_text())
     examples = [e for article in squad_data.load(part_a)[-1:] for e in article]
     assert len(predictions) == len(examples) == 295
-    served = serve_in_fresh_process(result.run_dir / "saved_model", {
-        "question": [e.question for e in examples], "context": [e.context for e in examples]}, batch_size=16)
+    served = serve_in_fresh_process(
+        result.run_dir / "saved_model",
+        {"question": [e.question for e in examples], "context": [e.context for e in examples]},
+        batch_size=16,
+    )
     mismatched = [e.qid for e, a in zip(examples, served["answer"]) if a.decode() != predictions[e.qid]]
     assert mismatched == []

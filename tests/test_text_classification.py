@@ -111,8 +111,11 @@ def test_textcnn_variants_use_the_vectors():
     for variant in ("static", "non-static", "multichannel"):
         model = build_textcnn(vocab_size=30, sequence_length=10, variant=variant, vectors=vectors, filters=2)
         embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
-        assert [e.trainable for e in embeddings] == {"static": [False], "non-static": [True],
-                                                     "multichannel": [False, True]}[variant]
+        assert [e.trainable for e in embeddings] == {
+            "static": [False],
+            "non-static": [True],
+            "multichannel": [False, True],
+        }[variant]
         for e in embeddings:
             np.testing.assert_allclose(e.get_weights()[0], vectors)
     assert build_textcnn(vocab_size=30, sequence_length=10, num_classes=8, filters=2).output_shape == (None, 8)
@@ -128,8 +131,12 @@ def test_keras_average_pooling_honours_the_mask():
 
 @pytest.mark.parametrize("cell", ["lstm", "peephole"])
 def test_lstm_classifier_ignores_padding(cell):
-    short = build_lstm_classifier(vocab_size=20, sequence_length=5, units=3, dense_units=2, cell=cell, bidirectional=True)
-    long = build_lstm_classifier(vocab_size=20, sequence_length=9, units=3, dense_units=2, cell=cell, bidirectional=True)
+    short = build_lstm_classifier(
+        vocab_size=20, sequence_length=5, units=3, dense_units=2, cell=cell, bidirectional=True
+    )
+    long = build_lstm_classifier(
+        vocab_size=20, sequence_length=9, units=3, dense_units=2, cell=cell, bidirectional=True
+    )
     long.set_weights(short.get_weights())
     a = np.asarray(short(np.array([[4, 5, 6, 0, 0]])))
     b = np.asarray(long(np.array([[4, 5, 6, 0, 0, 0, 0, 0, 0]])))
@@ -160,19 +167,28 @@ def test_textcnn_mr_fit_and_serve_raw_strings(shared_data, tmp_path):
 @pytest.mark.slow
 def test_textcnn_multichannel_with_vectors_and_cv_fold(shared_data, tmp_path):
     vectors = tmp_path / "vectors.txt"
-    rows = [f"{w} " + " ".join(f"{v:.3f}" for v in np.random.default_rng(i).normal(size=8))
-            for i, w in enumerate(["the", "film", "a", "is", "and", "of", "qzxv"])]
+    rows = [
+        f"{w} " + " ".join(f"{v:.3f}" for v in np.random.default_rng(i).normal(size=8))
+        for i, w in enumerate(["the", "film", "a", "is", "and", "of", "qzxv"])
+    ]
     vectors.write_text("\n".join(rows) + "\n")
-    result, _ = fit_and_serve("textcnn_mr", shared_data, tmp_path / "run", variant="multichannel",
-                              vectors=str(vectors), folds=10, fold=3, filters=2)
+    result, _ = fit_and_serve(
+        "textcnn_mr",
+        shared_data,
+        tmp_path / "run",
+        variant="multichannel",
+        vectors=str(vectors),
+        folds=10,
+        fold=3,
+        filters=2,
+    )
     assert result.metrics["vectors_found"] == 6 and 0 < result.metrics["vectors_coverage"] < 1
 
 
 @pytest.mark.slow
 def test_peephole_mr_full_peepholes_fit_serve_and_reload(shared_data, tmp_path):
-    result, _ = fit_and_serve("peephole_mr", shared_data, tmp_path / "run", units=4, dense_units=4,
-                              peephole="full")
-    layer = next(l for l in result.model.layers if isinstance(l, keras.layers.Bidirectional))
+    result, _ = fit_and_serve("peephole_mr", shared_data, tmp_path / "run", units=4, dense_units=4, peephole="full")
+    layer = next(x for x in result.model.layers if isinstance(x, keras.layers.Bidirectional))
     assert layer.forward_layer.cell.peephole == "full"
     ids = np.zeros((2, TINY["sequence_length"]), "int32")
     ids[:, :3] = [[5, 6, 7], [8, 9, 10]]
@@ -187,11 +203,18 @@ def test_cnn1d_imdb_on_a_small_archive(tmp_path, monkeypatch):
     write_imdb_tar(archive)
     with pytest.raises(ValueError, match="sha256"):  # not the published archive: refused
         zoo.fit("cnn1d_imdb", data_dir=tmp_path / "data", out=tmp_path / "bad", verbose=0, **TINY)
-    monkeypatch.setattr(imdb, "IMDB", dataclasses.replace(
-        imdb.IMDB, archives=(Archive(archive.name, sha256sum(archive)),)))
-    result, served = fit_and_serve("cnn1d_imdb", tmp_path / "data", tmp_path / "run",
-                                   texts=("a great film<br />loved it", "dull"), filters=4, hidden_dims=4,
-                                   max_steps=None)
+    monkeypatch.setattr(
+        imdb, "IMDB", dataclasses.replace(imdb.IMDB, archives=(Archive(archive.name, sha256sum(archive)),))
+    )
+    result, served = fit_and_serve(
+        "cnn1d_imdb",
+        tmp_path / "data",
+        tmp_path / "run",
+        texts=("a great film<br />loved it", "dull"),
+        filters=4,
+        hidden_dims=4,
+        max_steps=None,
+    )
     assert served.shape == (2, 1)
     # test_accuracy is the exported model's accuracy on every test review, served as raw strings.
     texts, labels = imdb.read_archive(archive)["test"]
@@ -201,16 +224,31 @@ def test_cnn1d_imdb_on_a_small_archive(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_textcnn_r8_eight_class_probabilities(shared_data, tmp_path):
-    result, served = fit_and_serve("textcnn_r8", shared_data, tmp_path / "run",
-                                   texts=("oil prices crude opec", "profit dividend shares"), filters=2)
+    result, served = fit_and_serve(
+        "textcnn_r8",
+        shared_data,
+        tmp_path / "run",
+        texts=("oil prices crude opec", "profit dividend shares"),
+        filters=2,
+    )
     assert "test_accuracy" in result.metrics and served.shape == (2, 8)
     np.testing.assert_allclose(served.sum(axis=1), 1.0, atol=1e-5)
 
 
 @pytest.mark.slow
 def test_embedding_toy_learns_the_ten_documents(tmp_path):
-    result, served = fit_and_serve("embedding_toy", tmp_path, tmp_path / "run",
-                                   texts=("Well done!", "poor work"), max_steps=None, epochs=12, learning_rate=0.05,
-                                   vocab_size=50, sequence_length=4, embedding_dim=8, batch_size=10)
+    result, served = fit_and_serve(
+        "embedding_toy",
+        tmp_path,
+        tmp_path / "run",
+        texts=("Well done!", "poor work"),
+        max_steps=None,
+        epochs=12,
+        learning_rate=0.05,
+        vocab_size=50,
+        sequence_length=4,
+        embedding_dim=8,
+        batch_size=10,
+    )
     assert result.metrics["train_accuracy"] >= 0.9
     assert served[0, 0] > 0.5 > served[1, 0]

@@ -1,4 +1,5 @@
-"""Chapter 6 word2vec: skip-gram pipeline properties, analogy metric, loaders, training through zoo.fit, exports, serving."""
+"""Chapter 6 word2vec: skip-gram pipeline properties, analogy metric, loaders, training through zoo.fit, exports,
+serving."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ def test_subsampling_drops_frequent_words():
 def test_negatives_follow_unigram_075_and_batches_are_exact():
     docs = [["a"] * 800 + ["b"] * 150 + ["c"] * 50]
     vocab, ids, segments = encode_corpus(docs, min_count=1)
-    ds = skipgram_dataset(ids, segments, vocab, window=2, negatives=20, subsample=0, batch_size=500,
-                          chunk_size=100, seed=0)
+    ds = skipgram_dataset(
+        ids, segments, vocab, window=2, negatives=20, subsample=0, batch_size=500, chunk_size=100, seed=0
+    )
     x, y = next(iter(ds))
     assert x["target"].shape == (500,) and x["contexts"].shape == (500, 21) and y.shape == (500, 21)
     assert np.all(y.numpy()[:, 0] == 1) and np.all(y.numpy()[:, 1:] == 0)
@@ -109,8 +111,11 @@ def test_analogy_metric_on_hand_made_vectors():
     m[5], m[6], m[7], m[8] = [0, 0, 1, 1], [0, 0, 1, 2], [0, 0.1, 2, 1], [0, 0.1, 2, 2]
     m[9] = [5, 5, 5, 5]
     sections = {
-        "family": [("man", "woman", "king", "queen"), ("Man", "King", "woman", "queen"),
-                   ("man", "woman", "king", "zebra")],
+        "family": [
+            ("man", "woman", "king", "queen"),
+            ("Man", "King", "woman", "queen"),
+            ("man", "woman", "king", "zebra"),
+        ],
         "capital-world": [("paris", "france", "rome", "italy")],
         "gram8-plural": [("apple", "apples", "king", "kings")],
     }
@@ -150,7 +155,9 @@ def test_corpus_reads_files_folders_and_archives(tmp_path):
     (folder / "1_9.txt").write_text("A <br />great film. Don't miss it!")
     (tmp_path / "texts" / "scores.txt").write_text("0.1\n0.2\n")
     assert corpus.read_texts(tmp_path / "texts")[0] == ["A <br />great film. Don't miss it!"]
-    assert list(corpus.documents(["A <br />great film. Don't miss it!"])) == [["a", "great", "film", "don't", "miss", "it"]]
+    assert list(corpus.documents(["A <br />great film. Don't miss it!"])) == [
+        ["a", "great", "film", "don't", "miss", "it"]
+    ]
     with tarfile.open(tmp_path / "t.tar.gz", "w:gz") as archive:
         archive.add(tmp_path / "texts", arcname="texts")
     texts, kind = corpus.read_texts(tmp_path / "t.tar.gz", "texts/*/*.txt")
@@ -195,8 +202,17 @@ def test_fit_text8_format_exports_gensim_vectors_and_serves(tmp_path, shared_dat
     gensim = pytest.importorskip("gensim")
     _tiny_text8(tmp_path / "data")
     (tmp_path / "data" / "word2vec").symlink_to(shared_data / "word2vec")
-    result = zoo.fit("skipgram_text8", data_dir=tmp_path / "data", out=tmp_path / "run", max_steps=5,
-                     epochs=2, batch_size=256, dim=16, min_count=1, verbose=0)
+    result = zoo.fit(
+        "skipgram_text8",
+        data_dir=tmp_path / "data",
+        out=tmp_path / "run",
+        max_steps=5,
+        epochs=2,
+        batch_size=256,
+        dim=16,
+        min_count=1,
+        verbose=0,
+    )
     run = result.run_dir
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["vocabulary_size"] == len(TINY_WORDS) + 1 and metrics["analogy_answered"] > 0
@@ -217,8 +233,16 @@ def test_fit_text8_format_exports_gensim_vectors_and_serves(tmp_path, shared_dat
 
 @pytest.mark.slow
 def test_fit_ptb_with_validation_and_neighbour_callback(tmp_path, shared_data, capsys):
-    result = zoo.fit("skipgram_ptb", data_dir=shared_data, out=tmp_path / "run", max_steps=3, epochs=1,
-                     batch_size=512, dim=8, verbose=0)
+    result = zoo.fit(
+        "skipgram_ptb",
+        data_dir=shared_data,
+        out=tmp_path / "run",
+        max_steps=3,
+        epochs=1,
+        batch_size=512,
+        dim=8,
+        verbose=0,
+    )
     assert "val_loss" in result.metrics and result.metrics["vocabulary_size"] == 9_858
     assert "epoch 1 nearest neighbours" in capsys.readouterr().out
     assert json.loads((result.run_dir / "neighbours.json").read_text())["company"]
@@ -230,10 +254,35 @@ def test_skipgram_trains_under_mirrored_cpu_replicas_with_xla_turned_off(tmp_pat
     _tiny_text8(tmp_path / "data")
     (tmp_path / "data" / "word2vec").symlink_to(shared_data / "word2vec")
     proc = subprocess.run(
-        [sys.executable, "-m", "zoo.run", "skipgram_text8", "--data-dir", str(tmp_path / "data"),
-         "--out", str(tmp_path / "run"), "--strategy", "mirrored", "--cpu-replicas", "2", "--epochs", "1",
-         "--max-steps", "3", "--batch-size", "256", "--set", "dim=16", "--set", "min_count=1"],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+        [
+            sys.executable,
+            "-m",
+            "zoo.run",
+            "skipgram_text8",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "run"),
+            "--strategy",
+            "mirrored",
+            "--cpu-replicas",
+            "2",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "3",
+            "--batch-size",
+            "256",
+            "--set",
+            "dim=16",
+            "--set",
+            "min_count=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "XLA is turned off" in proc.stderr
     config = json.loads((tmp_path / "run" / "config.json").read_text())

@@ -16,10 +16,14 @@ def _data(hp, ctx) -> Data:
     y = (x[:, 0] > 3).astype("int32")
     split = int(0.8 * hp.rows)
     batch = lambda a, b: tf.data.Dataset.from_tensor_slices((a, b)).batch(hp.batch_size)  # noqa: E731
-    train = (tf.data.Dataset.from_tensor_slices((x[:split], y[:split]))
-             .shuffle(split, seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
-    return Data(train=train, validation=batch(x[split:], y[split:]),
-                info=ArrayInfo(splits={"train": (x[:split], y[:split])}))
+    train = (
+        tf.data.Dataset.from_tensor_slices((x[:split], y[:split]))
+        .shuffle(split, seed=hp.seed, reshuffle_each_iteration=True)
+        .batch(hp.batch_size)
+    )
+    return Data(
+        train=train, validation=batch(x[split:], y[split:]), info=ArrayInfo(splits={"train": (x[:split], y[:split])})
+    )
 
 
 def _model(hp, data: Data) -> keras.Model:
@@ -33,8 +37,12 @@ def _model(hp, data: Data) -> keras.Model:
 
 
 TOY = Recipe(
-    name="toy", chapter=0, dataset="synthetic", summary="two-class toy table for the driver's tests",
+    name="toy",
+    chapter=0,
+    dataset="synthetic",
+    summary="two-class toy table for the driver's tests",
     hparams={"epochs": 2, "batch_size": 16, "rows": 320, "learning_rate": Param(1e-2, "Adam step size")},
-    data=_data, model=_model,
+    data=_data,
+    model=_model,
 )
 register(TOY, replace=True)

@@ -28,7 +28,8 @@ def save_serving(model: keras.Model, path: str | os.PathLike) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     signature = getattr(model, "input_signature", None) or [
-        tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype, name=t.name), model.input)]
+        tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype, name=t.name), model.input)
+    ]
     endpoints = {"serve": (model.__call__, signature), **getattr(model, "endpoints", {})}
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -74,8 +74,9 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         True
     """
 
-    def __init__(self, smoothing: float = 0.1, from_logits: bool = False,
-                 name: str = "smoothed_sparse_crossentropy", **kwargs):
+    def __init__(
+        self, smoothing: float = 0.1, from_logits: bool = False, name: str = "smoothed_sparse_crossentropy", **kwargs
+    ):
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         super().__init__(name=name, **kwargs)

@@ -56,7 +56,7 @@ _SOURCE = re.compile(r"ch(\d\d)_[A-Za-z0-9_]+\.py$")
 _MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 _PIP = re.compile(r"^#\s*zoo-notebook:\s*pip=(?P<packages>.+)$", re.MULTILINE)
 
-COLAB_CELL = '''\
+COLAB_CELL = """\
 # Colab: clone and install the zoo (a few minutes); anywhere else, `pip install -e .` in a clone beforehand.
 import importlib.util, os, subprocess, sys
 if "google.colab" in sys.modules:
@@ -68,7 +68,7 @@ if "google.colab" in sys.modules:
 import tensorflow as tf
 gpus = tf.config.list_physical_devices("GPU")
 print(f"TensorFlow {{tf.__version__}}:", f"training on {{len(gpus)}} GPU(s)" if gpus else
-      "no GPU found, training on the CPU (Colab: Runtime > Change runtime type > GPU; QUICK=True stays small)")'''
+      "no GPU found, training on the CPU (Colab: Runtime > Change runtime type > GPU; QUICK=True stays small)")"""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,8 +89,11 @@ def colab_cell(packages: list[str] = ()) -> str:
     """The install cell: clone + install in Colab (plus `packages`, no dependencies), report the GPU."""
     extra = ""
     if packages:
-        extra = ("\n        subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
-                 + ", ".join(repr(p) for p in packages) + "], check=True)")
+        extra = (
+            '\n        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", '
+            + ", ".join(repr(p) for p in packages)
+            + "], check=True)"
+        )
     return COLAB_CELL.format(repository=REPOSITORY, extra=extra)
 
 
@@ -118,8 +121,12 @@ def cells(text: str) -> list[tuple[str, str]]:
 
 
 def _cell(kind: str, source: str, number: int) -> dict:
-    cell: dict[str, Any] = {"cell_type": kind, "id": f"cell-{number:02d}", "metadata": {},
-                            "source": source.splitlines(keepends=True)}
+    cell: dict[str, Any] = {
+        "cell_type": kind,
+        "id": f"cell-{number:02d}",
+        "metadata": {},
+        "source": source.splitlines(keepends=True),
+    }
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell
@@ -137,10 +144,14 @@ def notebook(source: Path) -> dict:
     body.insert(1, ("code", colab_cell(packages)))
     return {
         "cells": [_cell(kind, src, number) for number, (kind, src) in enumerate(body)],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}, "colab": {"provenance": []},
-                     "accelerator": "GPU"},
-        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "colab": {"provenance": []},
+            "accelerator": "GPU",
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
 
 
@@ -179,23 +190,36 @@ def command_line(*, choices: dict[str, Sequence] | None = None, **settings: Any)
     choices = choices or {}
     main = sys.modules.get("__main__")
     doc = (getattr(main, "__doc__", None) or "").strip()
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None, epilog=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=doc.splitlines()[0] if doc else None,
+        epilog=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     for name, default in settings.items():
         flag = "--" + name.lower().replace("_", "-")
         allowed = list(choices[name]) if name in choices else None
         if isinstance(default, bool):
             parser.add_argument(flag, dest=name, default=default, action=argparse.BooleanOptionalAction)
         elif isinstance(default, (list, tuple)):
-            parser.add_argument(flag, dest=name, default=None, nargs="*", action="extend", choices=allowed,
-                                metavar=name, help=f"default: {' '.join(map(str, default)) or 'none'}")
+            parser.add_argument(
+                flag,
+                dest=name,
+                default=None,
+                nargs="*",
+                action="extend",
+                choices=allowed,
+                metavar=name,
+                help=f"default: {' '.join(map(str, default)) or 'none'}",
+            )
         else:
             kind = type(default) if isinstance(default, (int, float)) else str
-            parser.add_argument(flag, dest=name, default=default, type=kind, choices=allowed, metavar=name,
-                                help=f"default: {default!r}")
+            parser.add_argument(
+                flag, dest=name, default=default, type=kind, choices=allowed, metavar=name, help=f"default: {default!r}"
+            )
     args = parser.parse_args()
-    return tuple(list(default) if getattr(args, name) is None else getattr(args, name)
-                 for name, default in settings.items())
+    return tuple(
+        list(default) if getattr(args, name) is None else getattr(args, name) for name, default in settings.items()
+    )
 
 
 def show(value: Any) -> None:
@@ -223,8 +247,10 @@ def plot_model(model, path: str | Path) -> None:
     import importlib.util
 
     if importlib.util.find_spec("pydot") is None or shutil.which("dot") is None:
-        print("(no diagram: keras.utils.plot_model needs `pip install pydot` and Graphviz's `dot`; "
-              "the summary above has the same layers)")
+        print(
+            "(no diagram: keras.utils.plot_model needs `pip install pydot` and Graphviz's `dot`; "
+            "the summary above has the same layers)"
+        )
         return
     import keras
 

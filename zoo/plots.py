@@ -31,8 +31,9 @@ def training_curves(history, path: Path, title: str = "") -> Path:
     return Path(path)
 
 
-def true_vs_predicted(y_true: np.ndarray, y_pred: np.ndarray, path: Path, title: str,
-                      label: str = "MEDV ($1000s)") -> Path:
+def true_vs_predicted(
+    y_true: np.ndarray, y_pred: np.ndarray, path: Path, title: str, label: str = "MEDV ($1000s)"
+) -> Path:
     """Predicted against true values with the diagonal (the book's three Boston plots)."""
     fig = Figure(figsize=(4.5, 4.5))
     ax = fig.subplots()
@@ -47,8 +48,15 @@ def true_vs_predicted(y_true: np.ndarray, y_pred: np.ndarray, path: Path, title:
     return Path(path)
 
 
-def curve_fit(x: np.ndarray, y: np.ndarray, grid: np.ndarray, truth: np.ndarray, fit: np.ndarray, path: Path,
-              data_label: str = "data") -> Path:
+def curve_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    grid: np.ndarray,
+    truth: np.ndarray,
+    fit: np.ndarray,
+    path: Path,
+    data_label: str = "data",
+) -> Path:
     """The true curve, the noisy data and a model's fit on one plot (chapter 3's sine)."""
     fig = Figure(figsize=(6, 3.5))
     ax = fig.subplots()

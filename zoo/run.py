@@ -34,9 +34,7 @@ def _recipe_table() -> str:
     rows = [("name", "ch", "dataset", "summary")]
     rows += [(r.name, str(r.chapter), r.dataset, r.summary) for r in recipes.all_recipes()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}" for row in rows
-    )
+    return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}" for row in rows)
 
 
 def recipe_markdown() -> str:
@@ -47,13 +45,18 @@ def recipe_markdown() -> str:
 
 
 def _hparam_help(recipe: recipes.Recipe) -> str:
-    lines = [f"{recipe.name} (chapter {recipe.chapter}, {recipe.dataset}): {recipe.summary}", "",
-             "hyper-parameters (--set KEY=VALUE):"]
+    lines = [
+        f"{recipe.name} (chapter {recipe.chapter}, {recipe.dataset}): {recipe.summary}",
+        "",
+        "hyper-parameters (--set KEY=VALUE):",
+    ]
     for key, param in recipe.params().items():
         kind = "|".join(map(str, param.choices)) if param.choices else param.kind.__name__
         bounds = ""
         if not param.choices and (param.minimum is not None or param.maximum is not None):
-            bounds = f" [{'' if param.minimum is None else param.minimum}..{'' if param.maximum is None else param.maximum}]"
+            bounds = (
+                f" [{'' if param.minimum is None else param.minimum}..{'' if param.maximum is None else param.maximum}]"
+            )
         lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}{bounds}")
     return "\n".join(lines)
 
@@ -116,9 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         result = fit(
-            recipe, data_dir=args.data_dir, out=args.out, strategy=args.strategy,
-            cpu_replicas=args.cpu_replicas, max_steps=args.max_steps,
-            evaluate_only=args.evaluate_only, **overrides,
+            recipe,
+            data_dir=args.data_dir,
+            out=args.out,
+            strategy=args.strategy,
+            cpu_replicas=args.cpu_replicas,
+            max_steps=args.max_steps,
+            evaluate_only=args.evaluate_only,
+            **overrides,
         )
     except UserError as error:
         if os.environ.get("ZOO_DEBUG"):
@@ -129,8 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except RunInterrupted as stop:
-        print(f"interrupted after epoch {stop.epochs_done}; run the same command to resume "
-              f"(the partial run is in {stop.work})", file=sys.stderr)
+        print(
+            f"interrupted after epoch {stop.epochs_done}; run the same command to resume "
+            f"(the partial run is in {stop.work})",
+            file=sys.stderr,
+        )
         return 128 + int(stop.signum)
     except KeyboardInterrupt as stop:  # before or after training: nothing to resume from yet
         print("interrupted before the run finished; run the same command to resume or start again", file=sys.stderr)

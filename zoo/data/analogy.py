@@ -13,8 +13,11 @@ QUESTIONS_WORDS = Source(
     folder="word2vec",
     files=("questions-words.txt",),
     archives=(
-        Archive("questions-words.txt", "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
-                "https://raw.githubusercontent.com/tmikolov/word2vec/master/questions-words.txt"),
+        Archive(
+            "questions-words.txt",
+            "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+            "https://raw.githubusercontent.com/tmikolov/word2vec/master/questions-words.txt",
+        ),
     ),
     title="Google word analogy test set (questions-words.txt)",
     size="19,544 questions in 14 sections (5 semantic, 9 syntactic), 604 kB",

@@ -71,8 +71,10 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
     if kind == "files":  # number tables such as aclImdb/imdbEr.txt are not text
         texts = [t for t in texts if _LETTER.search(t)]
     if not texts:
-        raise CorruptData(f"{path}: no text found (files matching {pattern!r} in a folder or archive, "
-                         f"or non-empty lines in a text file)")
+        raise CorruptData(
+            f"{path}: no text found (files matching {pattern!r} in a folder or archive, "
+            f"or non-empty lines in a text file)"
+        )
     return texts, kind
 
 

@@ -82,8 +82,7 @@ def verify(path: Path, expected: str, source: Source | None = None) -> None:
     if actual != expected:
         where = f" Delete it and place the original from {source.url}" if source and source.url else ""
         raise CorruptData(
-            f"{path}: sha256 is {actual}, expected {expected}; the file is corrupt or not the "
-            f"published version.{where}"
+            f"{path}: sha256 is {actual}, expected {expected}; the file is corrupt or not the published version.{where}"
         )
 
 
@@ -110,9 +109,7 @@ def locate(source: Source, data_dir: str | os.PathLike | None = None) -> dict[st
             _extract(path, folder)
             found = _found_files(source, folder)
             if found is None:
-                raise CorruptData(
-                    f"{path} has the right checksum but lacks {', '.join(source.files)}"
-                )
+                raise CorruptData(f"{path} has the right checksum but lacks {', '.join(source.files)}")
             return found
     return None
 
@@ -134,9 +131,14 @@ def fetch(source: Source, data_dir: str | os.PathLike | None = None) -> dict[str
         raise DataNotFound(_missing_message(source, folder, "it has no public download"))
     missing = [p for p in (folder, *folder.parents) if not p.exists()]  # what a failed download must not leave
     try:  # the checksum is verified below, so that a mismatch is reported as one, not as "not found"
-        downloaded = Path(keras.utils.get_file(
-            fname=remote.name, origin=remote.url, cache_dir=str(folder.parent), cache_subdir=source.folder,
-        ))
+        downloaded = Path(
+            keras.utils.get_file(
+                fname=remote.name,
+                origin=remote.url,
+                cache_dir=str(folder.parent),
+                cache_subdir=source.folder,
+            )
+        )
     except Exception as error:  # offline, DNS or HTTP error
         for empty in missing:  # innermost first
             if empty.is_dir() and not any(empty.iterdir()):

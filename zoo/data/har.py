@@ -20,21 +20,34 @@ HAR = Source(
     name="har",
     folder="har",
     files=(_INNER_ZIP,),
-    archives=(Archive("human+activity+recognition+using+smartphones.zip",
-                      "c00b803081a5c797cd5e4b83700a9810b38d53d9d84e01917e090e1fdbc81031",
-                      "https://archive.ics.uci.edu/static/public/240/human+activity+recognition+using+smartphones.zip"),),
+    archives=(
+        Archive(
+            "human+activity+recognition+using+smartphones.zip",
+            "c00b803081a5c797cd5e4b83700a9810b38d53d9d84e01917e090e1fdbc81031",
+            "https://archive.ics.uci.edu/static/public/240/human+activity+recognition+using+smartphones.zip",
+        ),
+    ),
     file_sha256={_INNER_ZIP: _INNER_SHA256},
     title="Human Activity Recognition Using Smartphones (UCI HAR Dataset, v1.0)",
     size="7,352 train + 2,947 test windows of 128 steps x 9 inertial signals, 6 activities; "
-         f"inner `{_INNER_ZIP}` sha256 {_INNER_SHA256}",
+    f"inner `{_INNER_ZIP}` sha256 {_INNER_SHA256}",
     licence="CC BY 4.0 (UCI Machine Learning Repository)",
     citation="Anguita, Ghio, Oneto, Parra and Reyes-Ortiz (2013), A Public Domain Dataset for Human "
-             "Activity Recognition Using Smartphones, ESANN 2013; doi:10.24432/C54S4K",
+    "Activity Recognition Using Smartphones, ESANN 2013; doi:10.24432/C54S4K",
     homepage="https://archive.ics.uci.edu/dataset/240/human+activity+recognition+using+smartphones",
 )
 
-SIGNALS = ("body_acc_x", "body_acc_y", "body_acc_z", "body_gyro_x", "body_gyro_y", "body_gyro_z",
-           "total_acc_x", "total_acc_y", "total_acc_z")
+SIGNALS = (
+    "body_acc_x",
+    "body_acc_y",
+    "body_acc_z",
+    "body_gyro_x",
+    "body_gyro_y",
+    "body_gyro_z",
+    "total_acc_x",
+    "total_acc_y",
+    "total_acc_z",
+)
 ACTIVITIES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING")
 STEPS = 128
 
@@ -45,8 +58,9 @@ def _files(split: str) -> tuple[str, ...]:
 
 def _extracted() -> Source:
     """The extracted layout (or the inner zip); not module-level so `sources()` lists HAR once."""
-    return Source(name="har", folder="har", files=_files("train") + _files("test"),
-                  archives=(Archive(_INNER_ZIP, _INNER_SHA256),))
+    return Source(
+        name="har", folder="har", files=_files("train") + _files("test"), archives=(Archive(_INNER_ZIP, _INNER_SHA256),)
+    )
 
 
 def _table(path: Path, columns: int) -> np.ndarray:
@@ -65,8 +79,10 @@ def read_split(paths: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarr
     channels = [_table(paths[f], STEPS) for f in signal_files]
     labels = _table(paths[label_file], 1)[:, 0]
     if any(len(c) != len(labels) for c in channels):
-        raise CorruptData(f"{paths[label_file].parent}: {len(labels)} labels but signal files with "
-                         f"{sorted({len(c) for c in channels})} rows")
+        raise CorruptData(
+            f"{paths[label_file].parent}: {len(labels)} labels but signal files with "
+            f"{sorted({len(c) for c in channels})} rows"
+        )
     if not np.isin(labels, np.arange(1, 7)).all():
         raise CorruptData(f"{paths[label_file]}: labels must be integers 1-6")
     return np.stack(channels, axis=-1), labels.astype(np.int32) - 1

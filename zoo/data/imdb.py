@@ -17,8 +17,11 @@ IMDB = Source(
     folder="imdb",
     files=("train/pos", "train/neg", "test/pos", "test/neg"),
     archives=(
-        Archive("aclImdb_v1.tar.gz", "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
-                "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"),
+        Archive(
+            "aclImdb_v1.tar.gz",
+            "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+            "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        ),
         # The same release without train/unsup (../shared/data): accepted locally, never downloaded.
         Archive("aclImdb_labeled.tar.gz", "382de811aefe3badb2d2ec1a5a249646e1c25acfad56cdd87ac93608dc1846f9"),
     ),

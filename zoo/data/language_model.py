@@ -125,8 +125,9 @@ def ptb_word_streams(data_dir: str | os.PathLike | None = None) -> Streams:
     return word_streams(splits["train"], splits["valid"], splits["test"], source="ptb")
 
 
-def word_streams(train: Iterable[Sequence[str]], valid: Iterable[Sequence[str]], test: Iterable[Sequence[str]],
-                 *, source: str = "") -> Streams:
+def word_streams(
+    train: Iterable[Sequence[str]], valid: Iterable[Sequence[str]], test: Iterable[Sequence[str]], *, source: str = ""
+) -> Streams:
     """Word ids of three splits of tokenised sentences (`<eos>` after each), vocabulary from `train`."""
     splits = [ptb_words(sentences) for sentences in (train, valid, test)]
     vocabulary = build_vocabulary(splits[0], UNK)
@@ -143,9 +144,15 @@ def char_text(path: str | os.PathLike, pattern: str = "*.txt") -> str:
     return "".join(t if t.endswith(NEWLINE) else t + NEWLINE for t in texts)
 
 
-def char_streams(text: str | None = None, *, path: str | os.PathLike | None = None,
-                 valid_text: str | None = None, test_text: str | None = None,
-                 holdout: float = 0.05, source: str = "") -> Streams:
+def char_streams(
+    text: str | None = None,
+    *,
+    path: str | os.PathLike | None = None,
+    valid_text: str | None = None,
+    test_text: str | None = None,
+    holdout: float = 0.05,
+    source: str = "",
+) -> Streams:
     """Character ids; without `valid_text`/`test_text` the last `2 * holdout` of the text is held out.
 
     The held-out parts are contiguous (the last `holdout` fraction is the test split, the one
@@ -160,12 +167,19 @@ def char_streams(text: str | None = None, *, path: str | os.PathLike | None = No
     if valid_text is None or test_text is None:
         n = len(text)
         cut = int(round(n * holdout))
-        train_text, valid_text, test_text = text[: n - 2 * cut], text[n - 2 * cut: n - cut], text[n - cut:]
+        train_text, valid_text, test_text = text[: n - 2 * cut], text[n - 2 * cut : n - cut], text[n - cut :]
     else:
         train_text = text
     vocabulary = build_vocabulary(train_text, CHAR_UNK)
-    return Streams("char", vocabulary, NEWLINE, encode(train_text, vocabulary), encode(valid_text, vocabulary),
-                   encode(test_text, vocabulary), source=source)
+    return Streams(
+        "char",
+        vocabulary,
+        NEWLINE,
+        encode(train_text, vocabulary),
+        encode(valid_text, vocabulary),
+        encode(test_text, vocabulary),
+        source=source,
+    )
 
 
 # ----------------------------------------------------------------------------- windows
@@ -181,12 +195,14 @@ def train_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.
     length = len(ids) // batch_size
     steps = (length - 1) // num_steps
     if steps < 1:
-        raise UserError(f"a stream of {len(ids)} tokens gives no batch of {batch_size} x {num_steps + 1} "
-                        f"tokens; use a longer text or smaller batch_size/num_steps")
+        raise UserError(
+            f"a stream of {len(ids)} tokens gives no batch of {batch_size} x {num_steps + 1} "
+            f"tokens; use a longer text or smaller batch_size/num_steps"
+        )
     rows = ids[: batch_size * length].reshape(batch_size, length)
     used = steps * num_steps
     inputs = rows[:, :used].reshape(batch_size, steps, num_steps)
-    targets = rows[:, 1: used + 1].reshape(batch_size, steps, num_steps)
+    targets = rows[:, 1 : used + 1].reshape(batch_size, steps, num_steps)
     # [B, steps, T] -> [steps, B, T] -> [steps * B, T]: consecutive batches continue each row.
     return (inputs.transpose(1, 0, 2).reshape(-1, num_steps), targets.transpose(1, 0, 2).reshape(-1, num_steps))
 
@@ -215,8 +231,9 @@ def eval_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.n
     return layout(inputs), layout(targets), layout(weights)
 
 
-def train_dataset(ids: np.ndarray, batch_size: int, num_steps: int, *, shuffle: bool = False,
-                  seed: int = 0) -> tf.data.Dataset:
+def train_dataset(
+    ids: np.ndarray, batch_size: int, num_steps: int, *, shuffle: bool = False, seed: int = 0
+) -> tf.data.Dataset:
     """Batches `(inputs, targets)` of shape `[batch_size, num_steps]` in stream order.
 
     `shuffle=True` (stateless training on independent windows) reshuffles the windows each epoch,
@@ -232,20 +249,30 @@ def train_dataset(ids: np.ndarray, batch_size: int, num_steps: int, *, shuffle: 
 def eval_dataset(ids: np.ndarray, batch_size: int, num_steps: int) -> tf.data.Dataset:
     """Batches `(inputs, targets, weights)` covering every token of the stream once, in stream order."""
     return tf.data.Dataset.from_tensor_slices(eval_windows(ids, batch_size, num_steps)).batch(
-        batch_size, drop_remainder=True)
+        batch_size, drop_remainder=True
+    )
 
 
-def datasets(streams: Streams, batch_size: int, num_steps: int, *, shuffle: bool = False,
-             seed: int = 0, max_steps: int | None = None) -> tuple[dict[str, tf.data.Dataset], LanguageModelInfo]:
+def datasets(
+    streams: Streams,
+    batch_size: int,
+    num_steps: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    max_steps: int | None = None,
+) -> tuple[dict[str, tf.data.Dataset], LanguageModelInfo]:
     """`({"train", "valid", "test"}: dataset, info)` for one set of streams."""
     if batch_size < 1 or num_steps < 1:
         raise UserError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
     minimum = batch_size * (num_steps + 1)
     if len(streams.train) < minimum:
         unit = "characters" if streams.level == "char" else "tokens"
-        raise CorruptData(f"{streams.source or 'corpus'}: {len(streams.train)} training {unit}, fewer than "
-                          f"batch_size x (num_steps + 1) = {minimum}; use a longer text or smaller "
-                          f"batch_size/num_steps")
+        raise CorruptData(
+            f"{streams.source or 'corpus'}: {len(streams.train)} training {unit}, fewer than "
+            f"batch_size x (num_steps + 1) = {minimum}; use a longer text or smaller "
+            f"batch_size/num_steps"
+        )
     for split in ("valid", "test"):
         if len(getattr(streams, split)) < 2:
             raise CorruptData(f"{streams.source or 'corpus'}: the {split} split has fewer than 2 tokens")
@@ -262,9 +289,16 @@ def datasets(streams: Streams, batch_size: int, num_steps: int, *, shuffle: bool
         tokens[split] = pairs
     if max_steps:
         steps = {k: min(v, max_steps) for k, v in steps.items()}
-    info = LanguageModelInfo(level=streams.level, vocabulary=streams.vocabulary, boundary=streams.boundary,
-                             batch_size=batch_size, num_steps=num_steps, steps=steps, tokens=tokens,
-                             source=streams.source)
+    info = LanguageModelInfo(
+        level=streams.level,
+        vocabulary=streams.vocabulary,
+        boundary=streams.boundary,
+        batch_size=batch_size,
+        num_steps=num_steps,
+        steps=steps,
+        tokens=tokens,
+        source=streams.source,
+    )
     return out, info
 
 

@@ -33,13 +33,18 @@ for every dataset it holds.
 def render() -> str:
     rows = []
     for s in sources():
-        downloads = "<br>".join(
-            f"[{a.name}]({a.url}) `{a.sha256}`" if a.url else f"{a.name} (local copy only) `{a.sha256}`"
-            for a in s.archives
-        ) or "none (place the files by hand)"
+        downloads = (
+            "<br>".join(
+                f"[{a.name}]({a.url}) `{a.sha256}`" if a.url else f"{a.name} (local copy only) `{a.sha256}`"
+                for a in s.archives
+            )
+            or "none (place the files by hand)"
+        )
         title = f"[{s.title or s.name}]({s.homepage})" if s.homepage else (s.title or s.name)
         files = ", ".join(f"`{f}`" for f in s.files)
-        rows.append(f"| **{s.name}**: {title} | `{s.folder}/` | {files} | {downloads} | {s.size} | {s.licence} | {s.citation} |")
+        rows.append(
+            f"| **{s.name}**: {title} | `{s.folder}/` | {files} | {downloads} | {s.size} | {s.licence} | {s.citation} |"
+        )
     return HEADER + "\n".join(rows) + "\n"
 
 

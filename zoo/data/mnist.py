@@ -21,14 +21,19 @@ MNIST = Source(
     name="mnist",
     folder="mnist",
     files=("mnist.npz",),
-    archives=(Archive("mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-                      "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"),),
+    archives=(
+        Archive(
+            "mnist.npz",
+            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        ),
+    ),
     file_sha256={"mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"},
     title="MNIST handwritten digits (Keras' mnist.npz: x_train, y_train, x_test, y_test)",
     size="60,000 train + 10,000 test images, 28x28 uint8; 11,490,434 bytes",
     licence="CC BY-SA 3.0",
     citation="LeCun, Bottou, Bengio and Haffner (1998), Gradient-based learning applied to document "
-             "recognition, Proc. IEEE 86(11)",
+    "recognition, Proc. IEEE 86(11)",
     homepage="http://yann.lecun.com/exdb/mnist/",
 )
 
@@ -41,12 +46,12 @@ MNIST_IDX = Source(
     files=_IDX_TRAIN + _IDX_TEST,
     title="MNIST in the original IDX format (accepted instead of mnist.npz; the test pair alone also works)",
     size="4 gzip files: 9,912,422 + 28,881 + 1,648,877 + 4,542 bytes; mirror "
-         "https://storage.googleapis.com/cvdf-datasets/mnist/<file>; published .gz sha256: train-images "
-         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609, train-labels "
-         "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c, t10k-images "
-         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6, t10k-labels "
-         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6 (the loader checks the "
-         "decompressed bytes, so re-gzipped copies are accepted)",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/<file>; published .gz sha256: train-images "
+    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609, train-labels "
+    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c, t10k-images "
+    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6, t10k-labels "
+    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6 (the loader checks the "
+    "decompressed bytes, so re-gzipped copies are accepted)",
     licence="CC BY-SA 3.0",
     citation=MNIST.citation,
     homepage=MNIST.homepage,
@@ -71,14 +76,16 @@ def read_idx(path: Path) -> np.ndarray:
         raise CorruptData(f"{path}: not a readable gzip file ({error})") from None
     expected = IDX_SHA256.get(Path(path).name)
     if expected and hashlib.sha256(raw).hexdigest() != expected:
-        raise CorruptData(f"{path}: decompressed sha256 is {hashlib.sha256(raw).hexdigest()}, expected "
-                         f"{expected}; the file is corrupt or not the published MNIST file")
+        raise CorruptData(
+            f"{path}: decompressed sha256 is {hashlib.sha256(raw).hexdigest()}, expected "
+            f"{expected}; the file is corrupt or not the published MNIST file"
+        )
     magic = int.from_bytes(raw[:4], "big") if len(raw) >= 8 else 0
     if magic not in (2049, 2051):
         raise CorruptData(f"{path}: not an IDX file (magic number {magic}, expected 2049 or 2051)")
     ndim = 1 if magic == 2049 else 3
     header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header + int(np.prod(shape)):
         raise CorruptData(f"{path}: {len(raw) - header} data bytes, the header promises shape {shape}")
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
@@ -99,8 +106,9 @@ def read_npz(path: Path) -> dict[str, Split]:
             arrays = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise CorruptData(f"{path}: not Keras' mnist.npz ({error})") from None
-    return {split: _checked(f"{path} [{split}]", arrays[f"x_{split}"], arrays[f"y_{split}"])
-            for split in ("train", "test")}
+    return {
+        split: _checked(f"{path} [{split}]", arrays[f"x_{split}"], arrays[f"y_{split}"]) for split in ("train", "test")
+    }
 
 
 def load(data_dir: str | os.PathLike | None = None) -> dict[str, Split]:
@@ -116,13 +124,20 @@ def load(data_dir: str | os.PathLike | None = None) -> dict[str, Split]:
     if idx is None:
         idx = locate(dataclasses.replace(MNIST_IDX, files=_IDX_TEST), data_dir)
         if idx is not None:
-            print(f"MNIST: only the test set ({', '.join(_IDX_TEST)}) is in "
-                  f"{idx[_IDX_TEST[0]].parent}; no training images", file=sys.stderr, flush=True)
+            print(
+                f"MNIST: only the test set ({', '.join(_IDX_TEST)}) is in "
+                f"{idx[_IDX_TEST[0]].parent}; no training images",
+                file=sys.stderr,
+                flush=True,
+            )
     if idx is None:
         return read_npz(fetch(MNIST, data_dir)["mnist.npz"])
     pairs = {"train": _IDX_TRAIN, "test": _IDX_TEST}
-    return {split: _checked(str(idx[images]), read_idx(idx[images]), read_idx(idx[labels]))
-            for split, (images, labels) in pairs.items() if images in idx}
+    return {
+        split: _checked(str(idx[images]), read_idx(idx[images]), read_idx(idx[labels]))
+        for split, (images, labels) in pairs.items()
+        if images in idx
+    }
 
 
 # Without MNIST's training images (e.g. ../shared/data holds only t10k), a seeded 80/20 split of the
@@ -130,8 +145,9 @@ def load(data_dir: str | os.PathLike | None = None) -> dict[str, Split]:
 TEST_ONLY_HOLDOUT = 0.2
 
 
-def splits(data_dir: str | os.PathLike | None = None, *, seed: int, val_fraction: float
-           ) -> tuple[dict[str, Split], bool]:
+def splits(
+    data_dir: str | os.PathLike | None = None, *, seed: int, val_fraction: float
+) -> tuple[dict[str, Split], bool]:
     """Train/validation/test arrays of raw pixels (int32 labels), and whether train came from t10k.
 
     The validation split is a seeded `val_fraction` of the training images (none when 0).
@@ -143,12 +159,17 @@ def splits(data_dir: str | os.PathLike | None = None, *, seed: int, val_fraction
     return with_validation(arrays, val_fraction, seed), test_only
 
 
-def datasets(data_dir: str | os.PathLike | None = None, *, batch_size: int, seed: int, val_fraction: float
-             ) -> Data:
+def datasets(data_dir: str | os.PathLike | None = None, *, batch_size: int, seed: int, val_fraction: float) -> Data:
     """`Data` of raw-pixel batches (float32 0-255, int32 labels) from `splits`, with an `ArrayInfo`.
 
     `info.notes["test_only"]` says whether the training images came out of t10k.
     """
     arrays, test_only = splits(data_dir, seed=seed, val_fraction=val_fraction)
-    return array_data(arrays, batch_size=batch_size, seed=seed, standardize=False,
-                      class_names=[str(d) for d in range(10)], test_only=test_only)
+    return array_data(
+        arrays,
+        batch_size=batch_size,
+        seed=seed,
+        standardize=False,
+        class_names=[str(d) for d in range(10)],
+        test_only=test_only,
+    )

@@ -37,7 +37,7 @@ PAN13_PROFILING = Source(
     size="one JSON object per author: conversation, gender, age_group",
     licence="not redistributable: request it from the PAN organisers, convert it to one JSON line per author",
     citation="Rangel, Rosso, Koppel, Stamatatos, Inches. Overview of the Author Profiling Task at PAN 2013. "
-             "CLEF 2013 Evaluation Labs and Workshop, Working Notes.",
+    "CLEF 2013 Evaluation Labs and Workshop, Working Notes.",
     homepage=HOMEPAGE,
 )
 
@@ -51,8 +51,9 @@ def _text(value, path: Path, number: int) -> str:
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         text = "\n".join(value)
     else:
-        raise CorruptData(f"{path}: line {number}: {TEXT_FIELD!r} must be a string or a list of strings, "
-                          f"got {type(value).__name__}")
+        raise CorruptData(
+            f"{path}: line {number}: {TEXT_FIELD!r} must be a string or a list of strings, got {type(value).__name__}"
+        )
     if not text.strip():
         raise CorruptData(f"{path}: line {number}: {TEXT_FIELD!r} is empty")
     return text
@@ -71,8 +72,9 @@ def read_jsonl(path: str | os.PathLike, target: str = "age_group") -> tuple[list
         raise UserError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DataNotFound(f"{path}: no such file (expected the PAN 2013 profiling corpus as JSON lines; "
-                           f"see {HOMEPAGE})")
+        raise DataNotFound(
+            f"{path}: no such file (expected the PAN 2013 profiling corpus as JSON lines; see {HOMEPAGE})"
+        )
     try:
         lines = path.read_bytes().decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
@@ -84,14 +86,20 @@ def read_jsonl(path: str | os.PathLike, target: str = "age_group") -> tuple[list
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise CorruptData(f"{path}: line {number} is not valid JSON ({error.msg} at column {error.colno})") from None
+            raise CorruptData(
+                f"{path}: line {number} is not valid JSON ({error.msg} at column {error.colno})"
+            ) from None
         if not isinstance(record, dict):
-            raise CorruptData(f"{path}: line {number} is a JSON {type(record).__name__}, expected an object "
-                              f"with {TEXT_FIELD!r} and {target!r}")
+            raise CorruptData(
+                f"{path}: line {number} is a JSON {type(record).__name__}, expected an object "
+                f"with {TEXT_FIELD!r} and {target!r}"
+            )
         missing = [key for key in (TEXT_FIELD, target) if key not in record]
         if missing:
-            raise CorruptData(f"{path}: line {number} has no {' or '.join(map(repr, missing))} field "
-                              f"(it has {', '.join(map(repr, record)) or 'none'})")
+            raise CorruptData(
+                f"{path}: line {number} has no {' or '.join(map(repr, missing))} field "
+                f"(it has {', '.join(map(repr, record)) or 'none'})"
+            )
         label = record[target]
         if not isinstance(label, str) or not label.strip():
             raise CorruptData(f"{path}: line {number}: {target!r} must be a non-empty string, got {label!r}")
@@ -104,8 +112,9 @@ def read_jsonl(path: str | os.PathLike, target: str = "age_group") -> tuple[list
     return texts, labels
 
 
-def load(data_dir: str | os.PathLike | None = None, path: str | os.PathLike = "", target: str = "age_group"
-         ) -> tuple[list[str], np.ndarray, list[str]]:
+def load(
+    data_dir: str | os.PathLike | None = None, path: str | os.PathLike = "", target: str = "age_group"
+) -> tuple[list[str], np.ndarray, list[str]]:
     """Texts, integer labels and class names (sorted) of the corpus.
 
     Args:
@@ -121,10 +130,11 @@ def load(data_dir: str | os.PathLike | None = None, path: str | os.PathLike = ""
     if not path:
         found = locate(PAN13_PROFILING, data_dir)
         if found is None:
+            folder = Path(data_dir or default_data_dir()) / PAN13_PROFILING.folder
             raise DataNotFound(
-                f"PAN 2013 profiling corpus not found at {Path(data_dir or default_data_dir()) / PAN13_PROFILING.folder}/"
+                f"PAN 2013 profiling corpus not found at {folder}/"
                 f"author-profile.json; it is not redistributable: request it via {HOMEPAGE}, convert it to "
-                f"one JSON line per author ({{\"conversation\": ..., \"age_group\": ...}}) and put it there, "
+                f'one JSON line per author ({{"conversation": ..., "age_group": ...}}) and put it there, '
                 f"or pass --set corpus=PATH"
             )
         path = found["author-profile.json"]
@@ -142,8 +152,9 @@ def book_split(n: int, dev_size: int = BOOK_DEV_SIZE, seed: int = BOOK_SPLIT_SEE
     return order[:-dev_size], order[-dev_size:]
 
 
-def write_jsonl(path: str | os.PathLike, texts: Sequence[str], age_groups: Sequence[str],
-                genders: Sequence[str] | None = None) -> Path:
+def write_jsonl(
+    path: str | os.PathLike, texts: Sequence[str], age_groups: Sequence[str], genders: Sequence[str] | None = None
+) -> Path:
     """Write authors in the book's layout (for converting the PAN XML release, and for tests)."""
     path = Path(path)
     genders = genders if genders is not None else ["unknown"] * len(texts)

@@ -58,8 +58,16 @@ class ArrayInfo:
         return tuple(self.splits["train"][0].shape[1:])
 
 
-def array_data(splits: dict[str, Arrays], *, batch_size: int, seed: int, standardize: bool = True,
-               class_names: Sequence[str] = (), columns: Sequence[str] = (), **notes) -> Data:
+def array_data(
+    splits: dict[str, Arrays],
+    *,
+    batch_size: int,
+    seed: int,
+    standardize: bool = True,
+    class_names: Sequence[str] = (),
+    columns: Sequence[str] = (),
+    **notes,
+) -> Data:
     """`Data` from in-memory splits: float32 features, global batch size, seeded reshuffle of train each epoch.
 
     Args:
@@ -76,6 +84,7 @@ def array_data(splits: dict[str, Arrays], *, batch_size: int, seed: int, standar
         >>> data.info.input_shape
         (3,)
     """
+
     def dataset(split: str, shuffle: bool = False) -> tf.data.Dataset | None:
         if split not in splits:
             return None

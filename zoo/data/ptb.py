@@ -30,8 +30,8 @@ PTB = Source(
     size="929k / 73k / 82k words (train / valid / test), 10,000-word vocabulary incl. <unk>",
     licence="research use (LDC Penn Treebank; Mikolov's preprocessing)",
     citation="Tomas Mikolov et al. Empirical Evaluation and Combination of Advanced Language Modeling "
-             "Techniques. Interspeech 2011. Mitchell P. Marcus et al. Building a Large Annotated Corpus "
-             "of English: The Penn Treebank. Computational Linguistics 1993.",
+    "Techniques. Interspeech 2011. Mitchell P. Marcus et al. Building a Large Annotated Corpus "
+    "of English: The Penn Treebank. Computational Linguistics 1993.",
     homepage="https://www.fit.vutbr.cz/~imikolov/rnnlm/",
 )
 

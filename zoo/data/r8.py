@@ -13,7 +13,7 @@ _COMMON = dict(
     folder="r8",
     licence="Reuters-21578 research terms (free for research use)",
     citation="Ana Cardoso-Cachopo. Improving Methods for Single-label Text Categorization. PhD thesis, "
-             "Instituto Superior Tecnico, 2007.",
+    "Instituto Superior Tecnico, 2007.",
     homepage="https://ana.cachopo.org/datasets-for-single-label-text-categorization",
 )
 _TRAIN_SHA = "5594f9675e971051270149601355b681af9e76373e91dc4b8394c61adcbbcee3"
@@ -21,17 +21,21 @@ _TEST_SHA = "56ed6ca479d9a53cf0786a27f17f467a3f2c482d222ab4637c3f6001ffc560d7"
 
 # Two published files, so two sources: `fetch` downloads one archive per source.
 R8_TRAIN = Source(
-    name="r8_train", files=("r8-train-no-stop.txt",),
+    name="r8_train",
+    files=("r8-train-no-stop.txt",),
     archives=(Archive("r8-train-no-stop.txt", _TRAIN_SHA, _BASE + "r8-train-no-stop.txt"),),
     file_sha256={"r8-train-no-stop.txt": _TRAIN_SHA},
-    title="Reuters-21578 R8, training part (no stop words)", size="5,485 documents, 8 classes, 2.5 MB",
+    title="Reuters-21578 R8, training part (no stop words)",
+    size="5,485 documents, 8 classes, 2.5 MB",
     **_COMMON,
 )
 R8_TEST = Source(
-    name="r8_test", files=("r8-test-no-stop.txt",),
+    name="r8_test",
+    files=("r8-test-no-stop.txt",),
     archives=(Archive("r8-test-no-stop.txt", _TEST_SHA, _BASE + "r8-test-no-stop.txt"),),
     file_sha256={"r8-test-no-stop.txt": _TEST_SHA},
-    title="Reuters-21578 R8, test part (no stop words)", size="2,189 documents, 8 classes, 0.9 MB",
+    title="Reuters-21578 R8, test part (no stop words)",
+    size="2,189 documents, 8 classes, 0.9 MB",
     **_COMMON,
 )
 

@@ -27,7 +27,7 @@ RT_POLARITY = Source(
     size="5,331 positive + 5,331 negative snippets, 1.2 MB (Windows-1252)",
     licence="free for research use",
     citation="Bo Pang and Lillian Lee. Seeing stars: Exploiting class relationships for sentiment "
-             "categorization with respect to rating scales. ACL 2005.",
+    "categorization with respect to rating scales. ACL 2005.",
     homepage="https://www.cs.cornell.edu/people/pabo/movie-review-data/",
 )
 

@@ -69,8 +69,9 @@ class SkipgramInfo:
         return int(self.counts[0])
 
 
-def encode_corpus(documents: Iterable[Sequence[str]], max_vocab: int = 50_000, min_count: int = 5,
-                  unk_token: str | None = None) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+def encode_corpus(
+    documents: Iterable[Sequence[str]], max_vocab: int = 50_000, min_count: int = 5, unk_token: str | None = None
+) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
     """Build the vocabulary on `documents` (the training split) and encode them in one pass.
 
     Keeps the `max_vocab - 1` most frequent words seen at least `min_count` times (ties broken by first
@@ -122,8 +123,14 @@ def negative_cdf(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     return cdf.astype("float32")
 
 
-def skipgram_pairs(ids: tf.Tensor, segments: tf.Tensor, keep_prob: tf.Tensor, window: int,
-                   drop_unk: bool = True, seed: int | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+def skipgram_pairs(
+    ids: tf.Tensor,
+    segments: tf.Tensor,
+    keep_prob: tf.Tensor,
+    window: int,
+    drop_unk: bool = True,
+    seed: int | None = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """(target, context) pairs of one chunk: sub-sample, then each target draws its window b in [1, window].
 
     Sub-sampling happens before windowing (as in word2vec.c), so the effective window widens over
@@ -153,10 +160,21 @@ def expected_pairs(counts: np.ndarray, keep_prob: np.ndarray, window: int, drop_
     return float(kept.sum() * (window + 1))
 
 
-def skipgram_dataset(ids: np.ndarray, segments: np.ndarray, vocabulary: Vocabulary, *, window: int,
-                     negatives: int, subsample: float, batch_size: int, chunk_size: int = 10_000,
-                     shuffle: bool = True, drop_unk: bool = True, power: float = 0.75,
-                     seed: int = 0) -> tf.data.Dataset:
+def skipgram_dataset(
+    ids: np.ndarray,
+    segments: np.ndarray,
+    vocabulary: Vocabulary,
+    *,
+    window: int,
+    negatives: int,
+    subsample: float,
+    batch_size: int,
+    chunk_size: int = 10_000,
+    shuffle: bool = True,
+    drop_unk: bool = True,
+    power: float = 0.75,
+    seed: int = 0,
+) -> tf.data.Dataset:
     """Batches of `({"target": (B,), "contexts": (B, 1 + negatives)}, labels (B, 1 + negatives))`.
 
     Column 0 of `contexts` is the true context (label 1), the others are negatives drawn from
@@ -184,8 +202,7 @@ def skipgram_dataset(ids: np.ndarray, segments: np.ndarray, vocabulary: Vocabula
         sampled = tf.reshape(tf.searchsorted(cdf, draws, side="right", out_type=tf.int32), [-1, negatives])
         sampled = tf.minimum(sampled, len(vocabulary) - 1)
         columns = tf.concat([contexts[:, None], sampled], axis=1)
-        labels = tf.concat([tf.ones_like(contexts[:, None], tf.float32),
-                            tf.zeros_like(sampled, tf.float32)], axis=1)
+        labels = tf.concat([tf.ones_like(contexts[:, None], tf.float32), tf.zeros_like(sampled, tf.float32)], axis=1)
         return {"target": targets, "contexts": columns}, labels
 
     ds = tf.data.Dataset.from_tensor_slices((ids, segments))

@@ -20,13 +20,15 @@ def take_out(arrays: Arrays, size: float | int, seed: int, *, stratify: bool = F
         >>> len(held_out[0])
         2
     """
-    x_rest, x_out, y_rest, y_out = train_test_split(*arrays, test_size=size, random_state=seed,
-                                                    stratify=arrays[1] if stratify else None)
+    x_rest, x_out, y_rest, y_out = train_test_split(
+        *arrays, test_size=size, random_state=seed, stratify=arrays[1] if stratify else None
+    )
     return (x_rest, y_rest), (x_out, y_out)
 
 
-def with_validation(splits: dict[str, Arrays], fraction: float, seed: int, *, stratify: bool = False
-                    ) -> dict[str, Arrays]:
+def with_validation(
+    splits: dict[str, Arrays], fraction: float, seed: int, *, stratify: bool = False
+) -> dict[str, Arrays]:
     """`splits` with a seeded `fraction` of `"train"` moved to `"val"` (unchanged when 0)."""
     if fraction <= 0:
         return splits
@@ -34,8 +36,9 @@ def with_validation(splits: dict[str, Arrays], fraction: float, seed: int, *, st
     return {**splits, "train": train, "val": val}
 
 
-def split_table(x: np.ndarray, y: np.ndarray, *, test_size: float, val_size: float, seed: int,
-                stratify: bool) -> dict[str, Arrays]:
+def split_table(
+    x: np.ndarray, y: np.ndarray, *, test_size: float, val_size: float, seed: int, stratify: bool
+) -> dict[str, Arrays]:
     """Seeded train/validation/test split of a table, keyed `"train"`, `"val"` (if `val_size`), `"test"`.
 
     `val_size` is a fraction of the rows left after the test rows are taken out.

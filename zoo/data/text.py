@@ -52,11 +52,14 @@ def strip_html_lower_punct(text: tf.Tensor) -> tf.Tensor:
     return tf.strings.regex_replace(text, r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']", "")
 
 
-def vectorizer(texts: Sequence[str], max_tokens: int, sequence_length: int,
-               standardize="lower_and_strip_punctuation") -> keras.layers.TextVectorization:
+def vectorizer(
+    texts: Sequence[str], max_tokens: int, sequence_length: int, standardize="lower_and_strip_punctuation"
+) -> keras.layers.TextVectorization:
     """A `TextVectorization` (0 = padding, 1 = OOV) adapted on `texts`, which must be the training split only."""
     layer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, output_sequence_length=sequence_length, standardize=standardize,
+        max_tokens=max_tokens,
+        output_sequence_length=sequence_length,
+        standardize=standardize,
         name="vectorizer",
     )
     layer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
@@ -65,12 +68,13 @@ def vectorizer(texts: Sequence[str], max_tokens: int, sequence_length: int,
 
 def encode(layer: keras.layers.TextVectorization, texts: Sequence[str], batch: int = 4096) -> np.ndarray:
     """Integer ids of `texts`, computed once so training reads ready-made int32 batches."""
-    parts = [np.asarray(layer(tf.constant(list(texts[i:i + batch])))) for i in range(0, len(texts), batch)]
+    parts = [np.asarray(layer(tf.constant(list(texts[i : i + batch])))) for i in range(0, len(texts), batch)]
     return np.concatenate(parts).astype("int32")
 
 
-def dataset(ids: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = False,
-            seed: int = 0) -> tf.data.Dataset:
+def dataset(
+    ids: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0
+) -> tf.data.Dataset:
     """`(ids, label)` batches with the global batch size; shuffled each epoch when `shuffle`."""
     ds = tf.data.Dataset.from_tensor_slices((ids, labels))
     if shuffle:
@@ -84,10 +88,18 @@ def string_model(layer: keras.layers.TextVectorization, model: keras.Model) -> k
     return keras.Model(text, model(layer(text)), name=f"{model.name}_serving")
 
 
-def classification_data(train: tuple, *, validation: tuple | None = None, test: tuple | None = None,
-                        vocab_size: int, sequence_length: int, batch_size: int, seed: int,
-                        class_names: Sequence[str] = ("negative", "positive"),
-                        standardize="lower_and_strip_punctuation") -> Data:
+def classification_data(
+    train: tuple,
+    *,
+    validation: tuple | None = None,
+    test: tuple | None = None,
+    vocab_size: int,
+    sequence_length: int,
+    batch_size: int,
+    seed: int,
+    class_names: Sequence[str] = ("negative", "positive"),
+    standardize="lower_and_strip_punctuation",
+) -> Data:
     """`Data` for a text classifier from `(texts, int labels)` splits; the vectoriser is adapted on `train` only.
 
     Args:
@@ -111,7 +123,11 @@ def classification_data(train: tuple, *, validation: tuple | None = None, test: 
             return None
         return dataset(encode(layer, split[0]), np.asarray(split[1], "int32"), batch_size, shuffle, seed)
 
-    info = TextInfo(vectorizer=layer, vocabulary=layer.get_vocabulary(), sequence_length=sequence_length,
-                    class_names=list(class_names),
-                    texts={"validation": validation and validation[0], "test": test and test[0]})
+    info = TextInfo(
+        vectorizer=layer,
+        vocabulary=layer.get_vocabulary(),
+        sequence_length=sequence_length,
+        class_names=list(class_names),
+        texts={"validation": validation and validation[0], "test": test and test[0]},
+    )
     return Data(train=ds(train, shuffle=True), validation=ds(validation), test=ds(test), info=info)

@@ -15,8 +15,11 @@ TEXT8 = Source(
     folder="text8",
     files=("text8",),
     archives=(
-        Archive("text8.zip", "a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232",
-                "http://mattmahoney.net/dc/text8.zip"),
+        Archive(
+            "text8.zip",
+            "a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232",
+            "http://mattmahoney.net/dc/text8.zip",
+        ),
     ),
     title="text8 (first 10^8 characters of an English Wikipedia dump, cleaned by Matt Mahoney)",
     size="17,005,207 words, one line; 31 MB zip, 100 MB text",

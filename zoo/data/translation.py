@@ -93,8 +93,10 @@ def read_pairs(path: str | os.PathLike, num_samples: int | None = None) -> list[
             continue
         columns = line.split("\t")
         if len(columns) not in (2, 3):
-            raise PairFileError(f"{where} line {number}: {len(columns)} tab-separated columns, expected "
-                                f"2 or 3 (english<TAB>other[<TAB>attribution]): {line[:80]!r}")
+            raise PairFileError(
+                f"{where} line {number}: {len(columns)} tab-separated columns, expected "
+                f"2 or 3 (english<TAB>other[<TAB>attribution]): {line[:80]!r}"
+            )
         source, target = columns[0].strip(), columns[1].strip()
         if not source or not target:
             raise PairFileError(f"{where} line {number}: an empty sentence: {line[:80]!r}")
@@ -136,8 +138,9 @@ class Split:
     indices: list[int]
 
 
-def split_pairs(pairs, *, seed: int, test_size: int | None = None, dev_fraction: float = 0.1,
-                test_last: bool = False) -> dict[str, Split]:
+def split_pairs(
+    pairs, *, seed: int, test_size: int | None = None, dev_fraction: float = 0.1, test_last: bool = False
+) -> dict[str, Split]:
     """Seeded train / dev / test split.
 
     `test_size` defaults to 1,000 pairs when there are at least 5,000 (10% otherwise); dev is
@@ -160,8 +163,10 @@ def split_pairs(pairs, *, seed: int, test_size: int | None = None, dev_fraction:
         test, rest = sorted(order[:test_size]), order[test_size:]
     dev_size = max(1, int(round(len(rest) * dev_fraction)))
     dev, train = sorted(rest[:dev_size]), rest[dev_size:]
-    return {name: Split([pairs[i] for i in idx], list(idx)) for name, idx in
-            (("train", train), ("dev", dev), ("test", test))}
+    return {
+        name: Split([pairs[i] for i in idx], list(idx))
+        for name, idx in (("train", train), ("dev", dev), ("test", test))
+    }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -181,8 +186,11 @@ def make_vectorizer(level: str, texts, *, max_tokens: int | None = None) -> kera
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
-    options = (dict(standardize=None, split="character") if level == "char"
-               else dict(standardize=standardize_words, split="whitespace"))
+    options = (
+        dict(standardize=None, split="character")
+        if level == "char"
+        else dict(standardize=standardize_words, split="whitespace")
+    )
     counter = keras.layers.TextVectorization(**options, max_tokens=None if max_tokens is None else max_tokens - 2)
     counter.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     words = [w for w in counter.get_vocabulary()[2:] if w not in (START, END)]
@@ -228,8 +236,15 @@ def guess_language(sentences) -> str:
     return "zh" if sum(bool(_HAN.search(s)) for s in sample) > len(sample) / 2 else "other"
 
 
-def make_info(splits: dict[str, Split], *, level: str, max_source_length: int, max_target_length: int,
-              max_tokens: int | None = None, shared_vocabulary: bool = False) -> Seq2SeqInfo:
+def make_info(
+    splits: dict[str, Split],
+    *,
+    level: str,
+    max_source_length: int,
+    max_target_length: int,
+    max_tokens: int | None = None,
+    shared_vocabulary: bool = False,
+) -> Seq2SeqInfo:
     """Vectorizers adapted on the training split only, and the rest of `Seq2SeqInfo`.
 
     A maximum length of 0 means the longest training sentence (in tokens).
@@ -265,12 +280,16 @@ def encode_pairs(info: Seq2SeqInfo, sources, targets):
     target_out = tf.concat([tgt, end], axis=1).to_tensor(0, shape=[None, length])
     source = src.to_tensor(0, shape=[None, info.max_source_length])
     weights = tf.cast(target_out != 0, tf.float32)
-    return ({"source": tf.cast(source, tf.int32), "target_in": tf.cast(target_in, tf.int32)},
-            tf.cast(target_out, tf.int32), weights)
+    return (
+        {"source": tf.cast(source, tf.int32), "target_in": tf.cast(target_in, tf.int32)},
+        tf.cast(target_out, tf.int32),
+        weights,
+    )
 
 
-def make_dataset(info: Seq2SeqInfo, pairs, *, batch_size: int, shuffle: bool = False, seed: int = 0,
-                 drop_remainder: bool = False) -> tf.data.Dataset:
+def make_dataset(
+    info: Seq2SeqInfo, pairs, *, batch_size: int, shuffle: bool = False, seed: int = 0, drop_remainder: bool = False
+) -> tf.data.Dataset:
     """Batched `(inputs, target_out, sample_weights)` for teacher forcing, tokenised in `tf.data`."""
     sources = [s for s, _ in pairs]
     targets = [t for _, t in pairs]
@@ -300,8 +319,10 @@ def anki_path(data_dir: str | os.PathLike | None = None, pairs: str = "") -> Pat
         return folder / "cmn.txt"
     found = locate(ANKI_CMN, data_dir)
     if found is None:
-        raise DataNotFound(f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
-                                f"cmn-eng.zip from {ANKI_CMN.homepage} or pass --set pairs=PATH")
+        raise DataNotFound(
+            f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
+            f"cmn-eng.zip from {ANKI_CMN.homepage} or pass --set pairs=PATH"
+        )
     return found["cmn.txt"]
 
 

@@ -16,14 +16,18 @@ IONOSPHERE = Source(
     name="ionosphere",
     folder="uci",
     files=("ionosphere.data",),
-    archives=(Archive("ionosphere.data", "46d52186b84e20be52918adb93e8fb9926b34795ff7504c24350ae0616a04bbd",
-                      f"{_UCI}/ionosphere/ionosphere.data"),),
+    archives=(
+        Archive(
+            "ionosphere.data",
+            "46d52186b84e20be52918adb93e8fb9926b34795ff7504c24350ae0616a04bbd",
+            f"{_UCI}/ionosphere/ionosphere.data",
+        ),
+    ),
     file_sha256={"ionosphere.data": "46d52186b84e20be52918adb93e8fb9926b34795ff7504c24350ae0616a04bbd"},
     title="Johns Hopkins University Ionosphere database (radar returns, good/bad)",
     size="351 rows x 34 features + class g/b; 76,467 bytes",
     licence="CC BY 4.0 (UCI Machine Learning Repository)",
-    citation="Sigillito, Wing, Hutton and Baker (1989), Johns Hopkins APL Technical Digest 10; "
-             "doi:10.24432/C5W01B",
+    citation="Sigillito, Wing, Hutton and Baker (1989), Johns Hopkins APL Technical Digest 10; doi:10.24432/C5W01B",
     homepage="https://archive.ics.uci.edu/dataset/52/ionosphere",
 )
 
@@ -31,14 +35,17 @@ IRIS = Source(
     name="iris",
     folder="uci",
     files=("iris.data",),
-    archives=(Archive("iris.data", "6f608b71a7317216319b4d27b4d9bc84e6abd734eda7872b71a458569e2656c0",
-                      f"{_UCI}/iris/iris.data"),),
+    archives=(
+        Archive(
+            "iris.data", "6f608b71a7317216319b4d27b4d9bc84e6abd734eda7872b71a458569e2656c0", f"{_UCI}/iris/iris.data"
+        ),
+    ),
     file_sha256={"iris.data": "6f608b71a7317216319b4d27b4d9bc84e6abd734eda7872b71a458569e2656c0"},
     title="Fisher's Iris data",
     size="150 rows x 4 features + class (3 species); 4,551 bytes",
     licence="CC BY 4.0 (UCI Machine Learning Repository)",
     citation="R. A. Fisher (1936), The use of multiple measurements in taxonomic problems, "
-             "Annals of Eugenics 7(2); doi:10.24432/C56C76",
+    "Annals of Eugenics 7(2); doi:10.24432/C56C76",
     homepage="https://archive.ics.uci.edu/dataset/53/iris",
 )
 
@@ -46,14 +53,19 @@ BOSTON = Source(
     name="boston_housing",
     folder="uci",
     files=("housing.data",),
-    archives=(Archive("housing.data", "baadf72995725d76efe787b664e1f083388c79ba21ef9a7990d87f774184735a",
-                      f"{_UCI}/housing/housing.data"),),
+    archives=(
+        Archive(
+            "housing.data",
+            "baadf72995725d76efe787b664e1f083388c79ba21ef9a7990d87f774184735a",
+            f"{_UCI}/housing/housing.data",
+        ),
+    ),
     file_sha256={"housing.data": "baadf72995725d76efe787b664e1f083388c79ba21ef9a7990d87f774184735a"},
     title="Boston housing (Harrison and Rubinfeld), median home value MEDV in $1000s",
     size="506 rows x 13 features + MEDV, fixed-width; 49,082 bytes",
     licence="StatLib (free for research); note the data set's ethical problems (variable B)",
     citation="Harrison and Rubinfeld (1978), Hedonic prices and the demand for clean air, "
-             "J. Environ. Economics and Management 5",
+    "J. Environ. Economics and Management 5",
     homepage="http://lib.stat.cmu.edu/datasets/boston",
 )
 

@@ -1,4 +1,5 @@
-"""Pre-trained word vectors from word2vec/GloVe text files, aligned to a vocabulary (chapter 7 TextCNN, chapter 6 export)."""
+"""Pre-trained word vectors from word2vec/GloVe text files, aligned to a vocabulary (chapter 7 TextCNN, chapter 6
+export)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,15 @@ def _numbered_lines(f, path: Path):
         for number, line in enumerate(f, 1):
             yield number, line
     except UnicodeDecodeError as error:
-        raise CorruptData(f"--set vectors={path} is not UTF-8 text after line {number} ({error.reason}); expected "
-                          f"the word2vec/GloVe text format, not a binary file") from None
+        raise CorruptData(
+            f"--set vectors={path} is not UTF-8 text after line {number} ({error.reason}); expected "
+            f"the word2vec/GloVe text format, not a binary file"
+        ) from None
 
 
-def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0,
-                      scale: float = 0.25) -> tuple[np.ndarray, dict]:
+def load_word_vectors(
+    path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0, scale: float = 0.25
+) -> tuple[np.ndarray, dict]:
     """An embedding matrix for `vocabulary` (row i = word i) and a coverage report.
 
     Reads word2vec text format (optional `count dim` header) or GloVe (no header), one
@@ -74,6 +78,12 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Sequence[str], seed: 
     words = [w for w in vocabulary if w not in ("", "[UNK]")]
     covered = sum(1 for w in words if wanted[w] in hits)
     missing = [w for w in words if wanted[w] not in hits]
-    report = {"file": str(path), "dim": dim, "vocabulary": len(words), "found": covered,
-              "coverage": covered / max(len(words), 1), "missing_examples": missing[:20]}
+    report = {
+        "file": str(path),
+        "dim": dim,
+        "vocabulary": len(words),
+        "found": covered,
+        "coverage": covered / max(len(words), 1),
+        "missing_examples": missing[:20],
+    }
     return matrix, report

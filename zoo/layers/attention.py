@@ -89,8 +89,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
             self.attention.build([q3, k3, q3])
         else:
             if dq != dv:
-                raise ValueError(f"score={self.score!r} needs query and value of the same size; got "
-                                 f"{dq} and {dv} (use 'general' or 'additive')")
+                raise ValueError(
+                    f"score={self.score!r} needs query and value of the same size; got "
+                    f"{dq} and {dv} (use 'general' or 'additive')"
+                )
             self.attention.build([q3, k3])
         self.built = True
 
@@ -113,8 +115,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
 
     def compute_output_spec(self, query, value, value_mask=None):
         lead = tuple(query.shape[:-1])
-        return (keras.KerasTensor(lead + (value.shape[-1],), dtype=self.compute_dtype),
-                keras.KerasTensor(lead + (value.shape[1],), dtype=self.compute_dtype))
+        return (
+            keras.KerasTensor(lead + (value.shape[-1],), dtype=self.compute_dtype),
+            keras.KerasTensor(lead + (value.shape[1],), dtype=self.compute_dtype),
+        )
 
     def get_config(self):
         return {**super().get_config(), "score": self.score, "units": self.units}

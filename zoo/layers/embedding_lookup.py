@@ -33,7 +33,10 @@ class WordVectorLookup(keras.layers.Layer):
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(
-            name="embeddings", shape=(len(self.vocabulary) + 1, self.dim), initializer="zeros", trainable=False,
+            name="embeddings",
+            shape=(len(self.vocabulary) + 1, self.dim),
+            initializer="zeros",
+            trainable=False,
         )
 
     def call(self, words):

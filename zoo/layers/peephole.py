@@ -30,8 +30,7 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         (2, 5, 8)
     """
 
-    def __init__(self, units: int, peephole: str = "diagonal", peephole_initializer="glorot_uniform",
-                 **kwargs):
+    def __init__(self, units: int, peephole: str = "diagonal", peephole_initializer="glorot_uniform", **kwargs):
         if peephole not in ("diagonal", "full"):
             raise ValueError(f"peephole must be 'diagonal' or 'full', got {peephole!r}")
         super().__init__(units, **kwargs)
@@ -53,7 +52,7 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
     # one of these two methods; only the gate non-linearities differ for a peephole cell.
     def _compute_carry_and_output(self, x, h_tm1, c_tm1):
         u = self.units
-        z = [x[k] + ops.matmul(h_tm1[k], self.recurrent_kernel[:, k * u:(k + 1) * u]) for k in range(4)]
+        z = [x[k] + ops.matmul(h_tm1[k], self.recurrent_kernel[:, k * u : (k + 1) * u]) for k in range(4)]
         return self._gates(z, c_tm1)
 
     def _compute_carry_and_output_fused(self, z, c_tm1):
@@ -68,5 +67,8 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         return c, o
 
     def get_config(self):
-        return {**super().get_config(), "peephole": self.peephole,
-                "peephole_initializer": keras.initializers.serialize(self.peephole_initializer)}
+        return {
+            **super().get_config(),
+            "peephole": self.peephole,
+            "peephole_initializer": keras.initializers.serialize(self.peephole_initializer),
+        }

@@ -67,9 +67,16 @@ class SelfAttention(keras.layers.Layer):
 
     PENALTY_GRADIENTS = ("all", "attention")
 
-    def __init__(self, hops: int = 50, attention_units: int = 30, penalty: float = 1.0,
-                 penalty_gradient: str = "all", kernel_initializer="glorot_uniform", kernel_regularizer=None,
-                 **kwargs):
+    def __init__(
+        self,
+        hops: int = 50,
+        attention_units: int = 30,
+        penalty: float = 1.0,
+        penalty_gradient: str = "all",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if hops < 1 or attention_units < 1:
             raise ValueError(f"hops and attention_units must be >= 1, got {hops} and {attention_units}")
@@ -88,10 +95,18 @@ class SelfAttention(keras.layers.Layer):
 
     def build(self, input_shape):
         features = input_shape[-1]
-        self.w_s1 = self.add_weight(shape=(self.attention_units, features), name="w_s1",
-                                    initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self.w_s2 = self.add_weight(shape=(self.hops, self.attention_units), name="w_s2",
-                                    initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+        self.w_s1 = self.add_weight(
+            shape=(self.attention_units, features),
+            name="w_s1",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        self.w_s2 = self.add_weight(
+            shape=(self.hops, self.attention_units),
+            name="w_s2",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
 
     def attention(self, inputs, mask=None):
         """A `(batch, hops, n)`: each hop's softmax over the (unmasked) tokens."""
@@ -135,7 +150,9 @@ class SelfAttention(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            hops=self.hops, attention_units=self.attention_units, penalty=self.penalty,
+            hops=self.hops,
+            attention_units=self.attention_units,
+            penalty=self.penalty,
             penalty_gradient=self.penalty_gradient,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),

@@ -37,9 +37,12 @@ class SpanHead(keras.layers.Layer):
     def __init__(self, kernel_initializer=None, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.02))
-        self.dense = keras.layers.Dense(2, kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy,
-                                        name="logits")
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.02)
+        )
+        self.dense = keras.layers.Dense(
+            2, kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy, name="logits"
+        )
 
     def build(self, sequence_output_shape, segment_ids_shape=None, padding_mask_shape=None):
         self.dense.build(sequence_output_shape)
@@ -48,8 +51,7 @@ class SpanHead(keras.layers.Layer):
     def call(self, sequence_output, segment_ids, padding_mask):
         logits = self.dense(ops.cast(sequence_output, self.compute_dtype))
         is_cls = ops.expand_dims(ops.arange(ops.shape(segment_ids)[1]) == 0, 0)
-        allowed = ops.logical_or(
-            ops.logical_and(ops.cast(padding_mask, "bool"), ops.equal(segment_ids, 1)), is_cls)
+        allowed = ops.logical_or(ops.logical_and(ops.cast(padding_mask, "bool"), ops.equal(segment_ids, 1)), is_cls)
         logits = ops.where(ops.expand_dims(allowed, -1), logits, MASK_VALUE)
         return logits[..., 0], logits[..., 1]
 

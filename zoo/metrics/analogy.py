@@ -7,10 +7,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 
-def analogy_accuracy(vocabulary: Sequence[str], matrix: np.ndarray,
-                     sections: Mapping[str, Sequence[tuple[str, str, str, str]]], *,
-                     restrict: int | None = None, lowercase: bool = True, skip_first: bool = True,
-                     batch: int = 512) -> dict:
+def analogy_accuracy(
+    vocabulary: Sequence[str],
+    matrix: np.ndarray,
+    sections: Mapping[str, Sequence[tuple[str, str, str, str]]],
+    *,
+    restrict: int | None = None,
+    lowercase: bool = True,
+    skip_first: bool = True,
+    batch: int = 512,
+) -> dict:
     """Answer "a : b :: c : ?" with argmax_d cos(d, b - a + c) over unit vectors, excluding a, b and c.
 
     Questions with a word outside the first `restrict` rows of the vocabulary (out of vocabulary) are
@@ -30,7 +36,7 @@ def analogy_accuracy(vocabulary: Sequence[str], matrix: np.ndarray,
         known = np.array([q for q in ids if None not in q], "int64").reshape(-1, 4)
         correct = 0
         for start in range(0, len(known), batch):
-            a, b, c, d = known[start:start + batch].T
+            a, b, c, d = known[start : start + batch].T
             scores = (unit[b] - unit[a] + unit[c]) @ unit.T
             rows_ = np.arange(len(a))
             scores[rows_, a] = scores[rows_, b] = scores[rows_, c] = -np.inf
@@ -38,8 +44,12 @@ def analogy_accuracy(vocabulary: Sequence[str], matrix: np.ndarray,
                 scores[:, 0] = -np.inf
             correct += int((scores.argmax(axis=1) == d).sum())
         answered = len(known)
-        per_section[name] = {"accuracy": correct / answered if answered else 0.0, "answered": answered,
-                             "correct": correct, "oov": len(questions) - answered}
+        per_section[name] = {
+            "accuracy": correct / answered if answered else 0.0,
+            "answered": answered,
+            "correct": correct,
+            "oov": len(questions) - answered,
+        }
         kind = "syntactic" if name.startswith("gram") else "semantic"
         totals[kind][0] += correct
         totals[kind][1] += answered

@@ -37,8 +37,9 @@ def corpus_bleu(hypotheses: Sequence[str], references, *, language: str = "en") 
     """
     if len(hypotheses) == 0:
         raise ValueError("corpus_bleu needs at least one hypothesis")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), _references(references),
-                                       tokenize=bleu_tokenizer(language)).score)
+    return float(
+        sacrebleu.corpus_bleu(list(hypotheses), _references(references), tokenize=bleu_tokenizer(language)).score
+    )
 
 
 def corpus_chrf(hypotheses: Sequence[str], references) -> float:
@@ -50,5 +51,7 @@ def corpus_chrf(hypotheses: Sequence[str], references) -> float:
 
 def scores(hypotheses: Sequence[str], references, *, language: str = "en", prefix: str = "") -> dict[str, float]:
     """`{prefix + "bleu": ..., prefix + "chrf": ...}` for metrics.json."""
-    return {f"{prefix}bleu": corpus_bleu(hypotheses, references, language=language),
-            f"{prefix}chrf": corpus_chrf(hypotheses, references)}
+    return {
+        f"{prefix}bleu": corpus_bleu(hypotheses, references, language=language),
+        f"{prefix}chrf": corpus_chrf(hypotheses, references),
+    }

@@ -37,8 +37,9 @@ class MacroF1(keras.metrics.Metric):
         if num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}")
         self.num_classes = int(num_classes)
-        self.confusion = self.add_variable(shape=(self.num_classes, self.num_classes), initializer="zeros",
-                                           name="confusion", dtype="float32")
+        self.confusion = self.add_variable(
+            shape=(self.num_classes, self.num_classes), initializer="zeros", name="confusion", dtype="float32"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred)
@@ -47,8 +48,11 @@ class MacroF1(keras.metrics.Metric):
         else:
             predicted = ops.cast(ops.argmax(ops.reshape(y_pred, (-1, y_pred.shape[-1])), axis=-1), "int32")
         actual = ops.cast(ops.reshape(y_true, (-1,)), "int32")
-        weight = (ops.ones_like(actual, dtype="float32") if sample_weight is None
-                  else ops.cast(ops.reshape(sample_weight, (-1,)), "float32"))
+        weight = (
+            ops.ones_like(actual, dtype="float32")
+            if sample_weight is None
+            else ops.cast(ops.reshape(sample_weight, (-1,)), "float32")
+        )
         cells = ops.one_hot(actual, self.num_classes)[:, :, None] * ops.one_hot(predicted, self.num_classes)[:, None, :]
         self.confusion.assign_add(ops.sum(cells * weight[:, None, None], axis=0))
 

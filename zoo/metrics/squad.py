@@ -69,8 +69,10 @@ def _best_threshold(preds: dict, scores: dict, null_odds: dict, has_answer: dict
 
 
 def evaluate(
-    gold: dict[str, list[str]], predictions: dict[str, str],
-    null_odds: dict[str, float] | None = None, best_span: dict[str, str] | None = None,
+    gold: dict[str, list[str]],
+    predictions: dict[str, str],
+    null_odds: dict[str, float] | None = None,
+    best_span: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """EM/F1 (0-100) of `predictions` against `gold` (question id -> answer texts, empty if unanswerable).
 

@@ -135,13 +135,19 @@ def build_bert_qa(backbone: keras.Model) -> keras.Model:
 
 
 def compile_bert_qa(
-    model: keras.Model, *, learning_rate: float, total_steps: int, warmup_fraction: float = 0.1,
-    weight_decay: float = 0.01, clipnorm: float = 1.0,
+    model: keras.Model,
+    *,
+    learning_rate: float,
+    total_steps: int,
+    warmup_fraction: float = 0.1,
+    weight_decay: float = 0.01,
+    clipnorm: float = 1.0,
 ) -> keras.Model:
     """AdamW (no decay on LayerNorm and biases), warm-up + linear decay, mean of start/end cross-entropy."""
     schedule = WarmupLinearDecay(learning_rate, total_steps, int(warmup_fraction * total_steps))
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, epsilon=1e-6,
-                                       global_clipnorm=clipnorm or None)
+    optimizer = keras.optimizers.AdamW(
+        schedule, weight_decay=weight_decay, epsilon=1e-6, global_clipnorm=clipnorm or None
+    )
     optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(

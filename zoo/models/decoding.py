@@ -101,8 +101,17 @@ def _forbid_padding(log_probs):
     return log_probs + tf.one_hot(PAD_ID, depth, on_value=-float("inf"), off_value=0.0)
 
 
-def beam_search(step_fn: StepFn, cache, start_tokens, *, end_id: int, max_length: int,
-                beam_width: int = 5, alpha: float = 0.7, return_all_beams: bool = False) -> dict:
+def beam_search(
+    step_fn: StepFn,
+    cache,
+    start_tokens,
+    *,
+    end_id: int,
+    max_length: int,
+    beam_width: int = 5,
+    alpha: float = 0.7,
+    return_all_beams: bool = False,
+) -> dict:
     """Beam search with length normalisation `log P / T ** alpha`, batched, in the graph.
 
     Args:
@@ -150,8 +159,8 @@ def beam_search(step_fn: StepFn, cache, start_tokens, *, end_id: int, max_length
         # A finished beam continues with padding only, at no cost: its score and length freeze.
         pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=-float("inf"))
         lp = tf.where(finished[..., None], pad_only, lp)
-        total = log_probs[..., None] + lp                                        # (B, k, V)
-        new_len = tf.where(finished, lengths, i + 1)                             # (B, k)
+        total = log_probs[..., None] + lp  # (B, k, V)
+        new_len = tf.where(finished, lengths, i + 1)  # (B, k)
         norm = total / tf.pow(tf.cast(new_len, tf.float32), alpha)[..., None]
         scores, index = tf.math.top_k(tf.reshape(norm, [batch, k * vocab]), k=k)
         parent, chosen = index // vocab, index % vocab
@@ -164,13 +173,20 @@ def beam_search(step_fn: StepFn, cache, start_tokens, *, end_id: int, max_length
         cache = tf.nest.map_structure(lambda t: tf.gather(t, flat_parent), cache)
         return i + 1, tf.reshape(chosen, [-1]), cache, finished, lengths, log_probs, scores, seqs
 
-    init = (tf.constant(0), tf.repeat(start_tokens, k), cache, tf.zeros([batch, k], tf.bool),
-            tf.zeros([batch, k], tf.int32), log_probs, tf.identity(log_probs), seqs)
+    init = (
+        tf.constant(0),
+        tf.repeat(start_tokens, k),
+        cache,
+        tf.zeros([batch, k], tf.bool),
+        tf.zeros([batch, k], tf.int32),
+        log_probs,
+        tf.identity(log_probs),
+        seqs,
+    )
     _, _, _, _, _, log_probs, scores, seqs = tf.while_loop(cond, body, init, maximum_iterations=max_length)
     # top_k sorts, so beam 0 is the best hypothesis under the normalised score.
     tokens, lengths = _mask_after_end(seqs, end_id)
-    result = {"tokens": tokens[:, 0], "lengths": lengths[:, 0], "scores": scores[:, 0],
-              "log_probs": log_probs[:, 0]}
+    result = {"tokens": tokens[:, 0], "lengths": lengths[:, 0], "scores": scores[:, 0], "log_probs": log_probs[:, 0]}
     if return_all_beams:
         result.update(all_tokens=tokens, all_scores=scores, all_log_probs=log_probs)
     return result

@@ -68,17 +68,56 @@ class LanguageModelConfig:
 
 CONFIGS: dict[str, LanguageModelConfig] = {
     # Zaremba et al. (2014) "Recurrent neural network regularization", section 4.1 (the paper's text).
-    "small": LanguageModelConfig(units=200, num_steps=20, batch_size=20, dropout=0.0, epochs=13,
-                                 learning_rate=1.0, decay=0.5, decay_after=4, clipnorm=5.0, init_scale=0.1),
-    "medium": LanguageModelConfig(units=650, num_steps=35, batch_size=20, dropout=0.5, epochs=39,
-                                  learning_rate=1.0, decay=1 / 1.2, decay_after=6, clipnorm=5.0, init_scale=0.05),
-    "large": LanguageModelConfig(units=1500, num_steps=35, batch_size=20, dropout=0.65, epochs=55,
-                                 learning_rate=1.0, decay=1 / 1.15, decay_after=14, clipnorm=10.0,
-                                 init_scale=0.04),
+    "small": LanguageModelConfig(
+        units=200,
+        num_steps=20,
+        batch_size=20,
+        dropout=0.0,
+        epochs=13,
+        learning_rate=1.0,
+        decay=0.5,
+        decay_after=4,
+        clipnorm=5.0,
+        init_scale=0.1,
+    ),
+    "medium": LanguageModelConfig(
+        units=650,
+        num_steps=35,
+        batch_size=20,
+        dropout=0.5,
+        epochs=39,
+        learning_rate=1.0,
+        decay=1 / 1.2,
+        decay_after=6,
+        clipnorm=5.0,
+        init_scale=0.05,
+    ),
+    "large": LanguageModelConfig(
+        units=1500,
+        num_steps=35,
+        batch_size=20,
+        dropout=0.65,
+        epochs=55,
+        learning_rate=1.0,
+        decay=1 / 1.15,
+        decay_after=14,
+        clipnorm=10.0,
+        init_scale=0.04,
+    ),
     # The book's code: hidden 500, num_steps 30, batch 20, dropout 0.5, 50 epochs, Adam; clipping added.
-    "book": LanguageModelConfig(units=500, num_steps=30, batch_size=20, dropout=0.5, epochs=50,
-                                learning_rate=1e-3, decay=1.0, decay_after=50, clipnorm=5.0, init_scale=0.05,
-                                optimizer="adam"),
+    "book": LanguageModelConfig(
+        units=500,
+        num_steps=30,
+        batch_size=20,
+        dropout=0.5,
+        epochs=50,
+        learning_rate=1e-3,
+        decay=1.0,
+        decay_after=50,
+        clipnorm=5.0,
+        init_scale=0.05,
+        optimizer="adam",
+    ),
 }
 
 
@@ -113,8 +152,12 @@ class EpochDecay(keras.optimizers.schedules.LearningRateSchedule):
         return self.initial * ops.power(self.decay, times)
 
     def get_config(self):
-        return {"initial": self.initial, "decay": self.decay, "decay_after": self.decay_after,
-                "steps_per_epoch": self.steps_per_epoch}
+        return {
+            "initial": self.initial,
+            "decay": self.decay,
+            "decay_after": self.decay_after,
+            "steps_per_epoch": self.steps_per_epoch,
+        }
 
 
 # ----------------------------------------------------------------------------- builders
@@ -128,8 +171,14 @@ def _ids_input(batch_size: int | None, num_steps: int | None, stateful: bool) ->
     return keras.Input(shape=(num_steps,), dtype="int32", name="ids")
 
 
-def build_char_rnn(*, vocab_size: int, hidden: int = 1000, batch_size: int | None = None,
-                   num_steps: int | None = None, stateful: bool = False) -> keras.Model:
+def build_char_rnn(
+    *,
+    vocab_size: int,
+    hidden: int = 1000,
+    batch_size: int | None = None,
+    num_steps: int | None = None,
+    stateful: bool = False,
+) -> keras.Model:
     """The book's character RNN: one-hot chars -> Dense(hidden) -> SimpleRNN(relu) -> Dense(vocab) logits.
 
     `Dense(hidden)` on a one-hot vector is a row lookup, so it is an `Embedding(vocab, hidden)`
@@ -151,15 +200,23 @@ def build_char_rnn(*, vocab_size: int, hidden: int = 1000, batch_size: int | Non
     """
     ids = _ids_input(batch_size, num_steps, stateful)
     x = keras.layers.Embedding(vocab_size, hidden, name="one_hot_dense")(ids)
-    x = keras.layers.SimpleRNN(hidden, activation="relu", return_sequences=True, stateful=stateful,
-                               name="rnn")(x)
+    x = keras.layers.SimpleRNN(hidden, activation="relu", return_sequences=True, stateful=stateful, name="rnn")(x)
     logits = keras.layers.Dense(vocab_size, name="logits")(x)
     return keras.Model(ids, logits, name="char_rnn")
 
 
-def build_word_lstm_lm(*, vocab_size: int, units: int = 200, layers: int = 2, dropout: float = 0.0,
-                       init_scale: float = 0.1, batch_size: int | None = None, num_steps: int | None = None,
-                       stateful: bool = True, unroll: bool = False) -> keras.Model:
+def build_word_lstm_lm(
+    *,
+    vocab_size: int,
+    units: int = 200,
+    layers: int = 2,
+    dropout: float = 0.0,
+    init_scale: float = 0.1,
+    batch_size: int | None = None,
+    num_steps: int | None = None,
+    stateful: bool = True,
+    unroll: bool = False,
+) -> keras.Model:
     """Word-level LSTM LM: Embedding(units) -> [Dropout] -> LSTM x layers -> Dropout -> Dense(vocab) logits.
 
     As Zaremba et al.: the embedding size equals the LSTM size, dropout sits on the non-recurrent
@@ -190,9 +247,17 @@ def build_word_lstm_lm(*, vocab_size: int, units: int = 200, layers: int = 2, dr
     for i in range(layers):
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-        x = keras.layers.LSTM(units, return_sequences=True, stateful=stateful, unroll=unroll,
-                              kernel_initializer=init(), recurrent_initializer=init(), bias_initializer=init(),
-                              unit_forget_bias=False, name=f"lstm_{i}")(x)
+        x = keras.layers.LSTM(
+            units,
+            return_sequences=True,
+            stateful=stateful,
+            unroll=unroll,
+            kernel_initializer=init(),
+            recurrent_initializer=init(),
+            bias_initializer=init(),
+            unit_forget_bias=False,
+            name=f"lstm_{i}",
+        )(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name=f"dropout_{layers}")(x)
     logits = keras.layers.Dense(vocab_size, kernel_initializer=init(), bias_initializer=init(), name="logits")(x)
@@ -210,18 +275,27 @@ def zaremba_optimizer(config: LanguageModelConfig, steps_per_epoch: int) -> kera
     the book's Adam keeps its rate and the clipping is on the mean loss.
     """
     if config.optimizer == "sgd":
-        schedule = EpochDecay(config.learning_rate * config.num_steps, config.decay, config.decay_after,
-                              steps_per_epoch)
+        schedule = EpochDecay(
+            config.learning_rate * config.num_steps, config.decay, config.decay_after, steps_per_epoch
+        )
         return keras.optimizers.SGD(schedule, global_clipnorm=config.clipnorm / config.num_steps)
     if config.optimizer == "adam":
-        rate = (EpochDecay(config.learning_rate, config.decay, config.decay_after, steps_per_epoch)
-                if config.decay != 1.0 else config.learning_rate)
+        rate = (
+            EpochDecay(config.learning_rate, config.decay, config.decay_after, steps_per_epoch)
+            if config.decay != 1.0
+            else config.learning_rate
+        )
         return keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm)
     raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
 
 
-def compile_language_model(model: keras.Model, optimizer: keras.optimizers.Optimizer | str = "adam",
-                           *, clipnorm: float | None = 5.0, jit_compile: bool | str = "auto") -> keras.Model:
+def compile_language_model(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer | str = "adam",
+    *,
+    clipnorm: float | None = 5.0,
+    jit_compile: bool | str = "auto",
+) -> keras.Model:
     """Sparse cross-entropy on logits, `keras_hub.metrics.Perplexity` (token-weighted), clipped gradients.
 
     A string optimizer gets `global_clipnorm=clipnorm`; an optimizer object is used as given.
@@ -327,8 +401,9 @@ def token_log_probs(model: keras.Model, inputs, targets):
 # ----------------------------------------------------------------------------- sampling
 
 
-def make_sampler(name: str, *, temperature: float = 1.0, k: int = 10, p: float = 0.9,
-                 seed: int | None = None) -> keras_hub.samplers.Sampler:
+def make_sampler(
+    name: str, *, temperature: float = 1.0, k: int = 10, p: float = 0.9, seed: int | None = None
+) -> keras_hub.samplers.Sampler:
     """A `keras_hub.samplers` sampler by name: greedy, random (temperature only), top_k or top_p."""
     if name == "greedy":
         return keras_hub.samplers.GreedySampler()
@@ -371,17 +446,35 @@ class LanguageModelServing(keras.Model):
         length: tokens generated per prompt by `generate`.
     """
 
-    def __init__(self, model: keras.Model, *, vocabulary: Sequence[str], level: str, boundary: str,
-                 normalize: str = "none", sampler: str = "top_p", temperature: float = 1.0, k: int = 10,
-                 p: float = 0.9, seed: int = 1337, length: int = 20, **kwargs):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        vocabulary: Sequence[str],
+        level: str,
+        boundary: str,
+        normalize: str = "none",
+        sampler: str = "top_p",
+        temperature: float = 1.0,
+        k: int = 10,
+        p: float = 0.9,
+        seed: int = 1337,
+        length: int = 20,
+        **kwargs,
+    ):
         super().__init__(name=kwargs.pop("name", "language_model_serving"), **kwargs)
         if level not in ("word", "char"):
             raise ValueError(f"level must be 'word' or 'char', got {level!r}")
         self.lm = stateless_copy(model)
         self.level, self.normalize, self.length = level, normalize, int(length)
         self.vocabulary = list(vocabulary)
-        self.lookup = keras.layers.StringLookup(vocabulary=self.vocabulary[1:], num_oov_indices=1,
-                                                oov_token=self.vocabulary[0], mask_token=None, name="lookup")
+        self.lookup = keras.layers.StringLookup(
+            vocabulary=self.vocabulary[1:],
+            num_oov_indices=1,
+            oov_token=self.vocabulary[0],
+            mask_token=None,
+            name="lookup",
+        )
         self.boundary_id = self.vocabulary.index(boundary) if boundary in self.vocabulary else 0
         self.default_sampler = make_sampler(sampler, temperature=temperature, k=k, p=p, seed=seed)
         self.sampler_seed = getattr(self.default_sampler, "seed_generator", None)  # tracked: exported with it
@@ -389,11 +482,16 @@ class LanguageModelServing(keras.Model):
         # Extra endpoints for `zoo.export.save_serving` ({name: (function, input_signature)}).
         self.endpoints = {
             "generate": (self.generate, [tf.TensorSpec([None], tf.string, name="prompts")]),
-            "generate_with_options": (self.generate_with_options, [{
-                "prompts": tf.TensorSpec([None], tf.string, name="prompts"),
-                "temperature": tf.TensorSpec([], tf.float32, name="temperature"),
-                "tokens": tf.TensorSpec([], tf.int32, name="tokens"),
-            }]),
+            "generate_with_options": (
+                self.generate_with_options,
+                [
+                    {
+                        "prompts": tf.TensorSpec([None], tf.string, name="prompts"),
+                        "temperature": tf.TensorSpec([], tf.float32, name="temperature"),
+                        "tokens": tf.TensorSpec([], tf.int32, name="tokens"),
+                    }
+                ],
+            ),
         }
         self.built = True  # every sub-layer is built (the copied LM, the adapted lookup)
 
@@ -423,8 +521,7 @@ class LanguageModelServing(keras.Model):
         mask = tf.sequence_mask(lengths, tf.shape(log_probs)[1], dtype=log_probs.dtype)
         total = tf.reduce_sum(log_probs * mask, axis=1)
         tokens = tf.cast(lengths, tf.int32)
-        return {"log_prob": total, "tokens": tokens,
-                "perplexity": tf.exp(-total / tf.cast(tokens, total.dtype))}
+        return {"log_prob": total, "tokens": tokens, "perplexity": tf.exp(-total / tf.cast(tokens, total.dtype))}
 
     def call(self, sentences):
         return self.score(sentences)
@@ -450,8 +547,7 @@ class LanguageModelServing(keras.Model):
             return logits, None, cache
 
         stop = [self.boundary_id] if self.level == "word" else None
-        out = sampler(next_fn, prompt, cache=initial_states(self.lm, batch), index=1, mask=mask,
-                      stop_token_ids=stop)
+        out = sampler(next_fn, prompt, cache=initial_states(self.lm, batch), index=1, mask=mask, stop_token_ids=stop)
         positions = prompt_lengths[:, None] + tf.range(length)[None, :]
         generated = tf.gather(out, positions, batch_dims=1)
         if self.level == "word":
@@ -464,7 +560,7 @@ class LanguageModelServing(keras.Model):
         return self.generate_with(prompts, self.default_sampler, self.length)
 
     def generate_with_options(self, inputs):
-        """`generate` with `{"prompts", "temperature", "tokens"}`: the exported sampler at another temperature/length."""
+        """`generate` with `{"prompts", "temperature", "tokens"}`: the sampler at another temperature/length."""
         sampler = self.default_sampler
         exported = sampler.temperature
         sampler.temperature = tf.cast(inputs["temperature"], tf.float32)  # read while tracing, then restored
@@ -472,7 +568,6 @@ class LanguageModelServing(keras.Model):
             return self.generate_with(inputs["prompts"], sampler, tf.cast(inputs["tokens"], tf.int32))
         finally:
             sampler.temperature = exported
-
 
 
 def perplexity_of(model: keras.Model, dataset: tf.data.Dataset) -> float:

@@ -43,8 +43,9 @@ def build_mlp(
     if len(input_shape) > 1:
         x = keras.layers.Flatten()(x)
     for i, units in enumerate(hidden):
-        x = keras.layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer,
-                               name=f"hidden_{i + 1}")(x)
+        x = keras.layers.Dense(
+            units, activation=activation, kernel_initializer=kernel_initializer, name=f"hidden_{i + 1}"
+        )(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
     outputs_ = keras.layers.Dense(outputs, activation=output_activation, name="output")(x)

@@ -8,10 +8,19 @@ from zoo.layers.peephole import PeepholeLSTMCell
 from zoo.models.classifier import classifier_head
 
 
-def build_lstm_classifier(*, vocab_size: int, sequence_length: int, num_classes: int = 2,
-                          embedding_dim: int = 50, units: int = 100, cell: str = "lstm",
-                          peephole: str = "diagonal", bidirectional: bool = False,
-                          dropout: float = 0.5, dense_units: int = 100) -> keras.Model:
+def build_lstm_classifier(
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    num_classes: int = 2,
+    embedding_dim: int = 50,
+    units: int = 100,
+    cell: str = "lstm",
+    peephole: str = "diagonal",
+    bidirectional: bool = False,
+    dropout: float = 0.5,
+    dense_units: int = 100,
+) -> keras.Model:
     """Embedding -> (Bi)LSTM(return_sequences) -> Dropout -> mean over time -> Dense -> classifier.
 
     The book averages over the padding too (a Lambda `K.mean`); here the embedding masks id 0 and

@@ -29,12 +29,23 @@ from zoo.regularizers import Orthogonality, l1_activity
 ATTENTION_LAYER = "self_attention"
 
 
-def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | None, num_classes: int,
-                                    embedding_dim: int = 50, vectors: np.ndarray | None = None,
-                                    freeze_vectors: bool = False, units: int = 200, hops: int = 50,
-                                    attention_units: int = 30, penalty: float = 1.0, dense_units: int = 128,
-                                    dropout: float = 0.5, regularizer: str = "none",
-                                    penalty_gradient: str = "all") -> keras.Model:
+def build_self_attentive_classifier(
+    *,
+    vocab_size: int,
+    sequence_length: int | None,
+    num_classes: int,
+    embedding_dim: int = 50,
+    vectors: np.ndarray | None = None,
+    freeze_vectors: bool = False,
+    units: int = 200,
+    hops: int = 50,
+    attention_units: int = 30,
+    penalty: float = 1.0,
+    dense_units: int = 128,
+    dropout: float = 0.5,
+    regularizer: str = "none",
+    penalty_gradient: str = "all",
+) -> keras.Model:
     """Lin et al.'s self-attentive sentence embedding with an MLP classifier on the flattened M.
 
     Args:
@@ -70,16 +81,30 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
         raise ValueError(f"regularizer must be none, l1_activity or orthogonal, got {regularizer!r}")
     embedding_dim = vectors_dim(vectors, vocab_size=vocab_size, embedding_dim=embedding_dim)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
-    embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True,
-                                       trainable=not (vectors is not None and freeze_vectors), name="embedding")
+    embedding = keras.layers.Embedding(
+        vocab_size,
+        embedding_dim,
+        mask_zero=True,
+        trainable=not (vectors is not None and freeze_vectors),
+        name="embedding",
+    )
     x = embedding(ids)
     h = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name="bilstm")(x)
-    m, _ = SelfAttention(hops=hops, attention_units=attention_units, penalty=penalty,
-                         penalty_gradient=penalty_gradient, name=ATTENTION_LAYER)(h)
+    m, _ = SelfAttention(
+        hops=hops,
+        attention_units=attention_units,
+        penalty=penalty,
+        penalty_gradient=penalty_gradient,
+        name=ATTENTION_LAYER,
+    )(h)
     x = keras.layers.Flatten(name="flatten_m")(m)
-    x = keras.layers.Dense(dense_units, activation="relu", name="hidden",
-                           activity_regularizer=l1_activity if regularizer == "l1_activity" else None,
-                           kernel_regularizer=Orthogonality(1e-4) if regularizer == "orthogonal" else None)(x)
+    x = keras.layers.Dense(
+        dense_units,
+        activation="relu",
+        name="hidden",
+        activity_regularizer=l1_activity if regularizer == "l1_activity" else None,
+        kernel_regularizer=Orthogonality(1e-4) if regularizer == "orthogonal" else None,
+    )(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
     model = keras.Model(ids, outputs, name="self_attentive")
@@ -88,8 +113,15 @@ def build_self_attentive_classifier(*, vocab_size: int, sequence_length: int | N
     return model
 
 
-def compile_self_attentive(model: keras.Model, *, num_classes: int, learning_rate: float = 1e-3,
-                           label_smoothing: float = 0.0, optimizer: str = "adam", clipnorm: float = 0.0) -> keras.Model:
+def compile_self_attentive(
+    model: keras.Model,
+    *,
+    num_classes: int,
+    learning_rate: float = 1e-3,
+    label_smoothing: float = 0.0,
+    optimizer: str = "adam",
+    clipnorm: float = 0.0,
+) -> keras.Model:
     """The optimizer, sparse cross-entropy (label-smoothed when `label_smoothing` > 0), accuracy, macro F1 (k > 2).
 
     The loss is `zoo.losses.SmoothedSparseCrossentropy` (the chapter 11.3 `Loss` subclass; with
@@ -103,7 +135,8 @@ def compile_self_attentive(model: keras.Model, *, num_classes: int, learning_rat
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be adam or sgd, got {optimizer!r}")
     opt = (keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD)(
-        learning_rate, global_clipnorm=clipnorm or None)
+        learning_rate, global_clipnorm=clipnorm or None
+    )
     metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     if num_classes > 2:
         metrics.append(MacroF1(num_classes))
@@ -114,8 +147,9 @@ def compile_self_attentive(model: keras.Model, *, num_classes: int, learning_rat
 def attention_model(model: keras.Model) -> keras.Model:
     """The same weights with two outputs: `{"probabilities": (batch, k), "attention": A (batch, r, n)}`."""
     attention = model.get_layer(ATTENTION_LAYER).output[1]
-    return keras.Model(model.input, {"probabilities": model.outputs[0], "attention": attention},
-                       name=f"{model.name}_attention")
+    return keras.Model(
+        model.input, {"probabilities": model.outputs[0], "attention": attention}, name=f"{model.name}_attention"
+    )
 
 
 _STRIP_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'  # TextVectorization's own pattern
@@ -179,8 +213,11 @@ def explain_model(vectorizer: keras.layers.TextVectorization, model: keras.Model
     text = keras.Input(shape=(), dtype="string", name="text")
     outputs = attention_model(model)(vectorizer(text))
     weights = keras.layers.GlobalAveragePooling1D(name="hop_mean")(outputs["attention"])  # mean over axis 1 (hops)
-    return keras.Model(text, {"probabilities": outputs["probabilities"], "tokens": TokenStrings.like(vectorizer)(text),
-                              "weights": weights}, name=f"{model.name}_explain")
+    return keras.Model(
+        text,
+        {"probabilities": outputs["probabilities"], "tokens": TokenStrings.like(vectorizer)(text), "weights": weights},
+        name=f"{model.name}_explain",
+    )
 
 
 def string_classifier(vectorizer: keras.layers.TextVectorization, model: keras.Model) -> keras.Model:
@@ -253,19 +290,26 @@ def explain(explainer, texts: Sequence[str]) -> list[dict]:
     for k, text in enumerate(texts):
         real = [t.decode() if isinstance(t, bytes) else str(t) for t in tokens[k]]
         real = [t for t in real if t]
-        rows.append({"text": text, "tokens": real, "weights": weights[k, :len(real)].tolist(),
-                     "probabilities": probabilities[k].tolist()})
+        rows.append(
+            {
+                "text": text,
+                "tokens": real,
+                "weights": weights[k, : len(real)].tolist(),
+                "probabilities": probabilities[k].tolist(),
+            }
+        )
     return rows
 
 
-def attend(model: keras.Model, vectorizer: keras.layers.TextVectorization, texts: Sequence[str],
-           batch_size: int = 256) -> dict[str, np.ndarray]:
+def attend(
+    model: keras.Model, vectorizer: keras.layers.TextVectorization, texts: Sequence[str], batch_size: int = 256
+) -> dict[str, np.ndarray]:
     """Tokens `(m, n)`, attention A `(m, r, n)`, probabilities `(m, k)` and the padding mask for raw texts."""
     probe = attention_model(model)
     tokenize = TokenStrings.like(vectorizer)
     parts = {"tokens": [], "attention": [], "probabilities": [], "mask": []}
     for start in range(0, len(texts), batch_size):
-        batch = tf.constant(list(texts[start:start + batch_size]))
+        batch = tf.constant(list(texts[start : start + batch_size]))
         ids = vectorizer(batch)
         out = probe(ids, training=False)
         parts["tokens"].append(np.asarray(tokenize(batch)))

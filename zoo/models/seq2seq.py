@@ -64,9 +64,17 @@ class Seq2SeqDecoder(keras.layers.Layer):
         return_attention: also return the attention weights `(B, T, Ts)`.
     """
 
-    def __init__(self, units: int, vocab_size: int, cell: str = "gru", attention: str = "additive",
-                 input_feeding: bool = True, bridge: bool = True, bidirectional_encoder: bool = True,
-                 **kwargs):
+    def __init__(
+        self,
+        units: int,
+        vocab_size: int,
+        cell: str = "gru",
+        attention: str = "additive",
+        input_feeding: bool = True,
+        bridge: bool = True,
+        bidirectional_encoder: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
@@ -79,10 +87,16 @@ class Seq2SeqDecoder(keras.layers.Layer):
         self.cell = make(self.units, name="cell")
         self.n_states = 1 if cell == "gru" else 2
         self.attention = None if attention == "none" else EncoderDecoderAttention(score=attention, name="attention")
-        self.combine = None if attention == "none" else keras.layers.Dense(
-            self.units, activation="tanh", use_bias=False, name="combine")
-        self.bridges = [keras.layers.Dense(self.units, activation="tanh", name=f"bridge_{i}")
-                        for i in range(self.n_states)] if bridge else []
+        self.combine = (
+            None
+            if attention == "none"
+            else keras.layers.Dense(self.units, activation="tanh", use_bias=False, name="combine")
+        )
+        self.bridges = (
+            [keras.layers.Dense(self.units, activation="tanh", name=f"bridge_{i}") for i in range(self.n_states)]
+            if bridge
+            else []
+        )
         self.output_dense = keras.layers.Dense(self.vocab_size, name="logits")
         # The padding masks are recomputed from the ids (source) and the sample weights (target);
         # accepting Keras masks only silences the warning about dropping them.
@@ -113,8 +127,9 @@ class Seq2SeqDecoder(keras.layers.Layer):
         encoder_states = list(encoder_states)
         if self.bidirectional_encoder:
             half = len(encoder_states) // 2
-            encoder_states = [ops.concatenate([f, b], axis=-1)
-                              for f, b in zip(encoder_states[:half], encoder_states[half:])]
+            encoder_states = [
+                ops.concatenate([f, b], axis=-1) for f, b in zip(encoder_states[:half], encoder_states[half:])
+            ]
         if self.bridge:
             encoder_states = [dense(s) for dense, s in zip(self.bridges, encoder_states)]
         return tuple(encoder_states)
@@ -144,7 +159,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
         # A tf.while_loop over time (keras.ops.scan needs outputs shaped like the carry; Keras 3's
         # RNN layer has no `constants` to hand the encoder outputs to a cell).
         inputs_ta = tf.TensorArray(embedded.dtype, size=tf.shape(embedded)[1]).unstack(
-            tf.transpose(embedded, (1, 0, 2)))
+            tf.transpose(embedded, (1, 0, 2))
+        )
         steps = tf.shape(embedded)[1]
         logits_ta = tf.TensorArray(self.compute_dtype, size=steps)
         weights_ta = tf.TensorArray(self.compute_dtype, size=steps)
@@ -154,7 +170,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
             return t + 1, states, feed, logits_ta.write(t, logits), weights_ta.write(t, weights)
 
         _, _, _, logits_ta, weights_ta = tf.while_loop(
-            lambda t, *_: t < steps, body, (tf.constant(0), states, feed, logits_ta, weights_ta))
+            lambda t, *_: t < steps, body, (tf.constant(0), states, feed, logits_ta, weights_ta)
+        )
         logits = tf.transpose(logits_ta.stack(), (1, 0, 2))
         if return_attention:
             return logits, tf.transpose(weights_ta.stack(), (1, 0, 2))
@@ -168,10 +185,16 @@ class Seq2SeqDecoder(keras.layers.Layer):
         return logits
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "vocab_size": self.vocab_size,
-                "cell": self.cell_type, "attention": self.attention_score,
-                "input_feeding": self.input_feeding, "bridge": self.bridge,
-                "bidirectional_encoder": self.bidirectional_encoder}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "vocab_size": self.vocab_size,
+            "cell": self.cell_type,
+            "attention": self.attention_score,
+            "input_feeding": self.input_feeding,
+            "bridge": self.bridge,
+            "bidirectional_encoder": self.bidirectional_encoder,
+        }
 
 
 def _recurrent(cell: str, units: int, **kwargs):
@@ -181,13 +204,13 @@ def _recurrent(cell: str, units: int, **kwargs):
 
 def _one_hot_embedding(vocab_size: int, name: str):
     """One-hot vectors as a frozen identity `Embedding` (the book feeds one-hot characters), masking id 0."""
-    return keras.layers.Embedding(vocab_size, vocab_size, embeddings_initializer="identity",
-                                  trainable=False, mask_zero=True, name=name)
+    return keras.layers.Embedding(
+        vocab_size, vocab_size, embeddings_initializer="identity", trainable=False, mask_zero=True, name=name
+    )
 
 
 def _inputs():
-    return (keras.Input((None,), dtype="int32", name="source"),
-            keras.Input((None,), dtype="int32", name="target_in"))
+    return (keras.Input((None,), dtype="int32", name="source"), keras.Input((None,), dtype="int32", name="target_in"))
 
 
 def build_char_seq2seq(*, source_vocab_size: int, target_vocab_size: int, units: int = 256) -> keras.Model:
@@ -216,16 +239,31 @@ def build_char_seq2seq(*, source_vocab_size: int, target_vocab_size: int, units:
     encoded = _one_hot_embedding(source_vocab_size, "source_embedding")(source)
     outputs, h, c = keras.layers.LSTM(units, return_sequences=True, return_state=True, name="encoder")(encoded)
     target = _one_hot_embedding(target_vocab_size, "target_embedding")(target_in)
-    decoder = Seq2SeqDecoder(units, target_vocab_size, cell="lstm", attention="none", bridge=False,
-                             bidirectional_encoder=False, name="decoder")
+    decoder = Seq2SeqDecoder(
+        units,
+        target_vocab_size,
+        cell="lstm",
+        attention="none",
+        bridge=False,
+        bidirectional_encoder=False,
+        name="decoder",
+    )
     logits = decoder([target, outputs, source, h, c])
     return keras.Model({"source": source, "target_in": target_in}, logits, name="char_seq2seq")
 
 
-def build_attention_seq2seq(*, source_vocab_size: int, target_vocab_size: int, embedding_dim: int = 128,
-                            units: int = 256, cell: str = "gru", attention: str = "additive",
-                            input_feeding: bool = True, shared_embedding: bool = False,
-                            dropout: float = 0.0) -> keras.Model:
+def build_attention_seq2seq(
+    *,
+    source_vocab_size: int,
+    target_vocab_size: int,
+    embedding_dim: int = 128,
+    units: int = 256,
+    cell: str = "gru",
+    attention: str = "additive",
+    input_feeding: bool = True,
+    shared_embedding: bool = False,
+    dropout: float = 0.0,
+) -> keras.Model:
     """Word-level encoder-decoder with attention (chapter 10; chapter 11's title generator).
 
     `Embedding(mask_zero)` -> `Bidirectional(GRU|LSTM(units // 2))` encoder (outputs of size `units`,
@@ -260,28 +298,39 @@ def build_attention_seq2seq(*, source_vocab_size: int, target_vocab_size: int, e
     TensorShape([2, 4, 60])
     """
     if shared_embedding and source_vocab_size != target_vocab_size:
-        raise ValueError(f"shared_embedding needs one vocabulary; got sizes {source_vocab_size} and "
-                         f"{target_vocab_size}")
+        raise ValueError(
+            f"shared_embedding needs one vocabulary; got sizes {source_vocab_size} and {target_vocab_size}"
+        )
     if units % 2:
         raise ValueError(f"units must be even (the bidirectional encoder has units // 2 per direction); got {units}")
     source, target_in = _inputs()
     if shared_embedding:
         source_embedding = target_embedding = keras.layers.Embedding(
-            source_vocab_size, embedding_dim, mask_zero=True, name="shared_embedding")
+            source_vocab_size, embedding_dim, mask_zero=True, name="shared_embedding"
+        )
     else:
-        source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True,
-                                                  name="source_embedding")
-        target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True,
-                                                  name="target_embedding")
+        source_embedding = keras.layers.Embedding(
+            source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
+        )
+        target_embedding = keras.layers.Embedding(
+            target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding"
+        )
     embedded = source_embedding(source)
     target = target_embedding(target_in)
     if dropout:
         embedded = keras.layers.Dropout(dropout, name="source_dropout")(embedded)
         target = keras.layers.Dropout(dropout, name="target_dropout")(target)
     outputs, *states = keras.layers.Bidirectional(_recurrent(cell, units // 2), name="encoder")(embedded)
-    decoder = Seq2SeqDecoder(units, target_vocab_size, cell=cell, attention=attention,
-                             input_feeding=input_feeding, bridge=True, bidirectional_encoder=True,
-                             name="decoder")
+    decoder = Seq2SeqDecoder(
+        units,
+        target_vocab_size,
+        cell=cell,
+        attention=attention,
+        input_feeding=input_feeding,
+        bridge=True,
+        bidirectional_encoder=True,
+        name="decoder",
+    )
     logits = decoder([target, outputs, source, *states])
     return keras.Model({"source": source, "target_in": target_in}, logits, name=f"seq2seq_{attention}")
 
@@ -290,8 +339,11 @@ def compile_seq2seq(model: keras.Model, optimizer="adam", learning_rate: float |
     """Sparse cross-entropy on logits; padding is excluded through the datasets' sample weights."""
     if learning_rate is not None:
         optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
     return model
 
 
@@ -315,14 +367,19 @@ class Seq2SeqInference:
         source_ids = ops.cast(source_ids, "int32")
         mask = ops.not_equal(source_ids, 0)
         outputs, *states = self.encoder(self.source_embedding(source_ids), mask=mask)
-        return {"encoder_outputs": outputs, "encoder_mask": mask,
-                "states": self.decoder.initial_state(states), "feed": self.decoder.initial_feed(outputs)}
+        return {
+            "encoder_outputs": outputs,
+            "encoder_mask": mask,
+            "states": self.decoder.initial_state(states),
+            "feed": self.decoder.initial_feed(outputs),
+        }
 
     def step(self, tokens, cache: dict):
         # A plain lookup: the Embedding layer would attach a padding mask the cell does not use.
         embedded = ops.take(self.target_embedding.embeddings, ops.cast(tokens, "int32"), axis=0)
-        logits, states, feed, _ = self.decoder.step(embedded, cache["states"], cache["feed"],
-                                                    cache["encoder_outputs"], cache["encoder_mask"])
+        logits, states, feed, _ = self.decoder.step(
+            embedded, cache["states"], cache["feed"], cache["encoder_outputs"], cache["encoder_mask"]
+        )
         return logits, {**cache, "states": states, "feed": feed}
 
     def decode(self, source_ids, *, max_length: int, beam_width: int = 1, alpha: float = 0.7) -> dict:
@@ -331,8 +388,9 @@ class Seq2SeqInference:
         start = tf.fill(tf.shape(source_ids)[:1], START_ID)
         if beam_width == 1:
             return greedy_search(self.step, cache, start, end_id=END_ID, max_length=max_length)
-        return beam_search(self.step, cache, start, end_id=END_ID, max_length=max_length,
-                           beam_width=beam_width, alpha=alpha)
+        return beam_search(
+            self.step, cache, start, end_id=END_ID, max_length=max_length, beam_width=beam_width, alpha=alpha
+        )
 
     def attention_weights(self, source_ids, tokens):
         """Attention weights `(B, L + 1, Ts)` while producing `tokens` (0-padded) and then the end token."""
@@ -341,8 +399,9 @@ class Seq2SeqInference:
         start = tf.fill([tf.shape(tokens)[0], 1], START_ID)
         target_in = tf.concat([start, tf.cast(tokens, tf.int32)], axis=1)
         outputs, *states = self.encoder(self.source_embedding(source_ids), mask=mask)
-        _, weights = self.decoder([self.target_embedding(target_in), outputs, source_ids, *states],
-                                  return_attention=True)
+        _, weights = self.decoder(
+            [self.target_embedding(target_in), outputs, source_ids, *states], return_attention=True
+        )
         return weights
 
 
@@ -367,9 +426,19 @@ class Translator(keras.Model):
         alpha: length-normalisation exponent of the beam search.
     """
 
-    def __init__(self, model: keras.Model, source_vectorizer, target_vocabulary, *, separator: str = " ",
-                 max_source_length: int = 32, max_output_length: int = 32, beam_width: int = 5,
-                 alpha: float = 0.7, **kwargs):
+    def __init__(
+        self,
+        model: keras.Model,
+        source_vectorizer,
+        target_vocabulary,
+        *,
+        separator: str = " ",
+        max_source_length: int = 32,
+        max_output_length: int = 32,
+        beam_width: int = 5,
+        alpha: float = 0.7,
+        **kwargs,
+    ):
         super().__init__(name=kwargs.pop("name", "translator"), **kwargs)
         self.seq2seq = model
         self.source_vectorizer = source_vectorizer
@@ -418,8 +487,9 @@ class Translator(keras.Model):
 
     def decode_ids(self, strings):
         ids, n_source = self.source_ids(strings)
-        out = self.inference.decode(ids, max_length=self.max_output_length, beam_width=self.beam_width,
-                                    alpha=self.alpha)
+        out = self.inference.decode(
+            ids, max_length=self.max_output_length, beam_width=self.beam_width, alpha=self.alpha
+        )
         lengths = tf.where(n_source > 0, tf.cast(out["lengths"], tf.int64), 0)
         return ids, out["tokens"], lengths
 
@@ -434,9 +504,11 @@ class Translator(keras.Model):
         # The end token goes right after the last output token.
         end_at = tf.one_hot(lengths, self.max_output_length + 1, on_value=END_ID, off_value=0, dtype=tf.int32)
         with_end = tf.pad(tokens, [[0, 0], [0, 1]]) + end_at
-        return {"source_tokens": self._words(ids, self.source_vocabulary),
-                "output_tokens": self._words(with_end, self.target_vocabulary),
-                "weights": tf.cast(weights, tf.float32)}
+        return {
+            "source_tokens": self._words(ids, self.source_vocabulary),
+            "output_tokens": self._words(with_end, self.target_vocabulary),
+            "weights": tf.cast(weights, tf.float32),
+        }
 
     def translate(self, sentences, *, batch_size: int = 256) -> list[str]:
         """Python strings in, Python strings out, through one traced `tf.function` (batched)."""
@@ -446,13 +518,21 @@ class Translator(keras.Model):
         sentences = list(sentences)
         out: list[str] = []
         for i in range(0, len(sentences), batch_size):
-            batch = tf.constant(sentences[i:i + batch_size], tf.string)
+            batch = tf.constant(sentences[i : i + batch_size], tf.string)
             out.extend(t.decode("utf-8") for t in self._traced_call(batch).numpy())
         return out
 
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
-              "Microsoft YaHei", "PingFang SC", "Arial Unicode MS")
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Arial Unicode MS",
+)
 
 
 def _cjk_font():
@@ -461,8 +541,7 @@ def _cjk_font():
 
     for family in _CJK_FONTS:
         try:
-            return font_manager.FontProperties(
-                fname=font_manager.findfont(family, fallback_to_default=False))
+            return font_manager.FontProperties(fname=font_manager.findfont(family, fallback_to_default=False))
         except ValueError:
             continue
     return None

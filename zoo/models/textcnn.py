@@ -1,4 +1,5 @@
-"""Chapter 7 convolutional text classifiers: Kim's TextCNN (four variants), keras' imdb_cnn, and the Embedding+Flatten toy."""
+"""Chapter 7 convolutional text classifiers: Kim's TextCNN (four variants), keras' imdb_cnn, and the
+Embedding+Flatten toy."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from zoo.models.classifier import classifier_head, vectors_dim
 VARIANTS = ("rand", "static", "non-static", "multichannel")
 
 
-def build_textcnn(*, vocab_size: int, sequence_length: int, num_classes: int = 2, variant: str = "rand",
-                  embedding_dim: int = 50, vectors: np.ndarray | None = None,
-                  windows: Sequence[int] = (3, 4, 5), filters: int = 10, dropout: float = 0.5,
-                  max_norm: float = 0.0) -> keras.Model:
+def build_textcnn(
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    num_classes: int = 2,
+    variant: str = "rand",
+    embedding_dim: int = 50,
+    vectors: np.ndarray | None = None,
+    windows: Sequence[int] = (3, 4, 5),
+    filters: int = 10,
+    dropout: float = 0.5,
+    max_norm: float = 0.0,
+) -> keras.Model:
     """Kim (2014) TextCNN, chapter 7: embedding, one Conv1D per window, 1-max pooling, dropout, classifier.
 
     Args:
@@ -64,17 +74,26 @@ def build_textcnn(*, vocab_size: int, sequence_length: int, num_classes: int = 2
         pooled.append(keras.layers.GlobalMaxPooling1D(name=f"max_{width}")(x))
     x = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
     x = keras.layers.Dropout(dropout)(x)
-    model = keras.Model(ids, classifier_head(x, num_classes, max_norm=max_norm),
-                        name=f"textcnn_{variant.replace('-', '_')}")
+    model = keras.Model(
+        ids, classifier_head(x, num_classes, max_norm=max_norm), name=f"textcnn_{variant.replace('-', '_')}"
+    )
     if vectors is not None:  # set after building: a Constant initialiser would copy the matrix into the config
         for layer in layers:
             layer.set_weights([vectors])
     return model
 
 
-def build_cnn1d(*, vocab_size: int, sequence_length: int, num_classes: int = 2, embedding_dim: int = 50,
-                filters: int = 250, kernel_size: int = 3, hidden_dims: int = 250,
-                dropout: float = 0.2) -> keras.Model:
+def build_cnn1d(
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    num_classes: int = 2,
+    embedding_dim: int = 50,
+    filters: int = 250,
+    kernel_size: int = 3,
+    hidden_dims: int = 250,
+    dropout: float = 0.2,
+) -> keras.Model:
     """The book's port of keras' imdb_cnn, chapter 7: embedding, Conv1D, global max pooling, Dense, classifier.
 
     Args:

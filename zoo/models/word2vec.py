@@ -38,16 +38,26 @@ def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
     target = keras.Input(shape=(), dtype="int32", name="target")
     contexts = keras.Input(shape=(1 + negatives,), dtype="int32", name="contexts")
     target_vectors = keras.layers.Embedding(
-        vocab_size, dim, embeddings_initializer=keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim),
-        name="target_embedding")(target)
-    context_vectors = keras.layers.Embedding(
-        vocab_size, dim, embeddings_initializer="zeros", name="context_embedding")(contexts)
+        vocab_size,
+        dim,
+        embeddings_initializer=keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim),
+        name="target_embedding",
+    )(target)
+    context_vectors = keras.layers.Embedding(vocab_size, dim, embeddings_initializer="zeros", name="context_embedding")(
+        contexts
+    )
     logits = keras.layers.Dot(axes=(2, 1), name="score")([context_vectors, target_vectors])
     return keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
 
 
-def compile_skipgram(model: keras.Model, *, learning_rate: float = 0.025, batch_size: int = 4096,
-                     decay_steps: int = 0, jit_compile: bool = True) -> keras.Model:
+def compile_skipgram(
+    model: keras.Model,
+    *,
+    learning_rate: float = 0.025,
+    batch_size: int = 4096,
+    decay_steps: int = 0,
+    jit_compile: bool = True,
+) -> keras.Model:
     """word2vec's SGD on a `build_skipgram` model; returns `model`.
 
     `learning_rate` is word2vec's per-pair SGD rate (0.025 in word2vec.c), decayed linearly to 1e-4 of
@@ -56,13 +66,14 @@ def compile_skipgram(model: keras.Model, *, learning_rate: float = 0.025, batch_
     its pairs' word2vec updates. Plain SGD keeps the embedding gradients sparse (Adam would not).
     """
     if jit_compile and _replicas_share_a_cpu():
-        warnings.warn("skip-gram: XLA is turned off under a multi-replica strategy over CPU devices (XLA "
-                      "cannot reach the other replicas' variables there); expect about half the speed")
+        warnings.warn(
+            "skip-gram: XLA is turned off under a multi-replica strategy over CPU devices (XLA "
+            "cannot reach the other replicas' variables there); expect about half the speed"
+        )
         jit_compile = False
     columns = model.input["contexts"].shape[-1]
     rate = learning_rate * batch_size * columns
-    schedule = (keras.optimizers.schedules.PolynomialDecay(rate, decay_steps, rate * 1e-4)
-                if decay_steps > 0 else rate)
+    schedule = keras.optimizers.schedules.PolynomialDecay(rate, decay_steps, rate * 1e-4) if decay_steps > 0 else rate
     model.compile(
         optimizer=keras.optimizers.SGD(schedule),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
@@ -142,8 +153,9 @@ def write_projector(folder: str | os.PathLike, vocabulary: Sequence[str], matrix
     (folder / "metadata.tsv").write_text("".join(f"{w}\n" for w in vocabulary[1:]), encoding="utf-8")
 
 
-def plot_pca(path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray, words: int = 150,
-             title: str = "") -> Path:
+def plot_pca(
+    path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray, words: int = 150, title: str = ""
+) -> Path:
     """A 2-D PCA scatter of the `words` most frequent words (rows 1..words), labelled."""
     from matplotlib.figure import Figure
     from sklearn.decomposition import PCA

@@ -24,8 +24,19 @@ from zoo.recipes.base import (
 )
 
 __all__ = [
-    "COMMON_PARAMS", "Data", "HParams", "Param", "Recipe", "RunContext",
-    "register", "unregister", "get", "names", "all_recipes", "resolve_hparams", "parse_value",
+    "COMMON_PARAMS",
+    "Data",
+    "HParams",
+    "Param",
+    "Recipe",
+    "RunContext",
+    "register",
+    "unregister",
+    "get",
+    "names",
+    "all_recipes",
+    "resolve_hparams",
+    "parse_value",
 ]
 
 _loaded = False
@@ -76,8 +87,9 @@ def parse_value(key: str, param: Param, value: Any) -> Any:
                     raise ValueError
                 value = text.lower() in _TRUE
             elif kind in (tuple, list):
-                value = kind(int(v) if v.strip().lstrip("-").isdigit() else v.strip()
-                             for v in text.split(",") if v.strip())
+                value = kind(
+                    int(v) if v.strip().lstrip("-").isdigit() else v.strip() for v in text.split(",") if v.strip()
+                )
             else:
                 value = kind(text)
         elif kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -90,8 +102,9 @@ def parse_value(key: str, param: Param, value: Any) -> Any:
         raise UserError(f"--set {key}={value!r}: expected {allowed}") from None
     if param.choices and value not in param.choices:
         raise UserError(f"--set {key}={value!r}: expected {allowed}")
-    if kind in (int, float) and ((param.minimum is not None and value < param.minimum)
-                                 or (param.maximum is not None and value > param.maximum)):
+    if kind in (int, float) and (
+        (param.minimum is not None and value < param.minimum) or (param.maximum is not None and value > param.maximum)
+    ):
         raise UserError(f"--set {key}={value!r}: expected {allowed}")
     return value
 
@@ -102,8 +115,6 @@ def resolve_hparams(recipe: Recipe, overrides: dict[str, Any] | None = None) -> 
     values = {k: p.default for k, p in params.items()}
     for key, value in (overrides or {}).items():
         if key not in params:
-            raise UserError(
-                f"unknown hyper-parameter {key!r} for {recipe.name}; allowed: {', '.join(sorted(params))}"
-            )
+            raise UserError(f"unknown hyper-parameter {key!r} for {recipe.name}; allowed: {', '.join(sorted(params))}")
         values[key] = parse_value(key, params[key], value)
     return HParams(**values)

@@ -118,12 +118,14 @@ class Recipe:
 COMMON_PARAMS: dict[str, Param] = {
     "epochs": Param(10, "passes over the training data", minimum=1),
     "batch_size": Param(32, "global batch size (split across replicas)", minimum=1),
-    "seed": Param(1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split", minimum=0,
-                  maximum=2**32 - 1),
+    "seed": Param(
+        1337, "seeds Python, NumPy, TensorFlow and Keras, and every data split", minimum=0, maximum=2**32 - 1
+    ),
     "patience": Param(0, "early stopping patience in epochs on the monitored quantity (0 = off)", minimum=0),
     "checkpoint": Param("", "a finished run folder whose model.keras initialises this run", type=str),
-    "backup_seconds": Param(60.0, "back up the training state (and the best weights) at most this often "
-                            "(0 = every epoch)", minimum=0.0),
+    "backup_seconds": Param(
+        60.0, "back up the training state (and the best weights) at most this often (0 = every epoch)", minimum=0.0
+    ),
 }
 
 _REGISTRY: dict[str, Recipe] = {}

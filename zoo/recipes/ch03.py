@@ -51,25 +51,30 @@ def _food_model(hp: HParams, data: Data) -> keras.Model:
 
 def _food_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
     kernel, bias = model.get_layer("output").get_weights()
-    return {"weights": [round(float(w), 3) for w in kernel[:, 0]], "bias": round(float(bias[0]), 3),
-            "true_weights": [150.0, 50.0, 100.0]}
+    return {
+        "weights": [round(float(w), 3) for w in kernel[:, 0]],
+        "bias": round(float(bias[0]), 3),
+        "true_weights": [150.0, 50.0, 100.0],
+    }
 
 
-register(Recipe(
-    name="food_price",
-    chapter=3,
-    dataset="5 rows from the book",
-    summary="linear model Dense(1) learning meal prices; weights approach [150, 50, 100]",
-    hparams={"epochs": 500, "batch_size": 1,
-             "learning_rate": Param(0.01, "SGD step (Keras default, as the book)")},
-    data=_food_data,
-    model=_food_model,
-    report=_food_report,
-    monitor="loss",
-))
+register(
+    Recipe(
+        name="food_price",
+        chapter=3,
+        dataset="5 rows from the book",
+        summary="linear model Dense(1) learning meal prices; weights approach [150, 50, 100]",
+        hparams={"epochs": 500, "batch_size": 1, "learning_rate": Param(0.01, "SGD step (Keras default, as the book)")},
+        data=_food_data,
+        model=_food_model,
+        report=_food_report,
+        monitor="loss",
+    )
+)
 
 
 # --- ionosphere_mlp / iris_mlp ----------------------------------------------------------------------
+
 
 def _ionosphere_data(hp: HParams, ctx: RunContext) -> Data:
     """Ionosphere 351x34, seeded stratified split (the book's split is unseeded: fixed)."""
@@ -78,22 +83,30 @@ def _ionosphere_data(hp: HParams, ctx: RunContext) -> Data:
 
 
 def _ionosphere_model(hp: HParams, data: Data) -> keras.Model:
-    model = build_mlp(input_shape=(34,), hidden=(10, 8), outputs=1, kernel_initializer="he_normal",
-                      output_activation="sigmoid", preprocessing=[_normalizer(data.info)], name="ionosphere_mlp")
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model = build_mlp(
+        input_shape=(34,),
+        hidden=(10, 8),
+        outputs=1,
+        kernel_initializer="he_normal",
+        output_activation="sigmoid",
+        preprocessing=[_normalizer(data.info)],
+        name="ionosphere_mlp",
+    )
+    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
-register(Recipe(
-    name="ionosphere_mlp",
-    chapter=3,
-    dataset="UCI Ionosphere",
-    summary="binary MLP 10-8-1 (sigmoid) on radar returns; scaling inside the model, seeded split",
-    hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
-    data=_ionosphere_data,
-    model=_ionosphere_model,
-))
+register(
+    Recipe(
+        name="ionosphere_mlp",
+        chapter=3,
+        dataset="UCI Ionosphere",
+        summary="binary MLP 10-8-1 (sigmoid) on radar returns; scaling inside the model, seeded split",
+        hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
+        data=_ionosphere_data,
+        model=_ionosphere_model,
+    )
+)
 
 
 def _iris_data(hp: HParams, ctx: RunContext) -> Data:
@@ -102,29 +115,48 @@ def _iris_data(hp: HParams, ctx: RunContext) -> Data:
 
 
 def _iris_model(hp: HParams, data: Data) -> keras.Model:
-    model = build_mlp(input_shape=(4,), hidden=(10, 8), outputs=3, kernel_initializer="he_normal",
-                      output_activation="softmax", preprocessing=[_normalizer(data.info)], name="iris_mlp")
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = build_mlp(
+        input_shape=(4,),
+        hidden=(10, 8),
+        outputs=3,
+        kernel_initializer="he_normal",
+        output_activation="softmax",
+        preprocessing=[_normalizer(data.info)],
+        name="iris_mlp",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
-register(Recipe(
-    name="iris_mlp",
-    chapter=3,
-    dataset="UCI Iris",
-    summary="multiclass MLP 10-8-3 (softmax, sparse cross-entropy); serves class probabilities",
-    hparams={"epochs": 150, "batch_size": 32,
-             "learning_rate": Param(0.001, "Adam learning rate (the book's 0.001 under-trains: 450 steps on 90 rows "
-                                           "give 0.86 +- 0.03 over 5 seeds vs logistic regression's 0.96; 0.01 "
-                                           "reaches 0.96, see RESULTS.md)", minimum=0.0),
-             "test_size": TEST_SIZE, "val_size": VAL_SIZE},
-    data=_iris_data,
-    model=_iris_model,
-))
+register(
+    Recipe(
+        name="iris_mlp",
+        chapter=3,
+        dataset="UCI Iris",
+        summary="multiclass MLP 10-8-3 (softmax, sparse cross-entropy); serves class probabilities",
+        hparams={
+            "epochs": 150,
+            "batch_size": 32,
+            "learning_rate": Param(
+                0.001,
+                "Adam learning rate (the book's 0.001 under-trains: 450 steps on 90 rows "
+                "give 0.86 +- 0.03 over 5 seeds vs logistic regression's 0.96; 0.01 "
+                "reaches 0.96, see RESULTS.md)",
+                minimum=0.0,
+            ),
+            "test_size": TEST_SIZE,
+            "val_size": VAL_SIZE,
+        },
+        data=_iris_data,
+        model=_iris_model,
+    )
+)
 
 
 # --- boston_mlp -----------------------------------------------------------------------------------
+
 
 def _boston_data(hp: HParams, ctx: RunContext) -> Data:
     x, y = uci.load_boston(ctx.data_dir)
@@ -133,8 +165,14 @@ def _boston_data(hp: HParams, ctx: RunContext) -> Data:
 
 def _boston_model(hp: HParams, data: Data) -> keras.Model:
     """10-8-1 regression MLP; the book trains it on unscaled features: scaled inside the model here."""
-    model = build_mlp(input_shape=(13,), hidden=(10, 8), outputs=1, kernel_initializer="he_normal",
-                      preprocessing=[_normalizer(data.info)], name="boston_mlp")
+    model = build_mlp(
+        input_shape=(13,),
+        hidden=(10, 8),
+        outputs=1,
+        kernel_initializer="he_normal",
+        preprocessing=[_normalizer(data.info)],
+        name="boston_mlp",
+    )
     model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="mse", metrics=["mae"])
     return model
 
@@ -160,19 +198,22 @@ def _boston_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext)
     return metrics
 
 
-register(Recipe(
-    name="boston_mlp",
-    chapter=3,
-    dataset="Boston housing",
-    summary="regression MLP 10-8-1 vs SVR and linear regression, with predicted-vs-true scatter plots",
-    hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
-    data=_boston_data,
-    model=_boston_model,
-    report=_boston_report,
-))
+register(
+    Recipe(
+        name="boston_mlp",
+        chapter=3,
+        dataset="Boston housing",
+        summary="regression MLP 10-8-1 vs SVR and linear regression, with predicted-vs-true scatter plots",
+        hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
+        data=_boston_data,
+        model=_boston_model,
+        report=_boston_report,
+    )
+)
 
 
 # --- sine_fit -------------------------------------------------------------------------------------
+
 
 def _sine_data(hp: HParams, ctx: RunContext) -> Data:
     """x in [0, 6.4) step 0.1 with y = sin(x) + N(0, noise) (seeded); validation: the noise-free sine."""
@@ -183,8 +224,14 @@ def _sine_data(hp: HParams, ctx: RunContext) -> Data:
 
 
 def _sine_model(hp: HParams, data: Data) -> keras.Model:
-    model = build_mlp(input_shape=(1,), hidden=(10, 10), outputs=1, activation="sigmoid",
-                      preprocessing=[_normalizer(data.info)], name="sine_fit")
+    model = build_mlp(
+        input_shape=(1,),
+        hidden=(10, 10),
+        outputs=1,
+        activation="sigmoid",
+        preprocessing=[_normalizer(data.info)],
+        name="sine_fit",
+    )
     model.compile(optimizer=keras.optimizers.Nadam(hp.learning_rate), loss="mse")
     return model
 
@@ -193,19 +240,26 @@ def _sine_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -
     x, noisy = data.info.splits["train"]
     fine = np.linspace(0, 6.4, 200, dtype=np.float32)[:, None]
     fit = model.predict(fine, verbose=0)
-    plots.curve_fit(x, noisy, fine, np.sin(fine), fit, ctx.run_dir / "sine_fit.png",
-                    data_label=f"data: sin(x) + N(0, {hp.noise})")
+    plots.curve_fit(
+        x, noisy, fine, np.sin(fine), fit, ctx.run_dir / "sine_fit.png", data_label=f"data: sin(x) + N(0, {hp.noise})"
+    )
     return {"mse_vs_sine": float(np.mean((fit - np.sin(fine)) ** 2))}
 
 
-register(Recipe(
-    name="sine_fit",
-    chapter=3,
-    dataset="generated sine",
-    summary="curve fitting 1-10-10-1 (sigmoid) on noisy sin(x); plots the sine, the data and the fit",
-    hparams={"epochs": 1000, "batch_size": 10, "learning_rate": 0.02,
-             "noise": Param(0.1, "standard deviation of the Gaussian noise on sin(x)")},
-    data=_sine_data,
-    model=_sine_model,
-    report=_sine_report,
-))
+register(
+    Recipe(
+        name="sine_fit",
+        chapter=3,
+        dataset="generated sine",
+        summary="curve fitting 1-10-10-1 (sigmoid) on noisy sin(x); plots the sine, the data and the fit",
+        hparams={
+            "epochs": 1000,
+            "batch_size": 10,
+            "learning_rate": 0.02,
+            "noise": Param(0.1, "standard deviation of the Gaussian noise on sin(x)"),
+        },
+        data=_sine_data,
+        model=_sine_model,
+        report=_sine_report,
+    )
+)

@@ -23,18 +23,36 @@ def _data(hp: HParams, ctx: RunContext) -> Data:
 
 
 def _softmax_model(hp: HParams, data: Data) -> keras.Model:
-    model = build_mlp(input_shape=(28, 28), hidden=(), outputs=10, output_activation="softmax",
-                      preprocessing=[keras.layers.Rescaling(1.0 / 255)], name="mnist_softmax")
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False), metrics=["accuracy"])
+    model = build_mlp(
+        input_shape=(28, 28),
+        hidden=(),
+        outputs=10,
+        output_activation="softmax",
+        preprocessing=[keras.layers.Rescaling(1.0 / 255)],
+        name="mnist_softmax",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+        metrics=["accuracy"],
+    )
     return model
 
 
 def _mlp_model(hp: HParams, data: Data) -> keras.Model:
-    model = build_mlp(input_shape=(28, 28), hidden=(128,), outputs=10, dropout=hp.dropout,
-                      preprocessing=[keras.layers.Rescaling(1.0 / 255)], name="mnist_mlp")
-    model.compile(optimizer=keras.optimizers.Nadam(hp.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model = build_mlp(
+        input_shape=(28, 28),
+        hidden=(128,),
+        outputs=10,
+        dropout=hp.dropout,
+        preprocessing=[keras.layers.Rescaling(1.0 / 255)],
+        name="mnist_mlp",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Nadam(hp.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -43,22 +61,26 @@ def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
     return with_softmax(model)
 
 
-register(Recipe(
-    name="mnist_softmax",
-    chapter=4,
-    dataset="MNIST",
-    summary="softmax regression Flatten-Dense10 on raw pixels (book's softmax + from_logits bug fixed)",
-    hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "val_fraction": _VAL_FRACTION},
-    data=_data,
-    model=_softmax_model,
-))
-register(Recipe(
-    name="mnist_mlp",
-    chapter=4,
-    dataset="MNIST",
-    summary="deep MLP Dense128-Dropout0.5-Dense10 (logits, from_logits=True); serves probabilities",
-    hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
-    data=_data,
-    model=_mlp_model,
-    serving=_serving,
-))
+register(
+    Recipe(
+        name="mnist_softmax",
+        chapter=4,
+        dataset="MNIST",
+        summary="softmax regression Flatten-Dense10 on raw pixels (book's softmax + from_logits bug fixed)",
+        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "val_fraction": _VAL_FRACTION},
+        data=_data,
+        model=_softmax_model,
+    )
+)
+register(
+    Recipe(
+        name="mnist_mlp",
+        chapter=4,
+        dataset="MNIST",
+        summary="deep MLP Dense128-Dropout0.5-Dense10 (logits, from_logits=True); serves probabilities",
+        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
+        data=_data,
+        model=_mlp_model,
+        serving=_serving,
+    )
+)

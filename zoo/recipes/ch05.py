@@ -27,8 +27,11 @@ def _mnist_data(hp: HParams, ctx: RunContext) -> Data:
 
 def _mnist_cnn_model(hp: HParams, data: Data) -> keras.Model:
     model = build_mnist_cnn(dropout=hp.dropout)
-    model.compile(optimizer=keras.optimizers.Nadam(hp.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Nadam(hp.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -37,16 +40,24 @@ def _mnist_serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
     return with_softmax(model)
 
 
-register(Recipe(
-    name="mnist_cnn",
-    chapter=5,
-    dataset="MNIST",
-    summary="CNN Conv32-pool-Conv64-pool-Dense1024 on raw pixels (logits); serves probabilities",
-    hparams={"epochs": 10, "batch_size": 100, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
-    data=_mnist_data,
-    model=_mnist_cnn_model,
-    serving=_mnist_serving,
-))
+register(
+    Recipe(
+        name="mnist_cnn",
+        chapter=5,
+        dataset="MNIST",
+        summary="CNN Conv32-pool-Conv64-pool-Dense1024 on raw pixels (logits); serves probabilities",
+        hparams={
+            "epochs": 10,
+            "batch_size": 100,
+            "learning_rate": 0.001,
+            "dropout": 0.5,
+            "val_fraction": _VAL_FRACTION,
+        },
+        data=_mnist_data,
+        model=_mnist_cnn_model,
+        serving=_mnist_serving,
+    )
+)
 
 
 def _har_data(hp: HParams, ctx: RunContext) -> Data:
@@ -58,17 +69,20 @@ def _har_data(hp: HParams, ctx: RunContext) -> Data:
 def _har_model(hp: HParams, data: Data) -> keras.Model:
     normalizer = keras.layers.Normalization(axis=-1, mean=data.info.mean, variance=data.info.variance)
     model = build_har_cnn1d(normalizer=normalizer, dropout=hp.dropout)
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
-register(Recipe(
-    name="har_cnn1d",
-    chapter=5,
-    dataset="UCI HAR",
-    summary="1D CNN Conv1D64-Dropout-MaxPool-Dense100-Dense6 on raw 128x9 inertial windows",
-    hparams={"epochs": 10, "batch_size": 32, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
-    data=_har_data,
-    model=_har_model,
-))
+register(
+    Recipe(
+        name="har_cnn1d",
+        chapter=5,
+        dataset="UCI HAR",
+        summary="1D CNN Conv1D64-Dropout-MaxPool-Dense100-Dense6 on raw 128x9 inertial windows",
+        hparams={"epochs": 10, "batch_size": 32, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
+        data=_har_data,
+        model=_har_model,
+    )
+)

@@ -36,15 +36,17 @@ _COMMON = {
 }
 
 
-def skipgram_data(hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=None, unk_token=None,
-                  source: str = "") -> Data:
+def skipgram_data(
+    hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=None, unk_token=None, source: str = ""
+) -> Data:
     """Skip-gram pairs of tokenised documents `train` (and `valid`), vocabulary from `train` only.
 
     Public so that a benchmark can feed its own documents through the recipes' exact pipeline.
     """
     vocabulary, ids, segments = encode_corpus(train, hp.max_vocab, hp.min_count, unk_token=unk_token)
-    settings = dict(window=hp.window, negatives=hp.negatives, subsample=hp.subsample,
-                    batch_size=hp.batch_size, seed=hp.seed)
+    settings = dict(
+        window=hp.window, negatives=hp.negatives, subsample=hp.subsample, batch_size=hp.batch_size, seed=hp.seed
+    )
     train_ds = skipgram_dataset(ids, segments, vocabulary, **settings)
     valid_ds = None
     if valid is not None:
@@ -54,15 +56,25 @@ def skipgram_data(hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], 
     steps = max(1, int(pairs // hp.batch_size))
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
-    info = SkipgramInfo(vocabulary=vocabulary.words, counts=vocabulary.counts, tokens=int(len(ids)),
-                        steps_per_epoch=steps, source=source)
+    info = SkipgramInfo(
+        vocabulary=vocabulary.words,
+        counts=vocabulary.counts,
+        tokens=int(len(ids)),
+        steps_per_epoch=steps,
+        source=source,
+    )
     return Data(train=train_ds, validation=valid_ds, info=info)
 
 
 def _model(hp: HParams, data: Data) -> keras.Model:
     model = word2vec.build_skipgram(vocab_size=len(data.info.vocabulary), dim=hp.dim, negatives=hp.negatives)
-    return word2vec.compile_skipgram(model, learning_rate=hp.learning_rate, batch_size=hp.batch_size,
-                                     decay_steps=hp.epochs * data.info.steps_per_epoch, jit_compile=hp.jit_compile)
+    return word2vec.compile_skipgram(
+        model,
+        learning_rate=hp.learning_rate,
+        batch_size=hp.batch_size,
+        decay_steps=hp.epochs * data.info.steps_per_epoch,
+        jit_compile=hp.jit_compile,
+    )
 
 
 def _callbacks(hp: HParams, data: Data) -> list:
@@ -76,8 +88,11 @@ def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
 def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
     vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
     run = Path(ctx.run_dir)
-    metrics: dict = {"vocabulary_size": len(vocabulary), "corpus_tokens": data.info.tokens,
-                     "oov_tokens": data.info.oov_tokens}
+    metrics: dict = {
+        "vocabulary_size": len(vocabulary),
+        "corpus_tokens": data.info.tokens,
+        "oov_tokens": data.info.oov_tokens,
+    }
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)
@@ -86,8 +101,9 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
     if probes:
         index = {w: i for i, w in enumerate(vocabulary)}
         top, sims = word2vec.nearest(matrix, [index[w] for w in probes], hp.neighbours)
-        neighbours = {w: [[vocabulary[j], round(float(s), 4)] for j, s in zip(row, sim)]
-                      for w, row, sim in zip(probes, top, sims)}
+        neighbours = {
+            w: [[vocabulary[j], round(float(s), 4)] for j, s in zip(row, sim)] for w, row, sim in zip(probes, top, sims)
+        }
         if ctx.is_chief:
             (run / "neighbours.json").write_text(json.dumps(neighbours, indent=1) + "\n")
     try:
@@ -104,10 +120,20 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
 
 
 def _recipe(name: str, dataset: str, summary: str, data, **hparams) -> Recipe:
-    return register(Recipe(
-        name=name, chapter=6, dataset=dataset, summary=summary, hparams={**_COMMON, **hparams},
-        data=data, model=_model, serving=_serving, report=_report, callbacks=_callbacks,
-    ))
+    return register(
+        Recipe(
+            name=name,
+            chapter=6,
+            dataset=dataset,
+            summary=summary,
+            hparams={**_COMMON, **hparams},
+            data=data,
+            model=_model,
+            serving=_serving,
+            report=_report,
+            callbacks=_callbacks,
+        )
+    )
 
 
 def _text8_data(hp: HParams, ctx: RunContext) -> Data:
@@ -128,24 +154,42 @@ def _corpus_data(hp: HParams, ctx: RunContext) -> Data:
 
 
 _recipe(
-    "skipgram_text8", "text8", "skip-gram + negative sampling on text8; analogies, vectors.txt, projector files",
+    "skipgram_text8",
+    "text8",
+    "skip-gram + negative sampling on text8; analogies, vectors.txt, projector files",
     _text8_data,
     subsample=Param(1e-4, "sub-sampling threshold t (1e-5 in the paper for 10^9 words; word2vec's text8 demo: 1e-4)"),
     corpus=Param("", "a text8-format file to use instead of DATA_DIR/text8/text8", type=str),
-    probes=Param(("one", "king", "france", "war", "money", "computer", "city", "good"), "words whose neighbours are printed", type=tuple),
+    probes=Param(
+        ("one", "king", "france", "war", "money", "computer", "city", "good"),
+        "words whose neighbours are printed",
+        type=tuple,
+    ),
 )
 _recipe(
-    "skipgram_ptb", "ptb", "skip-gram + negative sampling on Penn Treebank (validation loss on ptb.valid)",
+    "skipgram_ptb",
+    "ptb",
+    "skip-gram + negative sampling on Penn Treebank (validation loss on ptb.valid)",
     _ptb_data,
     epochs=10,
     subsample=Param(1e-3, "sub-sampling threshold t (scaled up for a 0.9M-word corpus)"),
-    probes=Param(("company", "market", "stock", "president", "year", "bank", "japan", "good"), "words whose neighbours are printed", type=tuple),
+    probes=Param(
+        ("company", "market", "stock", "president", "year", "bank", "japan", "good"),
+        "words whose neighbours are printed",
+        type=tuple,
+    ),
 )
 _recipe(
-    "skipgram_corpus", "any text", "skip-gram + negative sampling on --set corpus=PATH (file, folder or archive)",
+    "skipgram_corpus",
+    "any text",
+    "skip-gram + negative sampling on --set corpus=PATH (file, folder or archive)",
     _corpus_data,
     subsample=Param(1e-4, "sub-sampling threshold t (1e-5 in the paper for 10^9 words)"),
     corpus=Param("", "a text file (one text per line), a folder, or a .tar.gz/.zip of text files", type=str),
     corpus_pattern=Param("*.txt", "files to read inside a folder or archive (fnmatch; e.g. aclImdb/*/*/*.txt)"),
-    probes=Param(("good", "bad", "movie", "actor", "funny", "king", "woman", "music"), "words whose neighbours are printed", type=tuple),
+    probes=Param(
+        ("good", "bad", "movie", "actor", "funny", "king", "woman", "music"),
+        "words whose neighbours are printed",
+        type=tuple,
+    ),
 )

@@ -25,37 +25,68 @@ from zoo.recipes.text_classification import (
 )
 
 # The book's ten documents; it printed only eight labels, these are the ten the sentences deserve.
-TOY_DOCS = ["Well done!", "Good work", "Great effort", "nice work", "Excellent!",
-            "Weak", "Poor effort!", "not good", "poor work", "Could have done better."]
+TOY_DOCS = [
+    "Well done!",
+    "Good work",
+    "Great effort",
+    "nice work",
+    "Excellent!",
+    "Weak",
+    "Poor effort!",
+    "not good",
+    "poor work",
+    "Could have done better.",
+]
 TOY_LABELS = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
 
 
 def _textcnn_model(hp: HParams, data: Data):
     info = data.info
-    model = build_textcnn(vocab_size=info.vocab_size, sequence_length=info.sequence_length,
-                          num_classes=info.num_classes, variant=hp.variant, embedding_dim=hp.embedding_dim,
-                          vectors=info.vectors, windows=hp.windows, filters=hp.filters, dropout=hp.dropout,
-                          max_norm=hp.max_norm)
+    model = build_textcnn(
+        vocab_size=info.vocab_size,
+        sequence_length=info.sequence_length,
+        num_classes=info.num_classes,
+        variant=hp.variant,
+        embedding_dim=hp.embedding_dim,
+        vectors=info.vectors,
+        windows=hp.windows,
+        filters=hp.filters,
+        dropout=hp.dropout,
+        max_norm=hp.max_norm,
+    )
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
 def _cnn1d_model(hp: HParams, data: Data):
     info = data.info
-    model = build_cnn1d(vocab_size=info.vocab_size, sequence_length=info.sequence_length,
-                        num_classes=info.num_classes, embedding_dim=hp.embedding_dim, filters=hp.filters,
-                        kernel_size=hp.kernel_size, hidden_dims=hp.hidden_dims, dropout=hp.dropout)
+    model = build_cnn1d(
+        vocab_size=info.vocab_size,
+        sequence_length=info.sequence_length,
+        num_classes=info.num_classes,
+        embedding_dim=hp.embedding_dim,
+        filters=hp.filters,
+        kernel_size=hp.kernel_size,
+        hidden_dims=hp.hidden_dims,
+        dropout=hp.dropout,
+    )
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
 def _toy_data(hp: HParams, ctx: RunContext) -> Data:
     """The book's ten documents, all used for training (the book has no held-out data)."""
-    return classification_data((TOY_DOCS, np.array(TOY_LABELS)), vocab_size=hp.vocab_size,
-                               sequence_length=hp.sequence_length, batch_size=hp.batch_size, seed=hp.seed)
+    return classification_data(
+        (TOY_DOCS, np.array(TOY_LABELS)),
+        vocab_size=hp.vocab_size,
+        sequence_length=hp.sequence_length,
+        batch_size=hp.batch_size,
+        seed=hp.seed,
+    )
 
 
 def _toy_model(hp: HParams, data: Data):
-    model = build_embedding_flatten(vocab_size=data.info.vocab_size, sequence_length=hp.sequence_length,
-                                    embedding_dim=hp.embedding_dim)
+    model = build_embedding_flatten(
+        vocab_size=data.info.vocab_size, sequence_length=hp.sequence_length, embedding_dim=hp.embedding_dim
+    )
     return compile_classifier(model, num_classes=2, learning_rate=hp.learning_rate)
 
 
@@ -66,54 +97,103 @@ def _toy_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
 
 
 _TEXTCNN = {
-    **TEXT_PARAMS, **MR_SPLIT_PARAMS,
-    "variant": Param("rand", "rand | static | non-static | multichannel (the last three need vectors)",
-                     choices=VARIANTS),
+    **TEXT_PARAMS,
+    **MR_SPLIT_PARAMS,
+    "variant": Param(
+        "rand", "rand | static | non-static | multichannel (the last three need vectors)", choices=VARIANTS
+    ),
     "vectors": VECTORS_PARAM,
     "windows": Param((3, 4, 5), "convolution window sizes", type=tuple),
     "filters": Param(10, "filters per window (book 10; paper 100)"),
     "dropout": Param(0.5, "dropout before the classifier"),
     "max_norm": Param(0.0, "max-norm of the output weights, 0 = off (paper 3)"),
-    "epochs": 10, "batch_size": 50,
+    "epochs": 10,
+    "batch_size": 50,
 }
 _CNN1D = {
-    **TEXT_PARAMS, "vocab_size": Param(5000, "vocabulary size"),
-    "filters": Param(250, "Conv1D filters"), "kernel_size": Param(3, "Conv1D width"),
-    "hidden_dims": Param(250, "hidden Dense units"), "dropout": Param(0.2, "dropout rate"),
-    "epochs": 2, "batch_size": 32,
+    **TEXT_PARAMS,
+    "vocab_size": Param(5000, "vocabulary size"),
+    "filters": Param(250, "Conv1D filters"),
+    "kernel_size": Param(3, "Conv1D width"),
+    "hidden_dims": Param(250, "hidden Dense units"),
+    "dropout": Param(0.2, "dropout rate"),
+    "epochs": 2,
+    "batch_size": 32,
 }
 
-register(Recipe(
-    name="embedding_toy", chapter=7, dataset="10 documents from the book",
-    summary="Embedding(vocab, 8) + Flatten + sigmoid on the book's ten short documents",
-    hparams={"vocab_size": Param(50, "vocabulary cap"), "sequence_length": Param(4, "tokens per document"),
-             "embedding_dim": Param(8, "embedding size"), "learning_rate": Param(1e-2, "Adam learning rate"),
-             "epochs": 50, "batch_size": 10},
-    data=_toy_data, model=_toy_model, serving=serve_strings, report=_toy_report,
-))
-register(Recipe(
-    name="textcnn_mr", chapter=7, dataset="rt-polarity",
-    summary="Kim's TextCNN (rand/static/non-static/multichannel) on sentence polarity, book split or k-fold CV",
-    hparams=_TEXTCNN, data=mr_data, model=_textcnn_model, serving=serve_strings, report=vectors_report,
-    monitor="val_accuracy",
-))
-register(Recipe(
-    name="cnn1d_mr", chapter=7, dataset="rt-polarity",
-    summary="keras' imdb_cnn 1D CNN on sentence polarity (book split)",
-    hparams={**_CNN1D, **MR_SPLIT_PARAMS}, data=mr_data, model=_cnn1d_model, serving=serve_strings,
-    monitor="val_accuracy",
-))
-register(Recipe(
-    name="cnn1d_imdb", chapter=7, dataset="imdb",
-    summary="keras' imdb_cnn 1D CNN on the 25k/25k IMDB reviews, raw text in",
-    hparams={**_CNN1D, "sequence_length": Param(400, "tokens per review")},
-    data=imdb_data, model=_cnn1d_model, serving=serve_strings,
-))
-register(Recipe(
-    name="textcnn_r8", chapter=7, dataset="r8",
-    summary="TextCNN (rand) on Reuters R8, 8 classes",
-    hparams={**{k: v for k, v in _TEXTCNN.items() if k not in MR_SPLIT_PARAMS},
-             "sequence_length": Param(300, "tokens per document"),
-             "filters": Param(100, "filters per window (the paper's 100: 8 classes need more than 10)")},
-    data=r8_data, model=_textcnn_model, serving=serve_strings, report=vectors_report,
-))
+register(
+    Recipe(
+        name="embedding_toy",
+        chapter=7,
+        dataset="10 documents from the book",
+        summary="Embedding(vocab, 8) + Flatten + sigmoid on the book's ten short documents",
+        hparams={
+            "vocab_size": Param(50, "vocabulary cap"),
+            "sequence_length": Param(4, "tokens per document"),
+            "embedding_dim": Param(8, "embedding size"),
+            "learning_rate": Param(1e-2, "Adam learning rate"),
+            "epochs": 50,
+            "batch_size": 10,
+        },
+        data=_toy_data,
+        model=_toy_model,
+        serving=serve_strings,
+        report=_toy_report,
+    )
+)
+register(
+    Recipe(
+        name="textcnn_mr",
+        chapter=7,
+        dataset="rt-polarity",
+        summary="Kim's TextCNN (rand/static/non-static/multichannel) on sentence polarity, book split or k-fold CV",
+        hparams=_TEXTCNN,
+        data=mr_data,
+        model=_textcnn_model,
+        serving=serve_strings,
+        report=vectors_report,
+        monitor="val_accuracy",
+    )
+)
+register(
+    Recipe(
+        name="cnn1d_mr",
+        chapter=7,
+        dataset="rt-polarity",
+        summary="keras' imdb_cnn 1D CNN on sentence polarity (book split)",
+        hparams={**_CNN1D, **MR_SPLIT_PARAMS},
+        data=mr_data,
+        model=_cnn1d_model,
+        serving=serve_strings,
+        monitor="val_accuracy",
+    )
+)
+register(
+    Recipe(
+        name="cnn1d_imdb",
+        chapter=7,
+        dataset="imdb",
+        summary="keras' imdb_cnn 1D CNN on the 25k/25k IMDB reviews, raw text in",
+        hparams={**_CNN1D, "sequence_length": Param(400, "tokens per review")},
+        data=imdb_data,
+        model=_cnn1d_model,
+        serving=serve_strings,
+    )
+)
+register(
+    Recipe(
+        name="textcnn_r8",
+        chapter=7,
+        dataset="r8",
+        summary="TextCNN (rand) on Reuters R8, 8 classes",
+        hparams={
+            **{k: v for k, v in _TEXTCNN.items() if k not in MR_SPLIT_PARAMS},
+            "sequence_length": Param(300, "tokens per document"),
+            "filters": Param(100, "filters per window (the paper's 100: 8 classes need more than 10)"),
+        },
+        data=r8_data,
+        model=_textcnn_model,
+        serving=serve_strings,
+        report=vectors_report,
+    )
+)

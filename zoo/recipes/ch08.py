@@ -35,10 +35,14 @@ SAMPLERS = (  # (label, sampler name, temperature, k, p)
 )
 
 _COMMON = {
-    "stateful": Param(True, "carry the state across batches (reset each epoch and before evaluation); "
-                            "false trains on independent shuffled windows"),
-    "sampler": Param("top_p", "the exported generate endpoint's sampler",
-                     choices=("greedy", "random", "top_k", "top_p")),
+    "stateful": Param(
+        True,
+        "carry the state across batches (reset each epoch and before evaluation); "
+        "false trains on independent shuffled windows",
+    ),
+    "sampler": Param(
+        "top_p", "the exported generate endpoint's sampler", choices=("greedy", "random", "top_k", "top_p")
+    ),
     "temperature": Param(1.0, "the exported sampler's temperature"),
     "top_k": Param(10, "k of the top_k sampler"),
     "top_p": Param(0.9, "p of the top_p sampler"),
@@ -68,23 +72,36 @@ def _word_params(config: lm.LanguageModelConfig, note: str) -> dict:
 
 def _config(hp: HParams) -> lm.LanguageModelConfig:
     return lm.LanguageModelConfig(
-        units=hp.units, num_steps=hp.num_steps, batch_size=hp.batch_size, dropout=hp.dropout, epochs=hp.epochs,
-        learning_rate=hp.learning_rate, decay=hp.decay, decay_after=hp.decay_after, clipnorm=hp.clipnorm,
-        init_scale=hp.init_scale, optimizer=hp.optimizer, layers=hp.layers)
+        units=hp.units,
+        num_steps=hp.num_steps,
+        batch_size=hp.batch_size,
+        dropout=hp.dropout,
+        epochs=hp.epochs,
+        learning_rate=hp.learning_rate,
+        decay=hp.decay,
+        decay_after=hp.decay_after,
+        clipnorm=hp.clipnorm,
+        init_scale=hp.init_scale,
+        optimizer=hp.optimizer,
+        layers=hp.layers,
+    )
 
 
 def _check_strategy(hp: HParams, ctx: RunContext) -> None:
     replicas = ctx.strategy.num_replicas_in_sync if ctx.strategy is not None else 1
     if hp.stateful and replicas > 1:
-        raise UserError(f"stateful training cannot run on {replicas} replicas (each would carry only its slice of "
-                        f"the streams' state, with batch_shape fixed for one device); use --set stateful=false "
-                        f"or --strategy one")
+        raise UserError(
+            f"stateful training cannot run on {replicas} replicas (each would carry only its slice of "
+            f"the streams' state, with batch_shape fixed for one device); use --set stateful=false "
+            f"or --strategy one"
+        )
 
 
 def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data:
     _check_strategy(hp, ctx)
-    ds, info = lmdata.datasets(streams, hp.batch_size, hp.num_steps, shuffle=not hp.stateful, seed=hp.seed,
-                               max_steps=ctx.max_steps)
+    ds, info = lmdata.datasets(
+        streams, hp.batch_size, hp.num_steps, shuffle=not hp.stateful, seed=hp.seed, max_steps=ctx.max_steps
+    )
     return Data(train=ds["train"], validation=ds["valid"], test=ds["test"], info=info)
 
 
@@ -107,17 +124,30 @@ def _char_data(hp: HParams, ctx: RunContext) -> Data:
 
 def _word_model(hp: HParams, data: Data) -> keras.Model:
     info: lmdata.LanguageModelInfo = data.info
-    model = lm.build_word_lstm_lm(vocab_size=info.vocab_size, units=hp.units, layers=hp.layers, dropout=hp.dropout,
-                                  init_scale=hp.init_scale, batch_size=hp.batch_size, num_steps=hp.num_steps,
-                                  stateful=hp.stateful, unroll=hp.unroll)
+    model = lm.build_word_lstm_lm(
+        vocab_size=info.vocab_size,
+        units=hp.units,
+        layers=hp.layers,
+        dropout=hp.dropout,
+        init_scale=hp.init_scale,
+        batch_size=hp.batch_size,
+        num_steps=hp.num_steps,
+        stateful=hp.stateful,
+        unroll=hp.unroll,
+    )
     optimizer = lm.zaremba_optimizer(_config(hp), steps_per_epoch=info.steps["train"])
     return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
 
 
 def _char_model(hp: HParams, data: Data) -> keras.Model:
     info: lmdata.LanguageModelInfo = data.info
-    model = lm.build_char_rnn(vocab_size=info.vocab_size, hidden=hp.hidden, batch_size=hp.batch_size,
-                              num_steps=hp.num_steps, stateful=hp.stateful)
+    model = lm.build_char_rnn(
+        vocab_size=info.vocab_size,
+        hidden=hp.hidden,
+        batch_size=hp.batch_size,
+        num_steps=hp.num_steps,
+        stateful=hp.stateful,
+    )
     optimizer = keras.optimizers.Adam(hp.learning_rate, global_clipnorm=hp.clipnorm)
     return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
 
@@ -129,9 +159,18 @@ def _callbacks(hp: HParams, data: Data) -> list:
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
     info: lmdata.LanguageModelInfo = data.info
     return lm.LanguageModelServing(
-        model, vocabulary=info.vocabulary, level=info.level, boundary=info.boundary,
-        normalize="ptb" if info.level == "word" else "none", sampler=hp.sampler, temperature=hp.temperature,
-        k=hp.top_k, p=hp.top_p, seed=hp.seed, length=hp.generate_length)
+        model,
+        vocabulary=info.vocabulary,
+        level=info.level,
+        boundary=info.boundary,
+        normalize="ptb" if info.level == "word" else "none",
+        sampler=hp.sampler,
+        temperature=hp.temperature,
+        k=hp.top_k,
+        p=hp.top_p,
+        seed=hp.seed,
+        length=hp.generate_length,
+    )
 
 
 def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
@@ -139,17 +178,25 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
     lm.reset_rnn_states(model)
     valid = model.evaluate(data.validation, return_dict=True, verbose=0)
     lm.reset_rnn_states(model)
-    metrics = {"val_perplexity": float(valid["perplexity"]), "vocabulary_size": info.vocab_size,
-               "train_tokens_per_epoch": info.tokens["train"], "valid_tokens": info.tokens["valid"],
-               "test_tokens": info.tokens["test"]}
+    metrics = {
+        "val_perplexity": float(valid["perplexity"]),
+        "vocabulary_size": info.vocab_size,
+        "train_tokens_per_epoch": info.tokens["train"],
+        "valid_tokens": info.tokens["valid"],
+        "test_tokens": info.tokens["test"],
+    }
     if ctx.is_chief:
         serving = _serving(hp, data, model)
         prompts = WORD_PROMPTS if info.level == "word" else CHAR_PROMPTS
         length = hp.generate_length
-        lines = [f"# {info.level}-level samples, {length} tokens after each prompt (keras_hub.samplers, "
-                 f"seed {hp.seed})", ""]
-        samplers = [lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
-                    for _, name, temperature, k, p in SAMPLERS]
+        lines = [
+            f"# {info.level}-level samples, {length} tokens after each prompt (keras_hub.samplers, seed {hp.seed})",
+            "",
+        ]
+        samplers = [
+            lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
+            for _, name, temperature, k, p in SAMPLERS
+        ]
         # One graph with every sampler's loop (one trace rather than one per sampler).
         every = tf.function(lambda x: [serving.generate_with(x, sampler, length) for sampler in samplers])
         for (label, *_), texts in zip(SAMPLERS, every(tf.constant(prompts))):
@@ -167,41 +214,73 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
 
 
 def _word_recipe(name: str, config_name: str, summary: str, note: str) -> Recipe:
-    return register(Recipe(
-        name=name, chapter=8, dataset="ptb", summary=summary,
-        hparams=_word_params(lm.CONFIGS[config_name], note), data=_word_data, model=_word_model,
-        serving=_serving, report=_report, callbacks=_callbacks, monitor="val_loss",
-    ))
+    return register(
+        Recipe(
+            name=name,
+            chapter=8,
+            dataset="ptb",
+            summary=summary,
+            hparams=_word_params(lm.CONFIGS[config_name], note),
+            data=_word_data,
+            model=_word_model,
+            serving=_serving,
+            report=_report,
+            callbacks=_callbacks,
+            monitor="val_loss",
+        )
+    )
 
 
-_word_recipe("ptb_lstm_small", "small",
-             "Zaremba et al.'s small 2x200 LSTM LM on PTB (13 epochs, no dropout; test ppl 114.5)",
-             "Zaremba small: 200")
-_word_recipe("ptb_lstm_medium", "medium",
-             "Zaremba et al.'s medium 2x650 LSTM LM on PTB, dropout 0.5 (39 epochs; test ppl 82.7)",
-             "Zaremba medium: 650")
-_word_recipe("ptb_lstm_large", "large",
-             "Zaremba et al.'s large 2x1500 LSTM LM on PTB, dropout 0.65 (55 epochs; test ppl 78.4)",
-             "Zaremba large: 1500")
-_word_recipe("ptb_lstm_book", "book",
-             "the book's word LSTM LM on PTB: 2x500, 30 steps, dropout 0.5, Adam (clipping added)",
-             "the book: 500")
+_word_recipe(
+    "ptb_lstm_small",
+    "small",
+    "Zaremba et al.'s small 2x200 LSTM LM on PTB (13 epochs, no dropout; test ppl 114.5)",
+    "Zaremba small: 200",
+)
+_word_recipe(
+    "ptb_lstm_medium",
+    "medium",
+    "Zaremba et al.'s medium 2x650 LSTM LM on PTB, dropout 0.5 (39 epochs; test ppl 82.7)",
+    "Zaremba medium: 650",
+)
+_word_recipe(
+    "ptb_lstm_large",
+    "large",
+    "Zaremba et al.'s large 2x1500 LSTM LM on PTB, dropout 0.65 (55 epochs; test ppl 78.4)",
+    "Zaremba large: 1500",
+)
+_word_recipe(
+    "ptb_lstm_book",
+    "book",
+    "the book's word LSTM LM on PTB: 2x500, 30 steps, dropout 0.5, Adam (clipping added)",
+    "the book: 500",
+)
 
-register(Recipe(
-    name="char_rnn", chapter=8, dataset="any text",
-    summary="the book's char RNN (ReLU SimpleRNN, logits, clipped) on --set corpus=PATH; default PTB as characters",
-    hparams={
-        **_COMMON,
-        "corpus": Param("", "a text file, folder or archive (chapter 6 reader); empty = PTB's files as characters",
-                        type=str),
-        "corpus_pattern": Param("", "member files of a folder/archive to read (fnmatch; empty = *.txt)", type=str),
-        "hidden": Param(1000, "units of the input projection and the ReLU recurrence (book code: 1000)"),
-        "num_steps": Param(25, "characters per window (the book: 25)"),
-        "learning_rate": Param(1e-3, "Adam learning rate (the book: 1e-3)"),
-        "clipnorm": Param(5.0, "global gradient-norm clip (the book has none; a ReLU RNN needs it)"),
-        "generate_length": Param(100, "characters the generate endpoint (and samples.txt) adds to each prompt"),
-        "epochs": 3, "batch_size": Param(32, "parallel streams per batch (global)"),
-    },
-    data=_char_data, model=_char_model, serving=_serving, report=_report, callbacks=_callbacks,
-    monitor="val_loss",
-))
+register(
+    Recipe(
+        name="char_rnn",
+        chapter=8,
+        dataset="any text",
+        summary="the book's char RNN (ReLU SimpleRNN, logits, clipped) on --set corpus=PATH; default PTB as characters",
+        hparams={
+            **_COMMON,
+            "corpus": Param(
+                "", "a text file, folder or archive (chapter 6 reader); empty = PTB's files as characters", type=str
+            ),
+            "corpus_pattern": Param("", "member files of a folder/archive to read (fnmatch; empty = *.txt)", type=str),
+            "hidden": Param(1000, "units of the input projection and the ReLU recurrence (book code: 1000)"),
+            "num_steps": Param(25, "characters per window (the book: 25)"),
+            "learning_rate": Param(1e-3, "Adam learning rate (the book: 1e-3)"),
+            "clipnorm": Param(5.0, "global gradient-norm clip (the book has none; a ReLU RNN needs it)"),
+            "generate_length": Param(100, "characters the generate endpoint (and samples.txt) adds to each prompt"),
+            "epochs": 3,
+            "batch_size": Param(32, "parallel streams per batch (global)"),
+        },
+        data=_char_data,
+        model=_char_model,
+        serving=_serving,
+        report=_report,
+        callbacks=_callbacks,
+        monitor="val_loss",
+    )
+)

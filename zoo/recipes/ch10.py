@@ -24,23 +24,51 @@ from zoo.recipes.seq2seq import (
     translation_report,
 )
 
-register(Recipe(
-    name="seq2seq_char_cmn", chapter=10, dataset="anki cmn-eng",
-    summary="the book's character LSTM(256) encoder-decoder, English -> Chinese; BLEU greedy/beam, strings in and out",
-    hparams={**ANKI_PARAMS, **DECODING_PARAMS, "units": Param(256, "LSTM units (the book: 256)"),
-             "learning_rate": Param(1e-3, "RMSprop learning rate (Keras' default, as the book)"),
-             "heatmaps": Param(0, "no attention in this model"), "epochs": 100, "batch_size": 64},
-    data=anki_data("char"), model=char_model, serving=serve_strings, report=char_report,
-))
-register(Recipe(
-    name="seq2seq_attention_cmn", chapter=10, dataset="anki cmn-eng",
-    summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
-    hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
-    data=anki_data("word"), model=attention_model, serving=serve_strings, report=translation_report,
-))
-register(Recipe(
-    name="seq2seq_attention", chapter=10, dataset="any Anki pair file",
-    summary="attention encoder-decoder on --set pairs=PATH (fra-eng, spa-eng, deu-eng ...; 2 or 3 columns)",
-    hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
-    data=anki_data("word", require_pairs=True), model=attention_model, serving=serve_strings, report=translation_report,
-))
+register(
+    Recipe(
+        name="seq2seq_char_cmn",
+        chapter=10,
+        dataset="anki cmn-eng",
+        summary="the book's character LSTM(256) encoder-decoder, English -> Chinese; BLEU greedy/beam, strings in and "
+        "out",
+        hparams={
+            **ANKI_PARAMS,
+            **DECODING_PARAMS,
+            "units": Param(256, "LSTM units (the book: 256)"),
+            "learning_rate": Param(1e-3, "RMSprop learning rate (Keras' default, as the book)"),
+            "heatmaps": Param(0, "no attention in this model"),
+            "epochs": 100,
+            "batch_size": 64,
+        },
+        data=anki_data("char"),
+        model=char_model,
+        serving=serve_strings,
+        report=char_report,
+    )
+)
+register(
+    Recipe(
+        name="seq2seq_attention_cmn",
+        chapter=10,
+        dataset="anki cmn-eng",
+        summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
+        hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+        data=anki_data("word"),
+        model=attention_model,
+        serving=serve_strings,
+        report=translation_report,
+    )
+)
+register(
+    Recipe(
+        name="seq2seq_attention",
+        chapter=10,
+        dataset="any Anki pair file",
+        summary="attention encoder-decoder on --set pairs=PATH (fra-eng, spa-eng, deu-eng ...; 2 or 3 columns)",
+        hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+        data=anki_data("word", require_pairs=True),
+        model=attention_model,
+        serving=serve_strings,
+        report=translation_report,
+    )
+)

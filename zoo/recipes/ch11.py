@@ -84,26 +84,37 @@ OVERLAP_SAMPLE = 500  # evaluation texts whose attention rows are compared (atte
 _PARAMS = {
     **TEXT_PARAMS,
     "vocab_size": Param(5000, "vocabulary size incl. padding and OOV (the author's code: 5000)"),
-    "embedding_dim": Param(50, "embedding size (the author's code: 50; taken from the vectors file when given, "
-                               "e.g. 100 for GloVe 100d)"),
+    "embedding_dim": Param(
+        50, "embedding size (the author's code: 50; taken from the vectors file when given, e.g. 100 for GloVe 100d)"
+    ),
     "vectors": VECTORS_PARAM,
     "freeze_vectors": Param(False, "keep the pre-trained vectors fixed (default: fine-tune them)"),
     "units": Param(200, "LSTM units per direction (H has 2u features)"),
     "hops": Param(50, "r, attention hops (the author's code: 50; Lin et al.: 30)"),
     "attention_units": Param(30, "d_a, hidden size of the attention MLP"),
     "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)"),
-    "penalty_gradient": Param("all", "what the penalty trains: all (Lin et al.: the encoder too) or attention "
-                                     "(only W_s1, W_s2)", choices=SelfAttention.PENALTY_GRADIENTS),
-    "optimizer": Param("adam", "adam (the author's code) or sgd (Lin et al., with --set learning_rate=0.06 "
-                               "clipnorm=0.5)", choices=("adam", "sgd")),
+    "penalty_gradient": Param(
+        "all",
+        "what the penalty trains: all (Lin et al.: the encoder too) or attention (only W_s1, W_s2)",
+        choices=SelfAttention.PENALTY_GRADIENTS,
+    ),
+    "optimizer": Param(
+        "adam",
+        "adam (the author's code) or sgd (Lin et al., with --set learning_rate=0.06 clipnorm=0.5)",
+        choices=("adam", "sgd"),
+    ),
     "clipnorm": Param(0.0, "global gradient-norm clip, 0 = none (Lin et al.: 0.5)", minimum=0.0),
     "dense_units": Param(128, "hidden units of the classifier MLP on the flattened M"),
     "dropout": Param(0.5, "dropout before the output layer (Lin et al.: 0.5)"),
-    "regularizer": Param("none", "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) "
-                                 "on the hidden layer", choices=REGULARIZERS),
+    "regularizer": Param(
+        "none",
+        "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) on the hidden layer",
+        choices=REGULARIZERS,
+    ),
     "label_smoothing": Param(0.0, "chapter 11.3: label smoothing of the cross-entropy (a Loss subclass)"),
     "maps": Param(6, "test sentences drawn as attention maps (PNG each, plus attention.html)"),
-    "epochs": 10, "batch_size": 32,
+    "epochs": 10,
+    "batch_size": 32,
 }
 
 
@@ -112,8 +123,15 @@ def _profiling_data(hp: HParams, ctx: RunContext) -> Data:
     texts, labels, names = pan_profiling.load(ctx.data_dir, hp.corpus, hp.target)
     train, dev = pan_profiling.book_split(len(texts), hp.dev_size)
     pick = lambda idx: ([texts[i] for i in idx], labels[idx])  # noqa: E731
-    data = classification_data(pick(train), validation=pick(dev), class_names=names, vocab_size=hp.vocab_size,
-                               sequence_length=hp.sequence_length, batch_size=hp.batch_size, seed=hp.seed)
+    data = classification_data(
+        pick(train),
+        validation=pick(dev),
+        class_names=names,
+        vocab_size=hp.vocab_size,
+        sequence_length=hp.sequence_length,
+        batch_size=hp.batch_size,
+        seed=hp.seed,
+    )
     return with_vectors(hp, data)
 
 
@@ -121,16 +139,35 @@ def _model(hp: HParams, data: Data) -> keras.Model:
     if not 0.0 <= hp.label_smoothing < 1.0:
         raise UserError(f"--set label_smoothing={hp.label_smoothing}: must be in [0, 1)")
     if hp.penalty < 0 or hp.hops < 1 or hp.attention_units < 1:
-        raise UserError(f"--set penalty={hp.penalty} hops={hp.hops} attention_units={hp.attention_units}: "
-                        f"need penalty >= 0, hops >= 1, attention_units >= 1")
+        raise UserError(
+            f"--set penalty={hp.penalty} hops={hp.hops} attention_units={hp.attention_units}: "
+            f"need penalty >= 0, hops >= 1, attention_units >= 1"
+        )
     info = data.info
     model = build_self_attentive_classifier(
-        vocab_size=info.vocab_size, sequence_length=info.sequence_length, num_classes=info.num_classes,
-        embedding_dim=hp.embedding_dim, vectors=info.vectors, freeze_vectors=hp.freeze_vectors, units=hp.units,
-        hops=hp.hops, attention_units=hp.attention_units, penalty=hp.penalty, dense_units=hp.dense_units,
-        dropout=hp.dropout, regularizer=hp.regularizer, penalty_gradient=hp.penalty_gradient)
-    return compile_self_attentive(model, num_classes=info.num_classes, learning_rate=hp.learning_rate,
-                                  label_smoothing=hp.label_smoothing, optimizer=hp.optimizer, clipnorm=hp.clipnorm)
+        vocab_size=info.vocab_size,
+        sequence_length=info.sequence_length,
+        num_classes=info.num_classes,
+        embedding_dim=hp.embedding_dim,
+        vectors=info.vectors,
+        freeze_vectors=hp.freeze_vectors,
+        units=hp.units,
+        hops=hp.hops,
+        attention_units=hp.attention_units,
+        penalty=hp.penalty,
+        dense_units=hp.dense_units,
+        dropout=hp.dropout,
+        regularizer=hp.regularizer,
+        penalty_gradient=hp.penalty_gradient,
+    )
+    return compile_self_attentive(
+        model,
+        num_classes=info.num_classes,
+        learning_rate=hp.learning_rate,
+        label_smoothing=hp.label_smoothing,
+        optimizer=hp.optimizer,
+        clipnorm=hp.clipnorm,
+    )
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
@@ -145,7 +182,7 @@ def _evaluation(data: Data) -> tuple[list[str], np.ndarray]:
     if ds is None or not texts:
         return [], np.zeros(0, "int32")
     labels = np.concatenate([np.asarray(y).reshape(-1) for _, y in ds])
-    return texts[:len(labels)], labels  # a --max-steps run evaluates fewer batches
+    return texts[: len(labels)], labels  # a --max-steps run evaluates fewer batches
 
 
 def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
@@ -158,9 +195,15 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
         report["attention_overlap_texts"] = len(sample["attention"])
         count = min(hp.maps, len(texts))
         if ctx.is_chief and count:
-            maps = write_attention_maps(ctx.run_dir / "attention", texts[:count], sample["tokens"][:count],
-                                        sample["attention"][:count], sample["probabilities"][:count],
-                                        labels[:count].tolist(), data.info.class_names)
+            maps = write_attention_maps(
+                ctx.run_dir / "attention",
+                texts[:count],
+                sample["tokens"][:count],
+                sample["attention"][:count],
+                sample["probabilities"][:count],
+                labels[:count].tolist(),
+                data.info.class_names,
+            )
             report["attention_maps"] = [str(p.relative_to(ctx.run_dir)) for p in [*maps["pngs"], maps["html"]]]
     history = ctx.run_dir / "history.csv"
     if history.exists() and history.stat().st_size:
@@ -172,65 +215,122 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
 
 
 # Few hops, so that the penalty can reach 0 and does not swamp the cross-entropy (module docstring).
-_FEW_HOPS = Param(10, "r, attention hops (the author's code: 50, for 1000-token texts; with 50 the penalty "
-                      "swamps the loss here)")
+_FEW_HOPS = Param(
+    10, "r, attention hops (the author's code: 50, for 1000-token texts; with 50 the penalty swamps the loss here)"
+)
 # The penalty's gradient into the BiLSTM makes the model forget the labels (module docstring).
-_PENALTY_ON_ATTENTION = Param("attention", "what the penalty trains: attention (only W_s1, W_s2; default here) or "
-                                           "all (Lin et al.: the encoder too)", choices=SelfAttention.PENALTY_GRADIENTS)
+_PENALTY_ON_ATTENTION = Param(
+    "attention",
+    "what the penalty trains: attention (only W_s1, W_s2; default here) or all (Lin et al.: the encoder too)",
+    choices=SelfAttention.PENALTY_GRADIENTS,
+)
 _PUBLIC = {"hops": _FEW_HOPS, "penalty_gradient": _PENALTY_ON_ATTENTION}
 _MR = {**_PARAMS, **MR_SPLIT_PARAMS, **_PUBLIC}
 _R8 = {**_PARAMS, "sequence_length": Param(300, "tokens per document"), **_PUBLIC}
-_IMDB = {**_PARAMS, **_PUBLIC,
-         "vocab_size": Param(20000, "vocabulary size (IMDB needs more than 5000)"),
-         "sequence_length": Param(400, "tokens per review"), "epochs": 4, "batch_size": 64}
+_IMDB = {
+    **_PARAMS,
+    **_PUBLIC,
+    "vocab_size": Param(20000, "vocabulary size (IMDB needs more than 5000)"),
+    "sequence_length": Param(400, "tokens per review"),
+    "epochs": 4,
+    "batch_size": 64,
+}
 _PROFILING = {
     **_PARAMS,
     "sequence_length": Param(1000, "tokens per author (the author's code: 1000)"),
     "corpus": Param("", "the JSON-lines file (default DATA_DIR/pan13/author-profile.json)", type=str),
     "target": Param("age_group", "what to predict", choices=pan_profiling.TARGETS),
-    "dev_size": Param(pan_profiling.BOOK_DEV_SIZE, "authors held out as dev (the author's code: the last 1000 "
-                                                   "of a seed-10 permutation)"),
+    "dev_size": Param(
+        pan_profiling.BOOK_DEV_SIZE,
+        "authors held out as dev (the author's code: the last 1000 of a seed-10 permutation)",
+    ),
     "epochs": 20,
 }
 
-register(Recipe(
-    name="self_attentive_mr", chapter=11, dataset="rt-polarity",
-    summary="self-attentive sentence embedding (BiLSTM + r-hop attention, penalty) on sentence polarity",
-    hparams=_MR, data=mr_data, model=_model, serving=_serving, report=_report, monitor="val_accuracy",
-))
-register(Recipe(
-    name="self_attentive_r8", chapter=11, dataset="r8",
-    summary="self-attentive sentence embedding on Reuters R8 (8 classes, macro F1)",
-    hparams=_R8, data=r8_data, model=_model, serving=_serving, report=_report,
-))
-register(Recipe(
-    name="self_attentive_imdb", chapter=11, dataset="imdb",
-    summary="self-attentive sentence embedding on the 25k/25k IMDB reviews, raw text in",
-    hparams=_IMDB, data=imdb_data, model=_model, serving=_serving, report=_report,
-))
-register(Recipe(
-    name="self_attentive_profiling", chapter=11, dataset="PAN 2013 author profiling",
-    summary="self-attentive embedding predicting an author's age group (the book's PAN 2013 task; bring the corpus)",
-    hparams=_PROFILING, data=_profiling_data, model=_model, serving=_serving, report=_report,
-    monitor="val_accuracy",
-))
+register(
+    Recipe(
+        name="self_attentive_mr",
+        chapter=11,
+        dataset="rt-polarity",
+        summary="self-attentive sentence embedding (BiLSTM + r-hop attention, penalty) on sentence polarity",
+        hparams=_MR,
+        data=mr_data,
+        model=_model,
+        serving=_serving,
+        report=_report,
+        monitor="val_accuracy",
+    )
+)
+register(
+    Recipe(
+        name="self_attentive_r8",
+        chapter=11,
+        dataset="r8",
+        summary="self-attentive sentence embedding on Reuters R8 (8 classes, macro F1)",
+        hparams=_R8,
+        data=r8_data,
+        model=_model,
+        serving=_serving,
+        report=_report,
+    )
+)
+register(
+    Recipe(
+        name="self_attentive_imdb",
+        chapter=11,
+        dataset="imdb",
+        summary="self-attentive sentence embedding on the 25k/25k IMDB reviews, raw text in",
+        hparams=_IMDB,
+        data=imdb_data,
+        model=_model,
+        serving=_serving,
+        report=_report,
+    )
+)
+register(
+    Recipe(
+        name="self_attentive_profiling",
+        chapter=11,
+        dataset="PAN 2013 author profiling",
+        summary="self-attentive embedding predicting an author's age group (the book's PAN 2013 task; bring the "
+        "corpus)",
+        hparams=_PROFILING,
+        data=_profiling_data,
+        model=_model,
+        serving=_serving,
+        report=_report,
+        monitor="val_accuracy",
+    )
+)
 
 
 # --- title generation (the course author's title_generate): abstract -> title --------------------
 
-register(Recipe(
-    name="title_generation", chapter=11, dataset="titles (course)",
-    summary="abstract -> title: BiGRU encoder, GRU decoder, general attention, shared embeddings; last 100 as test",
-    hparams={**ATTENTION_PARAMS, **DECODING_PARAMS,
-             "attention": Param("general", "attention score (the author's code: Luong's general), or none",
-                                choices=ATTENTIONS),
-             "vocab_size": Param(5000, "shared vocabulary size (the author's code: 5000)"),
-             "embedding_dim": Param(100, "shared embedding size (the author's code: 100)"),
-             "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),
-             "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)"),
-             "max_target_length": Param(20, "title tokens (the author's code: 20)"),
-             "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
-             "samples": Param(5, "test titles written to samples.tsv"),
-             "epochs": 100, "batch_size": 32},
-    data=title_data, model=attention_model, serving=serve_strings, report=title_report,
-))
+register(
+    Recipe(
+        name="title_generation",
+        chapter=11,
+        dataset="titles (course)",
+        summary="abstract -> title: BiGRU encoder, GRU decoder, general attention, shared embeddings; last 100 as test",
+        hparams={
+            **ATTENTION_PARAMS,
+            **DECODING_PARAMS,
+            "attention": Param(
+                "general", "attention score (the author's code: Luong's general), or none", choices=ATTENTIONS
+            ),
+            "vocab_size": Param(5000, "shared vocabulary size (the author's code: 5000)"),
+            "embedding_dim": Param(100, "shared embedding size (the author's code: 100)"),
+            "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),
+            "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)"),
+            "max_target_length": Param(20, "title tokens (the author's code: 20)"),
+            "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
+            "samples": Param(5, "test titles written to samples.tsv"),
+            "epochs": 100,
+            "batch_size": 32,
+        },
+        data=title_data,
+        model=attention_model,
+        serving=serve_strings,
+        report=title_report,
+    )
+)

@@ -28,7 +28,7 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     if hp.dev_articles:
         if hp.dev_articles >= len(train):
             raise UserError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
-        train, dev = train[:-hp.dev_articles], train[-hp.dev_articles:]
+        train, dev = train[: -hp.dev_articles], train[-hp.dev_articles :]
     else:
         dev_path = hp.predict_file or fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
         dev = squad_data.load(dev_path)
@@ -49,8 +49,11 @@ def _data(hp: HParams, ctx: RunContext) -> Data:
     train, skipped = squad_features.convert(train_examples, windows, training=True)
     if len(train) == 0:
         raise UserError("no training windows: every training answer was missing from its context")
-    train_ds = (tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
-                .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size))
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((train.inputs(), train.targets()))
+        .shuffle(len(train), seed=hp.seed, reshuffle_each_iteration=True)
+        .batch(hp.batch_size)
+    )
     dev_ds = None
     if hp.dev_loss:  # the report answers the dev questions anyway; a loss pass per epoch costs as much again
         dev, _ = squad_features.convert(dev_examples, windows)
@@ -59,9 +62,14 @@ def _data(hp: HParams, ctx: RunContext) -> Data:
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = squad_features.SquadInfo(
-        vocabulary=vocabulary, lowercase=lowercase, dev_examples=dev_examples,
-        steps_per_epoch=steps, train_windows=len(train), train_questions=len(train_examples),
-        skipped_train_answers=skipped)
+        vocabulary=vocabulary,
+        lowercase=lowercase,
+        dev_examples=dev_examples,
+        steps_per_epoch=steps,
+        train_windows=len(train),
+        train_questions=len(train_examples),
+        skipped_train_answers=skipped,
+    )
     return Data(train=train_ds, validation=dev_ds, info=info)
 
 
@@ -77,17 +85,30 @@ def _model(hp: HParams, data: Data):
     # LossScaleOptimizer for mixed_float16); the process's global policy is restored afterwards.
     with dtype_policy("mixed_float16" if hp.mixed_precision else "float32"):
         model = build_bert_qa(load_backbone(hp.preset))
-        return compile_bert_qa(model, learning_rate=hp.learning_rate, total_steps=hp.epochs * data.info.steps_per_epoch,
-                               warmup_fraction=hp.warmup_fraction, weight_decay=hp.weight_decay)
+        return compile_bert_qa(
+            model,
+            learning_rate=hp.learning_rate,
+            total_steps=hp.epochs * data.info.steps_per_epoch,
+            warmup_fraction=hp.warmup_fraction,
+            weight_decay=hp.weight_decay,
+        )
 
 
 def _serving(hp: HParams, data: Data, trained):
     from zoo.squad.serving import SquadServer
 
-    return SquadServer(trained, data.info.vocabulary, data.info.lowercase, max_seq_length=hp.max_seq_length,
-                       doc_stride=hp.doc_stride, max_query_length=hp.max_query_length,
-                       max_answer_length=hp.max_answer_length, n_best=hp.n_best, version_2=hp.version == 2,
-                       null_threshold=hp.null_score_diff_threshold)
+    return SquadServer(
+        trained,
+        data.info.vocabulary,
+        data.info.lowercase,
+        max_seq_length=hp.max_seq_length,
+        doc_stride=hp.doc_stride,
+        max_query_length=hp.max_query_length,
+        max_answer_length=hp.max_answer_length,
+        n_best=hp.n_best,
+        version_2=hp.version == 2,
+        null_threshold=hp.null_score_diff_threshold,
+    )
 
 
 def _report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
@@ -99,9 +120,13 @@ def _report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
     """
     examples = data.info.dev_examples
     if ctx.max_steps:
-        examples = examples[:ctx.max_steps * hp.batch_size]
-    rows = answer(_serving(hp, data, trained), [e.question for e in examples], [e.context for e in examples],
-                  batch_size=hp.batch_size)
+        examples = examples[: ctx.max_steps * hp.batch_size]
+    rows = answer(
+        _serving(hp, data, trained),
+        [e.question for e in examples],
+        [e.context for e in examples],
+        batch_size=hp.batch_size,
+    )
     version_2 = hp.version == 2
     predictions = {e.qid: row["answer"] for e, row in zip(examples, rows)}
     null_odds = {e.qid: float(min(row["null_odds"], 1e9)) for e, row in zip(examples, rows)}
@@ -144,8 +169,16 @@ _HPARAMS = {
     "batch_size": 12,
 }
 
-register(Recipe(
-    name="squad_bert", chapter=12, dataset="SQuAD v1.1 / v2.0",
-    summary="BERT fine-tuned for extractive QA; end-to-end SavedModel (question, context) -> answer",
-    hparams=_HPARAMS, data=_data, model=_model, serving=_serving, report=_report,
-))
+register(
+    Recipe(
+        name="squad_bert",
+        chapter=12,
+        dataset="SQuAD v1.1 / v2.0",
+        summary="BERT fine-tuned for extractive QA; end-to-end SavedModel (question, context) -> answer",
+        hparams=_HPARAMS,
+        data=_data,
+        model=_model,
+        serving=_serving,
+        report=_report,
+    )
+)

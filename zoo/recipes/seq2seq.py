@@ -34,8 +34,12 @@ DECODING_PARAMS = {
     "heatmaps": Param(3, "attention heat maps (PNG) of test sentences"),
 }
 ANKI_PARAMS = {
-    "pairs": Param("", "an Anki pair file (zip or txt: english<TAB>other[<TAB>attribution]); "
-                       "default: the book's anki/cmn-eng.zip in the data directory", type=str),
+    "pairs": Param(
+        "",
+        "an Anki pair file (zip or txt: english<TAB>other[<TAB>attribution]); "
+        "default: the book's anki/cmn-eng.zip in the data directory",
+        type=str,
+    ),
     "num_samples": Param(10000, "use the first N pairs of the file, as the book (0 = all)"),
     "test_size": Param(1000, "test pairs (a seeded sample); dev is 10% of the rest"),
     "max_source_length": Param(0, "source tokens kept (0 = the longest training sentence)"),
@@ -43,8 +47,11 @@ ANKI_PARAMS = {
 }
 ATTENTION_PARAMS = {
     "cell": Param("gru", "encoder and decoder cell", choices=seq2seq.CELLS),
-    "attention": Param("additive", "attention score (additive = Bahdanau), or none for the same model without "
-                       "attention", choices=seq2seq.ATTENTIONS),
+    "attention": Param(
+        "additive",
+        "attention score (additive = Bahdanau), or none for the same model without attention",
+        choices=seq2seq.ATTENTIONS,
+    ),
     "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
     "embedding_dim": Param(128, "embedding size"),
     "units": Param(256, "decoder units = encoder output size (units // 2 per direction)"),
@@ -69,33 +76,46 @@ def check_params(hp: HParams) -> None:
 
 def record_split(ctx: RunContext, splits, source: str) -> None:
     if ctx.is_chief:
-        record = {"source": source, "indices": "0-based positions among the file's pairs (blank lines skipped)",
-                  **{name: split.indices for name, split in splits.items()}}
+        record = {
+            "source": source,
+            "indices": "0-based positions among the file's pairs (blank lines skipped)",
+            **{name: split.indices for name, split in splits.items()},
+        }
         (ctx.run_dir / "split.json").write_text(json.dumps(record))
 
 
 def datasets(hp: HParams, info: translation.Seq2SeqInfo) -> Data:
     splits = info.splits
     make = translation.make_dataset
-    return Data(train=make(info, splits["train"].pairs, batch_size=hp.batch_size, shuffle=True, seed=hp.seed),
-                validation=make(info, splits["dev"].pairs, batch_size=hp.batch_size),
-                test=make(info, splits["test"].pairs, batch_size=hp.batch_size), info=info)
+    return Data(
+        train=make(info, splits["train"].pairs, batch_size=hp.batch_size, shuffle=True, seed=hp.seed),
+        validation=make(info, splits["dev"].pairs, batch_size=hp.batch_size),
+        test=make(info, splits["test"].pairs, batch_size=hp.batch_size),
+        info=info,
+    )
 
 
 def anki_data(level: str, require_pairs: bool = False):
     def data(hp: HParams, ctx: RunContext) -> Data:
         check_params(hp)
         if require_pairs and not hp.pairs:
-            raise UserError("this recipe needs --set pairs=PATH (an Anki pair file such as fra-eng.zip; "
-                            "seq2seq_attention_cmn uses the book's English-Chinese file)")
+            raise UserError(
+                "this recipe needs --set pairs=PATH (an Anki pair file such as fra-eng.zip; "
+                "seq2seq_attention_cmn uses the book's English-Chinese file)"
+            )
         path = translation.anki_path(ctx.data_dir, hp.pairs)
         pairs = translation.read_pairs(path, hp.num_samples or None)
         splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size or None)
         record_split(ctx, splits, str(path))
-        info = translation.make_info(splits, level=level, max_source_length=hp.max_source_length,
-                                     max_target_length=hp.max_target_length,
-                                     max_tokens=getattr(hp, "vocab_size", 0) or None)
+        info = translation.make_info(
+            splits,
+            level=level,
+            max_source_length=hp.max_source_length,
+            max_target_length=hp.max_target_length,
+            max_tokens=getattr(hp, "vocab_size", 0) or None,
+        )
         return datasets(hp, info)
+
     return data
 
 
@@ -104,35 +124,53 @@ def title_data(hp: HParams, ctx: RunContext) -> Data:
     pairs = translation.read_titles(translation.titles_path(ctx.data_dir))
     splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size, test_last=True)
     record_split(ctx, splits, str(translation.titles_path(ctx.data_dir)))
-    info = translation.make_info(splits, level="word", max_source_length=hp.max_source_length,
-                                 max_target_length=hp.max_target_length, max_tokens=hp.vocab_size or None,
-                                 shared_vocabulary=True)
+    info = translation.make_info(
+        splits,
+        level="word",
+        max_source_length=hp.max_source_length,
+        max_target_length=hp.max_target_length,
+        max_tokens=hp.vocab_size or None,
+        shared_vocabulary=True,
+    )
     return datasets(hp, info)
 
 
 def char_model(hp: HParams, data: Data):
     info = data.info
-    model = seq2seq.build_char_seq2seq(source_vocab_size=info.source_vocab_size,
-                                       target_vocab_size=info.target_vocab_size, units=hp.units)
+    model = seq2seq.build_char_seq2seq(
+        source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size, units=hp.units
+    )
     return seq2seq.compile_seq2seq(model, "rmsprop", learning_rate=hp.learning_rate)
 
 
 def attention_model(hp: HParams, data: Data):
     info = data.info
     model = seq2seq.build_attention_seq2seq(
-        source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size,
-        embedding_dim=hp.embedding_dim, units=hp.units, cell=hp.cell, attention=hp.attention,
-        input_feeding=hp.input_feeding, shared_embedding=info.source_vectorizer is info.target_vectorizer,
-        dropout=hp.dropout)
+        source_vocab_size=info.source_vocab_size,
+        target_vocab_size=info.target_vocab_size,
+        embedding_dim=hp.embedding_dim,
+        units=hp.units,
+        cell=hp.cell,
+        attention=hp.attention,
+        input_feeding=hp.input_feeding,
+        shared_embedding=info.source_vectorizer is info.target_vectorizer,
+        dropout=hp.dropout,
+    )
     return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate)
 
 
 def make_translator(hp: HParams, data: Data, model, beam_width: int) -> seq2seq.Translator:
     info = data.info
-    return seq2seq.Translator(model, info.source_vectorizer, info.target_vocabulary, separator=info.separator,
-                              max_source_length=info.max_source_length,
-                              max_output_length=info.max_target_length + 1, beam_width=beam_width,
-                              alpha=hp.alpha)
+    return seq2seq.Translator(
+        model,
+        info.source_vectorizer,
+        info.target_vocabulary,
+        separator=info.separator,
+        max_source_length=info.max_source_length,
+        max_output_length=info.max_target_length + 1,
+        beam_width=beam_width,
+        alpha=hp.alpha,
+    )
 
 
 def serve_strings(hp: HParams, data: Data, model):
@@ -147,8 +185,10 @@ def scored_pairs(hp: HParams, data: Data, ctx: RunContext) -> list[tuple[str, st
 
 def text_scores(outputs: list[str], references: list[str], *, language: str, prefix: str) -> dict[str, float]:
     """`{prefix}bleu`, `{prefix}chrf` (sacrebleu) and `{prefix}rougeL` of outputs against one reference each."""
-    return {**bleu.scores(outputs, references, language=language, prefix=prefix),
-            f"{prefix}rougeL": rouge.rouge_l(outputs, references, language=language)}
+    return {
+        **bleu.scores(outputs, references, language=language, prefix=prefix),
+        f"{prefix}rougeL": rouge.rouge_l(outputs, references, language=language),
+    }
 
 
 def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
@@ -200,8 +240,10 @@ def baseline_titles(train, abstracts) -> dict[str, list[str]]:
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     known = tfidf.fit_transform([abstract for abstract, _ in train])
     nearest = (tfidf.transform(list(abstracts)) @ known.T).toarray().argmax(axis=1)
-    return {"lead": [" ".join(abstract.split()[:n]) for abstract in abstracts],
-            "nearest": [train[i][1] for i in nearest]}
+    return {
+        "lead": [" ".join(abstract.split()[:n]) for abstract in abstracts],
+        "nearest": [train[i][1] for i in nearest],
+    }
 
 
 def title_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:

@@ -35,13 +35,13 @@ MR_SPLIT_PARAMS = {
 }
 """How rt-polarity is split: the book's dev set or one fold of Kim's cross-validation."""
 
-VECTORS_PARAM = Param("", "word2vec/GloVe text file of pre-trained vectors (the zoo's skip-gram export works)",
-                      type=str)
+VECTORS_PARAM = Param(
+    "", "word2vec/GloVe text file of pre-trained vectors (the zoo's skip-gram export works)", type=str
+)
 
 
 def _settings(hp: HParams) -> dict:
-    return dict(vocab_size=hp.vocab_size, sequence_length=hp.sequence_length, batch_size=hp.batch_size,
-                seed=hp.seed)
+    return dict(vocab_size=hp.vocab_size, sequence_length=hp.sequence_length, batch_size=hp.batch_size, seed=hp.seed)
 
 
 def serve_strings(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
@@ -79,8 +79,9 @@ def mr_data(hp: HParams, ctx: RunContext) -> Data:
 def imdb_data(hp: HParams, ctx: RunContext) -> Data:
     """IMDB train (adapted on) and test; no validation split, as in keras' imdb_cnn."""
     splits = imdb.load(ctx.data_dir)
-    data = classification_data(splits["train"], test=splits["test"], standardize=strip_html_lower_punct,
-                               **_settings(hp))
+    data = classification_data(
+        splits["train"], test=splits["test"], standardize=strip_html_lower_punct, **_settings(hp)
+    )
     return with_vectors(hp, data)
 
 
@@ -93,6 +94,5 @@ def r8_data(hp: HParams, ctx: RunContext) -> Data:
         raise CorruptData(f"R8 test labels {sorted(unknown)} never occur in the training file")
     index = {name: i for i, name in enumerate(names)}
     as_ids = lambda split: (split[0], np.array([index[y] for y in split[1]], "int32"))  # noqa: E731
-    data = classification_data(as_ids(splits["train"]), test=as_ids(splits["test"]), class_names=names,
-                               **_settings(hp))
+    data = classification_data(as_ids(splits["train"]), test=as_ids(splits["test"]), class_names=names, **_settings(hp))
     return with_vectors(hp, data)

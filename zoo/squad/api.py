@@ -41,8 +41,9 @@ def _saved_model_dir(path: str | os.PathLike) -> str:
     return str(path.resolve())
 
 
-def answer(model_or_path: Any, question: str | list[str], context: str | list[str],
-           batch_size: int = 32) -> dict | list[dict]:
+def answer(
+    model_or_path: Any, question: str | list[str], context: str | list[str], batch_size: int = 32
+) -> dict | list[dict]:
     """The answer(s): `{"answer", "start", "end", "score", "span", "null_odds"}` per question.
 
     Args:
@@ -70,13 +71,22 @@ def answer(model_or_path: Any, question: str | list[str], context: str | list[st
     serve = _serve_function(model_or_path)
     rows: list[dict] = []
     for first in range(0, len(questions), batch_size):
-        outputs = serve({"question": tf.constant(questions[first:first + batch_size], tf.string),
-                         "context": tf.constant(contexts[first:first + batch_size], tf.string)})
+        outputs = serve(
+            {
+                "question": tf.constant(questions[first : first + batch_size], tf.string),
+                "context": tf.constant(contexts[first : first + batch_size], tf.string),
+            }
+        )
         columns = {k: v.numpy() for k, v in outputs.items()}
         for i in range(len(columns["answer"])):
-            rows.append({
-                "answer": columns["answer"][i].decode("utf-8"), "start": int(columns["start"][i]),
-                "end": int(columns["end"][i]), "score": float(columns["score"][i]),
-                "span": columns["span"][i].decode("utf-8"), "null_odds": float(columns["null_odds"][i]),
-            })
+            rows.append(
+                {
+                    "answer": columns["answer"][i].decode("utf-8"),
+                    "start": int(columns["start"][i]),
+                    "end": int(columns["end"][i]),
+                    "score": float(columns["score"][i]),
+                    "span": columns["span"][i].decode("utf-8"),
+                    "null_odds": float(columns["null_odds"][i]),
+                }
+            )
     return rows[0] if single else rows

@@ -75,8 +75,9 @@ class SquadInfo:
     skipped_train_answers: int = 0
 
 
-def convert(examples: list[Example], windows: SquadWindows, training: bool = False, batch: int = 64
-            ) -> tuple[Features, int]:
+def convert(
+    examples: list[Example], windows: SquadWindows, training: bool = False, batch: int = 64
+) -> tuple[Features, int]:
     """All windows of `examples` with their answer labels; also how many answers were not at their offset.
 
     The windows are `windows`' (the same graph the SavedModel serves). A window holds the answer when
@@ -85,13 +86,18 @@ def convert(examples: list[Example], windows: SquadWindows, training: bool = Fal
     its character offset drops its question (as `run_squad.py` does); otherwise every example keeps
     its windows.
     """
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("token_ids", "segment_ids", "padding_mask", "start",
-                                                          "end", "example")}
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("token_ids", "segment_ids", "padding_mask", "start", "end", "example")
+    }
     unmatched = 0
     for first in range(0, len(examples), batch):
-        chunk = examples[first:first + batch]
-        out = {k: v.numpy() for k, v in windows.traced(tf.constant([e.question for e in chunk]),
-                                                      tf.constant([e.context for e in chunk])).items()}
+        chunk = examples[first : first + batch]
+        out = {
+            k: v.numpy()
+            for k, v in windows.traced(
+                tf.constant([e.question for e in chunk]), tf.constant([e.context for e in chunk])
+            ).items()
+        }
         keep = np.ones(len(out["example"]), bool)
         start = np.zeros(len(out["example"]), np.int32)
         end = np.zeros(len(out["example"]), np.int32)
@@ -100,7 +106,7 @@ def convert(examples: list[Example], windows: SquadWindows, training: bool = Fal
             if not example.answers:
                 continue
             text, char_start = example.answers[0]
-            if example.context[char_start:char_start + len(text)] != text or not text.strip():
+            if example.context[char_start : char_start + len(text)] != text or not text.strip():
                 unmatched += 1
                 keep[rows] = not training
                 continue
@@ -118,11 +124,16 @@ def convert(examples: list[Example], windows: SquadWindows, training: bool = Fal
         parts["end"].append(end[keep])
         parts["example"].append(out["example"][keep] + first)
     seq = windows.config.max_seq_length
-    stack = lambda key, dtype, shape: (np.concatenate(parts[key]).astype(dtype) if parts[key]  # noqa: E731
-                                       else np.zeros(shape, dtype))
+
+    def stack(key, dtype, shape):
+        return np.concatenate(parts[key]).astype(dtype) if parts[key] else np.zeros(shape, dtype)
+
     features = Features(
-        token_ids=stack("token_ids", np.int32, (0, seq)), segment_ids=stack("segment_ids", np.int32, (0, seq)),
-        padding_mask=stack("padding_mask", np.int32, (0, seq)), start_positions=stack("start", np.int32, (0,)),
-        end_positions=stack("end", np.int32, (0,)), example_index=stack("example", np.int64, (0,)),
+        token_ids=stack("token_ids", np.int32, (0, seq)),
+        segment_ids=stack("segment_ids", np.int32, (0, seq)),
+        padding_mask=stack("padding_mask", np.int32, (0, seq)),
+        start_positions=stack("start", np.int32, (0,)),
+        end_positions=stack("end", np.int32, (0,)),
+        example_index=stack("example", np.int64, (0,)),
     )
     return features, unmatched

@@ -39,26 +39,49 @@ class SquadServer(keras.Model):
         >>> server({"question": tf.constant(["Who won?"]), "context": tf.constant(["Denver won."])})["answer"]
     """
 
-    def __init__(self, qa_model: keras.Model, vocabulary: list[str], lowercase: bool = True,
-                 max_seq_length: int = 384, doc_stride: int = 128, max_query_length: int = 64,
-                 max_answer_length: int = 30, n_best: int = 20, version_2: bool = False,
-                 null_threshold: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        qa_model: keras.Model,
+        vocabulary: list[str],
+        lowercase: bool = True,
+        max_seq_length: int = 384,
+        doc_stride: int = 128,
+        max_query_length: int = 64,
+        max_answer_length: int = 30,
+        n_best: int = 20,
+        version_2: bool = False,
+        null_threshold: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(name=kwargs.pop("name", "squad_server"), **kwargs)
         self.qa_model = qa_model
         self.windows = SquadWindows(vocabulary, lowercase, WindowConfig(max_seq_length, doc_stride, max_query_length))
-        self.search = dict(max_answer_length=max_answer_length, n_best=n_best, version_2=version_2,
-                           null_threshold=float(null_threshold))
+        self.search = dict(
+            max_answer_length=max_answer_length,
+            n_best=n_best,
+            version_2=version_2,
+            null_threshold=float(null_threshold),
+        )
         self.built = True
 
     @property
     def input_signature(self) -> list[dict[str, tf.TensorSpec]]:
-        return [{"question": tf.TensorSpec([None], tf.string, name="question"),
-                 "context": tf.TensorSpec([None], tf.string, name="context")}]
+        return [
+            {
+                "question": tf.TensorSpec([None], tf.string, name="question"),
+                "context": tf.TensorSpec([None], tf.string, name="context"),
+            }
+        ]
 
     def call(self, inputs):
         question = tf.reshape(inputs["question"], [-1])
         context = tf.reshape(inputs["context"], [-1])
         windows = self.windows(question, context)
         out = self.qa_model({k: windows[k] for k in ("token_ids", "segment_ids", "padding_mask")})
-        return best_answers(context, windows, tf.cast(out["start_positions"], tf.float32),
-                            tf.cast(out["end_positions"], tf.float32), **self.search)
+        return best_answers(
+            context,
+            windows,
+            tf.cast(out["start_positions"], tf.float32),
+            tf.cast(out["end_positions"], tf.float32),
+            **self.search,
+        )

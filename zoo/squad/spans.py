@@ -15,9 +15,17 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def best_answers(context: tf.Tensor, windows: dict[str, tf.Tensor], start_logits: tf.Tensor,
-                 end_logits: tf.Tensor, *, max_answer_length: int = 30, n_best: int = 20,
-                 version_2: bool = False, null_threshold: float = 0.0) -> dict[str, tf.Tensor]:
+def best_answers(
+    context: tf.Tensor,
+    windows: dict[str, tf.Tensor],
+    start_logits: tf.Tensor,
+    end_logits: tf.Tensor,
+    *,
+    max_answer_length: int = 30,
+    n_best: int = 20,
+    version_2: bool = False,
+    null_threshold: float = 0.0,
+) -> dict[str, tf.Tensor]:
     """One answer per context row.
 
     Args:
@@ -73,9 +81,15 @@ def best_answers(context: tf.Tensor, windows: dict[str, tf.Tensor], start_logits
     end = tf.where(no_answer, tf.constant(-1, tf.int64), span_end)
 
     def cut(s, e):
-        return tf.strings.substr(context, tf.cast(tf.maximum(s, 0), tf.int32), tf.cast(tf.maximum(e - s, 0), tf.int32),
-                                 unit="UTF8_CHAR")
+        return tf.strings.substr(
+            context, tf.cast(tf.maximum(s, 0), tf.int32), tf.cast(tf.maximum(e - s, 0), tf.int32), unit="UTF8_CHAR"
+        )
 
-    return {"answer": cut(start, end), "start": start, "end": end,
-            "score": tf.where(no_answer, null, best) if version_2 else best,
-            "span": cut(span_start, span_end), "null_odds": null_odds}
+    return {
+        "answer": cut(start, end),
+        "start": start,
+        "end": end,
+        "score": tf.where(no_answer, null, best) if version_2 else best,
+        "span": cut(span_start, span_end),
+        "null_odds": null_odds,
+    }

@@ -24,8 +24,14 @@ from zoo.errors import UserError
 MAX_CHARS_PER_WORD = 100
 _KEEP = -2  # replacement row 0 means "keep the code point as it is"
 _CJK_RANGES = (
-    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B820, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
 )
 
 
@@ -88,14 +94,15 @@ class WordPieceOffsets(tf.Module):
         self.unknown_id = vocabulary.index(unknown_token)
         self.max_piece_chars = max(len(t[2:] if t.startswith("##") else t) for t in vocabulary)
         keys, rows, replacements, punct = _char_tables(lowercase)
-        self._normalise = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(keys, rows), default_value=0)
+        self._normalise = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, rows), default_value=0)
         self._replacements = tf.ragged.constant(replacements, dtype=tf.int64)
         self._punctuation = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(punct, tf.ones_like(punct)), default_value=0)
+            tf.lookup.KeyValueTensorInitializer(punct, tf.ones_like(punct)), default_value=0
+        )
         self._vocab = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocabulary), tf.range(len(vocabulary), dtype=tf.int64)),
-            default_value=-1)
+            default_value=-1,
+        )
 
     def __call__(self, texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor, tf.RaggedTensor]:
         """`texts` [batch] strings -> ragged (ids, starts, ends), each [batch, None] int64."""
@@ -130,11 +137,13 @@ class WordPieceOffsets(tf.Module):
 
         # Longest vocabulary match starting at each character, as a word start and as a "##" piece.
         singles = tf.strings.unicode_encode(tf.cast(tf.expand_dims(norm, 1), tf.int32), "UTF-8")
-        best = {True: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
-                False: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64))}
+        best = {
+            True: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
+            False: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
+        }
         piece = tf.fill([n], "")
         for length in range(1, self.max_piece_chars + 1):
-            shifted = tf.concat([singles, tf.fill([length - 1], "")], 0)[length - 1:length - 1 + n]
+            shifted = tf.concat([singles, tf.fill([length - 1], "")], 0)[length - 1 : length - 1 + n]
             piece = tf.strings.join([piece, shifted])
             fits = remaining >= length
             for initial in (True, False):
@@ -151,14 +160,17 @@ class WordPieceOffsets(tf.Module):
             length = tf.where(first, tf.gather(best[True][0], at), tf.gather(best[False][0], at))
             failed = failed | (active & tf.equal(length, 0))
             take = active & (length > 0)
-            marks = tf.tensor_scatter_nd_max(marks, tf.expand_dims(tf.boolean_mask(pos, take), 1),
-                                             tf.ones_like(tf.boolean_mask(pos, take)))
+            marks = tf.tensor_scatter_nd_max(
+                marks, tf.expand_dims(tf.boolean_mask(pos, take), 1), tf.ones_like(tf.boolean_mask(pos, take))
+            )
             return pos + tf.where(take, length, tf.zeros_like(length)), failed, marks
 
         _, failed, marks = tf.while_loop(
-            lambda pos, failed, marks: tf.reduce_any((pos < ends_w) & ~failed), step,
+            lambda pos, failed, marks: tf.reduce_any((pos < ends_w) & ~failed),
+            step,
             (starts_w, tf.zeros([n_words], tf.bool), tf.zeros([n], tf.int64)),
-            maximum_iterations=MAX_CHARS_PER_WORD)
+            maximum_iterations=MAX_CHARS_PER_WORD,
+        )
         unknown = failed | (ends_w - starts_w > MAX_CHARS_PER_WORD)
         word_unknown = tf.gather(unknown, tf.maximum(word_of, 0)) & ~space
         is_word_start = tf.equal(tf.range(n), tf.gather(starts_w, tf.maximum(word_of, 0))) & ~space

@@ -32,8 +32,10 @@ class WindowConfig:
 
     def __post_init__(self):
         if self.max_seq_length - self.max_query_length - 3 < 1:
-            raise UserError(f"max_seq_length={self.max_seq_length} leaves no room for the context after "
-                            f"max_query_length={self.max_query_length}; raise it or lower max_query_length")
+            raise UserError(
+                f"max_seq_length={self.max_seq_length} leaves no room for the context after "
+                f"max_query_length={self.max_query_length}; raise it or lower max_query_length"
+            )
         if self.doc_stride < 1:
             raise UserError(f"doc_stride must be >= 1, got {self.doc_stride}")
 
@@ -81,7 +83,7 @@ class SquadWindows(tf.Module):
 
     def __call__(self, question: tf.Tensor, context: tf.Tensor) -> dict[str, tf.Tensor]:
         seq = self.config.max_seq_length
-        q_ids = self.tokenizer(question)[0][:, :self.config.max_query_length]
+        q_ids = self.tokenizer(question)[0][:, : self.config.max_query_length]
         c_ids, c_start, c_end = self.tokenizer(context)
         batch = tf.shape(question, out_type=tf.int64)[0]
         max_ctx = seq - q_ids.row_lengths() - 3
@@ -116,15 +118,38 @@ class SquadWindows(tf.Module):
 
         def per_token(ctx_part, default, dtype):
             """[CLS] q [SEP] ctx [SEP] layout of a per-context-token value; `default` elsewhere."""
-            ragged = tf.concat([column(default, dtype), q_fill(default, dtype), column(default, dtype), ctx_part,
-                                column(default, dtype)], axis=1)
+            ragged = tf.concat(
+                [
+                    column(default, dtype),
+                    q_fill(default, dtype),
+                    column(default, dtype),
+                    ctx_part,
+                    column(default, dtype),
+                ],
+                axis=1,
+            )
             return ragged.to_tensor(default_value=tf.constant(default, dtype), shape=[None, seq])
 
-        token_ids = tf.concat([column(self.cls_id, tf.int64), q_win, column(self.sep_id, tf.int64), context_tokens,
-                               column(self.sep_id, tf.int64)], axis=1)
-        segment = tf.concat([column(0, tf.int64), q_fill(0, tf.int64), column(0, tf.int64),
-                             context_tokens.with_flat_values(tf.ones_like(context_tokens.flat_values)),
-                             column(1, tf.int64)], axis=1)
+        token_ids = tf.concat(
+            [
+                column(self.cls_id, tf.int64),
+                q_win,
+                column(self.sep_id, tf.int64),
+                context_tokens,
+                column(self.sep_id, tf.int64),
+            ],
+            axis=1,
+        )
+        segment = tf.concat(
+            [
+                column(0, tf.int64),
+                q_fill(0, tf.int64),
+                column(0, tf.int64),
+                context_tokens.with_flat_values(tf.ones_like(context_tokens.flat_values)),
+                column(1, tf.int64),
+            ],
+            axis=1,
+        )
         return {
             "token_ids": tf.cast(token_ids.to_tensor(0, shape=[None, seq]), tf.int32),
             "segment_ids": tf.cast(segment.to_tensor(0, shape=[None, seq]), tf.int32),
@@ -132,5 +157,6 @@ class SquadWindows(tf.Module):
             "char_start": per_token(tf.gather(c_start.flat_values, index), -1, tf.int64),
             "char_end": per_token(tf.gather(c_end.flat_values, index), -1, tf.int64),
             "max_context": per_token(is_max, False, tf.bool),
-            "example": example, "batch": batch,
+            "example": example,
+            "batch": batch,
         }

@@ -33,8 +33,11 @@ class ThrottledBackupAndRestore(keras.callbacks.BackupAndRestore):
             self._unsaved = None
         else:  # kept in memory, so that a stopped run can still save the end of this epoch
             optimizer = self.model.optimizer
-            self._unsaved = (epoch, [v.numpy() for v in self.model.variables],
-                             [v.numpy() for v in optimizer.variables] if optimizer is not None else [])
+            self._unsaved = (
+                epoch,
+                [v.numpy() for v in self.model.variables],
+                [v.numpy() for v in optimizer.variables] if optimizer is not None else [],
+            )
 
     def save_last_epoch(self) -> None:
         """Write the backup of the last finished epoch now if the throttle skipped it (on SIGTERM / Ctrl-C).

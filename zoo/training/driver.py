@@ -93,8 +93,13 @@ def fit(
     work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
     fresh = not work.exists()
     created = _make_folder(work)
-    run = {"strategy": strategy, "cpu_replicas": cpu_replicas, "max_steps": max_steps,
-           "data_dir": str(data_dir), "replicas": dist.num_replicas_in_sync}
+    run = {
+        "strategy": strategy,
+        "cpu_replicas": cpu_replicas,
+        "max_steps": max_steps,
+        "data_dir": str(data_dir),
+        "replicas": dist.num_replicas_in_sync,
+    }
     try:
         _check_resume(work, recipe, hp)
         _write_json(work / "config.json", _config(recipe, hp, run, final))
@@ -108,8 +113,10 @@ def fit(
                     try:
                         model.load_weights(checkpoint)
                     except ValueError as error:  # a run of this recipe with other shapes
-                        raise UserError(f"--set checkpoint={hp.checkpoint}: its weights do not fit this model "
-                                        f"(other hyper-parameters?): {str(error).splitlines()[0][:200]}") from None
+                        raise UserError(
+                            f"--set checkpoint={hp.checkpoint}: its weights do not fit this model "
+                            f"(other hyper-parameters?): {str(error).splitlines()[0][:200]}"
+                        ) from None
     except BaseException:
         if fresh:  # nothing was trained yet: leave no empty run folder (nor the parents made for it) behind
             shutil.rmtree(created, ignore_errors=True)
@@ -179,8 +186,9 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
     callbacks = [
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         backup_callback,
-        callbacks_lib.BestWeights(str(work / "checkpoints" / "best.weights.h5"), monitor=monitor,
-                                  min_seconds=hp.backup_seconds),
+        callbacks_lib.BestWeights(
+            str(work / "checkpoints" / "best.weights.h5"), monitor=monitor, min_seconds=hp.backup_seconds
+        ),
         keras.callbacks.TensorBoard(str(work / "logs"), profile_batch=0),
         callbacks_lib.TerminateOnNaN(),
     ]
@@ -190,13 +198,18 @@ def _train(model, recipe: Recipe, hp: HParams, data: Data, work: Path, verbose) 
         # wait for all callbacks, which cost the driver about a quarter of plain `fit`'s speed.
         callback.async_safe = True
     if hp.patience > 0:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True)
+        )
     if recipe.callbacks is not None:
         callbacks.extend(recipe.callbacks(hp, data))
     train, steps_per_epoch = epoch_stream(data.train, resumed_from or 0)
     try:
         history = model.fit(
-            train, steps_per_epoch=steps_per_epoch, validation_data=data.validation, epochs=hp.epochs,
+            train,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=data.validation,
+            epochs=hp.epochs,
             callbacks=callbacks,
             shuffle=False,  # datasets arrive shuffled by the recipe (seeded); Keras ignores it for tf.data anyway
             verbose=_verbosity(verbose),
@@ -280,8 +293,11 @@ def _check_resume(work: Path, recipe: Recipe, hp: HParams) -> None:
     if not config.exists():
         return
     previous = json.loads(config.read_text())
-    changed = _changed_hparams(previous.get("hparams") or {}, _jsonable(hp.to_dict()),
-                               _jsonable({k: p.default for k, p in recipe.params().items()}))
+    changed = _changed_hparams(
+        previous.get("hparams") or {},
+        _jsonable(hp.to_dict()),
+        _jsonable({k: p.default for k, p in recipe.params().items()}),
+    )
     if previous.get("recipe") != recipe.name or changed:
         raise UserError(
             f"{work} holds an unfinished run of {previous.get('recipe')} with other hyper-parameters "
@@ -296,8 +312,7 @@ def _changed_hparams(previous: dict, current: dict, defaults: dict) -> list[str]
     A parameter the earlier run does not record came with a newer version of the recipe: it matches
     when this run leaves it at its default, so updating the zoo does not strand a half-trained run.
     """
-    return sorted(k for k in set(previous) | set(current)
-                  if previous.get(k, defaults.get(k)) != current.get(k))
+    return sorted(k for k in set(previous) | set(current) if previous.get(k, defaults.get(k)) != current.get(k))
 
 
 def _checkpoint_file(checkpoint: str, recipe: Recipe) -> Path:
@@ -341,8 +356,10 @@ def _make_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(f"--out {folder.with_name(folder.name.removesuffix('.partial'))}: cannot create the run "
-                        f"folder ({error.strerror})") from None
+        raise UserError(
+            f"--out {folder.with_name(folder.name.removesuffix('.partial'))}: cannot create the run "
+            f"folder ({error.strerror})"
+        ) from None
     return top
 
 

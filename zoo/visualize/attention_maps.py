@@ -68,14 +68,20 @@ def write_html(path: str | Path, rows: Sequence[dict], title: str = "Self-attent
     for row in rows:
         blocks.append(
             '<div class="s"><div class="meta">label <b>{}</b> &middot; predicted <b>{}</b> (p = {:.3f})</div>'
-            "<div>{}</div></div>".format(html.escape(str(row["label"])), html.escape(str(row["predicted"])),
-                                         float(row["probability"]), highlight_html(row["tokens"], row["weights"]))
+            "<div>{}</div></div>".format(
+                html.escape(str(row["label"])),
+                html.escape(str(row["predicted"])),
+                float(row["probability"]),
+                highlight_html(row["tokens"], row["weights"]),
+            )
         )
-    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>"
-            "body{font-family:sans-serif;max-width:60em;margin:2em auto}.s{margin:1em 0;line-height:1.8}"
-            ".meta{color:#555;font-size:90%}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><p>Token background: attention summed over the hops "
-            "(darker = more weight; hover for the value).</p>" + "\n".join(blocks) + "</body></html>\n")
+    page = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>'
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}.s{margin:1em 0;line-height:1.8}"
+        ".meta{color:#555;font-size:90%}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>Token background: attention summed over the hops "
+        "(darker = more weight; hover for the value).</p>" + "\n".join(blocks) + "</body></html>\n"
+    )
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
@@ -85,8 +91,15 @@ def _slug(text: str, limit: int = 30) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:limit] or "text"
 
 
-def write_attention_maps(out_dir: str | Path, texts: Sequence[str], tokens: np.ndarray, attention: np.ndarray,
-                         probabilities: np.ndarray, labels: Sequence[int], class_names: Sequence[str]) -> dict:
+def write_attention_maps(
+    out_dir: str | Path,
+    texts: Sequence[str],
+    tokens: np.ndarray,
+    attention: np.ndarray,
+    probabilities: np.ndarray,
+    labels: Sequence[int],
+    class_names: Sequence[str],
+) -> dict:
     """PNGs (`NN_<slug>.png`) and `attention.html` in `out_dir` for a batch of sentences.
 
     Args:
@@ -106,10 +119,19 @@ def write_attention_maps(out_dir: str | Path, texts: Sequence[str], tokens: np.n
         n = sum(1 for t in toks if t)
         a = np.asarray(attention)[k][:, :n]
         predicted = int(np.argmax(probabilities[k]))
-        title = (f"label {class_names[labels[k]]}, predicted {class_names[predicted]} "
-                 f"(p = {float(probabilities[k][predicted]):.2f})")
+        title = (
+            f"label {class_names[labels[k]]}, predicted {class_names[predicted]} "
+            f"(p = {float(probabilities[k][predicted]):.2f})"
+        )
         pngs.append(save_sentence_png(out_dir / f"{k:02d}_{_slug(text)}.png", toks[:n], a, title))
-        rows.append({"tokens": toks[:n], "weights": a.mean(axis=0), "label": class_names[labels[k]],
-                     "predicted": class_names[predicted], "probability": float(probabilities[k][predicted])})
+        rows.append(
+            {
+                "tokens": toks[:n],
+                "weights": a.mean(axis=0),
+                "label": class_names[labels[k]],
+                "predicted": class_names[predicted],
+                "probability": float(probabilities[k][predicted]),
+            }
+        )
     page = write_html(out_dir / "attention.html", rows)
     return {"pngs": pngs, "html": page}
