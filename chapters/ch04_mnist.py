@@ -24,33 +24,17 @@ Where only MNIST's t10k files are present (as in ../shared/data), the recipes tr
 # Both models take raw 0-255 pixels: the scaling is a layer inside the model.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-ONLY = ["mnist_softmax", "mnist_mlp"]  # the recipes to train
-SET = []  # hyper-parameters, "KEY=VALUE" (e.g. "patience=2", "epochs=3")
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --only, --set ...).
-QUICK, DATA_DIR, OUT, ONLY, SET = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, SET=SET, choices={"ONLY": ONLY}
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    ONLY=["mnist_softmax", "mnist_mlp"],  # the recipes to train
+    SET=[],  # hyper-parameters, "KEY=VALUE" (e.g. "patience=2", "epochs=3")
+    choices={"ONLY": ["mnist_softmax", "mnist_mlp"]},
 )
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings (SET's values stay strings: zoo.fit parses them)."""
-    return dict(
-        data_dir=DATA_DIR,
-        out=f"{OUT}/{name}" if OUT else None,
-        **quick_settings(QUICK),
-        **dict(item.split("=", 1) for item in SET),
-    )
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipes={ONLY}  overrides={SET}")
+QUICK, DATA_DIR, OUT, ONLY, SET = chapter
+print(chapter)
 
 # %%
 from pathlib import Path
@@ -64,6 +48,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
 from zoo.data import mnist
+from zoo.models.mlp import build_mlp
 from zoo.notebooks import plot_model, show_image
 
 FIGURES = Path(OUT or "saved_models") / "ch04"  # the data pictures; each run's pictures go to its run folder
@@ -96,15 +81,33 @@ plt.show()
 
 # %% [markdown]
 # ## 2. Training both models through `zoo.fit`
+#
+# First the deep MLP in the open: `build_mlp` from `zoo.models.mlp` is the builder the `mnist_mlp`
+# recipe calls, here with its sizes (the softmax regression is the same call with `hidden=()`).
+
+# %%
+model = build_mlp(
+    input_shape=(28, 28),
+    hidden=(128,),
+    outputs=10,
+    dropout=0.5,
+    preprocessing=[keras.layers.Rescaling(1.0 / 255)],
+    name="mnist_mlp",
+)
+model.summary()
+plot_model(model, FIGURES / "mnist_mlp.png")
+
+# %% [markdown]
+# `zoo.fit` builds each recipe's model the same way, trains it, scores it and exports it
+# (`SET` passes hyper-parameters, such as `patience=2` for early stopping).
 
 # %%
 runs = {}
 for name in ONLY:
-    runs[name] = zoo.fit(name, **settings(name))
+    overrides = dict(item.split("=", 1) for item in SET)  # the values stay strings: zoo.fit parses them
+    runs[name] = zoo.fit(name, **chapter.fit_settings(name), **overrides)
     print(f"{name}: test accuracy {runs[name].metrics['test_accuracy']:.4f}  ({runs[name].run_dir})")
-    runs[name].model.summary()
     show_image(runs[name].run_dir / "curves.png")
-plot_model(runs[ONLY[-1]].model, runs[ONLY[-1]].run_dir / "model.png")
 
 # %% [markdown]
 # ## 3. The exported SavedModel, called on raw pixels

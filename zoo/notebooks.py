@@ -27,11 +27,14 @@ tests/test_notebooks.py). The rules of a chapter source:
    plus the header's `pip=` packages installed without dependencies; GPU reported) right after it.
    Nothing else may assume a local checkout: data come from `DATA_DIR`, runs go under the working
    folder (or `OUT`).
-5. The first code cell is the settings cell: `QUICK = os.environ.get("ZOO_QUICK") == "1"`,
-   `DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")`, `OUT` and the chapter's own knobs, then
-   `... = command_line(...)` so that the script keeps its flags (`--quick`, `--data-dir`, `--out`,
-   ...); inside a notebook `command_line` returns the values unchanged. QUICK runs pass
-   `quick_settings(QUICK)` to `zoo.fit` (2 batches, 1 epoch) and must take seconds.
+5. The first code cell is the settings cell: `chapter = chapter_settings(KNOB=default, ...)` with the
+   chapter's own knobs (a comment each), then `QUICK, DATA_DIR, OUT, KNOB, ... = chapter`.
+   `chapter_settings` takes QUICK from `ZOO_QUICK` ("1": a first look), DATA_DIR from `ZOO_DATA_DIR`
+   (else "datasets") and OUT "" (the run folders go under saved_models/), unless they are passed; run
+   as a script, the flags override every value (`--quick`, `--data-dir`, `--out`, one per knob);
+   inside a notebook the values stay as given. `zoo.fit(name, **chapter.fit_settings(name))` passes
+   the data folder, the run folder under OUT and, in QUICK runs, 2 batches x 1 epoch (`steps=` to
+   change): QUICK runs must take seconds.
 6. Every code cell also runs as a plain script: no `!` or `%` magics; `show(x)` rather than a bare
    last expression; figures saved into the run folder, then `plt.show()`; `show_image(png)` for
    the pictures a run wrote; `plot_model(model, png)` (a note where pydot/Graphviz are missing).
@@ -41,10 +44,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +266,78 @@ def plot_model(model, path: str | Path) -> None:
 def quick_settings(quick: bool, steps: int = 2) -> dict[str, int]:
     """`zoo.fit` keywords of a QUICK run (`steps` batches per epoch, one epoch); `{}` for the book's settings."""
     return {"max_steps": steps, "epochs": 1} if quick else {}
+
+
+@dataclass(frozen=True)
+class ChapterSettings:
+    """The values of a chapter's settings cell, the script's flags applied (rule 5 above).
+
+    Unpacks as QUICK, DATA_DIR, OUT and then the chapter's knobs in the order given
+    (`QUICK, DATA_DIR, OUT, ONLY = chapter`); `fit_settings` gives `zoo.fit`'s keywords.
+    """
+
+    QUICK: bool
+    DATA_DIR: str
+    OUT: str
+    knobs: dict[str, Any] = field(default_factory=dict)
+    steps: int = 2  # batches per epoch of a QUICK run
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.QUICK, self.DATA_DIR, self.OUT, *self.knobs.values()))
+
+    def __str__(self) -> str:
+        values = {"QUICK": self.QUICK, "DATA_DIR": self.DATA_DIR, "OUT": self.OUT, **self.knobs}
+        return "  ".join(f"{name}={value!r}" for name, value in values.items())
+
+    def fit_settings(self, run: str, **extra: Any) -> dict[str, Any]:
+        """`zoo.fit`'s keywords: the data folder, the run folder `OUT/run` ("" = zoo.fit's default), QUICK's limits.
+
+        Example:
+            >>> ChapterSettings(True, "data", "/tmp/out").fit_settings("mnist_mlp", dropout=0.2)
+            {'data_dir': 'data', 'out': '/tmp/out/mnist_mlp', 'max_steps': 2, 'epochs': 1, 'dropout': 0.2}
+        """
+        return dict(
+            data_dir=self.DATA_DIR,
+            out=f"{self.OUT}/{run}" if self.OUT else None,
+            **quick_settings(self.QUICK, self.steps),
+            **extra,
+        )
+
+
+def chapter_settings(
+    *,
+    QUICK: bool | None = None,  # upper case: the names the settings cell binds, as the knobs
+    DATA_DIR: str | None = None,
+    OUT: str = "",
+    steps: int = 2,
+    choices: dict[str, Sequence] | None = None,
+    **knobs: Any,
+) -> ChapterSettings:
+    """A chapter's settings: QUICK, DATA_DIR, OUT and its own `knobs`, overridden by a script's flags.
+
+    Args:
+        QUICK: 2 batches (`steps`) x 1 epoch per model instead of the recipe's settings; None: the
+            environment variable `ZOO_QUICK` is "1".
+        DATA_DIR: where datasets are read (and downloaded when missing); None: `ZOO_DATA_DIR`, else
+            "datasets".
+        OUT: parent folder of the run folders; "" = saved_models/<recipe>/<time>.
+        steps: batches per epoch of a QUICK run.
+        choices: allowed values of a knob (`{"ONLY": [...]}`), checked on the command line.
+        **knobs: the chapter's own settings (`ONLY=[...]`, `VARIANT="rand"`); each is a flag too
+            (`--only`, `--variant`), see `command_line`.
+
+    Example (in a notebook, where there are no flags):
+        >>> chapter = chapter_settings(QUICK=True, DATA_DIR="data", VARIANT="rand")  # doctest: +SKIP
+        >>> QUICK, DATA_DIR, OUT, VARIANT = chapter  # doctest: +SKIP
+        >>> chapter.fit_settings("textcnn_mr")  # doctest: +SKIP
+        {'data_dir': 'data', 'out': None, 'max_steps': 2, 'epochs': 1}
+    """
+    if QUICK is None:
+        QUICK = os.environ.get("ZOO_QUICK") == "1"
+    if DATA_DIR is None:
+        DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")
+    quick, data_dir, out, *values = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, choices=choices, **knobs)
+    return ChapterSettings(quick, data_dir, out, dict(zip(knobs, values)), steps)
 
 
 def main(argv: list[str] | None = None) -> int:
