@@ -23,25 +23,14 @@ The literate source of chapters/ch03.ipynb (python -m zoo.notebooks regenerates 
 # 4. **curve fitting**: a 1-10-10-1 sigmoid MLP fits sin(x) through noisy samples.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-ONLY = ["food_price", "ionosphere_mlp", "iris_mlp", "boston_mlp", "sine_fit"]  # the recipes to train
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --only ...).
-QUICK, DATA_DIR, OUT, ONLY = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipes={ONLY}")
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+RECIPES = ["food_price", "ionosphere_mlp", "iris_mlp", "boston_mlp", "sine_fit"]
+chapter = chapter_settings(ONLY=RECIPES, choices={"ONLY": RECIPES})  # ONLY: the recipes to train
+QUICK, DATA_DIR, OUT, ONLY = chapter
+print(chapter)
 
 # %%
 from pathlib import Path
@@ -54,6 +43,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
 from zoo.data import uci
+from zoo.models.mlp import build_mlp
 from zoo.notebooks import plot_model, show, show_image
 from zoo.recipes.ch03 import FOOD_X, FOOD_Y
 from zoo.training import prepare_data
@@ -84,7 +74,7 @@ def test_split(name: str, run):
 # %%
 if "food_price" in ONLY:
     show(pd.DataFrame(FOOD_X, columns=["dish 1", "dish 2", "dish 3"]).assign(total=FOOD_Y))
-    runs["food_price"] = food = zoo.fit("food_price", **settings("food_price"))
+    runs["food_price"] = food = zoo.fit("food_price", **chapter.fit_settings("food_price"))
     print(f"learned prices {food.metrics['weights']}, bias {food.metrics['bias']} (true prices 150, 50, 100)")
     print(f"served: a bill of 1, 1, 1 portions -> {served(food, [[1, 1, 1]])[0, 0]:.1f} (true 300)")
 
@@ -112,16 +102,31 @@ if "iris_mlp" in ONLY:
 for name, counts in tables.items():
     show(counts.rename(f"{name}: rows per class"))
 
+# %% [markdown]
+# The Iris MLP in the open: `build_mlp` from `zoo.models.mlp` is the builder the recipes call. The
+# `Normalization` layer standardises the raw measurements inside the model; the recipe sets its mean
+# and variance from the training split (unset here, where the model is only shown).
+
+# %%
+model = build_mlp(
+    input_shape=(4,),
+    hidden=(10, 8),
+    outputs=3,
+    kernel_initializer="he_normal",
+    output_activation="softmax",
+    preprocessing=[keras.layers.Normalization(axis=-1)],
+    name="iris_mlp",
+)
+model.summary()
+plot_model(model, FIGURES / "iris_mlp.png")
+
 # %%
 for name in ("ionosphere_mlp", "iris_mlp"):
     if name in ONLY:
-        runs[name] = zoo.fit(name, **settings(name))
+        runs[name] = zoo.fit(name, **chapter.fit_settings(name))
         print(f"{name}: test accuracy {runs[name].metrics['test_accuracy']:.3f}  ({runs[name].run_dir})")
         show_image(runs[name].run_dir / "curves.png")
-if "iris_mlp" in ONLY:
-    iris = runs["iris_mlp"]
-    iris.model.summary()
-    plot_model(iris.model, iris.run_dir / "model.png")
+iris = runs.get("iris_mlp")
 
 # %% [markdown]
 # ### Iris: the confusion matrix on the test split, and a new flower
@@ -157,7 +162,7 @@ if "boston_mlp" in ONLY:
     ax.set(xlabel="MEDV ($1000s)", ylabel="districts")
     fig.savefig(FIGURES / "boston_medv.png", dpi=90, bbox_inches="tight")
     plt.show()
-    runs["boston_mlp"] = boston = zoo.fit("boston_mlp", **settings("boston_mlp"))
+    runs["boston_mlp"] = boston = zoo.fit("boston_mlp", **chapter.fit_settings("boston_mlp"))
     m = boston.metrics
     show(
         pd.Series(
@@ -173,7 +178,7 @@ if "boston_mlp" in ONLY:
 
 # %%
 if "sine_fit" in ONLY:
-    runs["sine_fit"] = sine = zoo.fit("sine_fit", **settings("sine_fit"))
+    runs["sine_fit"] = sine = zoo.fit("sine_fit", **chapter.fit_settings("sine_fit"))
     print(f"MSE of the fit against sin(x): {sine.metrics['mse_vs_sine']:.4f}")
     show_image(sine.run_dir / "sine_fit.png")
     grid = np.array([[0.0], [np.pi / 2], [np.pi], [3 * np.pi / 2]])

@@ -26,25 +26,14 @@ files are present.
 # statistics), so the exported SavedModels take raw arrays.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-ONLY = ["mnist_cnn", "har_cnn1d"]  # the recipes to train
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --only ...).
-QUICK, DATA_DIR, OUT, ONLY = command_line(QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, ONLY=ONLY, choices={"ONLY": ONLY})
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipes={ONLY}")
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+RECIPES = ["mnist_cnn", "har_cnn1d"]
+chapter = chapter_settings(ONLY=RECIPES, choices={"ONLY": RECIPES})  # ONLY: the recipes to train
+QUICK, DATA_DIR, OUT, ONLY = chapter
+print(chapter)
 
 # %%
 from pathlib import Path
@@ -58,6 +47,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 import zoo
 from zoo.data import har, mnist
 from zoo.errors import DataNotFound
+from zoo.models.cnn import build_mnist_cnn
 from zoo.notebooks import plot_model, show, show_image
 
 FIGURES = Path(OUT or "saved_models") / "ch05"  # the data pictures; each run's pictures go to its run folder
@@ -67,16 +57,20 @@ runs = {}
 # %% [markdown]
 # ## 1. The MNIST CNN
 #
-# The data of chapter 4: 28 x 28 raw pixels. The summary shows the shapes shrinking through the two
-# pooling layers while the channels grow.
+# The data of chapter 4: 28 x 28 raw pixels. `build_mnist_cnn` from `zoo.models.cnn` is the builder
+# the `mnist_cnn` recipe calls (here with its sizes): the summary shows the shapes shrinking through
+# the two pooling layers while the channels grow.
+
+# %%
+model = build_mnist_cnn(classes=10, dropout=0.5)
+model.summary()
+plot_model(model, FIGURES / "mnist_cnn.png")
 
 # %%
 if "mnist_cnn" in ONLY:
     images, digits = mnist.load(DATA_DIR)["test"]
     print(f"{len(images)} images {images.shape[1:]}; digits {np.bincount(digits).tolist()}")
-    runs["mnist_cnn"] = cnn = zoo.fit("mnist_cnn", **settings("mnist_cnn"))
-    cnn.model.summary()
-    plot_model(cnn.model, cnn.run_dir / "model.png")
+    runs["mnist_cnn"] = cnn = zoo.fit("mnist_cnn", **chapter.fit_settings("mnist_cnn"))
     print(f"mnist_cnn: test accuracy {cnn.metrics['test_accuracy']:.4f}  ({cnn.run_dir})")
     show_image(cnn.run_dir / "curves.png")
 
@@ -134,7 +128,7 @@ if har_splits is not None:
     fig.savefig(FIGURES / "har_signals.png", dpi=90, bbox_inches="tight")
     plt.show()
 
-    runs["har_cnn1d"] = har_run = zoo.fit("har_cnn1d", **settings("har_cnn1d"))
+    runs["har_cnn1d"] = har_run = zoo.fit("har_cnn1d", **chapter.fit_settings("har_cnn1d"))
     har_run.model.summary()
     print(f"har_cnn1d: test accuracy {har_run.metrics['test_accuracy']:.4f}  ({har_run.run_dir})")
     show_image(har_run.run_dir / "curves.png")
