@@ -24,34 +24,23 @@ The literate source of chapters/ch06.ipynb (python -m zoo.notebooks regenerates 
 # default, so that a full run takes minutes on a CPU.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = (
-    os.environ.get("ZOO_QUICK") == "1"
-)  # True: 20 batches x 1 epoch (CI, a first look); False: the recipe's settings
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-RECIPE = "skipgram_ptb"  # skipgram_ptb, skipgram_text8 or skipgram_corpus
-CORPUS = ""  # for skipgram_corpus: a text file, a folder or a .tar.gz/.zip of texts
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
-QUICK, DATA_DIR, OUT, RECIPE, CORPUS = command_line(
-    QUICK=QUICK,
-    DATA_DIR=DATA_DIR,
-    OUT=OUT,
-    RECIPE=RECIPE,
-    CORPUS=CORPUS,
+# chapter_settings also takes QUICK=True (20 batches x 1 epoch; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    steps=20,
+    RECIPE="skipgram_ptb",  # skipgram_ptb, skipgram_text8 or skipgram_corpus
+    CORPUS="",  # for skipgram_corpus: a text file, a folder or a .tar.gz/.zip of texts
     choices={"RECIPE": ["skipgram_ptb", "skipgram_text8", "skipgram_corpus"]},
 )
-
-settings = dict(data_dir=DATA_DIR, out=f"{OUT}/{RECIPE}" if OUT else None, **quick_settings(QUICK, steps=20))
+QUICK, DATA_DIR, OUT, RECIPE, CORPUS = chapter
+settings = chapter.fit_settings(RECIPE)
 if RECIPE == "skipgram_corpus":
     settings["corpus"] = CORPUS
     if CORPUS.endswith("aclImdb_labeled.tar.gz"):
         settings["corpus_pattern"] = "aclImdb/*/*/*.txt"
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipe={RECIPE}")
+print(chapter)
 
 # %%
 import collections
@@ -106,13 +95,21 @@ if RECIPE == "skipgram_ptb":
 # ## 2. Training through `zoo.fit`
 #
 # Two embedding tables (targets and contexts), a dot product and a sigmoid; the loss is binary
-# cross-entropy over one positive and k negatives. After every epoch a callback prints the nearest
-# neighbours of a few probe words: watch them become meaningful.
+# cross-entropy over one positive and k negatives. `build_skipgram` from `zoo.models.word2vec` is
+# the builder the recipes call; here with their sizes (100 dimensions, 5 negatives) and an example
+# vocabulary of 10,000 words (the recipe counts its own on the training split).
+
+# %%
+model = word2vec.build_skipgram(vocab_size=10_000, dim=100, negatives=5)
+model.summary()
+plot_model(model, FIGURES / "skipgram.png")
+
+# %% [markdown]
+# `zoo.fit` builds it on the real vocabulary and trains it. After every epoch a callback prints the
+# nearest neighbours of a few probe words: watch them become meaningful.
 
 # %%
 result = zoo.fit(RECIPE, **settings)
-result.model.summary()
-plot_model(result.model, result.run_dir / "model.png")
 show_image(result.run_dir / "curves.png")
 m = result.metrics
 if "analogy_accuracy" in m:

@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo.callbacks import ResetStates
 from zoo.data import language_model as lmdata
 from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.models import language_model as lm
+from zoo.serving.language_model import LanguageModelServing, make_sampler
 
 SENTENCES = [
     "the cat sat on the mat",
@@ -212,7 +214,7 @@ def test_reset_callback_makes_evaluation_independent_of_training_state():
     model = lm.build_word_lstm_lm(vocab_size=9, units=4, batch_size=2, num_steps=5, stateful=True)
     lm.compile_language_model(model, "adam")
     train, valid = lmdata.train_dataset(ids, 2, 5), lmdata.eval_dataset(ids[:50], 2, 5)
-    history = model.fit(train, validation_data=valid, epochs=1, callbacks=[lm.ResetStates()], verbose=0)
+    history = model.fit(train, validation_data=valid, epochs=1, callbacks=[ResetStates()], verbose=0)
     assert all(np.abs(v.numpy()).sum() == 0 for layer in lm.rnn_layers(model) for v in layer.states)
     again = model.evaluate(valid, return_dict=True, verbose=0)["perplexity"]
     np.testing.assert_allclose(again, history.history["val_perplexity"][-1], rtol=1e-5)
@@ -305,7 +307,7 @@ def _toy_word_model(epochs=6):
     ds, info = lmdata.datasets(streams, batch_size=4, num_steps=6, shuffle=True, seed=1)
     model = lm.build_word_lstm_lm(vocab_size=info.vocab_size, units=16, stateful=False)
     lm.compile_language_model(model, keras.optimizers.Adam(0.01, global_clipnorm=5.0))
-    model.fit(ds["train"], epochs=epochs, callbacks=[lm.ResetStates()], verbose=0)
+    model.fit(ds["train"], epochs=epochs, callbacks=[ResetStates()], verbose=0)
     return model, info
 
 
@@ -336,7 +338,7 @@ def _run_fresh(script: str, folder: Path):
 @pytest.mark.slow
 def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
     model, info = _toy_word_model()
-    serving = lm.LanguageModelServing(
+    serving = LanguageModelServing(
         model,
         vocabulary=info.vocabulary,
         level=info.level,
@@ -348,7 +350,7 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
     )
     local = serving.score(tf.constant(["the cat sat on the mat", "mat the on cat sat the"]))
     assert local["log_prob"].numpy()[0] > local["log_prob"].numpy()[1]
-    greedy = serving.generate_with(tf.constant(["the cat sat on the"]), lm.make_sampler("greedy"), 5)
+    greedy = serving.generate_with(tf.constant(["the cat sat on the"]), make_sampler("greedy"), 5)
     assert greedy.numpy()[0].decode().split()[0] in {"mat", "rug"}  # learned from the toy corpus
     from zoo.export import save_serving
 
@@ -385,7 +387,7 @@ def test_saved_model_scores_and_generates_in_a_fresh_process(tmp_path):
         assert len(words) <= 8 and "<eos>" not in words and set(words) <= vocab
     assert any(out["generated"])  # something was generated
     # Near-zero temperature is greedy: the same two words as the Python greedy sampler.
-    greedy_two = serving.generate_with(tf.constant(["the", "a bird"]), lm.make_sampler("greedy"), 2)
+    greedy_two = serving.generate_with(tf.constant(["the", "a bird"]), make_sampler("greedy"), 2)
     assert out["options"] == [g.decode() for g in greedy_two.numpy()]
     assert all(len(text.split()) <= 2 for text in out["options"])
 

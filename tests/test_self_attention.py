@@ -19,22 +19,19 @@ from zoo.data import pan_profiling
 from zoo.data.text import strip_html_lower_punct, vectorizer
 from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.layers.self_attention import SelfAttention
+from zoo.layers.token_strings import TokenStrings
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
 from zoo.models.self_attentive import (
     ATTENTION_LAYER,
-    SelfAttentiveServing,
-    TokenStrings,
     attend,
     attention_model,
     build_self_attentive_classifier,
     compile_self_attentive,
-    explain,
-    explain_model,
     mean_pairwise_overlap,
-    string_classifier,
 )
 from zoo.regularizers import L1_ACTIVITY_RATE, Orthogonality, l1_activity
+from zoo.serving.self_attentive import SelfAttentiveServing, explain, explain_model, string_classifier
 from zoo.visualize.attention_maps import sentence_figure, write_attention_maps
 
 ROOT = Path(__file__).resolve().parents[1]

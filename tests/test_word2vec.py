@@ -9,6 +9,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -23,8 +24,10 @@ from zoo.data.skipgrams import (
     skipgram_dataset,
     skipgram_pairs,
 )
+from zoo.export import save_serving
 from zoo.metrics.analogy import analogy_accuracy
 from zoo.models import word2vec
+from zoo.serving.word2vec import serving_model
 
 ANIMALS = "the cat sat on the mat while the dog ate the bone and a bird sang in the tree".split()
 
@@ -178,8 +181,11 @@ def test_ptb_loader_verifies_files(shared_data):
 def test_serving_layer_and_exports_round_trip(tmp_path):
     vocabulary = ("[UNK]", "king", "queen")
     matrix = np.arange(6, dtype="float32").reshape(3, 2)
-    model = word2vec.serving_model(vocabulary, matrix)
-    np.testing.assert_array_equal(model(tf.constant(["King", "zebra", "queen"])), matrix[[1, 0, 2]])
+    model = serving_model(vocabulary, matrix)
+    words = tf.constant(["King", "zebra", "queen"])
+    np.testing.assert_array_equal(model(words), matrix[[1, 0, 2]])
+    layer = keras.layers.TFSMLayer(str(save_serving(model, tmp_path / "saved_model")), call_endpoint="serve")
+    np.testing.assert_array_equal(layer(words), matrix[[1, 0, 2]])
     word2vec.write_word2vec(tmp_path / "vectors.txt", vocabulary, matrix)
     assert (tmp_path / "vectors.txt").read_text().splitlines()[:2] == ["2 2", "king 2.000000 3.000000"]
     word2vec.write_projector(tmp_path, vocabulary, matrix)

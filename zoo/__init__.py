@@ -18,10 +18,23 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["fit", "RunResult", "recipes", "export", "squad", "data", "plots", "errors"]
+__all__ = ["fit", "RunResult", "recipes", "export", "squad", "data", "visualize", "errors"]
 __version__ = "0.1.0"
 
-_SUBMODULES = ("recipes", "training", "export", "squad", "data", "plots", "layers", "models", "metrics", "errors")
+_SUBMODULES = (
+    "recipes",
+    "training",
+    "export",
+    "squad",
+    "data",
+    "visualize",
+    "serving",
+    "callbacks",
+    "layers",
+    "models",
+    "metrics",
+    "errors",
+)
 
 
 def __getattr__(name: str):

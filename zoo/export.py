@@ -63,16 +63,6 @@ def empty_batch_guard(function, input_signature: list):
     return guarded
 
 
-def serving_layer(path: str | os.PathLike) -> keras.layers.Layer:
-    """A `TFSMLayer` over an exported SavedModel (a run folder or its `saved_model/`), for other Keras code."""
-    path = Path(path)
-    if (path / "saved_model").is_dir():
-        path = path / "saved_model"
-    if not (path / "saved_model.pb").exists():
-        raise DataNotFound(f"{path} is not a SavedModel folder (no saved_model.pb)")
-    return keras.layers.TFSMLayer(str(path), call_endpoint="serve")
-
-
 def load(path: str | os.PathLike) -> keras.Model:
     """The trained Keras model of a run folder (or a `.keras` file), ready to fine-tune."""
     import zoo.layers  # noqa: F401  (registers the zoo's custom layers for deserialisation)

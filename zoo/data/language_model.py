@@ -29,7 +29,6 @@ import collections
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -300,8 +299,3 @@ def datasets(
         source=streams.source,
     )
     return out, info
-
-
-def ptb_char_path(data_dir: str | os.PathLike | None = None) -> Path:
-    """PTB's training file (verified or downloaded), the default text of the char RNN."""
-    return ptb.paths(data_dir)["train"]

@@ -2,10 +2,8 @@
 
 Builders return uncompiled `keras.Model`s mapping token ids `[batch, steps]` to next-token *logits*
 `[batch, steps, vocab]`; `compile_language_model` adds the loss, optimizer, clipping and the
-`keras_hub.metrics.Perplexity` metric. `LanguageModelServing` wraps a trained model for export with
-string endpoints: `serve` (sentence -> total log-probability, token count, perplexity), `generate`
-(prompts -> continuations, the `keras_hub.samplers` loop inside the graph) and
-`generate_with_options` (the same with another temperature and length).
+`keras_hub.metrics.Perplexity` metric. `zoo.serving.language_model.LanguageModelServing` wraps a
+trained model for export with string endpoints (scoring and generation, built on `step` here).
 
 What the book gets wrong, and what is done here instead:
 
@@ -18,7 +16,7 @@ What the book gets wrong, and what is done here instead:
 * It trains with `fit_generator` (gone in Keras 3) on independent windows and reports no perplexity.
   Here the windows are laid out as parallel streams (`zoo.data.language_model`) and the LSTM keeps
   its state from one batch to the next (`stateful=True`), reset at every epoch start and before
-  every evaluation (`ResetStates`), as Zaremba et al. do.
+  every evaluation (`zoo.callbacks.ResetStates`), as Zaremba et al. do.
 * Keras 3 facts the book predates: a stateful RNN needs a fixed batch, `keras.Input(batch_shape=...)`;
   `Model` has no `reset_states()` (each RNN layer has `reset_state()`, see `reset_rnn_states`);
   a partial last batch fails, so training streams are trimmed to whole batches.
@@ -33,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 
 import keras
 import keras_hub
@@ -325,27 +322,6 @@ def reset_rnn_states(model: keras.Model) -> None:
             layer.reset_state()
 
 
-class ResetStates(keras.callbacks.Callback):
-    """Resets stateful RNNs at every epoch start, before and after every evaluation, and after training.
-
-    After training too, so a later `model.evaluate` (the driver's test pass) starts from zero state.
-    """
-
-    async_safe = True  # epoch-level hooks only
-
-    def on_epoch_begin(self, epoch, logs=None):
-        reset_rnn_states(self.model)
-
-    def on_test_begin(self, logs=None):
-        reset_rnn_states(self.model)
-
-    def on_test_end(self, logs=None):
-        reset_rnn_states(self.model)
-
-    def on_train_end(self, logs=None):
-        reset_rnn_states(self.model)
-
-
 # ----------------------------------------------------------------------------- stateless copies and steps
 
 
@@ -396,178 +372,6 @@ def token_log_probs(model: keras.Model, inputs, targets):
     """`log p(targets | inputs)` per position, `[batch, steps]`, from the model's logits."""
     logits = ops.cast(model(inputs, training=False), "float32")
     return -keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-
-
-# ----------------------------------------------------------------------------- sampling
-
-
-def make_sampler(
-    name: str, *, temperature: float = 1.0, k: int = 10, p: float = 0.9, seed: int | None = None
-) -> keras_hub.samplers.Sampler:
-    """A `keras_hub.samplers` sampler by name: greedy, random (temperature only), top_k or top_p."""
-    if name == "greedy":
-        return keras_hub.samplers.GreedySampler()
-    if name == "random":
-        return keras_hub.samplers.RandomSampler(temperature=temperature, seed=seed)
-    if name == "top_k":
-        return keras_hub.samplers.TopKSampler(k=k, temperature=temperature, seed=seed)
-    if name == "top_p":
-        return keras_hub.samplers.TopPSampler(p=p, temperature=temperature, seed=seed)
-    raise ValueError(f"sampler must be greedy, random, top_k or top_p, got {name!r}")
-
-
-class LanguageModelServing(keras.Model):
-    """A trained LM on raw strings, exported with two endpoints (`serve` and `generate`).
-
-    `serve(sentences)` -> `{"log_prob", "tokens", "perplexity"}`: each sentence is read after the
-    boundary token (`<eos>` for words, a newline for characters) and scored up to and including the
-    boundary that ends it, so `tokens` = words (or characters) + 1 and `perplexity` =
-    `exp(-log_prob / tokens)`. Words are PTB-normalised when `normalize="ptb"` (lower case, numbers
-    -> `N`); unknown tokens score as the vocabulary's id 0 (`<unk>`).
-
-    `generate(prompts)` -> continuation strings: the prompts (of any lengths, empty allowed) are
-    right-padded and fed through one `keras_hub.samplers` loop whose `next(prompt, cache, index)`
-    is one RNN step with the states as the cache: positions inside a prompt keep the prompt's
-    token, later ones are sampled. Word continuations stop before the first `<eos>`. The sampler,
-    temperature, length and seed are fixed at construction (export); the `generate_with_options`
-    endpoint takes `{"prompts", "temperature", "tokens"}` (same sampler and seed stream, `tokens`
-    to add), and `generate_with` (Python) any `keras_hub` sampler.
-
-    `zoo.export.save_serving` writes `serve` (this model's call) and the `endpoints` attribute's
-    `generate` and `generate_with_options` into one SavedModel.
-
-    Args:
-        model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not).
-        vocabulary: id -> token, `vocabulary[0]` the out-of-vocabulary token.
-        level: `"word"` or `"char"`.
-        boundary: the sentence boundary token.
-        normalize: `"ptb"` or `"none"` (word level only).
-        sampler, temperature, k, p, seed: the default sampler of `generate`.
-        length: tokens generated per prompt by `generate`.
-    """
-
-    def __init__(
-        self,
-        model: keras.Model,
-        *,
-        vocabulary: Sequence[str],
-        level: str,
-        boundary: str,
-        normalize: str = "none",
-        sampler: str = "top_p",
-        temperature: float = 1.0,
-        k: int = 10,
-        p: float = 0.9,
-        seed: int = 1337,
-        length: int = 20,
-        **kwargs,
-    ):
-        super().__init__(name=kwargs.pop("name", "language_model_serving"), **kwargs)
-        if level not in ("word", "char"):
-            raise ValueError(f"level must be 'word' or 'char', got {level!r}")
-        self.lm = stateless_copy(model)
-        self.level, self.normalize, self.length = level, normalize, int(length)
-        self.vocabulary = list(vocabulary)
-        self.lookup = keras.layers.StringLookup(
-            vocabulary=self.vocabulary[1:],
-            num_oov_indices=1,
-            oov_token=self.vocabulary[0],
-            mask_token=None,
-            name="lookup",
-        )
-        self.boundary_id = self.vocabulary.index(boundary) if boundary in self.vocabulary else 0
-        self.default_sampler = make_sampler(sampler, temperature=temperature, k=k, p=p, seed=seed)
-        self.sampler_seed = getattr(self.default_sampler, "seed_generator", None)  # tracked: exported with it
-        self.input_signature = [tf.TensorSpec([None], tf.string, name="sentences")]
-        # Extra endpoints for `zoo.export.save_serving` ({name: (function, input_signature)}).
-        self.endpoints = {
-            "generate": (self.generate, [tf.TensorSpec([None], tf.string, name="prompts")]),
-            "generate_with_options": (
-                self.generate_with_options,
-                [
-                    {
-                        "prompts": tf.TensorSpec([None], tf.string, name="prompts"),
-                        "temperature": tf.TensorSpec([], tf.float32, name="temperature"),
-                        "tokens": tf.TensorSpec([], tf.int32, name="tokens"),
-                    }
-                ],
-            ),
-        }
-        self.built = True  # every sub-layer is built (the copied LM, the adapted lookup)
-
-    # -- strings <-> ids
-    def _tokens(self, strings):
-        strings = tf.convert_to_tensor(strings, tf.string)
-        if self.level == "char":
-            return tf.strings.unicode_split(strings, "UTF-8")
-        if self.normalize == "ptb":
-            strings = tf.strings.lower(strings)
-            strings = tf.strings.regex_replace(strings, r"[0-9]+([.,][0-9]+)*", "N")
-        return tf.strings.split(strings)
-
-    def _ids(self, strings) -> tf.RaggedTensor:
-        ids = tf.cast(self.lookup(self._tokens(strings)), tf.int32)
-        boundary = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
-        return tf.concat([tf.RaggedTensor.from_tensor(boundary), ids], axis=1)
-
-    # -- scoring
-    def score(self, sentences):
-        ids = self._ids(sentences)
-        end = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
-        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(end)], axis=1)
-        lengths = ids.row_lengths() - 1
-        dense = ids.to_tensor(default_value=0)
-        log_probs = token_log_probs(self.lm, dense[:, :-1], dense[:, 1:])
-        mask = tf.sequence_mask(lengths, tf.shape(log_probs)[1], dtype=log_probs.dtype)
-        total = tf.reduce_sum(log_probs * mask, axis=1)
-        tokens = tf.cast(lengths, tf.int32)
-        return {"log_prob": total, "tokens": tokens, "perplexity": tf.exp(-total / tf.cast(tokens, total.dtype))}
-
-    def call(self, sentences):
-        return self.score(sentences)
-
-    # -- generation
-    def generate_with(self, prompts, sampler: keras_hub.samplers.Sampler, length: int):
-        ids = self._ids(prompts)
-        prompt_lengths = tf.cast(ids.row_lengths(), tf.int32)
-        batch = tf.shape(prompt_lengths)[0]
-        total = tf.reduce_max(prompt_lengths) + length
-        prompt = ids.to_tensor(default_value=0, shape=[None, None])
-        prompt = tf.pad(prompt, [[0, 0], [0, total - tf.shape(prompt)[1]]])
-        mask = tf.sequence_mask(prompt_lengths, total)
-
-        # A character model never writes "[UNK]" (id 0); a word model may write PTB's own <unk>.
-        banned = tf.one_hot(0, len(self.vocabulary), on_value=-1e9, off_value=0.0) if self.level == "char" else None
-
-        def next_fn(prompt, cache, index):
-            logits, cache = step(self.lm, prompt[:, index - 1], cache)
-            logits = ops.cast(logits, "float32")
-            if banned is not None:
-                logits = logits + banned
-            return logits, None, cache
-
-        stop = [self.boundary_id] if self.level == "word" else None
-        out = sampler(next_fn, prompt, cache=initial_states(self.lm, batch), index=1, mask=mask, stop_token_ids=stop)
-        positions = prompt_lengths[:, None] + tf.range(length)[None, :]
-        generated = tf.gather(out, positions, batch_dims=1)
-        if self.level == "word":
-            keep = tf.equal(tf.cumsum(tf.cast(tf.equal(generated, self.boundary_id), tf.int32), axis=1), 0)
-            generated = tf.ragged.boolean_mask(generated, keep)
-        strings = tf.gather(tf.constant(self.vocabulary), generated)
-        return tf.strings.reduce_join(strings, axis=1, separator=" " if self.level == "word" else "")
-
-    def generate(self, prompts):
-        return self.generate_with(prompts, self.default_sampler, self.length)
-
-    def generate_with_options(self, inputs):
-        """`generate` with `{"prompts", "temperature", "tokens"}`: the sampler at another temperature/length."""
-        sampler = self.default_sampler
-        exported = sampler.temperature
-        sampler.temperature = tf.cast(inputs["temperature"], tf.float32)  # read while tracing, then restored
-        try:
-            return self.generate_with(inputs["prompts"], sampler, tf.cast(inputs["tokens"], tf.int32))
-        finally:
-            sampler.temperature = exported
 
 
 def perplexity_of(model: keras.Model, dataset: tf.data.Dataset) -> float:

@@ -1,4 +1,4 @@
-"""Chapter 11 self-attentive sentence classifier (Lin et al. 2017) and its serving models.
+"""Chapter 11 self-attentive sentence classifier (Lin et al. 2017): builder, compile, attention probes.
 
     ids -> Embedding(mask_zero) -> BiLSTM(u, return_sequences) -> SelfAttention(r hops, d_a)
         -> M (r x 2u) -> Flatten -> Dense(relu) -> Dropout -> Dense(k, softmax)
@@ -10,6 +10,8 @@ metric does not measure what it claims (REFERENCES.md); here it is explicit: `Sp
 on the softmax over k classes with integer labels, plus `MacroF1` for k > 2, and the attention
 penalty is logged as its own metric. The author's code also builds `Adam(learning_rate=0.005)` but
 compiles with the string `'adam'` (so 0.001 is used); here the learning rate passed is the one used.
+
+The exported string model is `zoo.serving.self_attentive.SelfAttentiveServing`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.layers.self_attention import SelfAttention
+from zoo.layers.token_strings import TokenStrings
 from zoo.losses import SmoothedSparseCrossentropy
 from zoo.metrics.classification import MacroF1
 from zoo.models.classifier import vectors_dim
@@ -81,13 +84,8 @@ def build_self_attentive_classifier(
         raise ValueError(f"regularizer must be none, l1_activity or orthogonal, got {regularizer!r}")
     embedding_dim = vectors_dim(vectors, vocab_size=vocab_size, embedding_dim=embedding_dim)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
-    embedding = keras.layers.Embedding(
-        vocab_size,
-        embedding_dim,
-        mask_zero=True,
-        trainable=not (vectors is not None and freeze_vectors),
-        name="embedding",
-    )
+    trainable = not (vectors is not None and freeze_vectors)
+    embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, trainable=trainable, name="embedding")
     x = embedding(ids)
     h = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name="bilstm")(x)
     m, _ = SelfAttention(
@@ -152,115 +150,6 @@ def attention_model(model: keras.Model) -> keras.Model:
     )
 
 
-_STRIP_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'  # TextVectorization's own pattern
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class TokenStrings(keras.layers.Layer):
-    """Raw strings -> the tokens a `TextVectorization` sees, `(batch, sequence_length)`, padded with "".
-
-    Applies the vectoriser's standardisation and whitespace split, so token i lines up with id i of
-    the vectoriser's output (also for out-of-vocabulary words, which show as themselves, not [UNK]).
-
-    Args:
-        standardize: the vectoriser's `standardize` (a name it accepts, `None`, or a registered function).
-        sequence_length: tokens kept per text.
-    """
-
-    def __init__(self, standardize="lower_and_strip_punctuation", sequence_length: int = 50, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(standardize, dict):
-            standardize = keras.saving.deserialize_keras_object(standardize)
-        self.standardize = standardize
-        self.sequence_length = int(sequence_length)
-
-    @classmethod
-    def like(cls, vectorizer: keras.layers.TextVectorization) -> TokenStrings:
-        """Tokens exactly as `vectorizer` splits them (whitespace split only)."""
-        config = vectorizer.get_config()
-        if config["split"] != "whitespace" or not config["output_sequence_length"]:
-            raise ValueError("TokenStrings needs a vectorizer with split='whitespace' and output_sequence_length")
-        return cls(config["standardize"], config["output_sequence_length"], name="tokens")
-
-    def call(self, text):
-        text = tf.convert_to_tensor(text, tf.string)
-        if self.standardize in ("lower", "lower_and_strip_punctuation"):
-            text = tf.strings.lower(text)
-        if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
-            text = tf.strings.regex_replace(text, _STRIP_PUNCTUATION, "")
-        if callable(self.standardize):
-            text = self.standardize(text)
-        tokens = tf.strings.split(text)
-        return tokens.to_tensor(default_value="", shape=[None, self.sequence_length])
-
-    def compute_output_spec(self, text):
-        return keras.KerasTensor((text.shape[0], self.sequence_length), dtype="string")
-
-    def get_config(self):
-        standardize = self.standardize
-        if callable(standardize):
-            standardize = keras.saving.serialize_keras_object(standardize)
-        return {**super().get_config(), "standardize": standardize, "sequence_length": self.sequence_length}
-
-
-def explain_model(vectorizer: keras.layers.TextVectorization, model: keras.Model) -> keras.Model:
-    """Raw strings -> `{"probabilities", "tokens", "weights"}`: the SavedModel's `attention` endpoint.
-
-    `weights` `(batch, sequence_length)` are the attention rows summed over the hops and divided
-    by r (Lin et al.'s visualisation), so each text's weights sum to 1 over its real tokens and are
-    0 on padding; `tokens` are the matching strings ("" for padding).
-    """
-    text = keras.Input(shape=(), dtype="string", name="text")
-    outputs = attention_model(model)(vectorizer(text))
-    weights = keras.layers.GlobalAveragePooling1D(name="hop_mean")(outputs["attention"])  # mean over axis 1 (hops)
-    return keras.Model(
-        text,
-        {"probabilities": outputs["probabilities"], "tokens": TokenStrings.like(vectorizer)(text), "weights": weights},
-        name=f"{model.name}_explain",
-    )
-
-
-def string_classifier(vectorizer: keras.layers.TextVectorization, model: keras.Model) -> keras.Model:
-    """Raw strings (a 1-D batch) -> class probabilities: the `serve` endpoint."""
-    text = keras.Input(shape=(), dtype="string", name="text")
-    return keras.Model(text, model(vectorizer(text)), name=f"{model.name}_serving")
-
-
-class SelfAttentiveServing(keras.Model):
-    """The exported model: raw strings in, with two endpoints in one SavedModel.
-
-    - `serve(text)` -> class probabilities `(batch, k)` (what `TFSMLayer(path, call_endpoint="serve")` gives);
-    - `attention(text)` -> `{"probabilities", "tokens", "weights"}` (see `explain_model`), so another
-      program can draw the same highlights as the run's `attention.html`. (The endpoint is named like
-      chapter 11's translator's `attention` endpoint, `zoo.models.seq2seq.Translator`.)
-
-    `zoo.export.save_serving` writes `serve` (this model's `call` on `input_signature`, the 1-D
-    string batch) and the `endpoints` property's `attention`.
-
-    Args:
-        vectorizer: the `TextVectorization` adapted on the training texts.
-        model: the trained classifier from `build_self_attentive_classifier`.
-    """
-
-    def __init__(self, vectorizer: keras.layers.TextVectorization, model: keras.Model, **kwargs):
-        super().__init__(name=kwargs.pop("name", f"{model.name}_serving"), **kwargs)
-        self.classifier = string_classifier(vectorizer, model)
-        self.explainer = explain_model(vectorizer, model)
-        self.input_signature = [tf.TensorSpec([None], tf.string, name="text")]
-        self.built = True
-
-    def call(self, text):
-        return self.classifier(text)
-
-    def attention(self, text):
-        return self.explainer(text)
-
-    @property
-    def endpoints(self) -> dict:
-        """The SavedModel's endpoints besides `serve` (`zoo.export.save_serving` writes them)."""
-        return {"attention": (self.attention, self.input_signature)}
-
-
 def mean_pairwise_overlap(attention: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Mean over texts and hop pairs i < j of sum_t min(A_i,t, A_j,t): 1 = hops identical, 0 = disjoint.
 
@@ -275,30 +164,6 @@ def mean_pairwise_overlap(attention: np.ndarray, mask: np.ndarray | None = None)
         raise ValueError("overlap needs at least two hops")
     i, j = np.triu_indices(r, k=1)
     return float(np.minimum(attention[:, i, :], attention[:, j, :]).sum(-1).mean())
-
-
-def explain(explainer, texts: Sequence[str]) -> list[dict]:
-    """Run an explain model (or a loaded SavedModel's `attention` endpoint) on texts.
-
-    Returns one dict per text: `text`, its `tokens` (padding dropped), their `weights` and the
-    class `probabilities`.
-    """
-    out = explainer(tf.constant(list(texts)))
-    tokens, weights = np.asarray(out["tokens"]), np.asarray(out["weights"])
-    probabilities = np.asarray(out["probabilities"])
-    rows = []
-    for k, text in enumerate(texts):
-        real = [t.decode() if isinstance(t, bytes) else str(t) for t in tokens[k]]
-        real = [t for t in real if t]
-        rows.append(
-            {
-                "text": text,
-                "tokens": real,
-                "weights": weights[k, : len(real)].tolist(),
-                "probabilities": probabilities[k].tolist(),
-            }
-        )
-    return rows
 
 
 def attend(

@@ -1,4 +1,4 @@
-"""Chapter 6 skip-gram with negative sampling: model, nearest-neighbour callback, serving model and vector exports.
+"""Chapter 6 skip-gram with negative sampling: model, its word vectors, nearest neighbours and vector files.
 
 The book shares one `Embedding(50000, 300)` between targets and contexts and calls `train_on_batch`
 on mis-shaped batches; here (as in word2vec.c) targets and contexts have separate embeddings, each
@@ -15,8 +15,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-
-from zoo.layers.embedding_lookup import WordVectorLookup
 
 
 def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
@@ -106,36 +104,6 @@ def nearest(matrix: np.ndarray, queries: np.ndarray, k: int = 8) -> tuple[np.nda
     return top, np.take_along_axis(sims, top, axis=1)
 
 
-class NearestNeighbours(keras.callbacks.Callback):
-    """Prints the k cosine nearest neighbours of probe words after each epoch (the book prints 8 for 16 words)."""
-
-    def __init__(self, vocabulary: Sequence[str], probes: Sequence[str], k: int = 8, print_fn=print):
-        super().__init__()
-        index = {word: i for i, word in enumerate(vocabulary)}
-        self.vocabulary = list(vocabulary)
-        self.probes = np.array([index[w] for w in probes if w in index], "int64")
-        self.k = k
-        self.print_fn = print_fn
-        self.last: dict[str, list[str]] = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not len(self.probes):
-            return
-        top, _ = nearest(word_vectors(self.model), self.probes, self.k)
-        self.last = {self.vocabulary[q]: [self.vocabulary[j] for j in row] for q, row in zip(self.probes, top)}
-        lines = [f"  {word}: {', '.join(near)}" for word, near in self.last.items()]
-        self.print_fn(f"epoch {epoch + 1} nearest neighbours:\n" + "\n".join(lines))
-
-
-def serving_model(vocabulary: Sequence[str], matrix: np.ndarray) -> keras.Model:
-    """Word strings (a 1-D batch) -> vectors; `vocabulary[0]` is `[UNK]`, whose vector unknown words get."""
-    words = keras.Input(shape=(), dtype="string", name="words")
-    lookup = WordVectorLookup(vocabulary[1:], dim=matrix.shape[1], name="word_vectors")
-    model = keras.Model(words, lookup(words), name="word2vec_serving")
-    lookup.embeddings.assign(matrix)
-    return model
-
-
 def write_word2vec(path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray) -> Path:
     """word2vec text format (`N D` header, then `word v1 ... vD`), without the `[UNK]` row."""
     path = Path(path)
@@ -151,24 +119,3 @@ def write_projector(folder: str | os.PathLike, vocabulary: Sequence[str], matrix
     folder = Path(folder)
     np.savetxt(folder / "vectors.tsv", matrix[1:], delimiter="\t", fmt="%.6f")
     (folder / "metadata.tsv").write_text("".join(f"{w}\n" for w in vocabulary[1:]), encoding="utf-8")
-
-
-def plot_pca(
-    path: str | os.PathLike, vocabulary: Sequence[str], matrix: np.ndarray, words: int = 150, title: str = ""
-) -> Path:
-    """A 2-D PCA scatter of the `words` most frequent words (rows 1..words), labelled."""
-    from matplotlib.figure import Figure
-    from sklearn.decomposition import PCA
-
-    rows = np.arange(1, min(words + 1, len(vocabulary)))
-    unit = matrix[rows] / np.maximum(np.linalg.norm(matrix[rows], axis=1, keepdims=True), 1e-12)
-    points = PCA(n_components=2).fit_transform(unit) if len(rows) >= 2 else np.zeros((len(rows), 2))
-    fig = Figure(figsize=(11, 9))
-    ax = fig.subplots()
-    ax.scatter(points[:, 0], points[:, 1], s=6, color="tab:blue")
-    for (x, y), i in zip(points, rows):
-        ax.annotate(vocabulary[i], (x, y), fontsize=7)
-    ax.set_title(title or f"PCA of the {len(rows)} most frequent words")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    return Path(path)

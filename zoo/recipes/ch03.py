@@ -11,12 +11,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import plots
 from zoo.data import uci
 from zoo.data.pipelines import ArrayInfo, array_data
 from zoo.data.splits import split_table
 from zoo.models.mlp import build_mlp
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.visualize.curves import curve_fit, true_vs_predicted
 
 TEST_SIZE = Param(1 / 3, "fraction of rows held out for the test split (seeded; the book: 1/3)")
 VAL_SIZE = Param(0.1, "fraction of the remaining rows used for validation (seeded; 0 = none)")
@@ -194,7 +194,7 @@ def _boston_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext)
     for name, y_pred in predictions.items():
         mse = float(mean_squared_error(y_test, y_pred))
         metrics[f"test_mse_{name}"] = mse
-        plots.true_vs_predicted(y_test, y_pred, ctx.run_dir / f"scatter_{name}.png", f"{name}: test MSE {mse:.2f}")
+        true_vs_predicted(y_test, y_pred, ctx.run_dir / f"scatter_{name}.png", f"{name}: test MSE {mse:.2f}")
     return metrics
 
 
@@ -240,7 +240,7 @@ def _sine_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -
     x, noisy = data.info.splits["train"]
     fine = np.linspace(0, 6.4, 200, dtype=np.float32)[:, None]
     fit = model.predict(fine, verbose=0)
-    plots.curve_fit(
+    curve_fit(
         x, noisy, fine, np.sin(fine), fit, ctx.run_dir / "sine_fit.png", data_label=f"data: sin(x) + N(0, {hp.noise})"
     )
     return {"mse_vs_sine": float(np.mean((fit - np.sin(fine)) ** 2))}

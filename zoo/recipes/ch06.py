@@ -8,6 +8,7 @@ from pathlib import Path
 
 import keras
 
+from zoo.callbacks import NearestNeighbours
 from zoo.data import analogy, corpus, ptb, text8
 from zoo.data.skipgrams import (
     SkipgramInfo,
@@ -20,6 +21,8 @@ from zoo.errors import UserError
 from zoo.metrics.analogy import analogy_accuracy
 from zoo.models import word2vec
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.serving.word2vec import serving_model
+from zoo.visualize.embeddings import plot_pca
 
 _COMMON = {
     "epochs": 5,
@@ -78,11 +81,11 @@ def _model(hp: HParams, data: Data) -> keras.Model:
 
 
 def _callbacks(hp: HParams, data: Data) -> list:
-    return [word2vec.NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
+    return [NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    return word2vec.serving_model(data.info.vocabulary, word2vec.word_vectors(model))
+    return serving_model(data.info.vocabulary, word2vec.word_vectors(model))
 
 
 def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
@@ -96,7 +99,7 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)
-        word2vec.plot_pca(run / "pca.png", vocabulary, matrix, title=f"skip-gram {data.info.source}: PCA")
+        plot_pca(run / "pca.png", vocabulary, matrix, title=f"skip-gram {data.info.source}: PCA")
     probes = [w for w in hp.probes if w in set(vocabulary)]
     if probes:
         index = {w: i for i, w in enumerate(vocabulary)}

@@ -17,11 +17,13 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo.callbacks import ResetStates
 from zoo.data import language_model as lmdata
 from zoo.data.pipelines import Data
 from zoo.errors import UserError
 from zoo.models import language_model as lm
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.serving.language_model import LanguageModelServing, make_sampler
 
 WORD_PROMPTS = ("the company said", "in the first quarter", "mr. <unk> is", "the market")
 CHAR_PROMPTS = ("the company said", " in the first", " mr. ")
@@ -153,12 +155,12 @@ def _char_model(hp: HParams, data: Data) -> keras.Model:
 
 
 def _callbacks(hp: HParams, data: Data) -> list:
-    return [lm.ResetStates()] if hp.stateful else []
+    return [ResetStates()] if hp.stateful else []
 
 
 def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
     info: lmdata.LanguageModelInfo = data.info
-    return lm.LanguageModelServing(
+    return LanguageModelServing(
         model,
         vocabulary=info.vocabulary,
         level=info.level,
@@ -194,7 +196,7 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
             "",
         ]
         samplers = [
-            lm.make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
+            make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
             for _, name, temperature, k, p in SAMPLERS
         ]
         # One graph with every sampler's loop (one trace rather than one per sampler).

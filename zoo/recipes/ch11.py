@@ -50,7 +50,6 @@ from zoo.data.text import classification_data
 from zoo.errors import UserError
 from zoo.layers.self_attention import SelfAttention
 from zoo.models.self_attentive import (
-    SelfAttentiveServing,
     attend,
     build_self_attentive_classifier,
     compile_self_attentive,
@@ -77,6 +76,7 @@ from zoo.recipes.text_classification import (
     with_vectors,
 )
 from zoo.regularizers import REGULARIZERS
+from zoo.serving.self_attentive import SelfAttentiveServing
 from zoo.visualize.attention_maps import write_attention_maps
 
 OVERLAP_SAMPLE = 500  # evaluation texts whose attention rows are compared (attention_overlap)

@@ -135,22 +135,7 @@ class WordPieceOffsets(tf.Module):
         ends_w = tf.math.unsorted_segment_max(in_word + 1, tf.gather(word_of, in_word), n_words)
         remaining = tf.gather(ends_w, tf.maximum(word_of, 0)) - tf.range(n)  # chars left in own word
 
-        # Longest vocabulary match starting at each character, as a word start and as a "##" piece.
-        singles = tf.strings.unicode_encode(tf.cast(tf.expand_dims(norm, 1), tf.int32), "UTF-8")
-        best = {
-            True: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
-            False: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
-        }
-        piece = tf.fill([n], "")
-        for length in range(1, self.max_piece_chars + 1):
-            shifted = tf.concat([singles, tf.fill([length - 1], "")], 0)[length - 1 : length - 1 + n]
-            piece = tf.strings.join([piece, shifted])
-            fits = remaining >= length
-            for initial in (True, False):
-                ids = self._vocab.lookup(piece if initial else tf.strings.join(["##", piece]))
-                found = fits & (ids >= 0) & ~space
-                old_len, old_id = best[initial]
-                best[initial] = (tf.where(found, tf.constant(length, tf.int64), old_len), tf.where(found, ids, old_id))
+        best = self._longest_matches(norm, remaining, space)
 
         # Greedy longest-match-first along each word, all words at once.
         def step(pos, failed, marks):
@@ -190,6 +175,30 @@ class WordPieceOffsets(tf.Module):
             return tf.RaggedTensor.from_value_rowids(values, rows, nrows=batch)
 
         return ragged(ids), ragged(starts), ragged(ends)
+
+    def _longest_matches(self, norm: tf.Tensor, remaining: tf.Tensor, space: tf.Tensor) -> dict:
+        """Longest vocabulary match starting at each character, as a word start and as a "##" piece.
+
+        `{initial: (lengths, ids)}` over the `n` normalised characters (`True`: a word's first piece;
+        `False`: a "##" continuation); length 0 where nothing in the vocabulary matches.
+        """
+        n = tf.size(norm, out_type=tf.int64)
+        singles = tf.strings.unicode_encode(tf.cast(tf.expand_dims(norm, 1), tf.int32), "UTF-8")
+        best = {
+            True: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
+            False: (tf.zeros([n], tf.int64), tf.zeros([n], tf.int64)),
+        }
+        piece = tf.fill([n], "")
+        for length in range(1, self.max_piece_chars + 1):
+            shifted = tf.concat([singles, tf.fill([length - 1], "")], 0)[length - 1 : length - 1 + n]
+            piece = tf.strings.join([piece, shifted])
+            fits = remaining >= length
+            for initial in (True, False):
+                ids = self._vocab.lookup(piece if initial else tf.strings.join(["##", piece]))
+                found = fits & (ids >= 0) & ~space
+                old_len, old_id = best[initial]
+                best[initial] = (tf.where(found, tf.constant(length, tf.int64), old_len), tf.where(found, ids, old_id))
+        return best
 
     @staticmethod
     def _is_cjk(codes: tf.Tensor) -> tf.Tensor:

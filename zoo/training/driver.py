@@ -258,12 +258,13 @@ def _evaluate(model, data: Data, verbose) -> dict[str, float]:
 
 
 def _export(model, recipe: Recipe, hp: HParams, data: Data, work: Path, metrics: dict) -> None:
-    from zoo import export, plots
+    from zoo import export
+    from zoo.visualize.curves import training_curves
 
     history = _history_frame(work)
     if not history.empty:
         history.to_csv(work / "history.csv", index=False)
-        plots.training_curves(history, work / "curves.png", title=recipe.name)
+        training_curves(history, work / "curves.png", title=recipe.name)
     model.save(work / "model.keras")
     serving = recipe.serving(hp, data, model) if recipe.serving else model
     export.save_serving(serving, work / "saved_model")

@@ -1,4 +1,4 @@
-"""Pictures a run writes (training curves, scatter plots, fitted curves) as PNG files.
+"""Plots of numbers a run produces, as PNG files: training curves, predicted-vs-true scatters, fitted curves.
 
 Drawn on `matplotlib.figure.Figure` objects, not `pyplot`: nothing here selects a backend or keeps
 global figure state, so importing the zoo leaves a notebook's or a GUI's matplotlib alone.
