@@ -26,33 +26,17 @@ The literate source of chapters/ch07.ipynb (python -m zoo.notebooks regenerates 
 # adapted on the training sentences is inside it.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-VARIANT = "rand"  # TextCNN variant: rand, static, non-static, multichannel
-VECTORS = ""  # word2vec/GloVe text file, needed by every variant but rand
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --variant ...).
-QUICK, DATA_DIR, OUT, VARIANT, VECTORS = command_line(
-    QUICK=QUICK,
-    DATA_DIR=DATA_DIR,
-    OUT=OUT,
-    VARIANT=VARIANT,
-    VECTORS=VECTORS,
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    VARIANT="rand",  # TextCNN variant: rand, static, non-static, multichannel
+    VECTORS="",  # word2vec/GloVe text file, needed by every variant but rand
     choices={"VARIANT": ["rand", "static", "non-static", "multichannel"]},
 )
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  variant={VARIANT}")
+QUICK, DATA_DIR, OUT, VARIANT, VECTORS = chapter
+print(chapter)
 
 # %%
 from pathlib import Path
@@ -65,6 +49,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import rt_polarity
+from zoo.models.textcnn import build_textcnn
 from zoo.notebooks import plot_model, show, show_image
 from zoo.recipes.ch07 import TOY_DOCS, TOY_LABELS
 
@@ -79,7 +64,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 
 # %%
 show(pd.DataFrame({"document": TOY_DOCS, "label": TOY_LABELS}))
-toy = zoo.fit("embedding_toy", **{**settings("embedding_toy"), "max_steps": None})  # 10 documents: one batch
+toy = zoo.fit("embedding_toy", **chapter.fit_settings("embedding_toy", max_steps=None))  # 10 documents: one batch
 toy.model.summary()
 print(f"training accuracy {toy.metrics['train_accuracy']:.2f} on {len(TOY_DOCS)} documents")
 
@@ -108,13 +93,23 @@ plt.show()
 # ## 3. Kim's TextCNN
 #
 # Windows of 3, 4 and 5 tokens, 10 filters each (the paper uses 100), 1-max pooling over time,
-# dropout 0.5 and one sigmoid unit; Adam, 10 epochs, batch 50. `zoo.fit` trains, evaluates, and
+# dropout 0.5 and one sigmoid unit; Adam, 10 epochs, batch 50. `build_textcnn` from
+# `zoo.models.textcnn` is the builder the recipe calls; here the `rand` variant with the recipe's
+# sizes: a vocabulary of 10,000 (a cap: the recipe adapts it on the training split) and 56 tokens.
+
+# %%
+model = build_textcnn(
+    vocab_size=10_000, sequence_length=56, embedding_dim=50, windows=(3, 4, 5), filters=10, dropout=0.5
+)
+model.summary()
+plot_model(model, FIGURES / "textcnn.png")
+
+# %% [markdown]
+# `zoo.fit` builds the chosen variant on the training split's vocabulary, trains, evaluates, and
 # writes the run folder (metrics, curves, `model.keras`, the SavedModel).
 
 # %%
-textcnn = zoo.fit("textcnn_mr", **settings(f"textcnn_mr_{VARIANT}"), variant=VARIANT, vectors=VECTORS)
-textcnn.model.summary()
-plot_model(textcnn.model, textcnn.run_dir / "model.png")
+textcnn = zoo.fit("textcnn_mr", **chapter.fit_settings(f"textcnn_mr_{VARIANT}"), variant=VARIANT, vectors=VECTORS)
 print(f"TextCNN-{VARIANT}: dev accuracy {textcnn.metrics['val_accuracy']:.3f} ({textcnn.run_dir})")
 if "vectors_coverage" in textcnn.metrics:
     print(f"pre-trained vectors cover {textcnn.metrics['vectors_coverage']:.1%} of the vocabulary")
@@ -149,7 +144,7 @@ plt.show()
 # ## 4. keras' imdb_cnn: one window size, max-pooling, a hidden layer
 
 # %%
-cnn1d = zoo.fit("cnn1d_mr", **settings("cnn1d_mr"))
+cnn1d = zoo.fit("cnn1d_mr", **chapter.fit_settings("cnn1d_mr"))
 cnn1d.model.summary()
 print(
     f"1D CNN dev accuracy: {cnn1d.metrics['val_accuracy']:.3f} "

@@ -290,18 +290,15 @@ class ChapterSettings:
         return "  ".join(f"{name}={value!r}" for name, value in values.items())
 
     def fit_settings(self, run: str, **extra: Any) -> dict[str, Any]:
-        """`zoo.fit`'s keywords: the data folder, the run folder `OUT/run` ("" = zoo.fit's default), QUICK's limits.
+        """`zoo.fit`'s keywords: the data folder, the run folder `OUT/run` ("" = zoo.fit's default), QUICK's
+        limits, then `extra` (which may replace any of them).
 
         Example:
             >>> ChapterSettings(True, "data", "/tmp/out").fit_settings("mnist_mlp", dropout=0.2)
             {'data_dir': 'data', 'out': '/tmp/out/mnist_mlp', 'max_steps': 2, 'epochs': 1, 'dropout': 0.2}
         """
-        return dict(
-            data_dir=self.DATA_DIR,
-            out=f"{self.OUT}/{run}" if self.OUT else None,
-            **quick_settings(self.QUICK, self.steps),
-            **extra,
-        )
+        out = f"{self.OUT}/{run}" if self.OUT else None
+        return {"data_dir": self.DATA_DIR, "out": out, **quick_settings(self.QUICK, self.steps), **extra}
 
 
 def chapter_settings(
