@@ -24,30 +24,18 @@ The literate source of chapters/ch08.ipynb (python -m zoo.notebooks regenerates 
 # own state) and fails on a partial last batch (the training stream is trimmed to whole batches).
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = (
-    os.environ.get("ZOO_QUICK") == "1"
-)  # True: 20 batches x 1 epoch (CI, a first look); False: the recipes' settings
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-RECIPE = "ptb_lstm_small"  # ptb_lstm_small, ptb_lstm_medium, ptb_lstm_large or ptb_lstm_book
-CORPUS = ""  # the char RNN's text: a file, folder or .tar.gz/.zip; "" = PTB read as characters
-CHAR_HIDDEN = 256  # the char RNN's size (the book's code: 1000; 256 trains much faster on a CPU)
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --recipe, --corpus ...).
-QUICK, DATA_DIR, OUT, RECIPE, CORPUS, CHAR_HIDDEN = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, RECIPE=RECIPE, CORPUS=CORPUS, CHAR_HIDDEN=CHAR_HIDDEN
+# chapter_settings also takes QUICK=True (20 batches x 1 epoch; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    steps=20,
+    RECIPE="ptb_lstm_small",  # ptb_lstm_small, ptb_lstm_medium, ptb_lstm_large or ptb_lstm_book
+    CORPUS="",  # the char RNN's text: a file, folder or .tar.gz/.zip; "" = PTB read as characters
+    CHAR_HIDDEN=256,  # the char RNN's size (the book's code: 1000; 256 trains much faster on a CPU)
 )
-
-
-def settings(recipe: str) -> dict:
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{recipe}" if OUT else None, **quick_settings(QUICK, steps=20))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  recipe={RECIPE}")
+QUICK, DATA_DIR, OUT, RECIPE, CORPUS, CHAR_HIDDEN = chapter
+print(chapter)
 
 # %%
 import keras
@@ -57,6 +45,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import language_model as lmdata
+from zoo.models.language_model import CONFIGS, build_word_lstm_lm
 from zoo.notebooks import show, show_image
 
 # %% [markdown]
@@ -92,7 +81,7 @@ show(
 # characters, Adam 1e-3, gradient norm clipped at 5. Its perplexity is per character.
 
 # %%
-char = zoo.fit("char_rnn", **settings("char_rnn"), corpus=CORPUS, hidden=CHAR_HIDDEN)
+char = zoo.fit("char_rnn", **chapter.fit_settings("char_rnn"), corpus=CORPUS, hidden=CHAR_HIDDEN)
 print(
     f"char RNN: validation perplexity {char.metrics['val_perplexity']:.2f}, "
     f"test {char.metrics['test_perplexity']:.2f} (per character, {char.metrics['vocabulary_size']} symbols)"
@@ -105,10 +94,25 @@ show_image(char.run_dir / "curves.png")
 # Embedding -> LSTM x 2 -> Dropout -> Dense(10,000) logits, the state carried across the batches of
 # an epoch and reset at every epoch start and before every evaluation. Zaremba's small model: plain
 # SGD with learning rate 1 for 4 epochs, then halved every epoch; gradients clipped at norm 5.
+#
+# `build_word_lstm_lm` from `zoo.models.language_model` is the builder the recipes call; here with
+# the sizes of `RECIPE` (`CONFIGS`) and PTB's 10,000 words. The fixed batch size is what lets
+# a `stateful` LSTM keep one state per row.
 
 # %%
-word = zoo.fit(RECIPE, **settings(RECIPE))
-word.model.summary()
+config = CONFIGS[RECIPE.removeprefix("ptb_lstm_")]
+model = build_word_lstm_lm(
+    vocab_size=10_000,
+    units=config.units,
+    layers=config.layers,
+    dropout=config.dropout,
+    batch_size=config.batch_size,
+    num_steps=config.num_steps,
+)
+model.summary()
+
+# %%
+word = zoo.fit(RECIPE, **chapter.fit_settings(RECIPE))
 show_image(word.run_dir / "curves.png")
 print(
     f"{RECIPE}: validation perplexity {word.metrics['val_perplexity']:.1f}, test {word.metrics['test_perplexity']:.1f}"
