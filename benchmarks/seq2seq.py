@@ -119,8 +119,8 @@ PLATEAU = {  # name -> title_generation overrides (units 128, 6 epochs: where th
 class _ZeroContext(EncoderDecoderAttention):
     """The ablation of `plateau`: same layers and weights, but the decoder gets a context of zeros."""
 
-    def call(self, query, value, value_mask=None):
-        context, weights = super().call(query, value, value_mask)
+    def call(self, query, value, value_mask=None, keys=None):
+        context, weights = super().call(query, value, value_mask, keys)
         return context * 0, weights
 
 
@@ -134,7 +134,7 @@ def plateau(args) -> None:
     import keras
 
     from zoo import recipes
-    from zoo.models import seq2seq
+    from zoo.layers import seq2seq_decoder
     from zoo.recipes.base import HParams, RunContext
     from zoo.recipes.seq2seq import attention_model, title_data
 
@@ -150,11 +150,12 @@ def plateau(args) -> None:
         keras.utils.set_random_seed(1)
         with tempfile.TemporaryDirectory() as tmp:
             data = title_data(hp, RunContext(data_dir=Path(args.data_dir), run_dir=Path(tmp)))
-        seq2seq.EncoderDecoderAttention = _ZeroContext if name.endswith("zero_context") else EncoderDecoderAttention
+        zero = name.endswith("zero_context")
+        seq2seq_decoder.EncoderDecoderAttention = _ZeroContext if zero else EncoderDecoderAttention
         try:
             model = attention_model(hp, data)
         finally:
-            seq2seq.EncoderDecoderAttention = EncoderDecoderAttention
+            seq2seq_decoder.EncoderDecoderAttention = EncoderDecoderAttention
         start = time.time()
         history = model.fit(data.train, validation_data=data.validation, epochs=args.epochs or 6, verbose=2).history
         row = {
@@ -214,8 +215,9 @@ def speed(args) -> None:
     import keras
 
     from zoo import export, recipes
-    from zoo.models.seq2seq import Seq2SeqInference, Translator
+    from zoo.models.seq2seq import Seq2SeqInference
     from zoo.recipes.base import HParams, RunContext
+    from zoo.serving.translator import Translator
 
     run = Path(args.run)
     config = json.loads((run / "config.json").read_text())

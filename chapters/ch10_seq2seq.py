@@ -36,7 +36,7 @@ ATTENTION = "additive"  # additive | general | dot | scaled_dot | none
 BEAM_WIDTH = 5
 SKIP_CHAR = False  # True: only the attention model (the book's char model takes 100 epochs)
 
-from zoo.models.seq2seq import ATTENTIONS
+from zoo.layers.seq2seq_decoder import ATTENTIONS
 from zoo.notebooks import command_line, quick_settings
 
 # Run as a script, the command line overrides these values (--quick, --data-dir, --attention ...).
@@ -70,9 +70,9 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import translation
-from zoo.models import seq2seq
 from zoo.models.decoding import beam_search, greedy_search
 from zoo.notebooks import plot_model, show, show_image
+from zoo.visualize.seq2seq_attention import plot_attention
 
 FIGURES = Path(OUT or "saved_models") / "ch10"  # the data pictures; each run's pictures go to its run folder
 FIGURES.mkdir(parents=True, exist_ok=True)
@@ -186,5 +186,5 @@ for sentence, output in zip(SENTENCES, translate(tf.constant(SENTENCES)).numpy()
     print(f"{sentence:<28} -> {output.decode('utf-8')}")
 if ATTENTION != "none":
     png = Path(run_dir) / "attention_see_you.png"
-    seq2seq.plot_attention(saved, SENTENCES[0], png)
+    plot_attention(saved, SENTENCES[0], png)
     show_image(png)

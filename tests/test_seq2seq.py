@@ -20,6 +20,8 @@ from zoo.layers.attention import EncoderDecoderAttention
 from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.models.decoding import beam_search, greedy_search
+from zoo.serving.translator import Translator
+from zoo.visualize.seq2seq_attention import plot_attention
 
 
 # --- attention --------------------------------------------------------------------------------------
@@ -281,17 +283,17 @@ def test_word_tokens_lowercase_punctuation_and_chinese_characters():
         ".",
     ]
     model = seq2seq.build_attention_seq2seq(source_vocab_size=8, target_vocab_size=len(vocab), units=4, embedding_dim=2)
-    translator = seq2seq.Translator(model, accented, vocab, separator=" ")
+    translator = Translator(model, accented, vocab, separator=" ")
     ids = accented(["Où est la gare ? C'est ça."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([10], tf.int64)).numpy()[0].decode()
     assert text == "où est la gare? c'est ça."
     hyphens = translation.make_vectorizer("word", ["A state-of-the-art, well-known model - 2-D."])
-    translator = seq2seq.Translator(model, hyphens, hyphens.get_vocabulary(), separator=" ")
+    translator = Translator(model, hyphens, hyphens.get_vocabulary(), separator=" ")
     ids = hyphens(["A state-of-the-art, well-known model - 2-D."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([18], tf.int64)).numpy()[0].decode()
     assert text == "a state-of-the-art, well-known model-2-d."  # a spaced dash is lost in tokenisation
     brackets = translation.make_vectorizer("word", ["Title: a (tiny) model."])
-    translator = seq2seq.Translator(model, brackets, brackets.get_vocabulary(), separator=" ")
+    translator = Translator(model, brackets, brackets.get_vocabulary(), separator=" ")
     ids = brackets(["Title: a (tiny) model. Unseen: words."]).to_tensor()
     text = translator.detokenize(ids, tf.constant([12], tf.int64)).numpy()[0].decode()
     assert text == "title: a (tiny) model. [UNK]: [UNK]."
@@ -417,7 +419,7 @@ def test_toy_reverse_task_learnt_exported_and_served_from_strings(tmp_path):
     ds = translation.make_dataset(info, splits["train"].pairs, batch_size=64, shuffle=True, seed=0).repeat()
     model.fit(ds, steps_per_epoch=200, epochs=1, verbose=0, shuffle=False)
 
-    translator = seq2seq.Translator(
+    translator = Translator(
         model,
         info.source_vectorizer,
         info.target_vocabulary,
@@ -445,7 +447,7 @@ def test_toy_reverse_task_learnt_exported_and_served_from_strings(tmp_path):
     assert [t.decode() for t in attention["source_tokens"].numpy()[0][:4]] == ["a", "b", "c", ""]
     np.testing.assert_allclose(weights[:4].sum(-1), 1.0, rtol=1e-5)
     assert np.all(weights[:, 3:] == 0.0)
-    fig = seq2seq.plot_attention(path, "abc", tmp_path / "heat.png")
+    fig = plot_attention(path, "abc", tmp_path / "heat.png")
     assert (tmp_path / "heat.png").stat().st_size > 1000 and len(fig.axes) == 2
 
 

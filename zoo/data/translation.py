@@ -177,6 +177,19 @@ def standardize_words(text):
     return text
 
 
+def detokenize_words(text):
+    """Undo `standardize_words`' spaces around punctuation in `[B]` strings of space-joined tokens.
+
+    "i ' m well - known ( 2 ) ." -> "i'm well-known (2).": punctuation joins the word before it,
+    except opening brackets and quotes (Unicode Ps, Pi), which join the word after ("[UNK] : [UNK]"
+    stays "[UNK]: [UNK]"); an apostrophe joins both sides and a hyphen after a letter joins the next word.
+    """
+    text = tf.strings.regex_replace(text, r" ([^\p{L}\p{M}\p{N}\s\p{Ps}\p{Pi}])", r"\1")
+    text = tf.strings.regex_replace(text, r"([\p{Ps}\p{Pi}]) ", r"\1")
+    text = tf.strings.regex_replace(text, r"' ", "'")
+    return tf.strings.regex_replace(text, r"([\p{L}\p{M}\p{N}])- ", r"\1-")
+
+
 def make_vectorizer(level: str, texts, *, max_tokens: int | None = None) -> keras.layers.TextVectorization:
     """A `TextVectorization(ragged=True)` adapted on `texts` with ids 2/3 reserved for `<s>`/`</s>`.
 

@@ -45,6 +45,8 @@ class EncoderDecoderAttention(keras.layers.Layer):
         query: `(batch, dq)` for one decoder step or `(batch, Tq, dq)`.
         value: encoder outputs `(batch, Tv, dv)`, also used as keys.
         value_mask: optional boolean `(batch, Tv)`, True for real tokens.
+        keys: optional `project_keys(value)`, computed once when the same values are attended to
+            at many steps (a decoder); by default computed here.
 
     Returns:
         `(context, weights)`: context `(batch, dv)` or `(batch, Tq, dv)`, weights `(batch, Tv)` or
@@ -96,15 +98,20 @@ class EncoderDecoderAttention(keras.layers.Layer):
             self.attention.build([q3, k3])
         self.built = True
 
-    def call(self, query, value, value_mask=None):
+    def project_keys(self, value):
+        """The keys the scores compare the query with: `W_k h_j` (additive), `W h_j` (general), else `h_j`.
+
+        A decoder calls this once per sentence and passes the result as `keys=` at every step.
+        """
+        return self.key_dense(value) if self.score in ("additive", "general") else value
+
+    def call(self, query, value, value_mask=None, keys=None):
         single_step = len(query.shape) == 2
         if single_step:
             query = ops.expand_dims(query, 1)
-        key = value
+        key = self.project_keys(value) if keys is None else keys
         if self.score == "additive":
-            query, key = self.query_dense(query), self.key_dense(value)
-        elif self.score == "general":
-            key = self.key_dense(value)
+            query = self.query_dense(query)
         elif self.score == "scaled_dot":
             query = query / math.sqrt(int(query.shape[-1]))
         mask = None if value_mask is None else [None, ops.cast(value_mask, "bool")]
@@ -113,7 +120,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
             context, weights = context[:, 0], weights[:, 0]
         return context, weights
 
-    def compute_output_spec(self, query, value, value_mask=None):
+    def compute_output_spec(self, query, value, value_mask=None, keys=None):
         lead = tuple(query.shape[:-1])
         return (
             keras.KerasTensor(lead + (value.shape[-1],), dtype=self.compute_dtype),

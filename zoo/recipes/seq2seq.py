@@ -2,7 +2,7 @@
 
 Not a chapter: it registers nothing. `anki_data(level)` and `title_data` are recipes' `data`
 callables, `char_model` / `attention_model` their `model`, `serve_strings` their `serving` (a
-`zoo.models.seq2seq.Translator`: strings in, strings out, beam search inside) and
+`zoo.serving.translator.Translator`: strings in, strings out, beam search inside) and
 `translation_report` / `title_report` / `char_report` their `report`.
 
 Every run writes `split.json` (which pairs went where), `samples.tsv` (test sentences: source,
@@ -23,9 +23,12 @@ import numpy as np
 
 from zoo.data import translation
 from zoo.errors import UserError
+from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS
 from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.recipes.base import Data, HParams, Param, RunContext
+from zoo.serving.translator import Translator
+from zoo.visualize.seq2seq_attention import plot_attention
 
 DECODING_PARAMS = {
     "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)"),
@@ -46,11 +49,11 @@ ANKI_PARAMS = {
     "max_target_length": Param(0, "target tokens kept (0 = the longest training sentence)"),
 }
 ATTENTION_PARAMS = {
-    "cell": Param("gru", "encoder and decoder cell", choices=seq2seq.CELLS),
+    "cell": Param("gru", "encoder and decoder cell", choices=CELLS),
     "attention": Param(
         "additive",
         "attention score (additive = Bahdanau), or none for the same model without attention",
-        choices=seq2seq.ATTENTIONS,
+        choices=ATTENTIONS,
     ),
     "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
     "embedding_dim": Param(128, "embedding size"),
@@ -159,9 +162,9 @@ def attention_model(hp: HParams, data: Data):
     return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate)
 
 
-def make_translator(hp: HParams, data: Data, model, beam_width: int) -> seq2seq.Translator:
+def make_translator(hp: HParams, data: Data, model, beam_width: int) -> Translator:
     info = data.info
-    return seq2seq.Translator(
+    return Translator(
         model,
         info.source_vectorizer,
         info.target_vocabulary,
@@ -210,7 +213,7 @@ def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
     if getattr(hp, "attention", "none") != "none" and hp.heatmaps:
         translator = make_translator(hp, data, model, hp.beam_width)
         for i, sentence in enumerate(sources[: hp.heatmaps]):
-            seq2seq.plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
+            plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
     return metrics
 
 

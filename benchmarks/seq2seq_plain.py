@@ -1,0 +1,218 @@
+"""Chapter 10: the zoo's attention translator against a plain Keras model of the same size (issue 23).
+
+Both train with plain `model.fit` on the recipe's own pipeline (`zoo.data.translation`: the same
+seeded split, vocabularies and batches), and both are scored the same way: greedy decoding of the
+test sources, lower-cased sacrebleu BLEU against every reference the pair file has for a source.
+`curves` records the per-epoch training accuracy, validation loss, BLEU and seconds per step of
+each model; the variants ablate one difference at a time.
+
+    python benchmarks/seq2seq_plain.py curves --pairs ../shared/data/anki/deu-eng.zip --num-samples 20000 \
+        --max-source-words 8 --epochs 10 --out /work/bench/plain_deu --only plain zoo
+    python benchmarks/seq2seq_plain.py curves --pairs ../shared/data/anki/cmn-eng.zip --num-samples 10000 \
+        --epochs 10 --out /work/bench/plain_cmn
+    python benchmarks/seq2seq_plain.py curves --quick --out /tmp/plain_quick     # smoke test
+
+Every finished variant is appended to `OUT/curves.jsonl` and skipped when the command is repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import translation
+from zoo.metrics import bleu
+from zoo.models import seq2seq
+from zoo.serving.translator import Translator
+
+
+def plain_model(*, source_vocab_size: int, target_vocab_size: int, embedding_dim: int = 128, units: int = 256):
+    """The issue's plain Keras model: BiGRU(units per direction) encoder, GRU(units) decoder started from a
+    tanh Dense of both final encoder states, one-head dot attention (`MultiHeadAttention`, key_dim =
+    units) over the encoder outputs *after* the decoder, context concatenated before the softmax Dense."""
+    source = keras.Input((None,), dtype="int32", name="source")
+    target_in = keras.Input((None,), dtype="int32", name="target_in")
+    x = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)(source)
+    outputs, forward, backward = keras.layers.Bidirectional(
+        keras.layers.GRU(units, return_sequences=True, return_state=True)
+    )(x)
+    state = keras.layers.Dense(units, activation="tanh")(keras.layers.Concatenate()([forward, backward]))
+    y = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True)(target_in)
+    decoded = keras.layers.GRU(units, return_sequences=True)(y, initial_state=state)
+    context = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(decoded, outputs)
+    logits = keras.layers.Dense(target_vocab_size)(keras.layers.Concatenate()([decoded, context]))
+    return keras.Model({"source": source, "target_in": target_in}, logits, name="plain")
+
+
+VARIANTS = {  # name -> build_attention_seq2seq overrides; "plain" is the model above
+    "plain": None,
+    "zoo": {},  # the recipe's defaults
+    "zoo_no_dropout": {"dropout": 0.0},
+    "zoo_no_feeding": {"input_feeding": False},
+    "zoo_dot": {"attention": "scaled_dot"},
+    "zoo_wide": {"units": 512},  # encoder 256 per direction, as the plain model (decoder 512)
+    "zoo_plainlike": {"dropout": 0.0, "input_feeding": False, "attention": "scaled_dot", "units": 512},
+}
+
+
+def load(args):
+    pairs = translation.read_pairs(args.pairs)
+    if args.max_source_words:
+        pairs = [p for p in pairs if len(p[0].split()) <= args.max_source_words]
+    pairs = pairs[: args.num_samples]
+    splits = translation.split_pairs(pairs, seed=args.seed, test_size=args.test_size)
+    info = translation.make_info(splits, level="word", max_source_length=0, max_target_length=0)
+    references = collections.defaultdict(list)
+    for source, target in pairs:
+        references[source].append(target)
+    return info, references
+
+
+def greedy_plain(model, info, sources, batch_size=256):
+    """Greedy decoding of the plain model: the whole decoder is rerun on the growing prefix (short outputs)."""
+    vocab = np.array(info.target_vocabulary, dtype=object)
+    outputs = []
+    step = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    for i in range(0, len(sources), batch_size):
+        src = info.source_vectorizer(sources[i : i + batch_size])[:, : info.max_source_length].to_tensor(0).numpy()
+        tokens = np.full((src.shape[0], 1), translation.START_ID, "int32")
+        for _ in range(info.max_target_length + 1):
+            logits = step({"source": src.astype("int32"), "target_in": tokens})
+            tokens = np.concatenate([tokens, np.argmax(logits[:, -1], -1)[:, None].astype("int32")], axis=1)
+        for row in tokens[:, 1:]:
+            end = np.flatnonzero(row == translation.END_ID)
+            row = row[: end[0]] if len(end) else row
+            outputs.append(info.separator.join(vocab[row]))
+    return outputs
+
+
+def score(outputs, sources, references, language):
+    refs = [references[s] for s in sources]
+    width = max(len(r) for r in refs)
+    padded = [r + [r[0]] * (width - len(r)) for r in refs]  # sacrebleu wants as many references per line
+    return {
+        "bleu": bleu.corpus_bleu(
+            [o.lower() for o in outputs], [[t.lower() for t in r] for r in padded], language=language
+        )
+    }
+
+
+class EpochBleu(keras.callbacks.Callback):
+    def __init__(self, decode, sources, references, language, every):
+        super().__init__()
+        self.decode, self.sources, self.references, self.language, self.every = (
+            decode,
+            sources,
+            references,
+            language,
+            every,
+        )
+        self.bleu, self.seconds, self._start = {}, [], 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)  # before the decoding below
+        if (epoch + 1) % self.every == 0:
+            self.bleu[epoch + 1] = score(self.decode(), self.sources, self.references, self.language)["bleu"]
+            print(f"epoch {epoch + 1}: greedy BLEU {self.bleu[epoch + 1]:.2f}", flush=True)
+
+
+def curves(args) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "curves.jsonl"
+    done = {json.loads(line)["name"] for line in path.read_text().splitlines()} if path.exists() else set()
+    info, references = load(args)
+    test_sources = [s for s, _ in info.splits["test"].pairs][: args.test_sentences]
+    for name in args.only:
+        if name in done:
+            print(f"{name}: already in {path}")
+            continue
+        keras.utils.set_random_seed(args.seed)
+        train = translation.make_dataset(
+            info, info.splits["train"].pairs, batch_size=args.batch_size, shuffle=True, seed=args.seed
+        )
+        dev = translation.make_dataset(info, info.splits["dev"].pairs, batch_size=args.batch_size)
+        if args.quick:
+            train, dev = train.take(3), dev.take(2)
+        sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
+        if VARIANTS[name] is None:
+            model = plain_model(**sizes)
+            seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
+
+            def decode(model=model):
+                return greedy_plain(model, info, test_sources)
+        else:
+            model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
+            seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
+            translator = Translator(
+                model,
+                info.source_vectorizer,
+                info.target_vocabulary,
+                separator=info.separator,
+                max_source_length=info.max_source_length,
+                max_output_length=info.max_target_length + 1,
+                beam_width=1,
+            )
+
+            def decode(translator=translator):
+                return translator.translate(test_sources)
+
+        steps = int(train.cardinality())
+        monitor = EpochBleu(decode, test_sources, references, info.target_language, args.bleu_every)
+        history = model.fit(train, validation_data=dev, epochs=args.epochs, callbacks=[monitor], verbose=2).history
+        row = {
+            "name": name,
+            "overrides": VARIANTS[name],
+            "params": model.count_params(),
+            "steps_per_epoch": steps,
+            "seconds_per_step": [round(s / steps, 4) for s in monitor.seconds],
+            "bleu": monitor.bleu,
+            **{k: [round(v, 4) for v in history[k]] for k in ("accuracy", "loss", "val_loss")},
+        }
+        with open(path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+    print("\n| model | params | s/step (median) | train accuracy by epoch | val loss, last | greedy BLEU by epoch |")
+    print("|---|---|---|---|---|---|")
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        print(
+            f"| {r['name']} | {r['params']:,} | {np.median(r['seconds_per_step']):.3f} | "
+            f"{' '.join(f'{a:.3f}' for a in r['accuracy'])} | {r['val_loss'][-1]:.3f} | "
+            f"{' '.join(f'{e}:{b:.1f}' for e, b in r['bleu'].items())} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("curves",))
+    parser.add_argument("--pairs", default="../shared/data/anki/deu-eng.zip")
+    parser.add_argument("--num-samples", type=int, default=20000)
+    parser.add_argument("--max-source-words", type=int, default=0, help="keep pairs whose English has at most N words")
+    parser.add_argument("--test-size", type=int, default=1000)
+    parser.add_argument("--test-sentences", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--bleu-every", type=int, default=2)
+    parser.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--out", default="/tmp/bench_seq2seq_plain")
+    parser.add_argument("--quick", action="store_true", help="3 batches, 1 epoch: a smoke test of the script")
+    args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.num_samples, args.test_size, args.test_sentences, args.bleu_every = 1, 600, 50, 20, 1
+    curves(args)
+
+
+if __name__ == "__main__":
+    main()

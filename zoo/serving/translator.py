@@ -1,0 +1,120 @@
+"""Chapters 10-11's serving model: strings in, strings out, with the tokeniser and beam search inside."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from zoo.data import translation
+from zoo.models.seq2seq import END_ID, Seq2SeqInference
+
+
+class Translator(keras.Model):
+    """Strings in, strings out: tokenisation, encoder, in-graph beam search, detokenisation.
+
+    `serve` (this model's call): `[B] string -> [B] string`. The `attention` method returns
+    `{"source_tokens": [B, Ts] string, "output_tokens": [B, L+1] string (ends with "</s>"),
+    "weights": [B, L+1, Ts] float32}` for heat maps. Both become SavedModel endpoints (`serve` and
+    `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either: through
+    `zoo.export.save_serving` (which adds `endpoints`).
+
+    Args:
+        model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`.
+        source_vectorizer: a layer turning `[B]` strings into ragged int ids (e.g. a
+            `TextVectorization(ragged=True)` from `zoo.data.translation`).
+        target_vocabulary: id -> token strings (0 = "", 1 = OOV, 2 = start, 3 = end).
+        separator: joins output tokens ("" for characters and Chinese, " " for words).
+        max_source_length: source tokens kept (longer inputs are truncated).
+        max_output_length: maximum generated tokens.
+        beam_width: 1 = greedy; fixed at export (default 5).
+        alpha: length-normalisation exponent of the beam search.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        source_vectorizer,
+        target_vocabulary,
+        *,
+        separator: str = " ",
+        max_source_length: int = 32,
+        max_output_length: int = 32,
+        beam_width: int = 5,
+        alpha: float = 0.7,
+        **kwargs,
+    ):
+        super().__init__(name=kwargs.pop("name", "translator"), **kwargs)
+        self.seq2seq = model
+        self.source_vectorizer = source_vectorizer
+        self.inference = Seq2SeqInference(model)
+        self.target_vocabulary = list(target_vocabulary)
+        self.source_vocabulary = list(source_vectorizer.get_vocabulary())
+        self.separator = separator
+        self.max_source_length, self.max_output_length = int(max_source_length), int(max_output_length)
+        self.beam_width, self.alpha = int(beam_width), float(alpha)
+        self.built = True
+
+    @property
+    def input_signature(self):
+        return [tf.TensorSpec([None], tf.string, name="text")]
+
+    @property
+    def endpoints(self) -> dict:
+        """Endpoints besides `serve`, `{name: (function, input_signature)}`, for `zoo.export.save_serving`."""
+        return {"attention": (self.attention, self.input_signature)}
+
+    def source_ids(self, strings):
+        """`(ids (B, max_source_length) int32, token counts (B,))` of a batch of source strings."""
+        ragged = self.source_vectorizer(tf.reshape(strings, [-1]))
+        if not isinstance(ragged, tf.RaggedTensor):
+            ragged = tf.RaggedTensor.from_tensor(ragged, padding=0)
+        ragged = ragged[:, : self.max_source_length]
+        ids = tf.cast(ragged.to_tensor(0, shape=[None, self.max_source_length]), tf.int32)
+        return ids, ragged.row_lengths()
+
+    def _words(self, ids, vocabulary):
+        table = tf.constant([t if i > 1 else ("" if i == 0 else "[UNK]") for i, t in enumerate(vocabulary)])
+        return tf.gather(table, ids)
+
+    def detokenize(self, tokens, lengths):
+        """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row."""
+        words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
+        text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
+        return translation.detokenize_words(text) if self.separator == " " else text
+
+    def decode_ids(self, strings):
+        ids, n_source = self.source_ids(strings)
+        out = self.inference.decode(
+            ids, max_length=self.max_output_length, beam_width=self.beam_width, alpha=self.alpha
+        )
+        lengths = tf.where(n_source > 0, tf.cast(out["lengths"], tf.int64), 0)
+        return ids, out["tokens"], lengths
+
+    def call(self, strings):
+        _, tokens, lengths = self.decode_ids(strings)
+        return self.detokenize(tokens, lengths)  # an empty source gives "" (length forced to 0)
+
+    def attention(self, strings):
+        ids, tokens, lengths = self.decode_ids(strings)
+        tokens = tf.where(tf.range(tf.shape(tokens, out_type=tf.int64)[1])[None, :] < lengths[:, None], tokens, 0)
+        weights = self.inference.attention_weights(ids, tokens)
+        # The end token goes right after the last output token.
+        end_at = tf.one_hot(lengths, self.max_output_length + 1, on_value=END_ID, off_value=0, dtype=tf.int32)
+        with_end = tf.pad(tokens, [[0, 0], [0, 1]]) + end_at
+        return {
+            "source_tokens": self._words(ids, self.source_vocabulary),
+            "output_tokens": self._words(with_end, self.target_vocabulary),
+            "weights": tf.cast(weights, tf.float32),
+        }
+
+    def translate(self, sentences, *, batch_size: int = 256) -> list[str]:
+        """Python strings in, Python strings out, through one traced `tf.function` (batched)."""
+        if getattr(self, "_traced_call", None) is None:
+            # Set past Keras' and TF's attribute tracking: a helper, not part of the exported model.
+            object.__setattr__(self, "_traced_call", tf.function(self.call, input_signature=self.input_signature))
+        sentences = list(sentences)
+        out: list[str] = []
+        for i in range(0, len(sentences), batch_size):
+            batch = tf.constant(sentences[i : i + batch_size], tf.string)
+            out.extend(t.decode("utf-8") for t in self._traced_call(batch).numpy())
+        return out

@@ -1,0 +1,116 @@
+"""Attention heat maps of chapters 10-11's encoder-decoders: output tokens (rows) x source tokens (columns).
+
+Only `matplotlib.figure.Figure` is used (no `pyplot`), so importing this module has no global side
+effects and it works without a display. Chinese labels need a CJK font: an installed one is found
+if there is one (`font_path=` names another).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from zoo.serving.translator import Translator
+
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Arial Unicode MS",
+)
+
+
+def _cjk_font():
+    """An installed font that has Chinese glyphs, or None (labels then fall back to matplotlib's default)."""
+    for family in _CJK_FONTS:
+        try:
+            return font_manager.FontProperties(fname=font_manager.findfont(family, fallback_to_default=False))
+        except ValueError:
+            continue
+    return None
+
+
+def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", font_path: str | None = None):
+    """A heat map of attention weights: output tokens (rows) x source tokens (columns).
+
+    Args:
+        source_tokens: source token strings (padding `""` is dropped with its columns).
+        output_tokens: output token strings (trailing `""` dropped with their rows).
+        weights: `(len(output_tokens), len(source_tokens))` array (padding rows/columns allowed).
+        title: figure title.
+        font_path: a font file with the glyphs of the labels (e.g. a Noto CJK font for Chinese);
+            by default an installed CJK font is used if one is found.
+
+    Returns:
+        A `matplotlib.figure.Figure` (no pyplot state); save it with `fig.savefig(path)`.
+    """
+
+    def text(tokens):
+        return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in tokens]
+
+    source, output = text(source_tokens), text(output_tokens)
+    cols = [j for j, t in enumerate(source) if t]
+    rows = [i for i, t in enumerate(output) if t]
+    matrix = np.asarray(weights, dtype="float32")[np.ix_(rows, cols)] if rows and cols else np.zeros((1, 1))
+    font = font_manager.FontProperties(fname=font_path) if font_path else _cjk_font()
+    fig = Figure(figsize=(1.0 + 0.45 * max(len(cols), 4), 1.0 + 0.4 * max(len(rows), 4)))
+    with warnings.catch_warnings():  # without a CJK font, Chinese labels are boxes: said once below
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        _draw(fig, matrix, [source[j] for j in cols], [output[i] for i in rows], title, font)
+    if font is None and any(_HAN.search(t) for t in source + output):
+        # short enough for the narrowest map (a 3-token sentence): a longer line was cut off
+        fig.text(0.01, 0.01, "no CJK font: pass font_path= for Chinese", fontsize=7)
+    return fig
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\u3000-\u303f\uff00-\uffef]")
+
+
+def _draw(fig, matrix, columns, rows, title, font):
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontproperties=font)
+    ax.set_yticks(range(len(rows)), rows, fontproperties=font)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    if title:
+        ax.set_title(title, fontproperties=font)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+
+
+def plot_attention(translator, sentence: str, path=None, **kwargs):
+    """The attention heat map of one sentence, from a `Translator` or an exported SavedModel folder.
+
+    Args:
+        translator: a `Translator`, or the path of its SavedModel (`attention` endpoint, loaded
+            with `keras.layers.TFSMLayer`; no zoo code needed at the other end).
+        sentence: the source sentence.
+        path: if given, the PNG is written there.
+        **kwargs: passed to `attention_figure` (`font_path`, `title`).
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+    """
+    if isinstance(translator, Translator):
+        out = translator.attention(tf.constant([sentence]))
+    else:
+        out = keras.layers.TFSMLayer(str(translator), call_endpoint="attention")(tf.constant([sentence]))
+    out = {k: v.numpy()[0] for k, v in out.items()}
+    kwargs.setdefault("title", sentence)
+    fig = attention_figure(out["source_tokens"], out["output_tokens"], out["weights"], **kwargs)
+    if path is not None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.savefig(path, dpi=100)
+    return fig
