@@ -6,12 +6,15 @@ import dataclasses
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import tensorflow as tf
 
 from zoo.data.pipelines import Data
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,13 +59,16 @@ class HParams(types.SimpleNamespace):
 
 @dataclasses.dataclass(frozen=True)
 class RunContext:
-    """Where a run reads and writes, handed to `data` and `report`."""
+    """Where a run reads and writes, handed to `data` and `report` (with the training history)."""
 
     data_dir: Path
     run_dir: Path  # the (still partial) run folder; files written here land atomically
     max_steps: int | None = None  # cap on batches per epoch / evaluation (smoke runs)
     is_chief: bool = True  # False on non-chief workers of a multi-worker run
     strategy: tf.distribute.Strategy | None = None
+    # The per-epoch metrics (`history.csv`, one row per epoch, earlier attempts of a resumed run
+    # included), set by the driver after training for `report`; None in `data` and with --evaluate-only.
+    history: pd.DataFrame | None = None
 
 
 @dataclasses.dataclass(frozen=True)

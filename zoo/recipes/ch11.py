@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import pandas as pd
 
 from zoo.data import pan_profiling
 from zoo.data.pipelines import Data
@@ -205,12 +204,10 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
                 data.info.class_names,
             )
             report["attention_maps"] = [str(p.relative_to(ctx.run_dir)) for p in [*maps["pngs"], maps["html"]]]
-    history = ctx.run_dir / "history.csv"
-    if history.exists() and history.stat().st_size:
-        frame = pd.read_csv(history).drop_duplicates("epoch", keep="last")
+    if ctx.history is not None:  # None with --evaluate-only
         for column in ("attention_penalty", "val_attention_penalty"):
-            if column in frame:
-                report[f"{column}_per_epoch"] = [round(float(v), 6) for v in frame[column]]
+            if column in ctx.history:
+                report[f"{column}_per_epoch"] = [round(float(v), 6) for v in ctx.history[column]]
     return report
 
 
