@@ -23,27 +23,16 @@ The literate source of chapters/ch09.ipynb (python -m zoo.notebooks regenerates 
 # Both SavedModels take raw strings.
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-PEEPHOLE = "diagonal"  # diagonal (Gers & Schmidhuber) or full (the book)
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --peephole ...).
-QUICK, DATA_DIR, OUT, PEEPHOLE = command_line(
-    QUICK=QUICK, DATA_DIR=DATA_DIR, OUT=OUT, PEEPHOLE=PEEPHOLE, choices={"PEEPHOLE": ["diagonal", "full"]}
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    PEEPHOLE="diagonal",  # diagonal (Gers & Schmidhuber) or full (the book)
+    choices={"PEEPHOLE": ["diagonal", "full"]},
 )
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  peephole={PEEPHOLE}")
+QUICK, DATA_DIR, OUT, PEEPHOLE = chapter
+print(chapter)
 
 # %%
 from pathlib import Path
@@ -57,6 +46,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
 from zoo.data import rt_polarity
+from zoo.models.rnn import build_lstm_classifier
 from zoo.notebooks import plot_model, show, show_image
 
 FIGURES = Path(OUT or "saved_models") / "ch09"  # the data pictures; each run's pictures go to its run folder
@@ -86,13 +76,20 @@ plt.show()
 # %% [markdown]
 # ## 2. The LSTM with a masked mean over time
 #
-# The summary shows the `Embedding(mask_zero=True)`: its mask travels through the LSTM into the
-# pooling, so padded steps count neither in the mean nor in the gradient.
+# `build_lstm_classifier` from `zoo.models.rnn` is the builder the `lstm_mr` recipe calls, here with
+# its sizes (a vocabulary of 5,000, 56 tokens, LSTM(100)). The summary shows the
+# `Embedding(mask_zero=True)`: its mask travels through the LSTM into the pooling, so padded steps
+# count neither in the mean nor in the gradient.
 
 # %%
-lstm = zoo.fit("lstm_mr", **settings("lstm_mr"))
-lstm.model.summary()
-plot_model(lstm.model, lstm.run_dir / "model.png")
+model = build_lstm_classifier(
+    vocab_size=5_000, sequence_length=56, embedding_dim=50, units=100, cell="lstm", dropout=0.5, dense_units=100
+)
+model.summary()
+plot_model(model, FIGURES / "lstm_mr.png")
+
+# %%
+lstm = zoo.fit("lstm_mr", **chapter.fit_settings("lstm_mr"))
 print(f"LSTM dev accuracy {lstm.metrics['val_accuracy']:.3f}  ({lstm.run_dir})")
 show_image(lstm.run_dir / "curves.png")
 
@@ -100,7 +97,7 @@ show_image(lstm.run_dir / "curves.png")
 # ## 3. The bidirectional peephole LSTM
 
 # %%
-peephole = zoo.fit("peephole_mr", **settings(f"peephole_mr_{PEEPHOLE}"), peephole=PEEPHOLE)
+peephole = zoo.fit("peephole_mr", **chapter.fit_settings(f"peephole_mr_{PEEPHOLE}"), peephole=PEEPHOLE)
 peephole.model.summary()
 print(
     f"BiRNN(PeepholeLSTMCell, {PEEPHOLE}) dev accuracy {peephole.metrics['val_accuracy']:.3f} "
