@@ -27,36 +27,19 @@ The literate source of chapters/ch10.ipynb (python -m zoo.notebooks regenerates 
 # SavedModel takes English strings and returns Chinese strings, with the beam search inside.
 
 # %% Settings
-import os
-
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-ATTENTION = "additive"  # additive | general | dot | scaled_dot | none
-BEAM_WIDTH = 5
-SKIP_CHAR = False  # True: only the attention model (the book's char model takes 100 epochs)
-
 from zoo.layers.seq2seq_decoder import ATTENTIONS
-from zoo.notebooks import command_line, quick_settings
+from zoo.notebooks import chapter_settings
 
-# Run as a script, the command line overrides these values (--quick, --data-dir, --attention ...).
-QUICK, DATA_DIR, OUT, ATTENTION, BEAM_WIDTH, SKIP_CHAR = command_line(
-    QUICK=QUICK,
-    DATA_DIR=DATA_DIR,
-    OUT=OUT,
-    ATTENTION=ATTENTION,
-    BEAM_WIDTH=BEAM_WIDTH,
-    SKIP_CHAR=SKIP_CHAR,
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    ATTENTION="additive",  # additive | general | dot | scaled_dot | none
+    BEAM_WIDTH=5,
+    SKIP_CHAR=False,  # True: only the attention model (the book's char model takes 100 epochs)
     choices={"ATTENTION": list(ATTENTIONS)},
 )
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  attention={ATTENTION}  beam width={BEAM_WIDTH}")
+QUICK, DATA_DIR, OUT, ATTENTION, BEAM_WIDTH, SKIP_CHAR = chapter
+print(chapter)
 
 # %%
 import csv
@@ -71,6 +54,7 @@ import tensorflow as tf
 import zoo
 from zoo.data import translation
 from zoo.models.decoding import beam_search, greedy_search
+from zoo.models.seq2seq import build_attention_seq2seq
 from zoo.notebooks import plot_model, show, show_image
 from zoo.visualize.seq2seq_attention import plot_attention
 
@@ -131,20 +115,37 @@ for label, out in (
 # %%
 runs = {}
 if not SKIP_CHAR:
-    runs["char"] = zoo.fit("seq2seq_char_cmn", **settings("seq2seq_char_cmn"), beam_width=BEAM_WIDTH)
+    runs["char"] = zoo.fit("seq2seq_char_cmn", **chapter.fit_settings("seq2seq_char_cmn"), beam_width=BEAM_WIDTH)
     runs["char"].model.summary()
     print(f"keras.io character accuracy: {runs['char'].metrics['test_char_accuracy']:.3f}")
     show_image(runs["char"].run_dir / "curves.png")
 
 # %% [markdown]
 # ## 4. The word-level encoder-decoder with attention
+#
+# `build_attention_seq2seq` from `zoo.models.seq2seq` is the builder the recipe calls, here with its
+# sizes (embeddings of 128, a bidirectional GRU of 2 x 128, a GRU decoder of 256) and example
+# vocabularies of 3,000 English words and 2,500 Chinese characters (the recipe counts both on the
+# training pairs). The decoder, attention included, is one layer: `Seq2SeqDecoder`.
+
+# %%
+model = build_attention_seq2seq(
+    source_vocab_size=3_000,
+    target_vocab_size=2_500,
+    embedding_dim=128,
+    units=256,
+    cell="gru",
+    attention=ATTENTION,
+    input_feeding=True,
+    dropout=0.2,
+)
+model.summary()
+plot_model(model, FIGURES / "seq2seq_attention.png")
 
 # %%
 runs["attention"] = zoo.fit(
-    "seq2seq_attention_cmn", **settings("seq2seq_attention_cmn"), attention=ATTENTION, beam_width=BEAM_WIDTH
+    "seq2seq_attention_cmn", **chapter.fit_settings("seq2seq_attention_cmn"), attention=ATTENTION, beam_width=BEAM_WIDTH
 )
-runs["attention"].model.summary()
-plot_model(runs["attention"].model, runs["attention"].run_dir / "model.png")
 show_image(runs["attention"].run_dir / "curves.png")
 
 # %% [markdown]
