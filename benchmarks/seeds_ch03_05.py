@@ -40,8 +40,8 @@ RECIPES = {  # recipe -> (the recipe's test metric, baseline, higher is better)
 
 def baseline(name: str, splits: dict) -> float:
     """The scikit-learn baseline's test score on the recipe's own split."""
-    x = np.concatenate([splits[k][0] for k in ("train", "val") if k in splits])
-    y = np.concatenate([splits[k][1] for k in ("train", "val") if k in splits])
+    x = np.concatenate([splits[k][0] for k in ("train", "validation") if k in splits])
+    y = np.concatenate([splits[k][1] for k in ("train", "validation") if k in splits])
     x_test, y_test = splits["test"]
     x, x_test = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)
     if RECIPES[name][1] == "linear regression":

@@ -69,7 +69,7 @@ def test_a_bug_keeps_its_traceback_while_a_user_error_is_one_line(tmp_path, caps
         assert not isinstance(caught.value, UserError)
         assert run.main(["toy_bug", "--set", "epochs=many", "--out", str(tmp_path / "user")]) == 2
         err = capsys.readouterr().err.strip()
-        assert err == "error: --set epochs='many': expected a value of type int >= 1"
+        assert err == "error: --set epochs=many: expected a value of type int >= 1"
     finally:
         recipes.unregister("toy_bug")
 
@@ -106,7 +106,7 @@ def test_corrupt_archives_and_binary_vectors_are_one_line_errors_naming_the_file
             corpus.read_texts(path)
     binary = tmp_path / "vectors.bin"
     binary.write_bytes(b"3 2\nking \x81\xfe\x00\x12\x99\n")
-    with pytest.raises(CorruptData, match=rf"--set vectors={binary} is not UTF-8 text"):
+    with pytest.raises(CorruptData, match=rf"^vectors={binary}: not UTF-8 text"):
         load_word_vectors(binary, ["", "[UNK]", "king"])
 
 

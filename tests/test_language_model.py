@@ -94,14 +94,14 @@ def test_vocabulary_puts_oov_first_and_counts_order_the_rest():
     assert streams.vocabulary[0] == "<unk>" and "<eos>" in streams.vocabulary
     eos = streams.vocabulary.index("<eos>")
     assert (streams.train == eos).sum() == 4  # one <eos> per line
-    assert streams.valid.tolist() == [streams.vocabulary.index("the"), 0, eos]  # unseen word -> <unk>
+    assert streams.validation.tolist() == [streams.vocabulary.index("the"), 0, eos]  # unseen word -> <unk>
 
 
 def test_ptb_word_stream_matches_zaremba(shared_data):
     streams = lmdata.ptb_word_streams(shared_data)
     assert len(streams.vocabulary) == 10_000 and streams.vocabulary[0] == "<unk>"
-    assert (len(streams.train), len(streams.valid), len(streams.test)) == (929_589, 73_760, 82_430)
-    assert (streams.valid == 0).sum() > 0 and streams.vocabulary[streams.train[-1]] == "<eos>"
+    assert (len(streams.train), len(streams.validation), len(streams.test)) == (929_589, 73_760, 82_430)
+    assert (streams.validation == 0).sum() > 0 and streams.vocabulary[streams.train[-1]] == "<eos>"
 
 
 def test_char_corpus_from_a_folder_holds_out_the_tail(tmp_path):
@@ -109,7 +109,7 @@ def test_char_corpus_from_a_folder_holds_out_the_tail(tmp_path):
     (tmp_path / "b.txt").write_text("ÿello wörld! " * 50, encoding="utf-8")
     streams = lmdata.char_streams(path=tmp_path)
     assert streams.source == str(tmp_path)
-    total = len(streams.train) + len(streams.valid) + len(streams.test)
+    total = len(streams.train) + len(streams.validation) + len(streams.test)
     assert total == 2 * 13 * 50 + 2  # both files, each ended by a newline
     assert {"ö", "ÿ", ","} <= set(streams.vocabulary)  # both files' characters (b.txt is mostly in train)
     tail = "".join(streams.vocabulary[i] for i in streams.test)

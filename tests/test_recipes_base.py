@@ -18,7 +18,7 @@ def test_unknown_key_names_the_allowed_ones():
 
 
 def test_wrong_type_says_what_is_expected():
-    with pytest.raises(ValueError, match=r"epochs='three': expected a value of type int"):
+    with pytest.raises(ValueError, match=r"^epochs=three: expected a value of type int"):
         recipes.resolve_hparams(TOY, {"epochs": "three"})
 
 
@@ -35,3 +35,38 @@ def test_bool_tuple_and_choices(text, value):
 def test_unknown_recipe_lists_known_ones():
     with pytest.raises(ValueError, match="unknown recipe 'nope'; known recipes: .*toy"):
         recipes.get("nope")
+
+
+def test_bounds_include_an_exclusive_maximum():
+    smoothing = Param(0.0, minimum=0.0, maximum=1.0, exclusive_maximum=True)
+    assert recipes.parse_value("label_smoothing", smoothing, "0.5") == 0.5
+    with pytest.raises(ValueError, match=r"^label_smoothing=1.0: expected a value of type float >= 0.0 and < 1.0$"):
+        recipes.parse_value("label_smoothing", smoothing, "1.0")
+
+
+def test_hparams_are_read_only_and_name_the_declared_ones():
+    hp = recipes.resolve_hparams(TOY)
+    with pytest.raises(AttributeError, match="no hyper-parameter 'vectors'; declared: .*learning_rate"):
+        hp.vectors
+    with pytest.raises(AttributeError, match="read-only"):
+        hp.epochs = 3
+    assert hp.to_dict()["epochs"] == 2 and hp == recipes.resolve_hparams(TOY)
+
+
+def test_a_user_error_names_its_argument_in_python_and_as_a_flag_on_the_command_line():
+    import pickle
+
+    from zoo.errors import DataNotFound, UserError, command_line_message
+
+    error = DataNotFound("no such file", param="vectors", value="glove.txt")
+    assert str(error) == "vectors=glove.txt: no such file" and isinstance(error, FileNotFoundError)
+    assert command_line_message(error) == "--set vectors=glove.txt: no such file"
+    unknown = UserError("needs a path", param="corpus")
+    assert str(unknown) == "corpus: needs a path"
+    assert command_line_message(unknown) == "--set corpus: needs a path"
+    assert command_line_message(unknown, {"corpus": "x.txt"}) == "--set corpus=x.txt: needs a path"
+    both = UserError("need fold < folds", params={"folds": 3, "fold": 5})
+    assert command_line_message(both) == "--set folds=3 --set fold=5: need fold < folds"
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is DataNotFound and str(copy) == str(error)
+    assert command_line_message(UserError("plain")) == "plain"

@@ -610,7 +610,7 @@ def test_pan_loader_missing_corpus_and_bad_target(tmp_path):
         pan_profiling.load(path=tmp_path / "nope.json")
     with pytest.raises(UserError, match="target"):
         pan_profiling.load(path=tmp_path / "nope.json", target="income")
-    with pytest.raises(UserError, match="dev size"):
+    with pytest.raises(UserError, match="dev_size=5: the dev size"):
         pan_profiling.book_split(5, dev_size=5)
 
 

@@ -200,7 +200,9 @@ def test_evaluate_only_scores_a_finished_run_on_v2(trained, tmp_path):
 def test_unloadable_preset_is_one_actionable_error(tmp_path):
     from zoo.models.bert_qa import load_vocabulary
 
-    with pytest.raises(FileNotFoundError, match=r"could not be loaded .*--set preset=/absolute/path"):
+    with pytest.raises(
+        FileNotFoundError, match=r"preset=.*: the BERT preset could not be loaded .*give the absolute path"
+    ):
         load_vocabulary(str(tmp_path / "no_such_bert_folder"))
 
 

@@ -175,7 +175,7 @@ def test_corpus_reads_files_folders_and_archives(tmp_path):
 def test_ptb_loader_verifies_files(shared_data):
     splits = ptb.load(shared_data)
     assert sum(map(len, splits["train"])) == 887_521
-    assert splits["valid"][0][:3] == ["consumers", "may", "want"]
+    assert splits["validation"][0][:3] == ["consumers", "may", "want"]
 
 
 def test_serving_layer_and_exports_round_trip(tmp_path):

@@ -1,8 +1,9 @@
 """The command line: `python -m zoo.run NAME [options]` (also installed as `zoo`).
 
 Exit codes: 0 done; 2 a user's mistake (`zoo.errors.UserError`: bad flag or value, missing or
-corrupt data, bad path or preset), printed in one line; 1 a diverged run (one line) or a bug in the
-zoo (with its traceback). `ZOO_DEBUG=1` shows the traceback of user errors too.
+corrupt data, bad path or preset), printed in one line (an error naming the hyper-parameter at
+fault says it as the flag to change: `--set vectors=glove.txt: no such file`); 1 a diverged run
+(one line) or a bug in the zoo (with its traceback). `ZOO_DEBUG=1` shows the traceback of user errors too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import traceback
 
 import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 from zoo import recipes
-from zoo.errors import UserError
+from zoo.errors import UserError, command_line_message
 from zoo.training import strategy as strategies
 from zoo.training.driver import RunInterrupted, TrainingDiverged, fit
 
@@ -54,9 +55,9 @@ def _hparam_help(recipe: recipes.Recipe) -> str:
         kind = "|".join(map(str, param.choices)) if param.choices else param.kind.__name__
         bounds = ""
         if not param.choices and (param.minimum is not None or param.maximum is not None):
-            bounds = (
-                f" [{'' if param.minimum is None else param.minimum}..{'' if param.maximum is None else param.maximum}]"
-            )
+            low = "" if param.minimum is None else param.minimum
+            high = "" if param.maximum is None else param.maximum
+            bounds = f" [{low}..{high}{')' if param.exclusive_maximum else ']'}"
         lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}{bounds}")
     return "\n".join(lines)
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         if os.environ.get("ZOO_DEBUG"):
             traceback.print_exc()
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {command_line_message(error, overrides)}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         print(f"error: {error}", file=sys.stderr)

@@ -39,7 +39,7 @@ def read_texts(path: str | os.PathLike, pattern: str = "*.txt") -> tuple[list[st
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataNotFound(f"--set corpus={path}: no such file or folder")
+        raise DataNotFound("no such file or folder", param="corpus", value=path)
     texts: list[str] = []
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):

@@ -53,7 +53,7 @@ class LanguageModelInfo:
             reads a sentence as following one and scores the one that ends it.
         batch_size: parallel streams per batch.
         num_steps: tokens per window (the truncated-BPTT length).
-        steps: batches per epoch for each split (`"train"`, `"valid"`, `"test"`).
+        steps: batches per epoch for each split (`"train"`, `"validation"`, `"test"`).
         tokens: predicted tokens per split (evaluation splits: all of them, each once).
         source: where the text came from (a path or `"ptb"`).
     """
@@ -84,7 +84,7 @@ class Streams:
     vocabulary: tuple[str, ...]
     boundary: str
     train: np.ndarray
-    valid: np.ndarray
+    validation: np.ndarray
     test: np.ndarray
     source: str = ""
 
@@ -119,16 +119,20 @@ def ptb_words(sentences: Iterable[Sequence[str]]) -> list[str]:
 
 
 def ptb_word_streams(data_dir: str | os.PathLike | None = None) -> Streams:
-    """PTB train/valid/test as word ids with the training file's 10,000-word vocabulary."""
+    """PTB train/validation/test as word ids with the training file's 10,000-word vocabulary."""
     splits = ptb.load(data_dir)
-    return word_streams(splits["train"], splits["valid"], splits["test"], source="ptb")
+    return word_streams(splits["train"], splits["validation"], splits["test"], source="ptb")
 
 
 def word_streams(
-    train: Iterable[Sequence[str]], valid: Iterable[Sequence[str]], test: Iterable[Sequence[str]], *, source: str = ""
+    train: Iterable[Sequence[str]],
+    validation: Iterable[Sequence[str]],
+    test: Iterable[Sequence[str]],
+    *,
+    source: str = "",
 ) -> Streams:
     """Word ids of three splits of tokenised sentences (`<eos>` after each), vocabulary from `train`."""
-    splits = [ptb_words(sentences) for sentences in (train, valid, test)]
+    splits = [ptb_words(sentences) for sentences in (train, validation, test)]
     vocabulary = build_vocabulary(splits[0], UNK)
     return Streams("word", vocabulary, EOS, *(encode(words, vocabulary) for words in splits), source=source)
 
@@ -147,12 +151,12 @@ def char_streams(
     text: str | None = None,
     *,
     path: str | os.PathLike | None = None,
-    valid_text: str | None = None,
+    validation_text: str | None = None,
     test_text: str | None = None,
     holdout: float = 0.05,
     source: str = "",
 ) -> Streams:
-    """Character ids; without `valid_text`/`test_text` the last `2 * holdout` of the text is held out.
+    """Character ids; without `validation_text`/`test_text` the last `2 * holdout` of the text is held out.
 
     The held-out parts are contiguous (the last `holdout` fraction is the test split, the one
     before it validation), so no window is shared between splits; the vocabulary comes from the
@@ -163,10 +167,10 @@ def char_streams(
             raise ValueError("char_streams needs a text or a path")
         text = char_text(path)
         source = source or str(path)
-    if valid_text is None or test_text is None:
+    if validation_text is None or test_text is None:
         n = len(text)
         cut = int(round(n * holdout))
-        train_text, valid_text, test_text = text[: n - 2 * cut], text[n - 2 * cut : n - cut], text[n - cut :]
+        train_text, validation_text, test_text = text[: n - 2 * cut], text[n - 2 * cut : n - cut], text[n - cut :]
     else:
         train_text = text
     vocabulary = build_vocabulary(train_text, CHAR_UNK)
@@ -175,7 +179,7 @@ def char_streams(
         vocabulary,
         NEWLINE,
         encode(train_text, vocabulary),
-        encode(valid_text, vocabulary),
+        encode(validation_text, vocabulary),
         encode(test_text, vocabulary),
         source=source,
     )
@@ -261,9 +265,11 @@ def datasets(
     seed: int = 0,
     max_steps: int | None = None,
 ) -> tuple[dict[str, tf.data.Dataset], LanguageModelInfo]:
-    """`({"train", "valid", "test"}: dataset, info)` for one set of streams."""
+    """`({"train", "validation", "test"}: dataset, info)` for one set of streams."""
     if batch_size < 1 or num_steps < 1:
-        raise UserError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
+        raise UserError(
+            "need batch_size >= 1 and num_steps >= 1", params={"batch_size": batch_size, "num_steps": num_steps}
+        )
     minimum = batch_size * (num_steps + 1)
     if len(streams.train) < minimum:
         unit = "characters" if streams.level == "char" else "tokens"
@@ -272,17 +278,17 @@ def datasets(
             f"batch_size x (num_steps + 1) = {minimum}; use a longer text or smaller "
             f"batch_size/num_steps"
         )
-    for split in ("valid", "test"):
+    for split in ("validation", "test"):
         if len(getattr(streams, split)) < 2:
             raise CorruptData(f"{streams.source or 'corpus'}: the {split} split has fewer than 2 tokens")
     out = {
         "train": train_dataset(streams.train, batch_size, num_steps, shuffle=shuffle, seed=seed),
-        "valid": eval_dataset(streams.valid, batch_size, num_steps),
+        "validation": eval_dataset(streams.validation, batch_size, num_steps),
         "test": eval_dataset(streams.test, batch_size, num_steps),
     }
     steps = {"train": (len(streams.train) // batch_size - 1) // num_steps}
     tokens = {"train": steps["train"] * batch_size * num_steps}
-    for split in ("valid", "test"):
+    for split in ("validation", "test"):
         pairs = len(getattr(streams, split)) - 1
         steps[split] = -(-pairs // (batch_size * num_steps))
         tokens[split] = pairs

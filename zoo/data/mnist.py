@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.fetch import Archive, Source, fetch, locate
-from zoo.data.pipelines import Data, array_data
+from zoo.data.pipelines import ArrayInfo, Data, array_data
 from zoo.data.splits import take_out, with_validation
 from zoo.errors import CorruptData
 
@@ -140,6 +140,13 @@ def load(data_dir: str | os.PathLike | None = None) -> dict[str, Split]:
     }
 
 
+@dataclasses.dataclass
+class MnistInfo(ArrayInfo):
+    """`ArrayInfo` of MNIST, and whether the training images came out of t10k (`TEST_ONLY_HOLDOUT`)."""
+
+    test_only: bool = False
+
+
 # Without MNIST's training images (e.g. ../shared/data holds only t10k), a seeded 80/20 split of the
 # 10,000 test images gives 8,000 for training (validation comes out of these) and 2,000 for testing.
 TEST_ONLY_HOLDOUT = 0.2
@@ -159,17 +166,16 @@ def splits(
     return with_validation(arrays, val_fraction, seed), test_only
 
 
-def datasets(data_dir: str | os.PathLike | None = None, *, batch_size: int, seed: int, val_fraction: float) -> Data:
-    """`Data` of raw-pixel batches (float32 0-255, int32 labels) from `splits`, with an `ArrayInfo`.
+def datasets(
+    data_dir: str | os.PathLike | None = None, *, batch_size: int, seed: int, val_fraction: float
+) -> Data[MnistInfo]:
+    """`Data` of raw-pixel batches (float32 0-255, int32 labels) from `splits`, with a `MnistInfo`.
 
-    `info.notes["test_only"]` says whether the training images came out of t10k.
+    `info.test_only` says whether the training images came out of t10k.
     """
     arrays, test_only = splits(data_dir, seed=seed, val_fraction=val_fraction)
-    return array_data(
-        arrays,
-        batch_size=batch_size,
-        seed=seed,
-        standardize=False,
-        class_names=[str(d) for d in range(10)],
-        test_only=test_only,
+    data = array_data(
+        arrays, batch_size=batch_size, seed=seed, standardize=False, class_names=[str(d) for d in range(10)]
     )
+    fields = {field.name: getattr(data.info, field.name) for field in dataclasses.fields(ArrayInfo)}
+    return dataclasses.replace(data, info=MnistInfo(**fields, test_only=test_only))

@@ -10,7 +10,7 @@ fields are ignored. PAN 2013's age groups are `10s`, `20s` and `30s`; gender is 
 
 The corpus is not redistributable: request it from the PAN organisers (the PAN 2013 author-profiling
 page below), convert it to this layout (one line per author) and place it at
-`DATA_DIR/pan13/author-profile.json`, or pass any path with `--set corpus=PATH`.
+`DATA_DIR/pan13/author-profile.json`, or pass any path as the recipe's `corpus`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def read_jsonl(path: str | os.PathLike, target: str = "age_group") -> tuple[list
         UserError: `target` is not one of `age_group`, `gender`.
     """
     if target not in TARGETS:
-        raise UserError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+        raise UserError(f"expected one of {', '.join(TARGETS)}", param="target", value=target)
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataNotFound(
@@ -119,7 +119,7 @@ def load(
 
     Args:
         data_dir: the data directory holding `pan13/author-profile.json` (used when `path` is empty).
-        path: an explicit JSON-lines file (`--set corpus=PATH`).
+        path: an explicit JSON-lines file (the recipe's `corpus` hyper-parameter).
         target: `age_group` (the book's and Lin et al.'s task) or `gender`.
 
     Example:
@@ -135,7 +135,8 @@ def load(
                 f"PAN 2013 profiling corpus not found at {folder}/"
                 f"author-profile.json; it is not redistributable: request it via {HOMEPAGE}, convert it to "
                 f'one JSON line per author ({{"conversation": ..., "age_group": ...}}) and put it there, '
-                f"or pass --set corpus=PATH"
+                f"or give its path as corpus",
+                param="corpus",
             )
         path = found["author-profile.json"]
     texts, names = read_jsonl(path, target)
@@ -147,7 +148,9 @@ def load(
 def book_split(n: int, dev_size: int = BOOK_DEV_SIZE, seed: int = BOOK_SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Train and dev indices as in the author's code: a seed-10 permutation, the last `dev_size` as dev."""
     if not 0 < dev_size < n:
-        raise UserError(f"dev size {dev_size} must be between 1 and {n - 1} (the corpus has {n} authors)")
+        raise UserError(
+            f"the dev size must be between 1 and {n - 1} (the corpus has {n} authors)", param="dev_size", value=dev_size
+        )
     order = np.random.RandomState(seed).permutation(n)
     return order[:-dev_size], order[-dev_size:]
 

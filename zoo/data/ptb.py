@@ -9,7 +9,8 @@ from pathlib import Path
 from zoo.data.fetch import Archive, Source, fetch
 from zoo.errors import CorruptData
 
-SPLITS = ("train", "valid", "test")
+SPLITS = ("train", "validation", "test")
+_FILES = {"train": "ptb.train.txt", "validation": "ptb.valid.txt", "test": "ptb.test.txt"}  # PTB's own names
 _SHA256 = {
     "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
     "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
@@ -37,12 +38,13 @@ PTB = Source(
 
 
 def paths(data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
-    """`{"train": path, "valid": path, "test": path}`, each file verified; missing ones are downloaded one by one."""
+    """`{"train": path, "validation": path, "test": path}` (`ptb.valid.txt` is the validation split), each file
+    verified; missing ones are downloaded one by one."""
     found: dict[str, Path] = {}
     for archive in PTB.archives:  # `fetch` downloads one archive per source: here one per file
         single = dataclasses.replace(PTB, files=(archive.name,), archives=(archive,))
         found.update(fetch(single, data_dir))
-    return {split: found[f"ptb.{split}.txt"] for split in SPLITS}
+    return {split: found[_FILES[split]] for split in SPLITS}
 
 
 def read_sentences(path: str | os.PathLike) -> list[list[str]]:
@@ -62,5 +64,5 @@ def read_sentences(path: str | os.PathLike) -> list[list[str]]:
 
 
 def load(data_dir: str | os.PathLike | None = None) -> dict[str, list[list[str]]]:
-    """`{"train"|"valid"|"test": [[token, ...], ...]}` with `<unk>` kept as written."""
+    """`{"train"|"validation"|"test": [[token, ...], ...]}` with `<unk>` kept as written."""
     return {split: read_sentences(path) for split, path in paths(data_dir).items()}

@@ -74,8 +74,11 @@ def book_split(n: int, dev_size: int = BOOK_DEV_SIZE, seed: int = BOOK_SPLIT_SEE
 
 
 def cv_split(labels: np.ndarray, folds: int, fold: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Train and held-out indices of fold `fold` of a stratified `folds`-fold cross-validation (Kim 2014)."""
+    """Train and held-out indices of fold `fold` of a stratified `folds`-fold cross-validation (Kim 2014).
+
+    `folds >= 2` and `0 <= fold < folds` (the recipes check a user's values before any work).
+    """
     if folds < 2 or not 0 <= fold < folds:
-        raise UserError(f"--set folds={folds} fold={fold}: need folds >= 2 and 0 <= fold < folds")
+        raise ValueError(f"need folds >= 2 and 0 <= fold < folds, got folds={folds}, fold={fold}")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(labels)), labels))[fold]

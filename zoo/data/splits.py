@@ -29,17 +29,18 @@ def take_out(arrays: Arrays, size: float | int, seed: int, *, stratify: bool = F
 def with_validation(
     splits: dict[str, Arrays], fraction: float, seed: int, *, stratify: bool = False
 ) -> dict[str, Arrays]:
-    """`splits` with a seeded `fraction` of `"train"` moved to `"val"` (unchanged when 0)."""
+    """`splits` with a seeded `fraction` of `"train"` moved to `"validation"` (unchanged when 0)."""
     if fraction <= 0:
         return splits
-    train, val = take_out(splits["train"], fraction, seed, stratify=stratify)
-    return {**splits, "train": train, "val": val}
+    train, validation = take_out(splits["train"], fraction, seed, stratify=stratify)
+    return {**splits, "train": train, "validation": validation}
 
 
 def split_table(
     x: np.ndarray, y: np.ndarray, *, test_size: float, val_size: float, seed: int, stratify: bool
 ) -> dict[str, Arrays]:
-    """Seeded train/validation/test split of a table, keyed `"train"`, `"val"` (if `val_size`), `"test"`.
+    """Seeded train/validation/test split of a table, keyed `"train"`, `"validation"` (if `val_size`),
+    `"test"`.
 
     `val_size` is a fraction of the rows left after the test rows are taken out.
     """

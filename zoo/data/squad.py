@@ -66,11 +66,11 @@ SQUAD_V2_DEV = _source(
     "11,873 questions, 4.4 MB",
     _CITATION_V2,
 )
-SOURCES = {
+SOURCES = {  # (version, split); the official dev set is the validation split
     (1, "train"): SQUAD_V1_TRAIN,
-    (1, "dev"): SQUAD_V1_DEV,
+    (1, "validation"): SQUAD_V1_DEV,
     (2, "train"): SQUAD_V2_TRAIN,
-    (2, "dev"): SQUAD_V2_DEV,
+    (2, "validation"): SQUAD_V2_DEV,
 }
 
 

@@ -99,7 +99,7 @@ def classification_data(
     seed: int,
     class_names: Sequence[str] = ("negative", "positive"),
     standardize="lower_and_strip_punctuation",
-) -> Data:
+) -> Data[TextInfo]:
     """`Data` for a text classifier from `(texts, int labels)` splits; the vectoriser is adapted on `train` only.
 
     Args:

@@ -20,8 +20,10 @@ def _numbered_lines(f, path: Path):
             yield number, line
     except UnicodeDecodeError as error:
         raise CorruptData(
-            f"--set vectors={path} is not UTF-8 text after line {number} ({error.reason}); expected "
-            f"the word2vec/GloVe text format, not a binary file"
+            f"not UTF-8 text after line {number} ({error.reason}); expected the word2vec/GloVe text "
+            f"format, not a binary file",
+            param="vectors",
+            value=path,
         ) from None
 
 
@@ -37,7 +39,7 @@ def load_word_vectors(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataNotFound(f"--set vectors={path}: no such file")
+        raise DataNotFound("no such file", param="vectors", value=path)
     wanted = {word: i for i, word in enumerate(vocabulary)}
     found: dict[int, np.ndarray] = {}
     lowered: dict[int, np.ndarray] = {}

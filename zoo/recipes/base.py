@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 import keras
 import tensorflow as tf
 
-from zoo.data.pipelines import Data
+from zoo.data.pipelines import Data, InfoT
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,8 +20,9 @@ if TYPE_CHECKING:
 class Param:
     """A hyper-parameter: its default, its type (inferred from the default if omitted), help text.
 
-    `choices` restricts the value, `minimum` / `maximum` bound a number (inclusive); `type=str` with
-    `default=""` is the way to say "optional path".
+    `choices` restricts the value, `minimum` / `maximum` bound a number (inclusive, unless
+    `exclusive_maximum`); `type=str` with `default=""` is the way to say "optional path". The
+    command line and `zoo.fit` refuse a value outside these before any work.
     """
 
     default: Any
@@ -31,30 +31,85 @@ class Param:
     choices: tuple | None = None
     minimum: float | None = None
     maximum: float | None = None
+    exclusive_maximum: bool = False
 
     def allowed(self) -> str:
         """What values are allowed, for help and error messages."""
         if self.choices:
             return f"one of {', '.join(map(str, self.choices))}"
         text = f"a value of type {self.kind.__name__}"
+        below = "<" if self.exclusive_maximum else "<="
         if self.minimum is not None and self.maximum is not None:
+            if self.exclusive_maximum:
+                return f"{text} >= {self.minimum} and < {self.maximum}"
             return f"{text} from {self.minimum} to {self.maximum}"
         if self.minimum is not None:
             return f"{text} >= {self.minimum}"
         if self.maximum is not None:
-            return f"{text} <= {self.maximum}"
+            return f"{text} {below} {self.maximum}"
         return text
+
+    def accepts(self, value: Any) -> bool:
+        """Whether a value of the right type is among the choices and within the bounds."""
+        if self.choices and value not in self.choices:
+            return False
+        if self.kind not in (int, float):
+            return True
+        if self.minimum is not None and value < self.minimum:
+            return False
+        if self.maximum is not None and (value >= self.maximum if self.exclusive_maximum else value > self.maximum):
+            return False
+        return True
 
     @property
     def kind(self) -> type:
         return self.type or type(self.default)
 
 
-class HParams(types.SimpleNamespace):
-    """Resolved hyper-parameters of one run, read as attributes (`hp.epochs`)."""
+class HParams:
+    """Resolved hyper-parameters of one run, read as attributes (`hp.epochs`); read-only.
+
+    Built by `zoo.recipes.resolve_hparams` from a recipe's declared `Param`s (and the driver's common
+    ones), so every attribute a recipe reads is one it declared: asking for another is an
+    `AttributeError` naming the declared ones (there is no `getattr(hp, name, default)` fallback to
+    lean on; code shared by several recipes takes what it needs as explicit arguments).
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        try:
+            return values[name]
+        except KeyError:
+            raise AttributeError(f"no hyper-parameter {name!r}; declared: {', '.join(sorted(values))}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"hyper-parameters are read-only (tried to set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HParams) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"HParams({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+
+    def __reduce__(self):
+        return (_hparams, (self.to_dict(),))
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._values})
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return dict(self._values)
+
+
+def _hparams(values: dict[str, Any]) -> HParams:
+    return HParams(**values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +127,11 @@ class RunContext:
 
 
 @dataclasses.dataclass(frozen=True)
-class Recipe:
+class Recipe(Generic[InfoT]):
     """One worked example of the course, declared for the driver (it never calls `fit` itself).
+
+    A recipe is generic in its data family's info (`Recipe[TextInfo]`): its `data` returns
+    `Data[InfoT]` and its `model`, `serving`, `report` and `callbacks` take that `Data[InfoT]`.
 
     Args:
         name: CLI name, e.g. `"iris_mlp"`.
@@ -82,7 +140,7 @@ class Recipe:
         summary: one line for `--list`.
         hparams: name -> default value or `Param`. `epochs` and `batch_size` defaults belong here;
             the driver adds `seed`, `patience`, `checkpoint` and `backup_seconds` to every recipe.
-        data: `(hp, ctx) -> Data`; preprocessing is adapted on the training split only.
+        data: `(hp, ctx) -> Data[InfoT]`; preprocessing is adapted on the training split only.
         model: `(hp, data) -> keras.Model`, built *and compiled*; called inside `strategy.scope()`.
         serving: `(hp, data, model) -> keras.Model` taking what a user has (raw strings, raw
             pixels, raw feature rows). Functional models export with their own `inputs`; any other
@@ -98,12 +156,12 @@ class Recipe:
     dataset: str
     summary: str
     hparams: Mapping[str, Any]
-    data: Callable[[HParams, RunContext], Data]
-    model: Callable[[HParams, Data], keras.Model]
-    serving: Callable[[HParams, Data, keras.Model], keras.Model] | None = None
-    report: Callable[[HParams, Data, keras.Model, RunContext], dict] | None = None
+    data: Callable[[HParams, RunContext], Data[InfoT]]
+    model: Callable[[HParams, Data[InfoT]], keras.Model]
+    serving: Callable[[HParams, Data[InfoT], keras.Model], keras.Model] | None = None
+    report: Callable[[HParams, Data[InfoT], keras.Model, RunContext], dict] | None = None
     monitor: str = "val_loss"
-    callbacks: Callable[[HParams, Data], list] | None = None
+    callbacks: Callable[[HParams, Data[InfoT]], list] | None = None
 
     def params(self) -> dict[str, Param]:
         """All hyper-parameters with the driver's common ones, as `Param`s."""

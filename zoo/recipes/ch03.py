@@ -22,7 +22,7 @@ TEST_SIZE = Param(1 / 3, "fraction of rows held out for the test split (seeded; 
 VAL_SIZE = Param(0.1, "fraction of the remaining rows used for validation (seeded; 0 = none)")
 
 
-def _table_data(x: np.ndarray, y: np.ndarray, hp: HParams, *, stratify: bool, **info) -> Data:
+def _table_data(x: np.ndarray, y: np.ndarray, hp: HParams, *, stratify: bool, **info) -> Data[ArrayInfo]:
     splits = split_table(x, y, test_size=hp.test_size, val_size=hp.val_size, seed=hp.seed, stratify=stratify)
     return array_data(splits, batch_size=hp.batch_size, seed=hp.seed, **info)
 
@@ -38,18 +38,18 @@ FOOD_X = np.array([[2, 5, 3], [1, 4, 7], [2, 3, 5], [3, 6, 9], [7, 4, 1]], np.fl
 FOOD_Y = np.array([850, 1050, 950, 1650, 1350], np.float32)
 
 
-def _food_data(hp: HParams, ctx: RunContext) -> Data:
+def _food_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     ds = tf.data.Dataset.from_tensor_slices((FOOD_X, FOOD_Y)).shuffle(5, seed=hp.seed).batch(hp.batch_size)
     return Data(train=ds, info=ArrayInfo(splits={"train": (FOOD_X, FOOD_Y)}))
 
 
-def _food_model(hp: HParams, data: Data) -> keras.Model:
+def _food_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     model = build_mlp(input_shape=(3,), hidden=(), outputs=1, name="food_price")
     model.compile(optimizer=keras.optimizers.SGD(hp.learning_rate), loss="mse")
     return model
 
 
-def _food_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+def _food_report(hp: HParams, data: Data[ArrayInfo], model: keras.Model, ctx: RunContext) -> dict:
     kernel, bias = model.get_layer("output").get_weights()
     return {
         "weights": [round(float(w), 3) for w in kernel[:, 0]],
@@ -76,13 +76,13 @@ register(
 # --- ionosphere_mlp / iris_mlp ----------------------------------------------------------------------
 
 
-def _ionosphere_data(hp: HParams, ctx: RunContext) -> Data:
+def _ionosphere_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     """Ionosphere 351x34, seeded stratified split (the book's split is unseeded: fixed)."""
     x, y = uci.load_ionosphere(ctx.data_dir)
     return _table_data(x, y, hp, stratify=True, class_names=["bad", "good"])
 
 
-def _ionosphere_model(hp: HParams, data: Data) -> keras.Model:
+def _ionosphere_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     model = build_mlp(
         input_shape=(34,),
         hidden=(10, 8),
@@ -109,12 +109,12 @@ register(
 )
 
 
-def _iris_data(hp: HParams, ctx: RunContext) -> Data:
+def _iris_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     x, y, names = uci.load_iris(ctx.data_dir)
     return _table_data(x, y, hp, stratify=True, class_names=names)
 
 
-def _iris_model(hp: HParams, data: Data) -> keras.Model:
+def _iris_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     model = build_mlp(
         input_shape=(4,),
         hidden=(10, 8),
@@ -158,12 +158,12 @@ register(
 # --- boston_mlp -----------------------------------------------------------------------------------
 
 
-def _boston_data(hp: HParams, ctx: RunContext) -> Data:
+def _boston_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     x, y = uci.load_boston(ctx.data_dir)
     return _table_data(x, y, hp, stratify=False, columns=list(uci.BOSTON_COLUMNS))
 
 
-def _boston_model(hp: HParams, data: Data) -> keras.Model:
+def _boston_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     """10-8-1 regression MLP; the book trains it on unscaled features: scaled inside the model here."""
     model = build_mlp(
         input_shape=(13,),
@@ -177,7 +177,7 @@ def _boston_model(hp: HParams, data: Data) -> keras.Model:
     return model
 
 
-def _boston_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+def _boston_report(hp: HParams, data: Data[ArrayInfo], model: keras.Model, ctx: RunContext) -> dict:
     """MLP against SVR(rbf, C=100, gamma=0.1, epsilon=0.1) and LinearRegression on the same scaled split."""
     from sklearn.linear_model import LinearRegression
     from sklearn.metrics import mean_squared_error
@@ -215,15 +215,15 @@ register(
 # --- sine_fit -------------------------------------------------------------------------------------
 
 
-def _sine_data(hp: HParams, ctx: RunContext) -> Data:
+def _sine_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     """x in [0, 6.4) step 0.1 with y = sin(x) + N(0, noise) (seeded); validation: the noise-free sine."""
     x = np.arange(0, 6.4, 0.1, dtype=np.float32)[:, None]
     y = (np.sin(x) + np.random.default_rng(hp.seed).normal(0, hp.noise, x.shape)).astype(np.float32)
-    splits = {"train": (x, y), "val": (x, np.sin(x))}
+    splits = {"train": (x, y), "validation": (x, np.sin(x))}
     return array_data(splits, batch_size=hp.batch_size, seed=hp.seed)
 
 
-def _sine_model(hp: HParams, data: Data) -> keras.Model:
+def _sine_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     model = build_mlp(
         input_shape=(1,),
         hidden=(10, 10),
@@ -236,7 +236,7 @@ def _sine_model(hp: HParams, data: Data) -> keras.Model:
     return model
 
 
-def _sine_report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+def _sine_report(hp: HParams, data: Data[ArrayInfo], model: keras.Model, ctx: RunContext) -> dict:
     x, noisy = data.info.splits["train"]
     fine = np.linspace(0, 6.4, 200, dtype=np.float32)[:, None]
     fit = model.predict(fine, verbose=0)

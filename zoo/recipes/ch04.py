@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import keras
 
-from zoo.data import mnist
-from zoo.models.mlp import build_mlp, with_softmax
-from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
-
-_VAL_FRACTION = Param(0.1, "fraction of the training images used for validation (seeded; 0 = none)")
-
-
-def _data(hp: HParams, ctx: RunContext) -> Data:
-    """MNIST train/validation/test pipelines of raw pixels (train from t10k when that is all there is)."""
-    return mnist.datasets(ctx.data_dir, batch_size=hp.batch_size, seed=hp.seed, val_fraction=hp.val_fraction)
+from zoo.data.mnist import MnistInfo
+from zoo.models.mlp import build_mlp
+from zoo.recipes.base import Data, HParams, Recipe, register
+from zoo.recipes.images import VAL_FRACTION, mnist_data, serve_probabilities
 
 
-def _softmax_model(hp: HParams, data: Data) -> keras.Model:
+def _softmax_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
     model = build_mlp(
         input_shape=(28, 28),
         hidden=(),
@@ -39,7 +33,7 @@ def _softmax_model(hp: HParams, data: Data) -> keras.Model:
     return model
 
 
-def _mlp_model(hp: HParams, data: Data) -> keras.Model:
+def _mlp_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
     model = build_mlp(
         input_shape=(28, 28),
         hidden=(128,),
@@ -56,19 +50,14 @@ def _mlp_model(hp: HParams, data: Data) -> keras.Model:
     return model
 
 
-def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    """Raw pixels in, class probabilities out (the model was trained on logits)."""
-    return with_softmax(model)
-
-
 register(
     Recipe(
         name="mnist_softmax",
         chapter=4,
         dataset="MNIST",
         summary="softmax regression Flatten-Dense10 on raw pixels (book's softmax + from_logits bug fixed)",
-        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "val_fraction": _VAL_FRACTION},
-        data=_data,
+        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "val_fraction": VAL_FRACTION},
+        data=mnist_data,
         model=_softmax_model,
     )
 )
@@ -78,9 +67,9 @@ register(
         chapter=4,
         dataset="MNIST",
         summary="deep MLP Dense128-Dropout0.5-Dense10 (logits, from_logits=True); serves probabilities",
-        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
-        data=_data,
+        hparams={"epochs": 10, "batch_size": 10, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": VAL_FRACTION},
+        data=mnist_data,
         model=_mlp_model,
-        serving=_serving,
+        serving=serve_probabilities,
     )
 )

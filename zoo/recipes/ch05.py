@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import keras
 
-from zoo.data import har, mnist
-from zoo.data.pipelines import array_data
+from zoo.data import har
+from zoo.data.mnist import MnistInfo
+from zoo.data.pipelines import ArrayInfo, array_data
 from zoo.data.splits import with_validation
 from zoo.models.cnn import build_har_cnn1d, build_mnist_cnn
-from zoo.models.mlp import with_softmax
-from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
-
-_VAL_FRACTION = Param(0.1, "fraction of the training examples used for validation (seeded; 0 = none)")
+from zoo.recipes.base import Data, HParams, Recipe, RunContext, register
+from zoo.recipes.images import VAL_FRACTION, mnist_data, serve_probabilities
 
 
-def _mnist_data(hp: HParams, ctx: RunContext) -> Data:
-    """MNIST train/validation/test pipelines of raw pixels (train from t10k when that is all there is)."""
-    return mnist.datasets(ctx.data_dir, batch_size=hp.batch_size, seed=hp.seed, val_fraction=hp.val_fraction)
-
-
-def _mnist_cnn_model(hp: HParams, data: Data) -> keras.Model:
+def _mnist_cnn_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
     model = build_mnist_cnn(dropout=hp.dropout)
     model.compile(
         optimizer=keras.optimizers.Nadam(hp.learning_rate),
@@ -33,11 +27,6 @@ def _mnist_cnn_model(hp: HParams, data: Data) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
-
-
-def _mnist_serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    """Raw pixels in, class probabilities out (the model was trained on logits)."""
-    return with_softmax(model)
 
 
 register(
@@ -51,22 +40,22 @@ register(
             "batch_size": 100,
             "learning_rate": 0.001,
             "dropout": 0.5,
-            "val_fraction": _VAL_FRACTION,
+            "val_fraction": VAL_FRACTION,
         },
-        data=_mnist_data,
+        data=mnist_data,
         model=_mnist_cnn_model,
-        serving=_mnist_serving,
+        serving=serve_probabilities,
     )
 )
 
 
-def _har_data(hp: HParams, ctx: RunContext) -> Data:
+def _har_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     """UCI HAR train (seeded validation split) and official test split of raw (128, 9) windows."""
     arrays = with_validation(har.load(ctx.data_dir), hp.val_fraction, hp.seed)
     return array_data(arrays, batch_size=hp.batch_size, seed=hp.seed, class_names=list(har.ACTIVITIES))
 
 
-def _har_model(hp: HParams, data: Data) -> keras.Model:
+def _har_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     normalizer = keras.layers.Normalization(axis=-1, mean=data.info.mean, variance=data.info.variance)
     model = build_har_cnn1d(normalizer=normalizer, dropout=hp.dropout)
     model.compile(
@@ -81,7 +70,7 @@ register(
         chapter=5,
         dataset="UCI HAR",
         summary="1D CNN Conv1D64-Dropout-MaxPool-Dense100-Dense6 on raw 128x9 inertial windows",
-        hparams={"epochs": 10, "batch_size": 32, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": _VAL_FRACTION},
+        hparams={"epochs": 10, "batch_size": 32, "learning_rate": 0.001, "dropout": 0.5, "val_fraction": VAL_FRACTION},
         data=_har_data,
         model=_har_model,
     )

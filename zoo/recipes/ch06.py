@@ -40,9 +40,14 @@ _COMMON = {
 
 
 def skipgram_data(
-    hp: HParams, ctx: RunContext, train: Iterable[Sequence[str]], valid=None, unk_token=None, source: str = ""
-) -> Data:
-    """Skip-gram pairs of tokenised documents `train` (and `valid`), vocabulary from `train` only.
+    hp: HParams,
+    ctx: RunContext,
+    train: Iterable[Sequence[str]],
+    validation: Iterable[Sequence[str]] | None = None,
+    unk_token: str | None = None,
+    source: str = "",
+) -> Data[SkipgramInfo]:
+    """Skip-gram pairs of tokenised documents `train` (and `validation`), vocabulary from `train` only.
 
     Public so that a benchmark can feed its own documents through the recipes' exact pipeline.
     """
@@ -51,10 +56,10 @@ def skipgram_data(
         window=hp.window, negatives=hp.negatives, subsample=hp.subsample, batch_size=hp.batch_size, seed=hp.seed
     )
     train_ds = skipgram_dataset(ids, segments, vocabulary, **settings)
-    valid_ds = None
-    if valid is not None:
-        valid_ids, valid_segments = vocabulary.encode(valid, unk_token=unk_token)
-        valid_ds = skipgram_dataset(valid_ids, valid_segments, vocabulary, shuffle=False, **settings)
+    validation_ds = None
+    if validation is not None:
+        validation_ids, validation_segments = vocabulary.encode(validation, unk_token=unk_token)
+        validation_ds = skipgram_dataset(validation_ids, validation_segments, vocabulary, shuffle=False, **settings)
     pairs = expected_pairs(vocabulary.counts, keep_probabilities(vocabulary.counts, hp.subsample), hp.window)
     steps = max(1, int(pairs // hp.batch_size))
     if ctx.max_steps:
@@ -66,10 +71,10 @@ def skipgram_data(
         steps_per_epoch=steps,
         source=source,
     )
-    return Data(train=train_ds, validation=valid_ds, info=info)
+    return Data(train=train_ds, validation=validation_ds, info=info)
 
 
-def _model(hp: HParams, data: Data) -> keras.Model:
+def _model(hp: HParams, data: Data[SkipgramInfo]) -> keras.Model:
     model = word2vec.build_skipgram(vocab_size=len(data.info.vocabulary), dim=hp.dim, negatives=hp.negatives)
     return word2vec.compile_skipgram(
         model,
@@ -80,15 +85,15 @@ def _model(hp: HParams, data: Data) -> keras.Model:
     )
 
 
-def _callbacks(hp: HParams, data: Data) -> list:
+def _callbacks(hp: HParams, data: Data[SkipgramInfo]) -> list:
     return [NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
 
 
-def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
+def _serving(hp: HParams, data: Data[SkipgramInfo], model: keras.Model) -> keras.Model:
     return serving_model(data.info.vocabulary, word2vec.word_vectors(model))
 
 
-def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+def _report(hp: HParams, data: Data[SkipgramInfo], model: keras.Model, ctx: RunContext) -> dict:
     vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
     run = Path(ctx.run_dir)
     metrics: dict = {
@@ -139,19 +144,19 @@ def _recipe(name: str, dataset: str, summary: str, data, **hparams) -> Recipe:
     )
 
 
-def _text8_data(hp: HParams, ctx: RunContext) -> Data:
+def _text8_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
     path = Path(hp.corpus) if hp.corpus else text8.load(ctx.data_dir)
     return skipgram_data(hp, ctx, text8.read_documents(path), source="text8")
 
 
-def _ptb_data(hp: HParams, ctx: RunContext) -> Data:
+def _ptb_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
     splits = ptb.load(ctx.data_dir)
-    return skipgram_data(hp, ctx, splits["train"], splits["valid"], unk_token="<unk>", source="PTB")
+    return skipgram_data(hp, ctx, splits["train"], splits["validation"], unk_token="<unk>", source="PTB")
 
 
-def _corpus_data(hp: HParams, ctx: RunContext) -> Data:
+def _corpus_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
     if not hp.corpus:
-        raise UserError("skipgram_corpus needs --set corpus=PATH (a text file, a folder, or a .tar.gz/.zip of texts)")
+        raise UserError("skipgram_corpus needs a text file, a folder, or a .tar.gz/.zip of texts", param="corpus")
     texts, _ = corpus.read_texts(hp.corpus, hp.corpus_pattern)
     return skipgram_data(hp, ctx, corpus.documents(texts), source=Path(hp.corpus).name)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
-from zoo.data.text import classification_data
+from zoo.data.text import TextInfo, classification_data
 from zoo.models.classifier import compile_classifier
 from zoo.models.textcnn import (
     VARIANTS,
@@ -21,6 +22,7 @@ from zoo.recipes.text_classification import (
     mr_data,
     r8_data,
     serve_strings,
+    using_vectors,
     vectors_report,
 )
 
@@ -40,7 +42,7 @@ TOY_DOCS = [
 TOY_LABELS = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
 
 
-def _textcnn_model(hp: HParams, data: Data):
+def _textcnn_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
     info = data.info
     model = build_textcnn(
         vocab_size=info.vocab_size,
@@ -57,7 +59,7 @@ def _textcnn_model(hp: HParams, data: Data):
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
-def _cnn1d_model(hp: HParams, data: Data):
+def _cnn1d_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
     info = data.info
     model = build_cnn1d(
         vocab_size=info.vocab_size,
@@ -72,7 +74,7 @@ def _cnn1d_model(hp: HParams, data: Data):
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
-def _toy_data(hp: HParams, ctx: RunContext) -> Data:
+def _toy_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
     """The book's ten documents, all used for training (the book has no held-out data)."""
     return classification_data(
         (TOY_DOCS, np.array(TOY_LABELS)),
@@ -83,14 +85,14 @@ def _toy_data(hp: HParams, ctx: RunContext) -> Data:
     )
 
 
-def _toy_model(hp: HParams, data: Data):
+def _toy_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
     model = build_embedding_flatten(
         vocab_size=data.info.vocab_size, sequence_length=hp.sequence_length, embedding_dim=hp.embedding_dim
     )
     return compile_classifier(model, num_classes=2, learning_rate=hp.learning_rate)
 
 
-def _toy_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
+def _toy_report(hp: HParams, data: Data[TextInfo], model: keras.Model, ctx: RunContext) -> dict:
     """Training accuracy on the ten documents (the book's only result)."""
     scores = model.evaluate(data.train, return_dict=True, verbose=0)
     return {"train_accuracy": float(scores["accuracy"])}
@@ -148,7 +150,7 @@ register(
         dataset="rt-polarity",
         summary="Kim's TextCNN (rand/static/non-static/multichannel) on sentence polarity, book split or k-fold CV",
         hparams=_TEXTCNN,
-        data=mr_data,
+        data=using_vectors(mr_data),
         model=_textcnn_model,
         serving=serve_strings,
         report=vectors_report,
@@ -191,7 +193,7 @@ register(
             "sequence_length": Param(300, "tokens per document"),
             "filters": Param(100, "filters per window (the paper's 100: 8 classes need more than 10)"),
         },
-        data=r8_data,
+        data=using_vectors(r8_data),
         model=_textcnn_model,
         serving=serve_strings,
         report=vectors_report,

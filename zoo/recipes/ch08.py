@@ -58,7 +58,7 @@ def _word_params(config: lm.LanguageModelConfig, note: str) -> dict:
         **_COMMON,
         "epochs": config.epochs,
         "batch_size": Param(config.batch_size, "parallel streams per batch (global)"),
-        "num_steps": Param(config.num_steps, "tokens per window (truncated BPTT)"),
+        "num_steps": Param(config.num_steps, "tokens per window (truncated BPTT)", minimum=1),
         "units": Param(config.units, f"embedding and LSTM size ({note})"),
         "layers": Param(config.layers, "stacked LSTM layers"),
         "dropout": Param(config.dropout, "dropout on the non-recurrent connections"),
@@ -94,24 +94,26 @@ def _check_strategy(hp: HParams, ctx: RunContext) -> None:
     if hp.stateful and replicas > 1:
         raise UserError(
             f"stateful training cannot run on {replicas} replicas (each would carry only its slice of "
-            f"the streams' state, with batch_shape fixed for one device); use --set stateful=false "
-            f"or --strategy one"
+            f"the streams' state, with batch_shape fixed for one device); turn it off or train on one "
+            f"device (strategy one)",
+            param="stateful",
+            value=hp.stateful,
         )
 
 
-def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data:
+def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data[lmdata.LanguageModelInfo]:
     _check_strategy(hp, ctx)
     ds, info = lmdata.datasets(
         streams, hp.batch_size, hp.num_steps, shuffle=not hp.stateful, seed=hp.seed, max_steps=ctx.max_steps
     )
-    return Data(train=ds["train"], validation=ds["valid"], test=ds["test"], info=info)
+    return Data(train=ds["train"], validation=ds["validation"], test=ds["test"], info=info)
 
 
-def _word_data(hp: HParams, ctx: RunContext) -> Data:
+def _word_data(hp: HParams, ctx: RunContext) -> Data[lmdata.LanguageModelInfo]:
     return _finish(hp, ctx, lmdata.ptb_word_streams(ctx.data_dir))
 
 
-def _char_data(hp: HParams, ctx: RunContext) -> Data:
+def _char_data(hp: HParams, ctx: RunContext) -> Data[lmdata.LanguageModelInfo]:
     if hp.corpus:
         text = lmdata.char_text(hp.corpus, hp.corpus_pattern or "*.txt")
         streams = lmdata.char_streams(text, source=hp.corpus)
@@ -120,12 +122,14 @@ def _char_data(hp: HParams, ctx: RunContext) -> Data:
 
         files = ptb.paths(ctx.data_dir)
         text = {split: lmdata.char_text(path) for split, path in files.items()}
-        streams = lmdata.char_streams(text["train"], valid_text=text["valid"], test_text=text["test"], source="ptb")
+        streams = lmdata.char_streams(
+            text["train"], validation_text=text["validation"], test_text=text["test"], source="ptb"
+        )
     return _finish(hp, ctx, streams)
 
 
-def _word_model(hp: HParams, data: Data) -> keras.Model:
-    info: lmdata.LanguageModelInfo = data.info
+def _word_model(hp: HParams, data: Data[lmdata.LanguageModelInfo]) -> keras.Model:
+    info = data.info
     model = lm.build_word_lstm_lm(
         vocab_size=info.vocab_size,
         units=hp.units,
@@ -141,8 +145,8 @@ def _word_model(hp: HParams, data: Data) -> keras.Model:
     return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
 
 
-def _char_model(hp: HParams, data: Data) -> keras.Model:
-    info: lmdata.LanguageModelInfo = data.info
+def _char_model(hp: HParams, data: Data[lmdata.LanguageModelInfo]) -> keras.Model:
+    info = data.info
     model = lm.build_char_rnn(
         vocab_size=info.vocab_size,
         hidden=hp.hidden,
@@ -154,12 +158,12 @@ def _char_model(hp: HParams, data: Data) -> keras.Model:
     return lm.compile_language_model(model, optimizer, jit_compile=hp.jit_compile)
 
 
-def _callbacks(hp: HParams, data: Data) -> list:
+def _callbacks(hp: HParams, data: Data[lmdata.LanguageModelInfo]) -> list:
     return [ResetStates()] if hp.stateful else []
 
 
-def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
-    info: lmdata.LanguageModelInfo = data.info
+def _serving(hp: HParams, data: Data[lmdata.LanguageModelInfo], model: keras.Model) -> keras.Model:
+    info = data.info
     return LanguageModelServing(
         model,
         vocabulary=info.vocabulary,
@@ -175,8 +179,8 @@ def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
     )
 
 
-def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
-    info: lmdata.LanguageModelInfo = data.info
+def _report(hp: HParams, data: Data[lmdata.LanguageModelInfo], model: keras.Model, ctx: RunContext) -> dict:
+    info = data.info
     lm.reset_rnn_states(model)
     valid = model.evaluate(data.validation, return_dict=True, verbose=0)
     lm.reset_rnn_states(model)
@@ -184,7 +188,7 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
         "val_perplexity": float(valid["perplexity"]),
         "vocabulary_size": info.vocab_size,
         "train_tokens_per_epoch": info.tokens["train"],
-        "valid_tokens": info.tokens["valid"],
+        "validation_tokens": info.tokens["validation"],
         "test_tokens": info.tokens["test"],
     }
     if ctx.is_chief:
@@ -271,7 +275,7 @@ register(
             ),
             "corpus_pattern": Param("", "member files of a folder/archive to read (fnmatch; empty = *.txt)", type=str),
             "hidden": Param(1000, "units of the input projection and the ReLU recurrence (book code: 1000)"),
-            "num_steps": Param(25, "characters per window (the book: 25)"),
+            "num_steps": Param(25, "characters per window (the book: 25)", minimum=1),
             "learning_rate": Param(1e-3, "Adam learning rate (the book: 1e-3)"),
             "clipnorm": Param(5.0, "global gradient-norm clip (the book has none; a ReLU RNN needs it)"),
             "generate_length": Param(100, "characters the generate endpoint (and samples.txt) adds to each prompt"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import keras
+
+from zoo.data.text import TextInfo
 from zoo.models.classifier import compile_classifier
 from zoo.models.rnn import build_lstm_classifier
 from zoo.recipes.base import Data, HParams, Param, Recipe, register
@@ -14,7 +17,7 @@ from zoo.recipes.text_classification import (
 )
 
 
-def _model(hp: HParams, data: Data):
+def _model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
     info = data.info
     model = build_lstm_classifier(
         vocab_size=info.vocab_size,

@@ -45,16 +45,15 @@ import numpy as np
 
 from zoo.data import pan_profiling
 from zoo.data.pipelines import Data
-from zoo.data.text import classification_data
-from zoo.errors import UserError
+from zoo.data.text import TextInfo, classification_data
 from zoo.layers.self_attention import SelfAttention
+from zoo.layers.seq2seq_decoder import ATTENTIONS
 from zoo.models.self_attentive import (
     attend,
     build_self_attentive_classifier,
     compile_self_attentive,
     mean_pairwise_overlap,
 )
-from zoo.models.seq2seq import ATTENTIONS
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
 from zoo.recipes.seq2seq import (
     ATTENTION_PARAMS,
@@ -71,6 +70,7 @@ from zoo.recipes.text_classification import (
     imdb_data,
     mr_data,
     r8_data,
+    using_vectors,
     vectors_report,
     with_vectors,
 )
@@ -89,9 +89,9 @@ _PARAMS = {
     "vectors": VECTORS_PARAM,
     "freeze_vectors": Param(False, "keep the pre-trained vectors fixed (default: fine-tune them)"),
     "units": Param(200, "LSTM units per direction (H has 2u features)"),
-    "hops": Param(50, "r, attention hops (the author's code: 50; Lin et al.: 30)"),
-    "attention_units": Param(30, "d_a, hidden size of the attention MLP"),
-    "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)"),
+    "hops": Param(50, "r, attention hops (the author's code: 50; Lin et al.: 30)", minimum=1),
+    "attention_units": Param(30, "d_a, hidden size of the attention MLP", minimum=1),
+    "penalty": Param(1.0, "coefficient of the penalty ||AA^T - I||_F^2 (0 = off; it is still measured)", minimum=0.0),
     "penalty_gradient": Param(
         "all",
         "what the penalty trains: all (Lin et al.: the encoder too) or attention (only W_s1, W_s2)",
@@ -110,14 +110,20 @@ _PARAMS = {
         "chapter 11.3: l1_activity (a function) or orthogonal (a Regularizer subclass) on the hidden layer",
         choices=REGULARIZERS,
     ),
-    "label_smoothing": Param(0.0, "chapter 11.3: label smoothing of the cross-entropy (a Loss subclass)"),
+    "label_smoothing": Param(
+        0.0,
+        "chapter 11.3: label smoothing of the cross-entropy (a Loss subclass)",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_maximum=True,
+    ),
     "maps": Param(6, "test sentences drawn as attention maps (PNG each, plus attention.html)"),
     "epochs": 10,
     "batch_size": 32,
 }
 
 
-def _profiling_data(hp: HParams, ctx: RunContext) -> Data:
+def _profiling_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
     """PAN 2013 authors, the author's split (seed-10 permutation, the last `dev_size` as dev)."""
     texts, labels, names = pan_profiling.load(ctx.data_dir, hp.corpus, hp.target)
     train, dev = pan_profiling.book_split(len(texts), hp.dev_size)
@@ -131,17 +137,10 @@ def _profiling_data(hp: HParams, ctx: RunContext) -> Data:
         batch_size=hp.batch_size,
         seed=hp.seed,
     )
-    return with_vectors(hp, data)
+    return with_vectors(data, hp.vectors, seed=hp.seed)
 
 
-def _model(hp: HParams, data: Data) -> keras.Model:
-    if not 0.0 <= hp.label_smoothing < 1.0:
-        raise UserError(f"--set label_smoothing={hp.label_smoothing}: must be in [0, 1)")
-    if hp.penalty < 0 or hp.hops < 1 or hp.attention_units < 1:
-        raise UserError(
-            f"--set penalty={hp.penalty} hops={hp.hops} attention_units={hp.attention_units}: "
-            f"need penalty >= 0, hops >= 1, attention_units >= 1"
-        )
+def _model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
     info = data.info
     model = build_self_attentive_classifier(
         vocab_size=info.vocab_size,
@@ -169,12 +168,12 @@ def _model(hp: HParams, data: Data) -> keras.Model:
     )
 
 
-def _serving(hp: HParams, data: Data, model: keras.Model) -> keras.Model:
+def _serving(hp: HParams, data: Data[TextInfo], model: keras.Model) -> keras.Model:
     """Raw strings in: `serve` -> probabilities, `attention` -> probabilities, tokens, hop-summed weights."""
     return SelfAttentiveServing(data.info.vectorizer, model)
 
 
-def _evaluation(data: Data) -> tuple[list[str], np.ndarray]:
+def _evaluation(data: Data[TextInfo]) -> tuple[list[str], np.ndarray]:
     """Raw texts and labels of the test split (else validation), in order."""
     split, ds = ("test", data.test) if data.test is not None else ("validation", data.validation)
     texts = list(data.info.texts.get(split) or [])
@@ -184,7 +183,7 @@ def _evaluation(data: Data) -> tuple[list[str], np.ndarray]:
     return texts[: len(labels)], labels  # a --max-steps run evaluates fewer batches
 
 
-def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dict:
+def _report(hp: HParams, data: Data[TextInfo], model: keras.Model, ctx: RunContext) -> dict:
     """Attention maps, the hops' overlap on evaluation texts, the penalty per epoch, vector coverage."""
     report = vectors_report(hp, data, model, ctx)
     texts, labels = _evaluation(data)
@@ -213,7 +212,9 @@ def _report(hp: HParams, data: Data, model: keras.Model, ctx: RunContext) -> dic
 
 # Few hops, so that the penalty can reach 0 and does not swamp the cross-entropy (module docstring).
 _FEW_HOPS = Param(
-    10, "r, attention hops (the author's code: 50, for 1000-token texts; with 50 the penalty swamps the loss here)"
+    10,
+    "r, attention hops (the author's code: 50, for 1000-token texts; with 50 the penalty swamps the loss here)",
+    minimum=1,
 )
 # The penalty's gradient into the BiLSTM makes the model forget the labels (module docstring).
 _PENALTY_ON_ATTENTION = Param(
@@ -240,6 +241,7 @@ _PROFILING = {
     "dev_size": Param(
         pan_profiling.BOOK_DEV_SIZE,
         "authors held out as dev (the author's code: the last 1000 of a seed-10 permutation)",
+        minimum=1,
     ),
     "epochs": 20,
 }
@@ -251,7 +253,7 @@ register(
         dataset="rt-polarity",
         summary="self-attentive sentence embedding (BiLSTM + r-hop attention, penalty) on sentence polarity",
         hparams=_MR,
-        data=mr_data,
+        data=using_vectors(mr_data),
         model=_model,
         serving=_serving,
         report=_report,
@@ -265,7 +267,7 @@ register(
         dataset="r8",
         summary="self-attentive sentence embedding on Reuters R8 (8 classes, macro F1)",
         hparams=_R8,
-        data=r8_data,
+        data=using_vectors(r8_data),
         model=_model,
         serving=_serving,
         report=_report,
@@ -278,7 +280,7 @@ register(
         dataset="imdb",
         summary="self-attentive sentence embedding on the 25k/25k IMDB reviews, raw text in",
         hparams=_IMDB,
-        data=imdb_data,
+        data=using_vectors(imdb_data),
         model=_model,
         serving=_serving,
         report=_report,

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -16,21 +17,25 @@ from zoo.metrics import squad as squad_metrics
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 from zoo.squad import features as squad_features
 from zoo.squad.api import answer
+from zoo.squad.features import SquadInfo
 from zoo.squad.windows import SquadWindows, WindowConfig
 
 
 def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     """(train, dev) examples from --set train_file/predict_file, the official files, or a held-out split."""
     if hp.dev_articles and hp.predict_file:
-        raise UserError("--set dev_articles=N splits the training file; leave predict_file empty then")
+        raise UserError(
+            "dev_articles holds out part of the training file as the dev set; leave predict_file empty then",
+            params={"dev_articles": hp.dev_articles, "predict_file": hp.predict_file},
+        )
     train_path = hp.train_file or fetch(squad_data.SOURCES[(hp.version, "train")], ctx.data_dir).popitem()[1]
     train = squad_data.load(train_path)
     if hp.dev_articles:
         if hp.dev_articles >= len(train):
-            raise UserError(f"--set dev_articles={hp.dev_articles}: {train_path} has only {len(train)} articles")
+            raise UserError(f"{train_path} has only {len(train)} articles", param="dev_articles", value=hp.dev_articles)
         train, dev = train[: -hp.dev_articles], train[-hp.dev_articles :]
     else:
-        dev_path = hp.predict_file or fetch(squad_data.SOURCES[(hp.version, "dev")], ctx.data_dir).popitem()[1]
+        dev_path = hp.predict_file or fetch(squad_data.SOURCES[(hp.version, "validation")], ctx.data_dir).popitem()[1]
         dev = squad_data.load(dev_path)
     train = [e for article in train for e in article]
     dev = [e for article in dev for e in article]
@@ -40,7 +45,7 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
     return train, dev
 
 
-def _data(hp: HParams, ctx: RunContext) -> Data:
+def _data(hp: HParams, ctx: RunContext) -> Data[SquadInfo]:
     from zoo.models.bert_qa import load_vocabulary
 
     train_examples, dev_examples = _examples(hp, ctx)
@@ -61,7 +66,7 @@ def _data(hp: HParams, ctx: RunContext) -> Data:
     steps = -(-len(train) // hp.batch_size)
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
-    info = squad_features.SquadInfo(
+    info = SquadInfo(
         vocabulary=vocabulary,
         lowercase=lowercase,
         dev_examples=dev_examples,
@@ -73,7 +78,7 @@ def _data(hp: HParams, ctx: RunContext) -> Data:
     return Data(train=train_ds, validation=dev_ds, info=info)
 
 
-def _model(hp: HParams, data: Data):
+def _model(hp: HParams, data: Data[SquadInfo]) -> keras.Model:
     from zoo.models.bert_qa import (
         build_bert_qa,
         compile_bert_qa,
@@ -94,7 +99,7 @@ def _model(hp: HParams, data: Data):
         )
 
 
-def _serving(hp: HParams, data: Data, trained):
+def _serving(hp: HParams, data: Data[SquadInfo], trained: keras.Model) -> keras.Model:
     from zoo.squad.serving import SquadServer
 
     return SquadServer(
@@ -111,7 +116,7 @@ def _serving(hp: HParams, data: Data, trained):
     )
 
 
-def _report(hp: HParams, data: Data, trained, ctx: RunContext) -> dict:
+def _report(hp: HParams, data: Data[SquadInfo], trained: keras.Model, ctx: RunContext) -> dict:
     """Answer every dev question with the serving model, write predictions.json (and null_odds.json), score them.
 
     The answers come from the same graph the exported SavedModel runs (`zoo.squad.answer` on the
@@ -152,8 +157,8 @@ _HPARAMS = {
     "version": Param(1, "SQuAD version", type=int, choices=(1, 2)),
     "train_file": Param("", "local SQuAD-format training JSON (default: the official file)", type=str),
     "predict_file": Param("", "local SQuAD-format dev JSON (default: the official file)", type=str),
-    "dev_articles": Param(0, "hold out the last N articles of the training file as the dev set (0 = off)"),
-    "train_examples": Param(0, "use a seeded random N of the training questions (0 = all)"),
+    "dev_articles": Param(0, "hold out the last N articles of the training file as the dev set (0 = off)", minimum=0),
+    "train_examples": Param(0, "use a seeded random N of the training questions (0 = all)", minimum=0),
     "max_seq_length": Param(384, "tokens per window"),
     "doc_stride": Param(128, "tokens between window starts"),
     "max_query_length": Param(64, "question tokens kept"),
