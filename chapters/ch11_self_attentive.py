@@ -35,43 +35,20 @@ The literate source of chapters/ch11.ipynb (python -m zoo.notebooks regenerates 
 # attention context is fed back into the next decoder step).
 
 # %% Settings
-import os
+from zoo.notebooks import chapter_settings
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: 2 batches x 1 epoch per model (CI, a first look); False: the book
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folders; "" = saved_models/<recipe>/<time>
-PENALTY = 1.0  # the penalty coefficient (the author's code and Lin et al.: 1)
-REGULARIZER = "none"  # section 11.3: none, l1_activity (a function) or orthogonal (a Regularizer subclass)
-LABEL_SMOOTHING = 0.0  # section 11.3: > 0 uses the label-smoothing Loss subclass
-VECTORS = ""  # word2vec/GloVe text file of pre-trained vectors (optional)
-ABLATION = True  # also train with the penalty off, to see what it does (Lin et al. section 4.4)
-TITLES = True  # section 9: train the title generator too (the author's 100 epochs take hours on a CPU)
-
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --data-dir, --penalty ...).
-QUICK, DATA_DIR, OUT, PENALTY, REGULARIZER, LABEL_SMOOTHING, VECTORS, ABLATION, TITLES = command_line(
-    QUICK=QUICK,
-    DATA_DIR=DATA_DIR,
-    OUT=OUT,
-    PENALTY=PENALTY,
-    REGULARIZER=REGULARIZER,
-    LABEL_SMOOTHING=LABEL_SMOOTHING,
-    VECTORS=VECTORS,
-    ABLATION=ABLATION,
-    TITLES=TITLES,
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    PENALTY=1.0,  # the penalty coefficient (the author's code and Lin et al.: 1)
+    REGULARIZER="none",  # section 11.3: none, l1_activity (a function) or orthogonal (a Regularizer subclass)
+    LABEL_SMOOTHING=0.0,  # section 11.3: > 0 uses the label-smoothing Loss subclass
+    VECTORS="",  # word2vec/GloVe text file of pre-trained vectors (optional)
+    ABLATION=True,  # also train with the penalty off, to see what it does (Lin et al. section 4.4)
+    TITLES=True,  # section 9: train the title generator too (the author's 100 epochs take hours on a CPU)
 )
-
-
-def settings(name: str) -> dict:
-    """`zoo.fit`'s keywords for recipe `name` under these settings."""
-    return dict(data_dir=DATA_DIR, out=f"{OUT}/{name}" if OUT else None, **quick_settings(QUICK))
-
-
-print(
-    f"QUICK={QUICK}  DATA_DIR={DATA_DIR}  penalty={PENALTY}  regularizer={REGULARIZER}  "
-    f"label_smoothing={LABEL_SMOOTHING}"
-)
+QUICK, DATA_DIR, OUT, PENALTY, REGULARIZER, LABEL_SMOOTHING, VECTORS, ABLATION, TITLES = chapter
+print(chapter)
 
 # %%
 import csv
@@ -86,6 +63,7 @@ from zoo.data import translation
 from zoo.layers.self_attention import SelfAttention
 from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
+from zoo.models.self_attentive import build_self_attentive_classifier
 from zoo.notebooks import show, show_image
 from zoo.regularizers import Orthogonality, l1_activity
 
@@ -188,19 +166,41 @@ print("Orthogonality's config, what a .keras file stores:", Orthogonality(1e-3).
 #
 # rt-polarity with the book's split (the same dev set as `lstm_mr` and `textcnn_mr`), the author's
 # settings (vocabulary 5,000, embedding 50, BiLSTM 200 per direction, d_a 30, an MLP of 128 on
-# the flattened M, Adam) but r = 10 hops, as section 2 explains. The penalty is logged as its own
-# metric (`attention_penalty`) next to the loss, and the run writes attention maps of six dev sentences.
+# the flattened M, Adam) but r = 10 hops, as section 2 explains. `build_self_attentive_classifier`
+# from `zoo.models.self_attentive` is the builder the recipe calls, here with those sizes and 56
+# tokens per sentence: Embedding, BiLSTM, the `SelfAttention` layer of section 1, the MLP.
+
+# %%
+model = build_self_attentive_classifier(
+    vocab_size=5_000,
+    sequence_length=56,
+    num_classes=2,
+    embedding_dim=50,
+    units=200,
+    hops=10,
+    attention_units=30,
+    penalty=PENALTY,
+    dense_units=128,
+    dropout=0.5,
+    regularizer=REGULARIZER,
+    penalty_gradient="attention",
+)
+model.summary()
+
+# %% [markdown]
+# `zoo.fit` builds it on the training split's vocabulary and trains it. The penalty is logged as its
+# own metric (`attention_penalty`) next to the loss, and the run writes attention maps of six dev
+# sentences.
 
 # %%
 run = zoo.fit(
     "self_attentive_mr",
-    **settings("self_attentive_mr"),
+    **chapter.fit_settings("self_attentive_mr"),
     penalty=PENALTY,
     regularizer=REGULARIZER,
     label_smoothing=LABEL_SMOOTHING,
     vectors=VECTORS,
 )
-run.model.summary()
 print(f"dev accuracy {run.metrics['val_accuracy']:.3f}; penalty per epoch {run.metrics['attention_penalty_per_epoch']}")
 show_image(run.run_dir / "curves.png")
 
@@ -231,7 +231,7 @@ rows = [("penalty", PENALTY, run)]
 if ABLATION:
     off = zoo.fit(
         "self_attentive_mr",
-        **settings("self_attentive_mr_penalty0"),
+        **chapter.fit_settings("self_attentive_mr_penalty0"),
         penalty=0.0,
         regularizer=REGULARIZER,
         label_smoothing=LABEL_SMOOTHING,
@@ -317,7 +317,7 @@ if TITLES:
 
 # %%
 if TITLES:
-    titles = zoo.fit("title_generation", **settings("title_generation"))
+    titles = zoo.fit("title_generation", **chapter.fit_settings("title_generation"))
     m = titles.metrics
     beam = next(k[: -len("_bleu")] for k in m if k.startswith("beam") and k.endswith("_bleu"))
     scored = {
