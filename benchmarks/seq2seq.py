@@ -90,8 +90,8 @@ def titles(args) -> None:
     row = _run("title_generation", "title_generation", {}, args)
     m = row["metrics"]
     print(
-        f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m.get('beam5_bleu', float('nan')):.2f}; "
-        f"ROUGE-L greedy {m.get('greedy_rougeL', float('nan')):.2f}, beam {m.get('beam5_rougeL', float('nan')):.2f}"
+        f"title_generation: BLEU greedy {m['greedy_bleu']:.2f}, beam {m['beam_bleu']:.2f}; "
+        f"ROUGE-L greedy {m['greedy_rougeL']:.2f}, beam {m['beam_rougeL']:.2f}"
     )
     for name in ("lead", "nearest"):  # model-free titles (`zoo.recipes.seq2seq.baseline_titles`)
         if f"baseline_{name}_bleu" in m:

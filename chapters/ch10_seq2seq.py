@@ -155,15 +155,15 @@ show_image(runs["attention"].run_dir / "curves.png")
 # folder holds ten test sentences with both decodings.
 
 # %%
-beam = f"beam{BEAM_WIDTH}"
+beam = f"beam {BEAM_WIDTH}"  # metrics.json: beam_bleu, beam_chrf ... and the width as beam_width
 show(
     pd.DataFrame(
         {
             name: {
                 "BLEU greedy": run.metrics["greedy_bleu"],
-                f"BLEU {beam}": run.metrics[f"{beam}_bleu"],
+                f"BLEU {beam}": run.metrics["beam_bleu"],
                 "chrF greedy": run.metrics["greedy_chrf"],
-                f"chrF {beam}": run.metrics[f"{beam}_chrf"],
+                f"chrF {beam}": run.metrics["beam_chrf"],
             }
             for name, run in runs.items()
         }

@@ -319,10 +319,9 @@ if TITLES:
 if TITLES:
     titles = zoo.fit("title_generation", **chapter.fit_settings("title_generation"))
     m = titles.metrics
-    beam = next(k[: -len("_bleu")] for k in m if k.startswith("beam") and k.endswith("_bleu"))
     scored = {
         "greedy": "greedy",
-        beam: beam,
+        f"beam search (width {m['beam_width']})": "beam",
         "first words of the abstract": "baseline_lead",
         "title of the nearest training abstract": "baseline_nearest",
     }

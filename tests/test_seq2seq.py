@@ -231,15 +231,16 @@ def test_read_pairs_errors_name_the_problem(tmp_path, content, message):
 def test_num_samples_larger_than_the_file(tmp_path):
     path = tmp_path / "pairs.txt"
     path.write_text("a\tb\nc\td\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="num_samples=5 but the file has only 2 pairs"):
+    with pytest.raises(ValueError, match="^num_samples=5: .*pairs.txt has only 2 pairs"):
         translation.read_pairs(path, num_samples=5)
 
 
 def test_book_archive_is_checked_and_a_missing_one_says_where(tmp_path):
     from zoo.errors import CorruptData, DataNotFound
 
-    with pytest.raises(DataNotFound, match="pass --set pairs=PATH"):
+    with pytest.raises(DataNotFound, match="^pairs: the book's pairs not found") as error:
         translation.anki_path(tmp_path)
+    assert error.value.param == "pairs"
     (tmp_path / "anki").mkdir()
     (tmp_path / "anki" / "cmn-eng.zip").write_bytes(b"not the release")
     with pytest.raises(CorruptData, match="sha256"):
@@ -253,7 +254,7 @@ def test_split_is_seeded_disjoint_and_keeps_1000_test_pairs():
     c = translation.split_pairs(pairs, seed=4)
     assert len(a["test"].pairs) == 1000
     assert a["test"].indices == b["test"].indices != c["test"].indices
-    every = a["train"].indices + a["dev"].indices + a["test"].indices
+    every = a["train"].indices + a["validation"].indices + a["test"].indices
     assert sorted(every) == list(range(6000))
     last = translation.split_pairs(pairs, seed=3, test_size=100, test_last=True)
     assert last["test"].indices == list(range(5900, 6000))
@@ -326,6 +327,8 @@ def test_book_pairs_and_titles(shared_data):
         ("scaled_dot", "lstm"),
         ("none", "gru"),
         ("char", "lstm"),
+        ("additive/no_feeding", "gru"),  # attention runs once over all steps in training
+        ("scaled_dot/no_feeding", "lstm"),
     ],
 )
 def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
@@ -333,8 +336,15 @@ def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
     if attention == "char":
         model = seq2seq.build_char_seq2seq(source_vocab_size=11, target_vocab_size=13, units=8)
     else:
+        score, _, feeding = attention.partition("/")
         model = seq2seq.build_attention_seq2seq(
-            source_vocab_size=11, target_vocab_size=13, embedding_dim=6, units=8, cell=cell, attention=attention
+            source_vocab_size=11,
+            target_vocab_size=13,
+            embedding_dim=6,
+            units=8,
+            cell=cell,
+            attention=score,
+            input_feeding=not feeding,
         )
     source = np.array([[5, 6, 7, 0, 0], [4, 4, 8, 9, 10]], "int32")
     target_in = np.array([[2, 5, 6, 7], [2, 9, 0, 0]], "int32")
@@ -492,14 +502,15 @@ def test_seq2seq_attention_recipe_on_any_pair_file(tmp_path):
     )
     run = result.run_dir
     split = json.loads((run / "split.json").read_text())
-    assert len(split["test"]) == 40 and len(split["train"]) + len(split["dev"]) == 160
+    assert len(split["test"]) == 40 and len(split["train"]) + len(split["validation"]) == 160
     assert not set(split["test"]) & set(split["train"])
     m = result.metrics
     assert m["test_sentences"] == 32  # 2 batches of 16 in a --max-steps 2 run
-    for key in ("greedy_bleu", "greedy_chrf", "greedy_rougeL", "beam2_bleu", "beam2_chrf", "beam2_rougeL"):
+    assert m["beam_width"] == 2
+    for key in ("greedy_bleu", "greedy_chrf", "greedy_rougeL", "beam_bleu", "beam_chrf", "beam_rougeL"):
         assert 0.0 <= m[key] <= 100.0
     rows = (run / "samples.tsv").read_text(encoding="utf-8").splitlines()
-    assert rows[0].split("\t") == ["source", "reference", "greedy", "beam2"] and len(rows) == 11
+    assert rows[0].split("\t") == ["source", "reference", "greedy", "beam"] and len(rows) == 11
     assert (run / "attention_0.png").stat().st_size > 1000
     # (the fresh-process check is the toy test's; here the driver's export through save_serving)
     served = keras.layers.TFSMLayer(str(run / "saved_model"), call_endpoint="serve")(
@@ -530,7 +541,7 @@ def test_seq2seq_char_cmn_recipe_smoke(shared_data, tmp_path):
         batch_size=16,
     )
     m = result.metrics
-    assert {"test_char_accuracy", "greedy_bleu", "beam2_bleu", "greedy_chrf"} <= set(m)
+    assert {"test_char_accuracy", "greedy_bleu", "beam_bleu", "greedy_chrf", "beam_width"} <= set(m)
     assert 0.0 <= m["test_char_accuracy"] <= 1.0
     out = keras.layers.TFSMLayer(str(result.run_dir / "saved_model"), call_endpoint="serve")(tf.constant(["Hi."]))
     assert out.dtype == tf.string and out.shape == (1,)
@@ -553,6 +564,11 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
     assert info.source_vectorizer is info.target_vectorizer and info.source_vocab_size == 2000
     assert (info.max_source_length, info.max_target_length) == (150, 20)
     inputs, target_out, weights = next(iter(data.train))
+    # padded to the batch's longest abstract and title, at most the author's 150 and 20 (+ end token)
+    assert inputs["source"].shape[1] == int(tf.reduce_max(tf.reduce_sum(tf.sign(inputs["source"]), 1))) <= 150
+    assert target_out.shape[1] == int(tf.reduce_max(tf.reduce_sum(weights, 1))) <= 21
+    fixed = translation.make_dataset(info, info.splits["test"].pairs[:4], batch_size=4, fixed_shape=True)
+    inputs, target_out, _ = next(iter(fixed))  # static shapes, for TPUs
     assert inputs["source"].shape[1] == 150 and target_out.shape[1] == 21
 
 
@@ -580,16 +596,16 @@ def test_pair_file_errors_reach_the_user_in_one_line(tmp_path):
     bad.write_text("Hi.\tSalut !\nRun! Cours !\n", encoding="utf-8")
     with pytest.raises(UserError, match="line 2: 1 tab-separated columns"):
         zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r1", pairs=str(bad))
-    with pytest.raises(UserError, match="num_samples=10000 but the file has only 1"):
+    with pytest.raises(UserError, match="^num_samples=10000: .* has only 1 pairs"):
         zoo.fit(
             "seq2seq_attention",
             data_dir=tmp_path,
             out=tmp_path / "r2",
             pairs=str(french_pairs(tmp_path / "f.txt", n=1)),
         )
-    with pytest.raises(UserError, match="needs --set pairs=PATH"):
+    with pytest.raises(UserError, match="^pairs: this recipe needs an Anki pair file"):
         zoo.fit("seq2seq_attention", data_dir=tmp_path, out=tmp_path / "r3")
-    with pytest.raises(UserError, match="beam_width=0: expected >= 1"):
+    with pytest.raises(UserError, match="^beam_width=0: expected a value of type int >= 1"):
         zoo.fit("seq2seq_attention_cmn", data_dir=tmp_path, out=tmp_path / "r4", beam_width=0)
     with pytest.raises(UserError, match="units=7: expected an even number"):
         zoo.fit("title_generation", data_dir=tmp_path, out=tmp_path / "r5", units=7)

@@ -104,7 +104,7 @@ def read_pairs(path: str | os.PathLike, num_samples: int | None = None) -> list[
         if num_samples and len(pairs) == num_samples:
             return pairs
     if num_samples and len(pairs) < num_samples:
-        raise UserError(f"{where}: num_samples={num_samples} but the file has only {len(pairs)} pairs")
+        raise UserError(f"{where} has only {len(pairs)} pairs", param="num_samples", value=num_samples)
     return pairs
 
 
@@ -139,21 +139,21 @@ class Split:
 
 
 def split_pairs(
-    pairs, *, seed: int, test_size: int | None = None, dev_fraction: float = 0.1, test_last: bool = False
+    pairs, *, seed: int, test_size: int | None = None, validation_fraction: float = 0.1, test_last: bool = False
 ) -> dict[str, Split]:
-    """Seeded train / dev / test split.
+    """Seeded `train` / `validation` / `test` split.
 
-    `test_size` defaults to 1,000 pairs when there are at least 5,000 (10% otherwise); dev is
-    `dev_fraction` of what remains. `test_last=True` takes the *last* `test_size` pairs as test (the
+    `test_size` defaults to 1,000 pairs when there are at least 5,000 (10% otherwise); validation is
+    `validation_fraction` of what remains. `test_last=True` takes the *last* `test_size` pairs as test (the
     title author's split) and shuffles only the rest.
     """
     n = len(pairs)
     if n < 3:
-        raise UserError(f"need at least 3 pairs to split into train/dev/test, got {n}")
+        raise UserError(f"need at least 3 pairs to split into train/validation/test, got {n}")
     if test_size is None:
         test_size = 1000 if n >= 5000 else max(1, n // 10)
     if test_size >= n - 1:
-        raise UserError(f"test_size={test_size} leaves no training pairs out of {n}")
+        raise UserError(f"leaves no training pairs out of {n}", param="test_size", value=test_size)
     rng = np.random.default_rng(seed)
     if test_last:
         test = list(range(n - test_size, n))
@@ -161,11 +161,11 @@ def split_pairs(
     else:
         order = rng.permutation(n).tolist()
         test, rest = sorted(order[:test_size]), order[test_size:]
-    dev_size = max(1, int(round(len(rest) * dev_fraction)))
-    dev, train = sorted(rest[:dev_size]), rest[dev_size:]
+    validation_size = max(1, int(round(len(rest) * validation_fraction)))
+    validation, train = sorted(rest[:validation_size]), rest[validation_size:]
     return {
         name: Split([pairs[i] for i in idx], list(idx))
-        for name, idx in (("train", train), ("dev", dev), ("test", test))
+        for name, idx in (("train", train), ("validation", validation), ("test", test))
     }
 
 
@@ -228,6 +228,11 @@ class Seq2SeqInfo:
     separator: str
 
     @property
+    def lowercase(self) -> bool:
+        """Whether the target tokeniser lower-cases (word level): outputs are then scored case-insensitively."""
+        return self.level == "word"
+
+    @property
     def source_vocab_size(self) -> int:
         return self.source_vectorizer.vocabulary_size()
 
@@ -277,21 +282,23 @@ def make_info(
     return Seq2SeqInfo(source, target, splits, max_source_length, max_target_length, level, language, separator)
 
 
-def encode_pairs(info: Seq2SeqInfo, sources, targets):
-    """`({"source", "target_in"}, target_out, weights)` int32 tensors, padded to the max lengths.
+def encode_pairs(info: Seq2SeqInfo, sources, targets, *, fixed_shape: bool = False):
+    """`({"source", "target_in"}, target_out, weights)` int32 tensors of a batch of sentence pairs.
 
     target_in = `<s>` + target, target_out = target + `</s>` (truncated to `max_target_length`
-    tokens before the end token); weights are 1 on real target positions, 0 on padding.
+    tokens before the end token); weights are 1 on real target positions, 0 on padding. Padded to
+    the batch's longest sentences (the decoder's time loop runs no step that is padding in every
+    row), or to the maximum lengths with `fixed_shape` (static shapes, for TPUs).
     """
     src = info.source_vectorizer(sources)[:, : info.max_source_length]
     tgt = info.target_vectorizer(targets)[:, : info.max_target_length]
     rows = tf.shape(tgt.row_lengths())[0]
     start = tf.fill([rows, 1], tf.constant(START_ID, tgt.dtype))
     end = tf.fill([rows, 1], tf.constant(END_ID, tgt.dtype))
-    length = info.max_target_length + 1
-    target_in = tf.concat([start, tgt], axis=1).to_tensor(0, shape=[None, length])
-    target_out = tf.concat([tgt, end], axis=1).to_tensor(0, shape=[None, length])
-    source = src.to_tensor(0, shape=[None, info.max_source_length])
+    target_shape = [None, info.max_target_length + 1] if fixed_shape else None
+    target_in = tf.concat([start, tgt], axis=1).to_tensor(0, shape=target_shape)
+    target_out = tf.concat([tgt, end], axis=1).to_tensor(0, shape=target_shape)
+    source = src.to_tensor(0, shape=[None, info.max_source_length] if fixed_shape else None)
     weights = tf.cast(target_out != 0, tf.float32)
     return (
         {"source": tf.cast(source, tf.int32), "target_in": tf.cast(target_in, tf.int32)},
@@ -301,16 +308,27 @@ def encode_pairs(info: Seq2SeqInfo, sources, targets):
 
 
 def make_dataset(
-    info: Seq2SeqInfo, pairs, *, batch_size: int, shuffle: bool = False, seed: int = 0, drop_remainder: bool = False
+    info: Seq2SeqInfo,
+    pairs,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    fixed_shape: bool = False,
 ) -> tf.data.Dataset:
-    """Batched `(inputs, target_out, sample_weights)` for teacher forcing, tokenised in `tf.data`."""
+    """Batched `(inputs, target_out, sample_weights)` for teacher forcing, tokenised in `tf.data`.
+
+    Batches are padded to their longest pair, or to the maximum lengths with `fixed_shape` (see
+    `encode_pairs`).
+    """
     sources = [s for s, _ in pairs]
     targets = [t for _, t in pairs]
     ds = tf.data.Dataset.from_tensor_slices((sources, targets))
     if shuffle:
         ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(lambda s, t: encode_pairs(info, s, t), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(lambda s, t: encode_pairs(info, s, t, fixed_shape=fixed_shape), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def longest(vectorizer, texts, quantile: float = 1.0) -> int:
@@ -334,7 +352,8 @@ def anki_path(data_dir: str | os.PathLike | None = None, pairs: str = "") -> Pat
     if found is None:
         raise DataNotFound(
             f"the book's pairs not found under {folder} (cmn-eng.zip or cmn.txt); download "
-            f"cmn-eng.zip from {ANKI_CMN.homepage} or pass --set pairs=PATH"
+            f"cmn-eng.zip from {ANKI_CMN.homepage} there, or give another pair file's path as pairs",
+            param="pairs",
         )
     return found["cmn.txt"]
 

@@ -49,8 +49,20 @@ def corpus_chrf(hypotheses: Sequence[str], references) -> float:
     return float(sacrebleu.corpus_chrf(list(hypotheses), _references(references)).score)
 
 
-def scores(hypotheses: Sequence[str], references, *, language: str = "en", prefix: str = "") -> dict[str, float]:
-    """`{prefix + "bleu": ..., prefix + "chrf": ...}` for metrics.json."""
+def scores(
+    hypotheses: Sequence[str], references, *, language: str = "en", prefix: str = "", lowercase: bool = False
+) -> dict[str, float]:
+    """`{prefix + "bleu": ..., prefix + "chrf": ...}` for metrics.json.
+
+    `lowercase=True` scores case-insensitively (sacrebleu's `-lc`), for outputs of a tokeniser that
+    lower-cases: against cased references they would lose every capital letter's n-grams.
+
+    >>> round(scores(["the cat sat ."], ["The cat sat."], lowercase=True)["bleu"], 1)
+    100.0
+    """
+    if lowercase:
+        hypotheses = [h.lower() for h in hypotheses]
+        references = [r.lower() if isinstance(r, str) else [x.lower() for x in r] for r in references]
     return {
         f"{prefix}bleu": corpus_bleu(hypotheses, references, language=language),
         f"{prefix}chrf": corpus_chrf(hypotheses, references),

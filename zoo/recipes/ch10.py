@@ -18,10 +18,10 @@ from zoo.recipes.seq2seq import (
     DECODING_PARAMS,
     anki_data,
     attention_model,
+    attention_report,
     char_model,
     char_report,
     serve_strings,
-    translation_report,
 )
 
 register(
@@ -34,13 +34,12 @@ register(
         hparams={
             **ANKI_PARAMS,
             **DECODING_PARAMS,
-            "units": Param(256, "LSTM units (the book: 256)"),
-            "learning_rate": Param(1e-3, "RMSprop learning rate (Keras' default, as the book)"),
-            "heatmaps": Param(0, "no attention in this model"),
+            "units": Param(256, "LSTM units (the book: 256)", minimum=1),
+            "learning_rate": Param(1e-3, "RMSprop learning rate (Keras' default, as the book)", minimum=0.0),
             "epochs": 100,
             "batch_size": 64,
         },
-        data=anki_data("char"),
+        data=anki_data("char", attention=False),
         model=char_model,
         serving=serve_strings,
         report=char_report,
@@ -53,10 +52,10 @@ register(
         dataset="anki cmn-eng",
         summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
         hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
-        data=anki_data("word"),
+        data=anki_data("word", attention=True),
         model=attention_model,
         serving=serve_strings,
-        report=translation_report,
+        report=attention_report,
     )
 )
 register(
@@ -66,9 +65,9 @@ register(
         dataset="any Anki pair file",
         summary="attention encoder-decoder on --set pairs=PATH (fra-eng, spa-eng, deu-eng ...; 2 or 3 columns)",
         hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
-        data=anki_data("word", require_pairs=True),
+        data=anki_data("word", attention=True, require_pairs=True),
         model=attention_model,
         serving=serve_strings,
-        report=translation_report,
+        report=attention_report,
     )
 )

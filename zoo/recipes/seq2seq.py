@@ -3,15 +3,16 @@
 Not a chapter: it registers nothing. `anki_data(level)` and `title_data` are recipes' `data`
 callables, `char_model` / `attention_model` their `model`, `serve_strings` their `serving` (a
 `zoo.serving.translator.Translator`: strings in, strings out, beam search inside) and
-`translation_report` / `title_report` / `char_report` their `report`.
+`translation_report` / `attention_report` / `title_report` / `char_report` their `report`.
 
 Every run writes `split.json` (which pairs went where), `samples.tsv` (test sentences: source,
 reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and ROUGE-L F1
-(rouge-score; Chinese by character) for greedy and beam decoding on the test split in `metrics.json`,
-attention heat maps for attention models (title runs add the scores of two model-free baseline
-titles, `baseline_lead_*` and `baseline_nearest_*`), and a SavedModel
-whose `serve` endpoint turns source strings into output strings (beam search inside, width
-`beam_width` fixed at export) and whose `attention` endpoint returns tokens and weights.
+(rouge-score; Chinese by character) for greedy and beam decoding on the test split in `metrics.json`
+(`greedy_bleu`, `beam_bleu` ..., with `beam_width`), attention heat maps for attention models
+(title runs add the scores of two model-free baseline titles, `baseline_lead_*` and
+`baseline_nearest_*`), and a SavedModel whose `serve` endpoint turns source strings into output
+strings (beam search inside, width `beam_width` fixed at export) and whose `attention` endpoint
+returns tokens and weights.
 """
 
 from __future__ import annotations
@@ -19,22 +20,25 @@ from __future__ import annotations
 import csv
 import json
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from zoo.data import translation
+from zoo.data.pipelines import Data
+from zoo.data.translation import Seq2SeqInfo
 from zoo.errors import UserError
 from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS
 from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
-from zoo.recipes.base import Data, HParams, Param, RunContext
+from zoo.recipes.base import HParams, Param, RunContext
 from zoo.serving.translator import Translator
 from zoo.visualize.seq2seq_attention import plot_attention
 
 DECODING_PARAMS = {
-    "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)"),
-    "alpha": Param(0.7, "beam-search length normalisation: score = log P / T ** alpha"),
-    "samples": Param(10, "test sentences written to samples.tsv"),
-    "heatmaps": Param(3, "attention heat maps (PNG) of test sentences"),
+    "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)", minimum=1),
+    "alpha": Param(0.7, "beam-search length normalisation: score = log P / T ** alpha", minimum=0.0),
+    "samples": Param(10, "test sentences written to samples.tsv", minimum=0),
 }
 ANKI_PARAMS = {
     "pairs": Param(
@@ -43,10 +47,10 @@ ANKI_PARAMS = {
         "default: the book's anki/cmn-eng.zip in the data directory",
         type=str,
     ),
-    "num_samples": Param(10000, "use the first N pairs of the file, as the book (0 = all)"),
-    "test_size": Param(1000, "test pairs (a seeded sample); dev is 10% of the rest"),
-    "max_source_length": Param(0, "source tokens kept (0 = the longest training sentence)"),
-    "max_target_length": Param(0, "target tokens kept (0 = the longest training sentence)"),
+    "num_samples": Param(10000, "use the first N pairs of the file, as the book (0 = all)", minimum=0),
+    "test_size": Param(1000, "test pairs (a seeded sample); validation is 10% of the rest", minimum=0),
+    "max_source_length": Param(0, "source tokens kept (0 = the longest training sentence)", minimum=0),
+    "max_target_length": Param(0, "target tokens kept (0 = the longest training sentence)", minimum=0),
 }
 ATTENTION_PARAMS = {
     "cell": Param("gru", "encoder and decoder cell", choices=CELLS),
@@ -56,28 +60,22 @@ ATTENTION_PARAMS = {
         choices=ATTENTIONS,
     ),
     "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
-    "embedding_dim": Param(128, "embedding size"),
-    "units": Param(256, "decoder units = encoder output size (units // 2 per direction)"),
-    "vocab_size": Param(0, "maximum vocabulary per side, special tokens included (0 = all)"),
-    "dropout": Param(0.2, "dropout on the embeddings"),
-    "learning_rate": Param(1e-3, "Adam learning rate"),
+    "embedding_dim": Param(128, "embedding size", minimum=1),
+    "units": Param(256, "decoder units = encoder output size (units // 2 per direction; even)", minimum=2),
+    "vocab_size": Param(0, "maximum vocabulary per side, special tokens included (0 = all)", minimum=0),
+    "dropout": Param(0.2, "dropout on the embeddings", minimum=0.0, maximum=1.0, exclusive_maximum=True),
+    "learning_rate": Param(1e-3, "Adam learning rate", minimum=0.0),
+    "heatmaps": Param(3, "attention heat maps (PNG) of test sentences", minimum=0),
 }
 
 
-def check_params(hp: HParams) -> None:
-    """Values the registry's types cannot rule out, refused before any data is read."""
-    if hp.beam_width < 1:
-        raise UserError(f"--set beam_width={hp.beam_width}: expected >= 1 (1 = greedy)")
-    if hp.alpha < 0:
-        raise UserError(f"--set alpha={hp.alpha}: expected >= 0")
-    if hasattr(hp, "attention") and (hp.units < 2 or hp.units % 2):
-        raise UserError(f"--set units={hp.units}: expected an even number >= 2 (units // 2 per encoder direction)")
-    for key in ("num_samples", "test_size", "max_source_length", "max_target_length", "vocab_size"):
-        if getattr(hp, key, 0) < 0:
-            raise UserError(f"--set {key}={getattr(hp, key)}: expected >= 0")
+def check_units(hp: HParams) -> None:
+    """What `Param` cannot say of the attention recipes' `units`, refused before any data is read."""
+    if hp.units % 2:
+        raise UserError("expected an even number (units // 2 per encoder direction)", param="units", value=hp.units)
 
 
-def record_split(ctx: RunContext, splits, source: str) -> None:
+def record_split(ctx: RunContext, splits: dict[str, translation.Split], source: str) -> None:
     if ctx.is_chief:
         record = {
             "source": source,
@@ -87,24 +85,35 @@ def record_split(ctx: RunContext, splits, source: str) -> None:
         (ctx.run_dir / "split.json").write_text(json.dumps(record))
 
 
-def datasets(hp: HParams, info: translation.Seq2SeqInfo) -> Data:
+def datasets(hp: HParams, info: Seq2SeqInfo, ctx: RunContext) -> Data[Seq2SeqInfo]:
+    """Teacher-forcing pipelines; TPUs get batches of one fixed shape, other devices the batch's own length."""
     splits = info.splits
-    make = translation.make_dataset
+    fixed = isinstance(ctx.strategy, tf.distribute.TPUStrategy)
+
+    def make(split: str, **kwargs) -> tf.data.Dataset:
+        return translation.make_dataset(
+            info, splits[split].pairs, batch_size=hp.batch_size, fixed_shape=fixed, **kwargs
+        )
+
     return Data(
-        train=make(info, splits["train"].pairs, batch_size=hp.batch_size, shuffle=True, seed=hp.seed),
-        validation=make(info, splits["dev"].pairs, batch_size=hp.batch_size),
-        test=make(info, splits["test"].pairs, batch_size=hp.batch_size),
+        train=make("train", shuffle=True, seed=hp.seed, drop_remainder=fixed),
+        validation=make("validation"),
+        test=make("test"),
         info=info,
     )
 
 
-def anki_data(level: str, require_pairs: bool = False):
-    def data(hp: HParams, ctx: RunContext) -> Data:
-        check_params(hp)
+def anki_data(level: str, *, attention: bool, require_pairs: bool = False):
+    """The `data` of a recipe on Anki pairs; `attention`: the recipe declares `ATTENTION_PARAMS`."""
+
+    def data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
+        if attention:
+            check_units(hp)
         if require_pairs and not hp.pairs:
             raise UserError(
-                "this recipe needs --set pairs=PATH (an Anki pair file such as fra-eng.zip; "
-                "seq2seq_attention_cmn uses the book's English-Chinese file)"
+                "this recipe needs an Anki pair file such as fra-eng.zip (seq2seq_attention_cmn uses the "
+                "book's English-Chinese file)",
+                param="pairs",
             )
         path = translation.anki_path(ctx.data_dir, hp.pairs)
         pairs = translation.read_pairs(path, hp.num_samples or None)
@@ -115,15 +124,15 @@ def anki_data(level: str, require_pairs: bool = False):
             level=level,
             max_source_length=hp.max_source_length,
             max_target_length=hp.max_target_length,
-            max_tokens=getattr(hp, "vocab_size", 0) or None,
+            max_tokens=(hp.vocab_size or None) if attention else None,
         )
-        return datasets(hp, info)
+        return datasets(hp, info, ctx)
 
     return data
 
 
-def title_data(hp: HParams, ctx: RunContext) -> Data:
-    check_params(hp)
+def title_data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
+    check_units(hp)
     pairs = translation.read_titles(translation.titles_path(ctx.data_dir))
     splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size, test_last=True)
     record_split(ctx, splits, str(translation.titles_path(ctx.data_dir)))
@@ -135,10 +144,10 @@ def title_data(hp: HParams, ctx: RunContext) -> Data:
         max_tokens=hp.vocab_size or None,
         shared_vocabulary=True,
     )
-    return datasets(hp, info)
+    return datasets(hp, info, ctx)
 
 
-def char_model(hp: HParams, data: Data):
+def char_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
     info = data.info
     model = seq2seq.build_char_seq2seq(
         source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size, units=hp.units
@@ -146,7 +155,7 @@ def char_model(hp: HParams, data: Data):
     return seq2seq.compile_seq2seq(model, "rmsprop", learning_rate=hp.learning_rate)
 
 
-def attention_model(hp: HParams, data: Data):
+def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
     info = data.info
     model = seq2seq.build_attention_seq2seq(
         source_vocab_size=info.source_vocab_size,
@@ -162,7 +171,7 @@ def attention_model(hp: HParams, data: Data):
     return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate)
 
 
-def make_translator(hp: HParams, data: Data, model, beam_width: int) -> Translator:
+def make_translator(hp: HParams, data: Data[Seq2SeqInfo], model: keras.Model, beam_width: int) -> Translator:
     info = data.info
     return Translator(
         model,
@@ -176,43 +185,55 @@ def make_translator(hp: HParams, data: Data, model, beam_width: int) -> Translat
     )
 
 
-def serve_strings(hp: HParams, data: Data, model):
+def serve_strings(hp: HParams, data: Data[Seq2SeqInfo], model: keras.Model) -> Translator:
     return make_translator(hp, data, model, hp.beam_width)
 
 
-def scored_pairs(hp: HParams, data: Data, ctx: RunContext) -> list[tuple[str, str]]:
+def scored_pairs(hp: HParams, data: Data[Seq2SeqInfo], ctx: RunContext) -> list[tuple[str, str]]:
     """The test pairs a report scores: all of them, or as many as a smoke run (`max_steps`) evaluates."""
     test = data.info.splits["test"].pairs
     return test if ctx.max_steps is None else test[: ctx.max_steps * hp.batch_size]
 
 
-def text_scores(outputs: list[str], references: list[str], *, language: str, prefix: str) -> dict[str, float]:
+def text_scores(outputs: list[str], references: list[str], *, info: Seq2SeqInfo, prefix: str) -> dict[str, float]:
     """`{prefix}bleu`, `{prefix}chrf` (sacrebleu) and `{prefix}rougeL` of outputs against one reference each."""
+    language = info.target_language
     return {
-        **bleu.scores(outputs, references, language=language, prefix=prefix),
+        **bleu.scores(outputs, references, language=language, prefix=prefix, lowercase=info.lowercase),
         f"{prefix}rougeL": rouge.rouge_l(outputs, references, language=language),
     }
 
 
-def translation_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
+def translation_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
+    """Greedy and beam-search outputs of the test sources, scored, and `samples.tsv`.
+
+    Metrics: `greedy_bleu`, `greedy_chrf`, `greedy_rougeL`, the same with `beam_` for beam search,
+    `beam_width` and `test_sentences`. Word-level outputs are lower-cased by the tokeniser, so they
+    are scored case-insensitively (`Seq2SeqInfo.lowercase`).
+    """
     info = data.info
     test = scored_pairs(hp, data, ctx)
     sources, references = [s for s, _ in test], [t for _, t in test]
-    metrics: dict = {"test_sentences": len(test)}
+    metrics: dict = {"test_sentences": len(test), "beam_width": hp.beam_width}
     outputs = {}
-    for name, width in (("greedy", 1), (f"beam{hp.beam_width}", hp.beam_width)):
+    for name, width in (("greedy", 1), ("beam", hp.beam_width)):
         outputs[name] = make_translator(hp, data, model, width).translate(sources)
-        metrics.update(text_scores(outputs[name], references, language=info.target_language, prefix=f"{name}_"))
-    if not ctx.is_chief:
-        return metrics
-    with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(["source", "reference", *outputs])
-        for i in range(min(hp.samples, len(test))):
-            writer.writerow([sources[i], references[i], *(o[i] for o in outputs.values())])
-    if getattr(hp, "attention", "none") != "none" and hp.heatmaps:
+        metrics.update(text_scores(outputs[name], references, info=info, prefix=f"{name}_"))
+    if ctx.is_chief:
+        with open(ctx.run_dir / "samples.tsv", "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+            writer.writerow(["source", "reference", *outputs])
+            for i in range(min(hp.samples, len(test))):
+                writer.writerow([sources[i], references[i], *(o[i] for o in outputs.values())])
+    return metrics
+
+
+def attention_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
+    """`translation_report`, plus `hp.heatmaps` attention heat maps (`attention_0.png` ...) of test sources."""
+    metrics = translation_report(hp, data, model, ctx)
+    if ctx.is_chief and hp.attention != "none" and hp.heatmaps:
         translator = make_translator(hp, data, model, hp.beam_width)
-        for i, sentence in enumerate(sources[: hp.heatmaps]):
+        for i, (sentence, _) in enumerate(scored_pairs(hp, data, ctx)[: hp.heatmaps]):
             plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
     return metrics
 
@@ -249,17 +270,17 @@ def baseline_titles(train, abstracts) -> dict[str, list[str]]:
     }
 
 
-def title_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
-    """`translation_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers."""
-    metrics = translation_report(hp, data, model, ctx)
+def title_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
+    """`attention_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers."""
+    metrics = attention_report(hp, data, model, ctx)
     test = scored_pairs(hp, data, ctx)
     references = [title for _, title in test]
     for name, titles in baseline_titles(data.info.splits["train"].pairs, [a for a, _ in test]).items():
-        metrics.update(text_scores(titles, references, language=data.info.target_language, prefix=f"baseline_{name}_"))
+        metrics.update(text_scores(titles, references, info=data.info, prefix=f"baseline_{name}_"))
     return metrics
 
 
-def char_report(hp: HParams, data: Data, model, ctx: RunContext) -> dict:
+def char_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
     metrics = translation_report(hp, data, model, ctx)
     # keras.io's "character accuracy": teacher-forced next-character accuracy (here over real
     # characters only, padding excluded; keras.io also counts its space padding).
