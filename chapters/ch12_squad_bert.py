@@ -32,29 +32,19 @@ training, its last article held out).
 # %% Settings
 import os
 
-QUICK = os.environ.get("ZOO_QUICK") == "1"  # True: MiniLM, 2 small batches, a few dev questions (CI, a first look)
-DATA_DIR = os.environ.get("ZOO_DATA_DIR", "datasets")  # datasets are read here (downloaded when missing)
-OUT = ""  # parent folder of the run folder; "" = saved_models/squad_bert/<time>
-PRESET = "bert_base_en_uncased"  # keras-hub preset or a local Hugging Face BERT folder (QUICK: MiniLM)
-VERSION = 1  # SQuAD 1 or 2
-TRAIN_FILE = ""  # local SQuAD JSON; "" = download the official training file
-PREDICT_FILE = ""  # local SQuAD JSON; "" = the official dev file
-DEV_ARTICLES = 0  # hold out the training file's last N articles as the dev set
+from zoo.notebooks import chapter_settings
 
-from zoo.notebooks import command_line, quick_settings
-
-# Run as a script, the command line overrides these values (--quick, --preset, --version, --train-file ...).
-QUICK, DATA_DIR, OUT, PRESET, VERSION, TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = command_line(
-    QUICK=QUICK,
-    DATA_DIR=DATA_DIR,
-    OUT=OUT,
-    PRESET=PRESET,
-    VERSION=VERSION,
-    TRAIN_FILE=TRAIN_FILE,
-    PREDICT_FILE=PREDICT_FILE,
-    DEV_ARTICLES=DEV_ARTICLES,
+# chapter_settings also takes QUICK=True (MiniLM, 2 small batches, a few dev questions; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folder's parent); a script's flags win.
+chapter = chapter_settings(
+    PRESET="bert_base_en_uncased",  # keras-hub preset or a local Hugging Face BERT folder (QUICK: MiniLM)
+    VERSION=1,  # SQuAD 1 or 2
+    TRAIN_FILE="",  # local SQuAD JSON; "" = download the official training file
+    PREDICT_FILE="",  # local SQuAD JSON; "" = the official dev file
+    DEV_ARTICLES=0,  # hold out the training file's last N articles as the dev set
     choices={"VERSION": [1, 2]},
 )
+QUICK, DATA_DIR, OUT, PRESET, VERSION, TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = chapter
 
 local_part = os.path.join(DATA_DIR, "squad", "dev-v1.1-part-a.json")  # 24 articles of the v1.1 dev set
 if QUICK:
@@ -64,15 +54,13 @@ if QUICK:
         PRESET = minilm_preset()  # a real 6-layer, 384-wide uncased BERT, small enough for a CPU
     if not TRAIN_FILE and os.path.exists(local_part):
         TRAIN_FILE, PREDICT_FILE, DEV_ARTICLES = local_part, "", DEV_ARTICLES or 1
-settings = dict(
-    data_dir=DATA_DIR,
-    out=f"{OUT}/squad_bert" if OUT else None,
+settings = chapter.fit_settings(
+    "squad_bert",
     preset=PRESET,
     version=VERSION,
     train_file=TRAIN_FILE,
     predict_file=PREDICT_FILE,
     dev_articles=DEV_ARTICLES,
-    **quick_settings(QUICK),
 )
 if QUICK:  # small windows and 64 training questions too, so that a CPU smoke run is short
     settings.update(max_seq_length=128, doc_stride=64, batch_size=4, train_examples=64)
@@ -89,6 +77,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import squad as squad_data
+from zoo.models.bert_qa import build_bert_qa, load_backbone
 from zoo.notebooks import plot_model, show, show_image
 
 FIGURES = Path(OUT or "saved_models") / "ch12"  # the data pictures; the run's pictures go to its run folder
@@ -139,11 +128,18 @@ else:
 # AdamW with 10% linear warm-up (lr 3e-5, batch 12, 2 epochs in the book's settings). The recipe's
 # report answers every dev question through the same graph the SavedModel exports, writes
 # `predictions.json` and scores it with the official exact-match and F1 measures.
+#
+# First the model in the open, as the recipe builds it from `zoo.models.bert_qa`: `load_backbone`
+# reads the BERT encoder of `PRESET` (in QUICK mode the small local MiniLM, built in a second or
+# two), and `build_bert_qa` puts the span head on it: one start and one end logit per token.
+
+# %%
+model = build_bert_qa(backbone=load_backbone(PRESET))
+model.summary()
+plot_model(model, FIGURES / "bert_qa.png")
 
 # %%
 result = zoo.fit("squad_bert", **settings)
-result.model.summary()
-plot_model(result.model, result.run_dir / "model.png")
 show_image(result.run_dir / "curves.png")
 m = result.metrics
 print(
