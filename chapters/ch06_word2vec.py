@@ -146,7 +146,7 @@ for a, b, c in [("king", "man", "woman"), ("japan", "tokyo", "paris"), ("big", "
         best = [vocabulary[i] for i in np.argsort(-(unit @ query)) if vocabulary[i] not in (a, b, c, "[UNK]")][:5]
         print(f"{a} - {b} + {c} ~ {', '.join(best)}")
 
-show_image(result.run_dir / "pca.png")  # drawn by the recipe's report with word2vec.plot_pca
+show_image(result.run_dir / "pca.png")  # drawn by the recipe's report with zoo.visualize.embeddings.plot_pca
 
 # %% [markdown]
 # ## 4. The exports
