@@ -35,7 +35,7 @@ def test_committed_notebook_is_generated_from_its_source_without_outputs(source)
     assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in cells)
     assert cells[0]["cell_type"] == "markdown" and "google.colab" in "".join(cells[1]["source"])
     settings = "".join(cells[2]["source"])
-    assert "ZOO_QUICK" in settings and "ZOO_DATA_DIR" in settings, "the first chapter cell must be the settings"
+    assert "chapter = chapter_settings(" in settings, "the first chapter cell must be the settings (rule 5)"
 
 
 def test_converter_reads_the_percent_format(tmp_path):
@@ -108,3 +108,21 @@ def test_command_line_gives_a_script_the_settings_cells_flags(monkeypatch):
     monkeypatch.setattr("sys.argv", ["chNN.py", "--only", "z"])
     with pytest.raises(SystemExit):
         notebooks.command_line(**defaults, choices={"ONLY": "abc"})
+
+
+def test_chapter_settings_read_the_environment_then_the_flags(monkeypatch):
+    monkeypatch.setenv("ZOO_QUICK", "1")
+    monkeypatch.setenv("ZOO_DATA_DIR", "/data")
+    monkeypatch.setattr("sys.argv", ["chNN.py"])
+    chapter = notebooks.chapter_settings(ONLY=["a", "b"], VARIANT="rand")
+    assert tuple(chapter) == (True, "/data", "", ["a", "b"], "rand")
+    assert chapter.fit_settings("a") == {"data_dir": "/data", "out": None, "max_steps": 2, "epochs": 1}
+    assert str(chapter) == "QUICK=True  DATA_DIR='/data'  OUT=''  ONLY=['a', 'b']  VARIANT='rand'"
+
+    monkeypatch.setattr("sys.argv", ["chNN.py", "--no-quick", "--out", "/runs", "--variant", "static"])
+    chapter = notebooks.chapter_settings(steps=20, QUICK=True, ONLY=["a", "b"], VARIANT="rand")
+    QUICK, DATA_DIR, OUT, ONLY, VARIANT = chapter
+    assert (QUICK, DATA_DIR, OUT, ONLY, VARIANT) == (False, "/data", "/runs", ["a", "b"], "static")
+    assert chapter.fit_settings("a", epochs=3) == {"data_dir": "/data", "out": "/runs/a", "epochs": 3}
+    monkeypatch.setattr("sys.argv", ["chNN.py"])
+    assert notebooks.chapter_settings(QUICK=False, DATA_DIR="d").fit_settings("a") == {"data_dir": "d", "out": None}
