@@ -425,3 +425,47 @@ def test_an_unfinished_run_resumes_after_the_recipe_gained_a_parameter_but_not_w
     with pytest.raises(UserError, match=r"other hyper-parameters \(learning_rate\)"):
         zoo.fit(TOY, out=out, strategy="one", verbose=0, learning_rate=0.5)
     assert zoo.fit(TOY, out=out, strategy="one", verbose=0).metrics["epochs_trained"] == 2
+
+
+class _SignalInCodeThatIgnoresExceptions(keras.callbacks.Callback):
+    """Sends `signum` to this process at the end of epoch `epoch`, inside an `except BaseException: pass`.
+
+    Where a `KeyboardInterrupt` raised by a signal handler can land (a finalizer, a callback thread's
+    bookkeeping): a driver that relied on it would finish the run and exit 0.
+    """
+
+    def __init__(self, signum: int, epoch: int):
+        super().__init__()
+        self.signum, self.epoch = signum, epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            try:
+                signal.raise_signal(self.signum)
+                sum(range(1000))  # a few bytecodes for Python to run a handler in
+            except BaseException:
+                pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_landing_where_exceptions_are_ignored_still_stops_the_run(signum, tmp_path):
+    """Ctrl-C / SIGTERM only set a flag; training stops at the next batch and backs up the last epoch."""
+    import dataclasses
+
+    from zoo.training.driver import RunInterrupted
+
+    def terminated(signum, frame):  # as the CLI turns SIGTERM into an exception
+        raise KeyboardInterrupt
+
+    recipe = dataclasses.replace(TOY, callbacks=lambda hp, data: [_SignalInCodeThatIgnoresExceptions(signum, 1)])
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with pytest.raises(RunInterrupted) as stop:
+            zoo.fit(recipe, out=tmp_path / "run", strategy="one", verbose=0, epochs=5, backup_seconds=3600.0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stop.value.signum == signum and stop.value.epochs_done == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are given back
+    assert list(pd.read_csv(tmp_path / "run.partial" / "history.csv")["epoch"]) == [0, 1]
+    resumed = zoo.fit(TOY, out=tmp_path / "run", strategy="one", verbose=0, epochs=5, backup_seconds=3600.0)
+    assert resumed.metrics["resumed_from_epoch"] == 3 and resumed.metrics["epochs_trained"] == 5

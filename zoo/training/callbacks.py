@@ -111,3 +111,27 @@ class BestWeights(keras.callbacks.Callback):
         os.replace(tmp, self.path)
         self._pending = None
         self._last_write = time.monotonic()
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Raises the pending stop of `flag` (Ctrl-C / SIGTERM) at the start of the next batch.
+
+    Keras calls the `*_batch_begin` hooks in the main thread, in the fit loop itself, so the
+    exception leaves `model.fit` like a Ctrl-C would, at a point where nothing swallows it. A batch
+    of validation counts too: the stop then loses at most the epoch it was in.
+
+    Args:
+        flag: any object with a `check()` method that raises when a stop was requested (`loop.SignalFlag`).
+    """
+
+    async_safe = True  # it has no batch-end hooks; this only says so to Keras
+
+    def __init__(self, flag):
+        super().__init__()
+        self.flag = flag
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.flag.check()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.flag.check()

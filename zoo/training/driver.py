@@ -222,8 +222,9 @@ def train_or_resume(run: RunState) -> None:
     if metrics is not None:
         print(f"{s.recipe.name}: training finished in an earlier attempt; evaluating and exporting", flush=True)
     else:
-        metrics = loop.train(run.model, s.recipe, s.hp, run.data, folder, s.verbose)
-        folder.save_trained(run.model, metrics)
+        with loop.deferred_signals() as stop:  # a stop after the last batch waits for the model to be saved
+            metrics = loop.train(run.model, s.recipe, s.hp, run.data, folder, s.verbose, stop)
+            folder.save_trained(run.model, metrics)
     run.metrics.update(metrics)
     run.history = folder.history()
     run.ctx = dataclasses.replace(run.ctx, history=run.history)

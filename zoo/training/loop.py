@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,74 @@ class RunInterrupted(KeyboardInterrupt):
         self.signum, self.epochs_done, self.work = signum, epochs_done, work
 
 
+class StopRequested(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM arrived during training; raised at the next safe point (`SignalFlag.check`)."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
+
+
+class SignalFlag:
+    """Ctrl-C and SIGTERM during training as a flag, raised as `StopRequested` where it is checked.
+
+    Python runs a signal handler in the main thread between two bytecodes of whatever code runs
+    then; a `KeyboardInterrupt` raised there can land in a finalizer (`__del__`, a weakref callback)
+    or an `except BaseException`, which drop it, and a run stopped after epoch 2 finished with exit
+    0. Here the handler only records the signal; `callbacks.StopOnSignal` raises it at the next
+    batch, and `deferred_signals` after the trained model is saved.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:  # a second Ctrl-C: the user does not want to wait for the batch
+            raise StopRequested(signum)
+        self.signum = signum
+
+    def check(self) -> None:
+        """Raise `StopRequested` if a signal arrived."""
+        if self.signum is not None:
+            raise StopRequested(self.signum)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[SignalFlag]:
+    """Within the block, Ctrl-C / SIGTERM set a `SignalFlag`; one still pending is raised at its end.
+
+    Only a signal the program already turns into an exception is taken over (Python's Ctrl-C, the
+    CLI's SIGTERM handler): a default or ignored SIGTERM, and any signal outside the main thread,
+    are left as they are.
+    """
+    flag = SignalFlag()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if callable(signal.getsignal(signum)):
+                previous[signum] = signal.signal(signum, flag.handle)
+    try:
+        yield flag
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    flag.check()  # arrived after the last batch: the block's work is done and saved; stop now
+
+
 def train(
-    model: keras.Model, recipe: Recipe, hp: HParams, data: Data, folder: RunFolder, verbose: int | str
+    model: keras.Model,
+    recipe: Recipe,
+    hp: HParams,
+    data: Data,
+    folder: RunFolder,
+    verbose: int | str,
+    stop: SignalFlag | None = None,
 ) -> dict[str, Any]:
     """`model.fit` on `data.train` for `hp.epochs`, resuming from the folder's backup if there is one.
 
     Returns the training metrics (`final_loss`, ..., `epochs_trained`, `resumed_from_epoch`).
-    Raises `RunInterrupted` on Ctrl-C / SIGTERM (after backing up the last finished epoch) and
-    `TrainingDiverged` if the loss became NaN or infinite.
+    Raises `RunInterrupted` on Ctrl-C / SIGTERM (after backing up the last finished epoch; checked
+    at every batch through `stop` if given) and `TrainingDiverged` if the loss became NaN or infinite.
     """
     resumed_from = folder.backup_epoch()
     if resumed_from is not None:
@@ -47,6 +110,8 @@ def train(
     folder.checkpoints.mkdir(exist_ok=True)
     backup = callbacks_lib.ThrottledBackupAndRestore(str(folder.backup), min_seconds=hp.backup_seconds)
     callbacks = driver_callbacks(recipe, hp, data, folder, backup)
+    if stop is not None:
+        callbacks.insert(0, callbacks_lib.StopOnSignal(stop))
     train_stream, steps_per_epoch = epoch_stream(data.train, resumed_from or 0)
     try:
         history = model.fit(
@@ -58,9 +123,10 @@ def train(
             shuffle=False,  # datasets arrive shuffled by the recipe (seeded); Keras ignores it for tf.data anyway
             verbose=verbosity(verbose),
         )
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM through the CLI's handler
+    except KeyboardInterrupt as interrupt:  # StopRequested, or Ctrl-C / SIGTERM without a `stop` flag
         backup.save_last_epoch()
-        raise RunInterrupted(getattr(stop, "signum", signal.SIGINT), folder.backup_epoch() or 0, folder.work) from None
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        raise RunInterrupted(signum, folder.backup_epoch() or 0, folder.work) from None
     losses = history.history.get("loss", [])
     if losses and not all(math.isfinite(v) for v in losses):
         raise TrainingDiverged(
