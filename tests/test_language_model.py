@@ -457,7 +457,8 @@ def test_stateful_training_is_refused_on_several_replicas_and_bad_corpus_is_one_
     )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: stateful training cannot run on 2 replicas") and "stateful=false" in last
+    assert last.startswith("error: --set stateful: stateful training cannot run on 2 replicas")
+    assert "set it to false" in last
     assert "Traceback" not in result.stderr
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9 au lait\n".encode("latin-1") * 100)

@@ -94,12 +94,12 @@ def test_load_word_vectors_word2vec_and_glove(tmp_path):
     w2v = tmp_path / "w2v.txt"
     w2v.write_text("3 2\nfilm 1 2\nGreat 3 4\nother 5 6\n")  # header; "Great" matched lower-cased
     matrix, report = load_word_vectors(w2v, vocab)
-    assert matrix.shape == (5, 2) and report["found"] == 2 and report["coverage"] == pytest.approx(2 / 3)
+    assert matrix.shape == (5, 2) and report.found == 2 and report.coverage == pytest.approx(2 / 3)
     np.testing.assert_array_equal(matrix[[0, 2, 3]], [[0, 0], [1, 2], [3, 4]])
-    assert report["missing_examples"] == ["zzz"] and np.abs(matrix[4]).max() <= 0.25
+    assert report.missing_examples == ("zzz",) and np.abs(matrix[4]).max() <= 0.25
     glove = tmp_path / "glove.txt"
     glove.write_text("film 1 2 3\ngreat 4 5 6\n")
-    assert load_word_vectors(glove, vocab)[1]["dim"] == 3
+    assert load_word_vectors(glove, vocab)[1].dim == 3
     glove.write_text("film 1 2 3\ngreat 4 5\n")
     with pytest.raises(ValueError, match="glove.txt: line 2"):
         load_word_vectors(glove, vocab)

@@ -229,7 +229,7 @@ def test_fit_text8_format_exports_gensim_vectors_and_serves(tmp_path, shared_dat
     from zoo.data.vectors import load_word_vectors
 
     matrix, coverage = load_word_vectors(run / "vectors.txt", ["", "[UNK]", "king", "zebra"])
-    assert coverage["found"] == 1 and np.allclose(matrix[2], vectors["king"], atol=1e-5)
+    assert coverage.found == 1 and np.allclose(matrix[2], vectors["king"], atol=1e-5)
     served = serve_in_fresh_process(run / "saved_model", ["king", "KING", "zebra"])
     trained = word2vec.word_vectors(result.model)
     np.testing.assert_allclose(served[0], served[1])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo.data.pipelines import Data
+from zoo.data.vectors import VectorCoverage
 
 
 @dataclasses.dataclass
@@ -33,7 +33,7 @@ class TextInfo:
     class_names: list[str]
     texts: dict[str, Sequence[str] | None] = dataclasses.field(default_factory=dict)
     vectors: np.ndarray | None = None
-    vectors_report: dict[str, Any] | None = None
+    vectors_report: VectorCoverage | None = None
 
     @property
     def vocab_size(self) -> int:

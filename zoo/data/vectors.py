@@ -3,6 +3,7 @@ export)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,27 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import CorruptData, DataNotFound
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorCoverage:
+    """How much of a vocabulary a pre-trained vectors file covers.
+
+    Attributes:
+        file: the vectors file.
+        dim: its vector size.
+        vocabulary: words of the vocabulary (padding and `[UNK]` excluded).
+        found: how many of them have a vector (exact or lower-cased match).
+        coverage: `found / vocabulary`.
+        missing_examples: up to 20 words without a vector, in vocabulary order.
+    """
+
+    file: str
+    dim: int
+    vocabulary: int
+    found: int
+    coverage: float
+    missing_examples: tuple[str, ...]
 
 
 def _numbered_lines(f, path: Path):
@@ -29,7 +51,7 @@ def _numbered_lines(f, path: Path):
 
 def load_word_vectors(
     path: str | os.PathLike, vocabulary: Sequence[str], seed: int = 0, scale: float = 0.25
-) -> tuple[np.ndarray, dict]:
+) -> tuple[np.ndarray, VectorCoverage]:
     """An embedding matrix for `vocabulary` (row i = word i) and a coverage report.
 
     Reads word2vec text format (optional `count dim` header) or GloVe (no header), one
@@ -80,12 +102,12 @@ def load_word_vectors(
     words = [w for w in vocabulary if w not in ("", "[UNK]")]
     covered = sum(1 for w in words if wanted[w] in hits)
     missing = [w for w in words if wanted[w] not in hits]
-    report = {
-        "file": str(path),
-        "dim": dim,
-        "vocabulary": len(words),
-        "found": covered,
-        "coverage": covered / max(len(words), 1),
-        "missing_examples": missing[:20],
-    }
+    report = VectorCoverage(
+        file=str(path),
+        dim=dim,
+        vocabulary=len(words),
+        found=covered,
+        coverage=covered / max(len(words), 1),
+        missing_examples=tuple(missing[:20]),
+    )
     return matrix, report

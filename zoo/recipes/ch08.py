@@ -94,10 +94,9 @@ def _check_strategy(hp: HParams, ctx: RunContext) -> None:
     if hp.stateful and replicas > 1:
         raise UserError(
             f"stateful training cannot run on {replicas} replicas (each would carry only its slice of "
-            f"the streams' state, with batch_shape fixed for one device); turn it off or train on one "
-            f"device (strategy one)",
+            f"the streams' state, with batch_shape fixed for one device); set it to false or train on "
+            f"one device (strategy one)",
             param="stateful",
-            value=hp.stateful,
         )
 
 

@@ -78,9 +78,9 @@ def using_vectors(load: TextData) -> TextData:
 def vectors_report(hp: HParams, data: Data[TextInfo], model: keras.Model, ctx: RunContext) -> dict:
     """Vocabulary coverage of the pre-trained vectors, if any (a recipe's `report`)."""
     report = data.info.vectors_report
-    if not report:
+    if report is None:
         return {}
-    return {"vectors_coverage": report["coverage"], "vectors_found": report["found"], "vectors_dim": report["dim"]}
+    return {"vectors_coverage": report.coverage, "vectors_found": report.found, "vectors_dim": report.dim}
 
 
 def mr_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
