@@ -28,31 +28,56 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import translation
+from zoo.layers.attention import EncoderDecoderAttention
 from zoo.metrics import bleu
 from zoo.models import seq2seq
 from zoo.serving.translator import Translator
 
 
-def plain_model(*, source_vocab_size: int, target_vocab_size: int, embedding_dim: int = 128, units: int = 256):
+def plain_model(
+    *,
+    source_vocab_size: int,
+    target_vocab_size: int,
+    embedding_dim: int = 128,
+    units: int = 256,
+    encoder_units: int = 256,
+    attention: str = "mha",
+    combine: bool = False,
+):
     """The issue's plain Keras model: BiGRU(units per direction) encoder, GRU(units) decoder started from a
     tanh Dense of both final encoder states, one-head dot attention (`MultiHeadAttention`, key_dim =
-    units) over the encoder outputs *after* the decoder, context concatenated before the softmax Dense."""
+    units) over the encoder outputs *after* the decoder, context concatenated before the softmax Dense.
+
+    The other arguments move it one step toward the zoo's model: `encoder_units` per direction,
+    `attention="additive"` (the zoo's `EncoderDecoderAttention`), `combine` (Luong's attentional
+    layer tanh(W_c [c; h]) before the softmax Dense)."""
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
     x = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)(source)
     outputs, forward, backward = keras.layers.Bidirectional(
-        keras.layers.GRU(units, return_sequences=True, return_state=True)
+        keras.layers.GRU(encoder_units, return_sequences=True, return_state=True)
     )(x)
     state = keras.layers.Dense(units, activation="tanh")(keras.layers.Concatenate()([forward, backward]))
     y = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True)(target_in)
     decoded = keras.layers.GRU(units, return_sequences=True)(y, initial_state=state)
-    context = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(decoded, outputs)
-    logits = keras.layers.Dense(target_vocab_size)(keras.layers.Concatenate()([decoded, context]))
+    if attention == "mha":
+        context = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(decoded, outputs)
+    else:
+        context, _ = EncoderDecoderAttention(score=attention)(decoded, outputs, value_mask=source != 0)
+    features = keras.layers.Concatenate()([decoded, context])
+    if combine:
+        features = keras.layers.Dense(units, activation="tanh", use_bias=False)(features)
+    logits = keras.layers.Dense(target_vocab_size)(features)
     return keras.Model({"source": source, "target_in": target_in}, logits, name="plain")
 
 
-VARIANTS = {  # name -> build_attention_seq2seq overrides; "plain" is the model above
-    "plain": None,
+PLAIN = {  # name -> plain_model overrides
+    "plain": {},
+    "plain_combine": {"combine": True},
+    "plain_narrow": {"encoder_units": 128},
+    "plain_additive": {"attention": "additive"},
+}
+VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo": {},  # the recipe's defaults
     "zoo_no_dropout": {"dropout": 0.0},
     "zoo_no_feeding": {"input_feeding": False},
@@ -141,12 +166,12 @@ def curves(args) -> None:
         train = translation.make_dataset(
             info, info.splits["train"].pairs, batch_size=args.batch_size, shuffle=True, seed=args.seed
         )
-        dev = translation.make_dataset(info, info.splits["dev"].pairs, batch_size=args.batch_size)
+        dev = translation.make_dataset(info, info.splits["validation"].pairs, batch_size=args.batch_size)
         if args.quick:
             train, dev = train.take(3), dev.take(2)
         sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
-        if VARIANTS[name] is None:
-            model = plain_model(**sizes)
+        if name in PLAIN:
+            model = plain_model(**sizes, **PLAIN[name])
             seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
 
             def decode(model=model):
@@ -205,7 +230,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--bleu-every", type=int, default=2)
-    parser.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--only", nargs="*", default=[*PLAIN, *VARIANTS], choices=[*PLAIN, *VARIANTS])
     parser.add_argument("--out", default="/tmp/bench_seq2seq_plain")
     parser.add_argument("--quick", action="store_true", help="3 batches, 1 epoch: a smoke test of the script")
     args = parser.parse_args()

@@ -101,6 +101,24 @@ def _forbid_padding(log_probs):
     return log_probs + tf.one_hot(PAD_ID, depth, on_value=-float("inf"), off_value=0.0)
 
 
+def _best_extensions(lp, log_probs, finished, lengths, i, alpha: float):
+    """The `k` best one-token extensions of `k` beams, ranked by `log P / T ** alpha`.
+
+    `lp` is `(B, k, V)` next-token log-probabilities; a finished beam continues with padding only, at
+    no cost, so its score and length freeze. Returns `(scores, parent beam, chosen token, log P,
+    lengths)`, each `(B, k)`, best first.
+    """
+    batch, k, vocab = tf.shape(lp)[0], tf.shape(lp)[1], tf.shape(lp)[2]
+    pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=-float("inf"))
+    total = log_probs[..., None] + tf.where(finished[..., None], pad_only, lp)  # (B, k, V)
+    new_len = tf.where(finished, lengths, i + 1)  # (B, k)
+    norm = total / tf.pow(tf.cast(new_len, tf.float32), alpha)[..., None]
+    scores, index = tf.math.top_k(tf.reshape(norm, [batch, k * vocab]), k=log_probs.shape[1])
+    parent, chosen = index // vocab, index % vocab
+    log_probs = tf.gather(tf.reshape(total, [batch, k * vocab]), index, batch_dims=1)
+    return scores, parent, chosen, log_probs, tf.gather(new_len, parent, batch_dims=1)
+
+
 def beam_search(
     step_fn: StepFn,
     cache,
@@ -153,19 +171,9 @@ def beam_search(
 
     def body(i, token, cache, finished, lengths, log_probs, scores, seqs):
         logits, cache = step_fn(token, cache)
-        vocab = tf.shape(logits)[-1]
         lp = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
-        lp = tf.reshape(_forbid_padding(lp), [batch, k, vocab])
-        # A finished beam continues with padding only, at no cost: its score and length freeze.
-        pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=-float("inf"))
-        lp = tf.where(finished[..., None], pad_only, lp)
-        total = log_probs[..., None] + lp  # (B, k, V)
-        new_len = tf.where(finished, lengths, i + 1)  # (B, k)
-        norm = total / tf.pow(tf.cast(new_len, tf.float32), alpha)[..., None]
-        scores, index = tf.math.top_k(tf.reshape(norm, [batch, k * vocab]), k=k)
-        parent, chosen = index // vocab, index % vocab
-        log_probs = tf.gather(tf.reshape(total, [batch, k * vocab]), index, batch_dims=1)
-        lengths = tf.gather(new_len, parent, batch_dims=1)
+        lp = tf.reshape(_forbid_padding(lp), [batch, k, -1])
+        scores, parent, chosen, log_probs, lengths = _best_extensions(lp, log_probs, finished, lengths, i, alpha)
         finished = tf.logical_or(tf.gather(finished, parent, batch_dims=1), tf.equal(chosen, end_id))
         seqs = tf.gather(seqs, parent, batch_dims=1)
         seqs = seqs + tf.one_hot(i, max_length, dtype=tf.int32)[None, None, :] * chosen[..., None]

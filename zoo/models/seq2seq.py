@@ -41,6 +41,17 @@ def _inputs():
     return (keras.Input((None,), dtype="int32", name="source"), keras.Input((None,), dtype="int32", name="target_in"))
 
 
+def _word_embeddings(source_vocab_size: int, target_vocab_size: int, dim: int, *, shared: bool):
+    """Source and target `Embedding(mask_zero=True)` layers, or one layer twice when `shared`."""
+    if shared:
+        layer = keras.layers.Embedding(source_vocab_size, dim, mask_zero=True, name="shared_embedding")
+        return layer, layer
+    return (
+        keras.layers.Embedding(source_vocab_size, dim, mask_zero=True, name="source_embedding"),
+        keras.layers.Embedding(target_vocab_size, dim, mask_zero=True, name="target_embedding"),
+    )
+
+
 def build_char_seq2seq(*, source_vocab_size: int, target_vocab_size: int, units: int = 256) -> keras.Model:
     """The book's character-level encoder-decoder (chapter 10; keras.io `lstm_seq2seq`).
 
@@ -132,17 +143,9 @@ def build_attention_seq2seq(
     if units % 2:
         raise ValueError(f"units must be even (the bidirectional encoder has units // 2 per direction); got {units}")
     source, target_in = _inputs()
-    if shared_embedding:
-        source_embedding = target_embedding = keras.layers.Embedding(
-            source_vocab_size, embedding_dim, mask_zero=True, name="shared_embedding"
-        )
-    else:
-        source_embedding = keras.layers.Embedding(
-            source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
-        )
-        target_embedding = keras.layers.Embedding(
-            target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding"
-        )
+    source_embedding, target_embedding = _word_embeddings(
+        source_vocab_size, target_vocab_size, embedding_dim, shared=shared_embedding
+    )
     embedded = source_embedding(source)
     target = target_embedding(target_in)
     if dropout:
