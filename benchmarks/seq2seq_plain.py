@@ -42,7 +42,7 @@ def plain_model(
     units: int = 256,
     encoder_units: int = 256,
     attention: str = "mha",
-    combine: bool = False,
+    combine: str = "",
 ):
     """The issue's plain Keras model: BiGRU(units per direction) encoder, GRU(units) decoder started from a
     tanh Dense of both final encoder states, one-head dot attention (`MultiHeadAttention`, key_dim =
@@ -65,15 +65,18 @@ def plain_model(
     else:
         context, _ = EncoderDecoderAttention(score=attention)(decoded, outputs, value_mask=source != 0)
     features = keras.layers.Concatenate()([decoded, context])
-    if combine:
-        features = keras.layers.Dense(units, activation="tanh", use_bias=False)(features)
+    if combine:  # "tanh" (Luong: no bias), "tanh_bias", "linear"
+        activation = None if combine == "linear" else "tanh"
+        features = keras.layers.Dense(units, activation=activation, use_bias=combine == "tanh_bias")(features)
     logits = keras.layers.Dense(target_vocab_size)(features)
     return keras.Model({"source": source, "target_in": target_in}, logits, name="plain")
 
 
 PLAIN = {  # name -> plain_model overrides
     "plain": {},
-    "plain_combine": {"combine": True},
+    "plain_combine": {"combine": "tanh"},
+    "plain_combine_bias": {"combine": "tanh_bias"},
+    "plain_combine_linear": {"combine": "linear"},
     "plain_narrow": {"encoder_units": 128},
     "plain_additive": {"attention": "additive"},
 }
@@ -115,6 +118,8 @@ def greedy_plain(model, info, sources, batch_size=256):
             end = np.flatnonzero(row == translation.END_ID)
             row = row[: end[0]] if len(end) else row
             outputs.append(info.separator.join(vocab[row]))
+    if info.separator == " ":  # the zoo's Translator joins punctuation the same way
+        outputs = [t.decode("utf-8") for t in translation.detokenize_words(tf.constant(outputs)).numpy()]
     return outputs
 
 
@@ -197,7 +202,7 @@ def curves(args) -> None:
         history = model.fit(train, validation_data=dev, epochs=args.epochs, callbacks=[monitor], verbose=2).history
         row = {
             "name": name,
-            "overrides": VARIANTS[name],
+            "overrides": PLAIN.get(name, VARIANTS.get(name)),
             "params": model.count_params(),
             "steps_per_epoch": steps,
             "seconds_per_step": [round(s / steps, 4) for s in monitor.seconds],

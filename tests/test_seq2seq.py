@@ -402,6 +402,32 @@ def test_model_round_trips_through_keras_file(tmp_path):
         seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=21, shared_embedding=True)
 
 
+def test_attentional_layer_is_linear_by_default_and_older_files_keep_luongs_tanh(tmp_path):
+    """The tanh attentional layer saturates under Adam and stalls learning (RESULTS.md): linear is the default.
+
+    A decoder saved before the option existed (no `combine_activation` in its config) was trained
+    with tanh and must still compute tanh when loaded.
+    """
+    from zoo.layers.seq2seq_decoder import Seq2SeqDecoder
+
+    model = seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=20, embedding_dim=4, units=6)
+    decoder = model.get_layer("decoder")
+    assert decoder.combine.activation is keras.activations.linear
+    config = decoder.get_config()
+    assert config["combine_activation"] == "linear"
+    del config["combine_activation"]  # as written before the option existed
+    assert Seq2SeqDecoder.from_config(config).combine.activation is keras.activations.tanh
+    luong = seq2seq.build_attention_seq2seq(
+        source_vocab_size=20, target_vocab_size=20, embedding_dim=4, units=6, combine_activation="tanh"
+    )
+    x = {"source": np.array([[4, 5, 6]], "int32"), "target_in": np.array([[2, 7]], "int32")}
+    luong.save(tmp_path / "luong.keras")
+    loaded = keras.saving.load_model(tmp_path / "luong.keras")
+    np.testing.assert_allclose(loaded(x).numpy(), luong(x).numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="combine_activation must be one of linear, tanh"):
+        Seq2SeqDecoder(units=6, vocab_size=20, combine_activation="relu")
+
+
 # --- a toy task, trained, exported and served -----------------------------------------------------
 def reverse_pairs(n, seed):
     rng = np.random.default_rng(seed)

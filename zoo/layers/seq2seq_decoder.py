@@ -9,6 +9,7 @@ from keras import ops
 from zoo.layers.attention import EncoderDecoderAttention
 
 ATTENTIONS = ("additive", "general", "dot", "scaled_dot", "none")
+COMBINE_ACTIVATIONS = ("linear", "tanh")
 CELLS = ("gru", "lstm")
 
 
@@ -21,8 +22,17 @@ class Seq2SeqDecoder(keras.layers.Layer):
         x_t = [e_t; a_{t-1}]                       (input feeding; x_t = e_t without it)
         s_t = cell(x_t, s_{t-1})                   (GRUCell or LSTMCell)
         c_t, w_t = attention(s_t, encoder outputs, padding mask)
-        a_t = tanh(W_c [c_t; s_t])                 (the attentional vector, fed into step t+1)
+        a_t = W_c [c_t; s_t]                       (the attentional vector, fed into step t+1)
         logits_t = W_o a_t                         (W_o s_t without attention)
+
+    Luong et al. write `a_t = tanh(W_c [c_t; s_t])`. Trained with Adam, that tanh layer saturates
+    within the first 20 steps (92% of its units at |a| > 0.99 on Anki deu-eng, RESULTS.md): its
+    inputs are bounded, but Adam moves all 2 x units weights of a unit by about the learning rate
+    in the same direction while the output layer learns the word frequencies, and the sum swings by
+    tens. A saturated `a_t` is the same vector at every step, so the decoder sits at "the most
+    frequent words" (training accuracy 0.17) for hundreds or thousands of steps: that plateau was
+    chapter 10's slow learning and chapter 11's titles of "the the the". The default is therefore
+    linear, as in TensorFlow's `AttentionWrapper` (and GNMT); `combine_activation="tanh"` is Luong's.
 
     Feeding `a_{t-1}` into the next step is what the book's title-generation model leaves out (its
     decoder never sees the previous context during training); here it is part of the step, so
@@ -45,6 +55,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
         input_feeding: feed the attentional vector into the next step (ignored without attention).
         bridge: map the encoder's final states to the decoder's initial state with Dense+tanh.
         bidirectional_encoder: the encoder states come as forward states then backward states.
+        combine_activation: activation of the attentional layer `W_c`: `"linear"` (the default) or
+            `"tanh"` (Luong et al.'s; it stalls under Adam, see above).
         **kwargs: base `Layer` arguments.
 
     Call arguments:
@@ -70,9 +82,14 @@ class Seq2SeqDecoder(keras.layers.Layer):
         input_feeding: bool = True,
         bridge: bool = True,
         bidirectional_encoder: bool = True,
+        combine_activation: str = "linear",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if combine_activation not in COMBINE_ACTIVATIONS:
+            raise ValueError(
+                f"combine_activation must be one of {', '.join(COMBINE_ACTIVATIONS)}; got {combine_activation!r}"
+            )
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
         if attention not in ATTENTIONS:
@@ -84,10 +101,11 @@ class Seq2SeqDecoder(keras.layers.Layer):
         self.cell = make(self.units, name="cell")
         self.n_states = 1 if cell == "gru" else 2
         self.attention = None if attention == "none" else EncoderDecoderAttention(score=attention, name="attention")
+        self.combine_activation = combine_activation
         self.combine = (
             None
             if attention == "none"
-            else keras.layers.Dense(self.units, activation="tanh", use_bias=False, name="combine")
+            else keras.layers.Dense(self.units, activation=combine_activation, use_bias=False, name="combine")
         )
         self.bridges = (
             [keras.layers.Dense(self.units, activation="tanh", name=f"bridge_{i}") for i in range(self.n_states)]
@@ -140,7 +158,7 @@ class Seq2SeqDecoder(keras.layers.Layer):
         return None if self.attention is None else self.attention.project_keys(encoder_outputs)
 
     def attend(self, h, encoder_outputs, keys, encoder_mask):
-        """`(attentional vectors a = tanh(W_c [c; h]), weights)` for decoder states `h` (B, dq) or (B, T, dq)."""
+        """`(attentional vectors a = W_c [c; h], weights)` for decoder states `h` (B, dq) or (B, T, dq)."""
         context, weights = self.attention(h, encoder_outputs, value_mask=encoder_mask, keys=keys)
         return self.combine(ops.concatenate([context, h], axis=-1)), weights
 
@@ -224,4 +242,10 @@ class Seq2SeqDecoder(keras.layers.Layer):
             "input_feeding": self.input_feeding,
             "bridge": self.bridge,
             "bidirectional_encoder": self.bidirectional_encoder,
+            "combine_activation": self.combine_activation,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before `combine_activation` existed: those decoders were trained with Luong's tanh.
+        return cls(**{"combine_activation": "tanh", **config})

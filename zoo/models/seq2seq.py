@@ -100,6 +100,7 @@ def build_attention_seq2seq(
     cell: str = "gru",
     attention: str = "additive",
     input_feeding: bool = True,
+    combine_activation: str = "linear",
     shared_embedding: bool = False,
     dropout: float = 0.0,
 ) -> keras.Model:
@@ -122,6 +123,8 @@ def build_attention_seq2seq(
             unscaled `"general"` score saturated onto the last source token and scored 5.8 BLEU
             below `"additive"` after 30 epochs (RESULTS.md).
         input_feeding: feed the attentional vector into the next decoder step.
+        combine_activation: `"linear"` or `"tanh"` (Luong et al.'s attentional layer, which stalls
+            under Adam: see `Seq2SeqDecoder`).
         shared_embedding: one embedding for source and target (needs equal vocabularies; the
             title model, whose abstracts and titles share one vocabulary).
         dropout: dropout on the embeddings (training only).
@@ -158,6 +161,7 @@ def build_attention_seq2seq(
         cell=cell,
         attention=attention,
         input_feeding=input_feeding,
+        combine_activation=combine_activation,
         bridge=True,
         bidirectional_encoder=True,
         name="decoder",
@@ -167,12 +171,17 @@ def build_attention_seq2seq(
 
 
 def compile_seq2seq(model: keras.Model, optimizer="adam", learning_rate: float | None = None) -> keras.Model:
-    """Sparse cross-entropy on logits; padding is excluded through the datasets' sample weights."""
+    """Cross-entropy on logits, the mean over the real target tokens; accuracy weighted the same way.
+
+    Padding (id 0) is ignored (`ignore_class=0`), so a batch's loss is its mean per-token
+    cross-entropy whatever its padded length (Keras' default would divide by every position,
+    padding included). The datasets' sample weights (0 on padding) weight the accuracy.
+    """
     if learning_rate is not None:
         optimizer = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model

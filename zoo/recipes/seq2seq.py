@@ -28,7 +28,7 @@ from zoo.data import translation
 from zoo.data.pipelines import Data
 from zoo.data.translation import Seq2SeqInfo
 from zoo.errors import UserError
-from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS
+from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS, COMBINE_ACTIVATIONS
 from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.recipes.base import HParams, Param, RunContext
@@ -60,6 +60,12 @@ ATTENTION_PARAMS = {
         choices=ATTENTIONS,
     ),
     "input_feeding": Param(True, "feed the attentional vector into the next decoder step"),
+    "combine_activation": Param(
+        "linear",
+        "activation of the attentional layer W_c [c; h] (tanh is Luong et al.'s: under Adam it saturates and "
+        "stalls learning, RESULTS.md)",
+        choices=COMBINE_ACTIVATIONS,
+    ),
     "embedding_dim": Param(128, "embedding size", minimum=1),
     "units": Param(256, "decoder units = encoder output size (units // 2 per direction; even)", minimum=2),
     "vocab_size": Param(0, "maximum vocabulary per side, special tokens included (0 = all)", minimum=0),
@@ -165,6 +171,7 @@ def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
         cell=hp.cell,
         attention=hp.attention,
         input_feeding=hp.input_feeding,
+        combine_activation=hp.combine_activation,
         shared_embedding=info.source_vectorizer is info.target_vectorizer,
         dropout=hp.dropout,
     )
