@@ -87,6 +87,8 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_dot": {"attention": "scaled_dot"},
     "zoo_wide": {"units": 512},  # encoder 256 per direction, as the plain model (decoder 512)
     "zoo_plainlike": {"dropout": 0.0, "input_feeding": False, "attention": "scaled_dot", "units": 512},
+    "zoo_enc256": {"encoder_units": 256},  # the plain model's encoder
+    "zoo_enc256_no_dropout": {"encoder_units": 256, "dropout": 0.0},
 }
 
 

@@ -97,6 +97,7 @@ def build_attention_seq2seq(
     target_vocab_size: int,
     embedding_dim: int = 128,
     units: int = 256,
+    encoder_units: int | None = None,
     cell: str = "gru",
     attention: str = "additive",
     input_feeding: bool = True,
@@ -106,8 +107,9 @@ def build_attention_seq2seq(
 ) -> keras.Model:
     """Word-level encoder-decoder with attention (chapter 10; chapter 11's title generator).
 
-    `Embedding(mask_zero)` -> `Bidirectional(GRU|LSTM(units // 2))` encoder (outputs of size `units`,
-    so the `dot` scores need no projection) -> `Seq2SeqDecoder` (a GRU/LSTM of `units` whose initial
+    `Embedding(mask_zero)` -> `Bidirectional(GRU|LSTM(encoder_units))` encoder (by default
+    `units // 2` per direction: outputs of size `units`, so the `dot` scores need no projection) ->
+    `Seq2SeqDecoder` (a GRU/LSTM of `units` whose initial
     state is a Dense+tanh bridge from both directions' final states, attention over the encoder
     outputs with padding masked, input feeding).
 
@@ -115,8 +117,9 @@ def build_attention_seq2seq(
         source_vocab_size: source vocabulary incl. padding (0) and OOV (1).
         target_vocab_size: target vocabulary incl. padding, OOV, start (2) and end (3).
         embedding_dim: embedding size (the title model: 100).
-        units: decoder units and encoder output size, i.e. `units // 2` per direction (even;
-            the title model: 500).
+        units: decoder units (the title model: 500).
+        encoder_units: encoder units per direction; default `units // 2` (then `units` must be
+            even). The `dot` score needs `2 * encoder_units == units`.
         cell: `"gru"` or `"lstm"`, for encoder and decoder.
         attention: `"additive"` (Bahdanau; the default), `"general"`, `"dot"` (Luong), `"scaled_dot"`
             or `"none"` (the same model without attention, for comparisons). On cmn-eng, Luong's
@@ -143,8 +146,9 @@ def build_attention_seq2seq(
         raise ValueError(
             f"shared_embedding needs one vocabulary; got sizes {source_vocab_size} and {target_vocab_size}"
         )
-    if units % 2:
+    if encoder_units is None and units % 2:
         raise ValueError(f"units must be even (the bidirectional encoder has units // 2 per direction); got {units}")
+    encoder_units = units // 2 if encoder_units is None else encoder_units
     source, target_in = _inputs()
     source_embedding, target_embedding = _word_embeddings(
         source_vocab_size, target_vocab_size, embedding_dim, shared=shared_embedding
@@ -154,7 +158,7 @@ def build_attention_seq2seq(
     if dropout:
         embedded = keras.layers.Dropout(dropout, name="source_dropout")(embedded)
         target = keras.layers.Dropout(dropout, name="target_dropout")(target)
-    outputs, *states = keras.layers.Bidirectional(_recurrent(cell, units // 2), name="encoder")(embedded)
+    outputs, *states = keras.layers.Bidirectional(_recurrent(cell, encoder_units), name="encoder")(embedded)
     decoder = Seq2SeqDecoder(
         units,
         target_vocab_size,
