@@ -238,16 +238,7 @@ def speed(args) -> None:
 
     model = export.load(run)
     inference = Seq2SeqInference(model)
-    translator = Translator(
-        model,
-        info.source_vectorizer,
-        info.target_vocabulary,
-        separator=info.separator,
-        max_source_length=info.max_source_length,
-        max_output_length=max_length,
-        beam_width=width,
-        alpha=hp.alpha,
-    )
+    translator = Translator.from_info(model, info, beam_width=width, alpha=hp.alpha)
     batches = [
         translator.source_ids(tf.constant(sentences[i : i + args.batch_size]))
         for i in range(0, len(sentences), args.batch_size)

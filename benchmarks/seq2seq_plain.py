@@ -186,15 +186,7 @@ def curves(args) -> None:
         else:
             model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
             seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
-            translator = Translator(
-                model,
-                info.source_vectorizer,
-                info.target_vocabulary,
-                separator=info.separator,
-                max_source_length=info.max_source_length,
-                max_output_length=info.max_target_length + 1,
-                beam_width=1,
-            )
+            translator = Translator.from_info(model, info, beam_width=1)
 
             def decode(translator=translator):
                 return translator.translate(test_sources)

@@ -179,17 +179,7 @@ def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
 
 
 def make_translator(hp: HParams, data: Data[Seq2SeqInfo], model: keras.Model, beam_width: int) -> Translator:
-    info = data.info
-    return Translator(
-        model,
-        info.source_vectorizer,
-        info.target_vocabulary,
-        separator=info.separator,
-        max_source_length=info.max_source_length,
-        max_output_length=info.max_target_length + 1,
-        beam_width=beam_width,
-        alpha=hp.alpha,
-    )
+    return Translator.from_info(model, data.info, beam_width=beam_width, alpha=hp.alpha)
 
 
 def serve_strings(hp: HParams, data: Data[Seq2SeqInfo], model: keras.Model) -> Translator:

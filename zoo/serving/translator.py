@@ -54,6 +54,22 @@ class Translator(keras.Model):
         self.beam_width, self.alpha = int(beam_width), float(alpha)
         self.built = True
 
+    @classmethod
+    def from_info(
+        cls, model: keras.Model, info: translation.Seq2SeqInfo, *, beam_width: int = 5, alpha: float = 0.7
+    ) -> Translator:
+        """The translator of a model trained on `info`'s vocabularies, up to one token past its longest target."""
+        return cls(
+            model,
+            info.source_vectorizer,
+            info.target_vocabulary,
+            separator=info.separator,
+            max_source_length=info.max_source_length,
+            max_output_length=info.max_target_length + 1,
+            beam_width=beam_width,
+            alpha=alpha,
+        )
+
     @property
     def input_signature(self):
         return [tf.TensorSpec([None], tf.string, name="text")]
