@@ -89,6 +89,8 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_plainlike": {"dropout": 0.0, "input_feeding": False, "attention": "scaled_dot", "units": 512},
     "zoo_enc256": {"encoder_units": 256},  # the plain model's encoder
     "zoo_enc256_no_dropout": {"encoder_units": 256, "dropout": 0.0},
+    "zoo_enc256_no_dropout_no_feeding": {"encoder_units": 256, "dropout": 0.0, "input_feeding": False},
+    "zoo_enc256_no_dropout_units512": {"encoder_units": 256, "dropout": 0.0, "units": 512},
 }
 
 
@@ -158,6 +160,40 @@ class EpochBleu(keras.callbacks.Callback):
             print(f"epoch {epoch + 1}: greedy BLEU {self.bleu[epoch + 1]:.2f}", flush=True)
 
 
+def build(name: str, info):
+    """A variant by name, compiled as the recipe compiles its model."""
+    sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
+    if name in PLAIN:
+        model = plain_model(**sizes, **PLAIN[name])
+    else:
+        model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
+    return seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
+
+
+def speed(args) -> None:
+    """Training steps per second of each variant on the same batches: `--rounds` rounds of `--steps` steps,
+    the variants taking turns (so that a change in the machine's load touches all of them), after a
+    warm-up that traces the train function."""
+    info, _ = load(args)
+    train = translation.make_dataset(info, info.splits["train"].pairs, batch_size=args.batch_size).cache()
+    models = {}
+    for name in args.only:
+        keras.utils.set_random_seed(args.seed)
+        models[name] = build(name, info)
+        models[name].fit(train.take(5), verbose=0)
+    rates = {name: [] for name in models}
+    for _ in range(args.rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.fit(train.take(args.steps), verbose=0)
+            rates[name].append(args.steps / (time.perf_counter() - start))
+    base = float(np.median(rates[args.only[0]]))
+    print(f"\n| model | params | steps/s (median of {args.rounds} x {args.steps}) | vs {args.only[0]} |")
+    print("|---|---|---|---|")
+    for name, r in rates.items():
+        print(f"| {name} | {models[name].count_params():,} | {np.median(r):.2f} | {np.median(r) / base:.2f} |")
+
+
 def curves(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,16 +212,12 @@ def curves(args) -> None:
         dev = translation.make_dataset(info, info.splits["validation"].pairs, batch_size=args.batch_size)
         if args.quick:
             train, dev = train.take(3), dev.take(2)
-        sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
+        model = build(name, info)
         if name in PLAIN:
-            model = plain_model(**sizes, **PLAIN[name])
-            seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
 
             def decode(model=model):
                 return greedy_plain(model, info, test_sources)
         else:
-            model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
-            seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
             translator = Translator.from_info(model, info, beam_width=1)
 
             def decode(translator=translator):
@@ -219,7 +251,7 @@ def curves(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("curves",))
+    parser.add_argument("what", choices=("curves", "speed"))
     parser.add_argument("--pairs", default="../shared/data/anki/deu-eng.zip")
     parser.add_argument("--num-samples", type=int, default=20000)
     parser.add_argument("--max-source-words", type=int, default=0, help="keep pairs whose English has at most N words")
@@ -229,13 +261,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--bleu-every", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=100, help="speed: steps per round")
+    parser.add_argument("--rounds", type=int, default=3, help="speed: rounds")
     parser.add_argument("--only", nargs="*", default=[*PLAIN, *VARIANTS], choices=[*PLAIN, *VARIANTS])
     parser.add_argument("--out", default="/tmp/bench_seq2seq_plain")
     parser.add_argument("--quick", action="store_true", help="3 batches, 1 epoch: a smoke test of the script")
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.num_samples, args.test_size, args.test_sentences, args.bleu_every = 1, 600, 50, 20, 1
-    curves(args)
+    speed(args) if args.what == "speed" else curves(args)
 
 
 if __name__ == "__main__":
