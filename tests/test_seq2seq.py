@@ -635,4 +635,13 @@ def test_pair_file_errors_reach_the_user_in_one_line(tmp_path):
         zoo.fit("seq2seq_attention_cmn", data_dir=tmp_path, out=tmp_path / "r4", beam_width=0)
     with pytest.raises(UserError, match="units=7: expected an even number"):
         zoo.fit("title_generation", data_dir=tmp_path, out=tmp_path / "r5", units=7)
+    with pytest.raises(UserError, match=r"needs units == 2 \* encoder_units \(got 256 and 200\)"):
+        zoo.fit(
+            "seq2seq_attention_cmn",
+            data_dir=tmp_path,
+            out=tmp_path / "r6",
+            attention="dot",
+            units=256,
+            encoder_units=100,
+        )
     assert not any(p.name.startswith("r") for p in tmp_path.iterdir())  # no run folders left behind

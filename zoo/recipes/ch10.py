@@ -3,7 +3,10 @@
 - `seq2seq_char_cmn`: the book's character-level LSTM encoder-decoder on the first 10,000 Anki
   English-Chinese pairs (keras.io `lstm_seq2seq` settings: LSTM(256), RMSprop, batch 64, 100 epochs).
 - `seq2seq_attention_cmn`: word-level English (lower-cased words and punctuation) -> Chinese
-  (single characters), BiGRU encoder, GRU decoder with attention and input feeding.
+  (single characters), BiGRU encoder (2 x 256), GRU decoder (256) with additive attention and input
+  feeding, no dropout: the size of a plain Keras model of the same idea, which it matches at equal
+  epochs (RESULTS.md). Its attentional layer is linear, not Luong's tanh (see
+  `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`: under Adam the tanh stalled learning for epochs).
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
 
 What a run writes is described in `zoo.recipes.seq2seq`, which chapter 11's title generation shares.
@@ -16,6 +19,7 @@ from zoo.recipes.seq2seq import (
     ANKI_PARAMS,
     ATTENTION_PARAMS,
     DECODING_PARAMS,
+    TRANSLATION_SIZES,
     anki_data,
     attention_model,
     attention_report,
@@ -51,7 +55,14 @@ register(
         chapter=10,
         dataset="anki cmn-eng",
         summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
-        hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+        hparams={
+            **ANKI_PARAMS,
+            **ATTENTION_PARAMS,
+            **TRANSLATION_SIZES,
+            **DECODING_PARAMS,
+            "epochs": 30,
+            "batch_size": 64,
+        },
         data=anki_data("word", attention=True),
         model=attention_model,
         serving=serve_strings,
@@ -64,7 +75,14 @@ register(
         chapter=10,
         dataset="any Anki pair file",
         summary="attention encoder-decoder on --set pairs=PATH (fra-eng, spa-eng, deu-eng ...; 2 or 3 columns)",
-        hparams={**ANKI_PARAMS, **ATTENTION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64},
+        hparams={
+            **ANKI_PARAMS,
+            **ATTENTION_PARAMS,
+            **TRANSLATION_SIZES,
+            **DECODING_PARAMS,
+            "epochs": 30,
+            "batch_size": 64,
+        },
         data=anki_data("word", attention=True, require_pairs=True),
         model=attention_model,
         serving=serve_strings,
