@@ -10,6 +10,10 @@ each model; the variants ablate one difference at a time.
         --max-source-words 8 --epochs 10 --out /work/bench/plain_deu --only plain zoo
     python benchmarks/seq2seq_plain.py curves --pairs ../shared/data/anki/cmn-eng.zip --num-samples 10000 \
         --epochs 10 --out /work/bench/plain_cmn
+    python benchmarks/seq2seq_plain.py speed --pairs ../shared/data/anki/deu-eng.zip --max-source-words 8 \
+        --only plain zoo                                                       # training steps/s
+    python benchmarks/seq2seq_plain.py saturation --pairs ../shared/data/anki/deu-eng.zip --max-source-words 8 \
+        --only plain_combine zoo_tanh zoo                                      # Luong's tanh layer saturating
     python benchmarks/seq2seq_plain.py curves --quick --out /tmp/plain_quick     # smoke test
 
 Every finished variant is appended to `OUT/curves.jsonl` and skipped when the command is repeated.
@@ -86,6 +90,7 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_no_feeding": {"input_feeding": False},
     "zoo_dot": {"attention": "scaled_dot"},
     "zoo_wide": {"units": 512},  # encoder 256 per direction, as the plain model (decoder 512)
+    "zoo_tanh": {"combine_activation": "tanh", "dropout": 0.0},  # Luong's attentional layer
     "zoo_plainlike": {"dropout": 0.0, "input_feeding": False, "attention": "scaled_dot", "units": 512},
     "zoo_enc256": {"encoder_units": 256},  # the plain model's encoder
     "zoo_enc256_no_dropout": {"encoder_units": 256, "dropout": 0.0},
@@ -194,6 +199,45 @@ def speed(args) -> None:
         print(f"| {name} | {models[name].count_params():,} | {np.median(r):.2f} | {np.median(r) / base:.2f} |")
 
 
+def attentional_vectors(name: str, model, inputs) -> np.ndarray:
+    """The attentional layer's output at every target position of a batch: `(B, T, units)`."""
+    if name in PLAIN:
+        layer = [x for x in model.layers if isinstance(x, keras.layers.Dense)][-2]  # the one before the softmax
+        return keras.Model(model.inputs, layer.output)(inputs).numpy()
+    inference, feeds = seq2seq.Seq2SeqInference(model), []
+    cache = inference.encode(inputs["source"])
+    for t in range(inputs["target_in"].shape[1]):  # the fed vector a_t after each teacher-forced step
+        _, cache = inference.step(inputs["target_in"][:, t], cache)
+        feeds.append(cache["feed"].numpy())
+    return np.stack(feeds, axis=1)
+
+
+def saturation(args) -> None:
+    """How fast the attentional layer saturates: share of its outputs at |a| > 0.99 on one batch after
+    0, 20, 50, 100 and 200 Adam steps, and their spread over positions (0 = the same vector everywhere)."""
+    info, _ = load(args)
+    train = translation.make_dataset(info, info.splits["train"].pairs, batch_size=args.batch_size, shuffle=True)
+    inputs, _, weights = next(iter(train))
+    real = weights.numpy() > 0
+    print("| model | Adam steps | share of outputs at abs > 0.99 | spread over positions | mean abs W_c |")
+    print("|---|---|---|---|---|")
+    for name in args.only:
+        keras.utils.set_random_seed(args.seed)
+        model, done = build(name, info), 0
+        combine = model.get_layer("decoder").combine if name in VARIANTS else None
+        for steps in (0, 20, 50, 100, 200):
+            if steps > done:
+                model.fit(train.take(steps - done), verbose=0)
+                done = steps
+            a = attentional_vectors(name, model, inputs)[real]
+            kernel = (combine or [x for x in model.layers if isinstance(x, keras.layers.Dense)][-2]).kernel
+            print(
+                f"| {name} | {steps} | {(np.abs(a) > 0.99).mean():.3f} | {a.std(axis=0).mean():.4f} | "
+                f"{np.abs(kernel.numpy()).mean():.4f} |",
+                flush=True,
+            )
+
+
 def curves(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -251,7 +295,7 @@ def curves(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("curves", "speed"))
+    parser.add_argument("what", choices=("curves", "speed", "saturation"))
     parser.add_argument("--pairs", default="../shared/data/anki/deu-eng.zip")
     parser.add_argument("--num-samples", type=int, default=20000)
     parser.add_argument("--max-source-words", type=int, default=0, help="keep pairs whose English has at most N words")
@@ -269,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.num_samples, args.test_size, args.test_sentences, args.bleu_every = 1, 600, 50, 20, 1
-    speed(args) if args.what == "speed" else curves(args)
+    {"curves": curves, "speed": speed, "saturation": saturation}[args.what](args)
 
 
 if __name__ == "__main__":
