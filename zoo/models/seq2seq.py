@@ -122,9 +122,8 @@ def build_attention_seq2seq(
             even). The `dot` score needs `2 * encoder_units == units`.
         cell: `"gru"` or `"lstm"`, for encoder and decoder.
         attention: `"additive"` (Bahdanau; the default), `"general"`, `"dot"` (Luong), `"scaled_dot"`
-            or `"none"` (the same model without attention, for comparisons). On cmn-eng, Luong's
-            unscaled `"general"` score saturated onto the last source token and scored 5.8 BLEU
-            below `"additive"` after 30 epochs (RESULTS.md).
+            or `"none"` (the same model without attention). On cmn-eng, Luong's unscaled `"general"`
+            score collapsed onto the last source token (RESULTS.md).
         input_feeding: feed the attentional vector into the next decoder step.
         combine_activation: `"linear"` or `"tanh"` (Luong et al.'s attentional layer, which stalls
             under Adam: see `Seq2SeqDecoder`).

@@ -232,6 +232,7 @@ def train_or_resume(run: RunState) -> None:
 
 def evaluate_and_report(run: RunState) -> None:
     """Step 5: the scores on the test split (or validation), then the recipe's `report`."""
+    # "val_" as Keras prefixes validation metrics (val_loss), so metrics.json has one name for each
     split, ds = ("test", run.data.test) if run.data.test is not None else ("val", run.data.validation)
     if ds is not None:
         scores = run.model.evaluate(ds, return_dict=True, verbose=loop.verbosity(run.settings.verbose))
