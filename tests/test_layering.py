@@ -80,6 +80,20 @@ def test_nothing_imports_a_private_name():
                 assert not private, f"{path.relative_to(ROOT)} imports {private} from {module}"
 
 
+def test_modules_and_functions_stay_small():
+    """One role per module: no product module over 400 lines, no function (docstring included) over 80."""
+    too_long = []
+    for path in sorted((ROOT / "zoo").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(ROOT)
+        if text.count("\n") > 400:
+            too_long.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                too_long.append(f"{name}:{node.lineno} {node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert not too_long, "split by role: " + "; ".join(too_long)
+
+
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_ruff_is_clean(command):
     """`ruff check` (rules E, W, F, I in pyproject.toml) and `ruff format --check` pass on every source."""
