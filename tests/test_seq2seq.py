@@ -384,6 +384,36 @@ def test_decoder_step_fits_keras_hub_samplers():
     np.testing.assert_array_equal(np.where(after_end, 0, sampled), ours["tokens"].numpy())
 
 
+def test_loss_is_the_mean_over_real_target_tokens_whatever_the_padding():
+    """Extra padding columns change neither the loss nor the accuracy (Keras' default divides by every position)."""
+    keras.utils.set_random_seed(0)
+    model = seq2seq.compile_seq2seq(
+        seq2seq.build_attention_seq2seq(source_vocab_size=12, target_vocab_size=12, embedding_dim=4, units=6)
+    )
+    source = np.array([[4, 5, 6], [7, 8, 0]], "int32")
+    target_in = np.array([[2, 5, 6], [2, 9, 0]], "int32")
+    target_out = np.array([[5, 6, 3], [9, 3, 0]], "int32")
+
+    def scores(pad: int) -> dict:
+        padded = [np.pad(a, [(0, 0), (0, pad)]) for a in (target_in, target_out)]
+        weights = (padded[1] != 0).astype("float32")
+        return model.evaluate(
+            {"source": source, "target_in": padded[0]}, padded[1], sample_weight=weights, verbose=0, return_dict=True
+        )
+
+    tight, padded = scores(0), scores(5)
+    assert padded["loss"] == pytest.approx(tight["loss"], rel=1e-5)
+    assert padded["accuracy"] == pytest.approx(tight["accuracy"], rel=1e-5)
+
+
+def test_lower_cased_outputs_are_scored_case_insensitively():
+    """Word-level outputs are lower-cased by the tokeniser; scored against cased references they lose n-grams."""
+    outputs, references = ["the cat sat on the mat ."], ["The cat sat on the mat."]
+    assert bleu.scores(outputs, references, lowercase=True)["bleu"] == pytest.approx(100.0)
+    assert bleu.scores(outputs, references)["bleu"] < 90.0  # "The" != "the": 80.9
+    assert bleu.scores(outputs, [["The cat sat on the mat.", "A cat sat."]], lowercase=True)["chrf"] == 100.0
+
+
 def test_model_round_trips_through_keras_file(tmp_path):
     model = seq2seq.build_attention_seq2seq(
         source_vocab_size=20,
