@@ -186,9 +186,10 @@ class Seq2SeqDecoder(keras.layers.Layer):
             outputs, weights = self._feeding_loop(embedded, states, encoder_outputs, keys, mask)
         else:  # the cell alone is sequential; attention runs once over all steps
             outputs = self._cell_loop(embedded, states)
-            weights = ops.zeros((ops.shape(embedded)[0], ops.shape(embedded)[1], ops.shape(mask)[1]))
             if self.attention is not None:
                 outputs, weights = self.attend(outputs, encoder_outputs, keys, mask)
+            else:
+                weights = ops.zeros((ops.shape(embedded)[0], ops.shape(embedded)[1], ops.shape(mask)[1]))
         logits = self.output_dense(outputs)
         return (logits, weights) if return_attention else logits
 
