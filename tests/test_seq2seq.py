@@ -329,6 +329,8 @@ def test_book_pairs_and_titles(shared_data):
         ("char", "lstm"),
         ("additive/no_feeding", "gru"),  # attention runs once over all steps in training
         ("scaled_dot/no_feeding", "lstm"),
+        ("additive/combine_none", "gru"),  # a = [c; s]: a wider vector fed back
+        ("general/no_feeding/combine_none", "lstm"),
     ],
 )
 def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
@@ -336,7 +338,7 @@ def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
     if attention == "char":
         model = seq2seq.build_char_seq2seq(source_vocab_size=11, target_vocab_size=13, units=8)
     else:
-        score, _, feeding = attention.partition("/")
+        score, *options = attention.split("/")
         model = seq2seq.build_attention_seq2seq(
             source_vocab_size=11,
             target_vocab_size=13,
@@ -344,7 +346,8 @@ def test_teacher_forcing_equals_step_by_step_decoding(attention, cell):
             units=8,
             cell=cell,
             attention=score,
-            input_feeding=not feeding,
+            input_feeding="no_feeding" not in options,
+            combine_activation="none" if "combine_none" in options else "linear",
         )
     source = np.array([[5, 6, 7, 0, 0], [4, 4, 8, 9, 10]], "int32")
     target_in = np.array([[2, 5, 6, 7], [2, 9, 0, 0]], "int32")

@@ -9,7 +9,7 @@ from keras import ops
 from zoo.layers.attention import EncoderDecoderAttention
 
 ATTENTIONS = ("additive", "general", "dot", "scaled_dot", "none")
-COMBINE_ACTIVATIONS = ("linear", "tanh")
+COMBINE_ACTIVATIONS = ("linear", "tanh", "none")
 CELLS = ("gru", "lstm")
 
 
@@ -56,7 +56,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
         bridge: map the encoder's final states to the decoder's initial state with Dense+tanh.
         bidirectional_encoder: the encoder states come as forward states then backward states.
         combine_activation: activation of the attentional layer `W_c`: `"linear"` (the default) or
-            `"tanh"` (Luong et al.'s; it stalls under Adam, see above).
+            `"tanh"` (Luong et al.'s; it stalls under Adam, see above); `"none"` drops the layer:
+            `a_t = [c_t; s_t]`, fed back and into the output layer as they are.
         **kwargs: base `Layer` arguments.
 
     Call arguments:
@@ -104,9 +105,10 @@ class Seq2SeqDecoder(keras.layers.Layer):
         self.combine_activation = combine_activation
         self.combine = (
             None
-            if attention == "none"
+            if attention == "none" or combine_activation == "none"
             else keras.layers.Dense(self.units, activation=combine_activation, use_bias=False, name="combine")
         )
+        self.feed_dim = self.units  # the attentional vector's size; [c; s] is wider (set in build)
         self.bridges = (
             [keras.layers.Dense(self.units, activation="tanh", name=f"bridge_{i}") for i in range(self.n_states)]
             if bridge
@@ -126,14 +128,17 @@ class Seq2SeqDecoder(keras.layers.Layer):
         if len(state_shapes) != self.n_states * (2 if self.bidirectional_encoder else 1):
             raise ValueError(f"{self.cell_type} decoder got {len(state_shapes)} encoder states")
         embed_dim, enc_dim = int(embedded[-1]), int(encoder_outputs[-1])
-        self.cell.build((None, embed_dim + (self.units if self.input_feeding else 0)))
+        if self.attention is not None and self.combine is None:
+            self.feed_dim = enc_dim + self.units
+        self.cell.build((None, embed_dim + (self.feed_dim if self.input_feeding else 0)))
         state_dim = sum(int(s[-1]) for s in state_shapes[: (2 if self.bidirectional_encoder else 1)])
         for b in self.bridges:
             b.build((None, state_dim))
         if self.attention is not None:
             self.attention.build((None, self.units), (None, None, enc_dim))
-            self.combine.build((None, enc_dim + self.units))
-        self.output_dense.build((None, self.units))
+            if self.combine is not None:
+                self.combine.build((None, enc_dim + self.units))
+        self.output_dense.build((None, self.feed_dim))
         self.built = True
 
     # --- pieces shared by training and decoding -------------------------------------------------
@@ -151,7 +156,7 @@ class Seq2SeqDecoder(keras.layers.Layer):
 
     def initial_feed(self, encoder_outputs):
         batch = ops.shape(encoder_outputs)[0]
-        return ops.zeros((batch, self.units), dtype=self.compute_dtype)
+        return ops.zeros((batch, self.feed_dim), dtype=self.compute_dtype)
 
     def keys(self, encoder_outputs):
         """The attention keys of the encoder outputs, computed once per sentence (None without attention)."""
@@ -160,7 +165,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
     def attend(self, h, encoder_outputs, keys, encoder_mask):
         """`(attentional vectors a = W_c [c; h], weights)` for decoder states `h` (B, dq) or (B, T, dq)."""
         context, weights = self.attention(h, encoder_outputs, value_mask=encoder_mask, keys=keys)
-        return self.combine(ops.concatenate([context, h], axis=-1)), weights
+        features = ops.concatenate([context, h], axis=-1)
+        return (features if self.combine is None else self.combine(features)), weights
 
     def step(self, embedded, states, feed, encoder_outputs, encoder_mask, keys=None):
         """One step: `(e_t (B, E), states, a_{t-1}, H, mask, keys) -> (output, states, a_t, weights)`.
