@@ -21,6 +21,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+# Not exported by Keras: the hook through which its own `ignore_class` reaches the loss reduction.
+from keras.src.backend import set_keras_mask
+
 
 def _smoothed_crossentropy(y_true, y_pred, smoothing: float, from_logits: bool):
     """Per-example label-smoothed cross-entropy; `y_true` int `(batch,)` or `(batch, 1)`."""
@@ -65,6 +68,10 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
     Args:
         smoothing: s in [0, 1); 0 is plain sparse categorical cross-entropy.
         from_logits: whether `y_pred` are logits rather than probabilities.
+        ignore_class: a label whose positions add nothing to the loss (e.g. 0, the padding of
+            sequence targets), as in Keras' `SparseCategoricalCrossentropy(ignore_class=...)`: their
+            per-element loss is 0 and carries a Keras mask, so the default reduction is the mean over
+            the other positions only (however much padding a batch has).
         **kwargs: `reduction`, `name`, `dtype` as in any Keras loss.
 
     Example:
@@ -75,18 +82,32 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
     """
 
     def __init__(
-        self, smoothing: float = 0.1, from_logits: bool = False, name: str = "smoothed_sparse_crossentropy", **kwargs
+        self,
+        smoothing: float = 0.1,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        name: str = "smoothed_sparse_crossentropy",
+        **kwargs,
     ):
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         super().__init__(name=name, **kwargs)
         self.smoothing = float(smoothing)
         self.from_logits = bool(from_logits)
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
 
     def call(self, y_true, y_pred):
-        return _smoothed_crossentropy(y_true, y_pred, self.smoothing, self.from_logits)
+        if self.ignore_class is None:
+            return _smoothed_crossentropy(y_true, y_pred, self.smoothing, self.from_logits)
+        y_true = ops.reshape(ops.cast(y_true, "int32"), ops.shape(y_pred)[:-1])
+        valid = ops.not_equal(y_true, self.ignore_class)
+        # As Keras does: a harmless label where ignored (e.g. -1 is no class), then zero loss and a mask there.
+        losses = _smoothed_crossentropy(ops.where(valid, y_true, 0), y_pred, self.smoothing, self.from_logits)
+        losses = ops.where(valid, losses, ops.zeros_like(losses))
+        set_keras_mask(losses, valid)
+        return losses
 
     def get_config(self):
         config = super().get_config()
-        config.update(smoothing=self.smoothing, from_logits=self.from_logits)
+        config.update(smoothing=self.smoothing, from_logits=self.from_logits, ignore_class=self.ignore_class)
         return config
