@@ -33,6 +33,7 @@ QUALITY = {  # name -> (recipe, overrides)
     "attention": ("seq2seq_attention_cmn", {"attention": "general"}),
     "none": ("seq2seq_attention_cmn", {"attention": "none"}),
     "additive": ("seq2seq_attention_cmn", {"attention": "additive"}),
+    "transformer": ("transformer_cmn", {}),  # chapter 12 (issue 24)
 }
 
 

@@ -1,4 +1,5 @@
-"""Chapter 10: the zoo's attention translator against a plain Keras model of the same size (issue 23).
+"""Chapter 10: the zoo's attention translator against a plain Keras model of the same size (issue 23),
+and chapter 12's Transformer against both (issue 24).
 
 Both train with plain `model.fit` on the recipe's own pipeline (`zoo.data.translation`: the same
 seeded split, vocabularies and batches), and both are scored the same way: greedy decoding of the
@@ -14,6 +15,8 @@ each model; the variants ablate one difference at a time.
         --only plain zoo                                                       # training steps/s
     python benchmarks/seq2seq_plain.py saturation --pairs ../shared/data/anki/deu-eng.zip --max-source-words 8 \
         --only plain_combine zoo_tanh zoo                                      # Luong's tanh layer saturating
+    python benchmarks/seq2seq_plain.py curves --pairs ../shared/data/anki/cmn-eng.zip --num-samples 10000 \
+        --epochs 30 --bleu-every 5 --out /work/bench/transformer_cmn --only zoo_enc256_no_dropout transformer
     python benchmarks/seq2seq_plain.py curves --quick --out /tmp/plain_quick     # smoke test
 
 Every finished variant is appended to `OUT/curves.jsonl` and skipped when the command is repeated.
@@ -34,7 +37,7 @@ import tensorflow as tf
 from zoo.data import translation
 from zoo.layers.attention import EncoderDecoderAttention
 from zoo.metrics import bleu
-from zoo.models import seq2seq
+from zoo.models import seq2seq, transformer
 from zoo.serving.translator import Translator
 
 
@@ -96,6 +99,12 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_enc256_no_dropout": {"encoder_units": 256, "dropout": 0.0},
     "zoo_enc256_no_dropout_no_feeding": {"encoder_units": 256, "dropout": 0.0, "input_feeding": False},
     "zoo_enc256_no_dropout_units512": {"encoder_units": 256, "dropout": 0.0, "units": 512},
+}
+TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
+    "transformer": ({}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
+    "transformer_warmup4000": ({}, {"warmup_steps": 4000}),  # the paper's warm-up
+    "transformer_lr5e-4": ({}, {"learning_rate": 5e-4}),  # a constant rate instead of the schedule
+    "transformer_3layers": ({"num_layers": 3}, {"warmup_steps": 1000}),
 }
 
 
@@ -168,6 +177,9 @@ class EpochBleu(keras.callbacks.Callback):
 def build(name: str, info):
     """A variant by name, compiled as the recipe compiles its model."""
     sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
+    if name in TRANSFORMERS:
+        overrides, settings = TRANSFORMERS[name]
+        return transformer.compile_transformer(transformer.build_transformer_seq2seq(**sizes, **overrides), **settings)
     if name in PLAIN:
         model = plain_model(**sizes, **PLAIN[name])
     else:
@@ -307,7 +319,8 @@ def main() -> None:
     parser.add_argument("--bleu-every", type=int, default=2)
     parser.add_argument("--steps", type=int, default=100, help="speed: steps per round")
     parser.add_argument("--rounds", type=int, default=3, help="speed: rounds")
-    parser.add_argument("--only", nargs="*", default=[*PLAIN, *VARIANTS], choices=[*PLAIN, *VARIANTS])
+    every = [*PLAIN, *VARIANTS, *TRANSFORMERS]
+    parser.add_argument("--only", nargs="*", default=[*PLAIN, *VARIANTS], choices=every)
     parser.add_argument("--out", default="/tmp/bench_seq2seq_plain")
     parser.add_argument("--quick", action="store_true", help="3 batches, 1 epoch: a smoke test of the script")
     args = parser.parse_args()

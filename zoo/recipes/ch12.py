@@ -1,4 +1,14 @@
-"""Chapter 12-13: BERT question answering on SQuAD v1.1 / v2.0 (google-research/bert `run_squad.py`)."""
+"""Chapters 12-13: the Transformer (translation and classification) and BERT question answering on SQuAD.
+
+- `transformer_cmn`: a Transformer encoder-decoder (Vaswani et al. 2017, small) on the book's Anki
+  English -> Chinese pairs: the same split, tokens and test set as `seq2seq_attention_cmn`.
+- `transformer_translation`: the same on any Anki pair file (`--set pairs=PATH`).
+- `transformer_mr`, `transformer_imdb`: the Transformer encoder as a sentence classifier, on
+  rt-polarity (the book split, as TextCNN and the LSTM) and on IMDB.
+- `squad_bert`: BERT fine-tuned for SQuAD v1.1 / v2.0 (google-research/bert `run_squad.py`).
+
+The Transformer recipes' shared parts are in `zoo.recipes.transformer`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,11 @@ from zoo.data import squad as squad_data
 from zoo.data.fetch import fetch
 from zoo.errors import UserError
 from zoo.metrics import squad as squad_metrics
+from zoo.recipes import transformer
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.recipes.seq2seq import ANKI_PARAMS, DECODING_PARAMS, anki_data, serve_strings
+from zoo.recipes.text_classification import MR_SPLIT_PARAMS, TEXT_PARAMS, imdb_data, mr_data
+from zoo.recipes.text_classification import serve_strings as serve_text
 from zoo.squad import features as squad_features
 from zoo.squad.api import answer
 from zoo.squad.features import SquadInfo
@@ -185,5 +199,63 @@ register(
         model=_model,
         serving=_serving,
         report=_report,
+    )
+)
+
+_TRANSLATION = {**ANKI_PARAMS, **transformer.TRANSLATION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64}
+for _name, _dataset, _summary, _require in (
+    ("transformer_cmn", "anki cmn-eng", "Transformer encoder-decoder, English words -> Chinese characters", False),
+    ("transformer_translation", "any Anki pair file", "Transformer encoder-decoder on --set pairs=PATH", True),
+):
+    register(
+        Recipe(
+            name=_name,
+            chapter=12,
+            dataset=_dataset,
+            summary=f"{_summary}; BLEU greedy/beam, strings in and out, cross-attention per layer and head",
+            hparams=_TRANSLATION,
+            data=anki_data("word", check=transformer.check_translation, limit_vocabulary=True, require_pairs=_require),
+            model=transformer.translation_model,
+            serving=serve_strings,
+            report=transformer.translation_report_with_heads,
+        )
+    )
+
+_CLASSIFIER = {
+    **{key: param for key, param in TEXT_PARAMS.items() if key != "embedding_dim"},  # model_dim is the width
+    **transformer.ARCHITECTURE_PARAMS,
+    "model_dim": Param(64, "model width d_model, a multiple of num_heads", minimum=1),
+    "ff_dim": Param(128, "position-wise feed-forward width", minimum=1),
+    "learning_rate": Param(5e-4, "Adam learning rate", minimum=0.0),
+}
+register(
+    Recipe(
+        name="transformer_mr",
+        chapter=12,
+        dataset="rt-polarity",
+        summary="Transformer encoder sentence classifier (masked mean pooling), the book split, raw text in",
+        hparams={**_CLASSIFIER, **MR_SPLIT_PARAMS, "epochs": 10, "batch_size": 50},
+        data=transformer.classifier_data(mr_data),
+        model=transformer.classifier_model,
+        serving=serve_text,
+        monitor="val_accuracy",
+    )
+)
+register(
+    Recipe(
+        name="transformer_imdb",
+        chapter=12,
+        dataset="imdb",
+        summary="Transformer encoder classifier on the 25k/25k IMDB reviews, raw text in",
+        hparams={
+            **_CLASSIFIER,
+            "vocab_size": Param(20000, "vocabulary size"),
+            "sequence_length": Param(200, "tokens per review"),
+            "epochs": 2,
+            "batch_size": 32,
+        },
+        data=transformer.classifier_data(imdb_data),
+        model=transformer.classifier_model,
+        serving=serve_text,
     )
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -130,16 +131,29 @@ def datasets(hp: HParams, info: Seq2SeqInfo, ctx: RunContext) -> Data[Seq2SeqInf
     )
 
 
-def anki_data(level: str, *, attention: bool, require_pairs: bool = False):
-    """The `data` of a recipe on Anki pairs; `attention`: the recipe declares `ATTENTION_PARAMS`."""
+def anki_data(
+    level: str,
+    *,
+    check: Callable[[HParams], None] | None = None,
+    limit_vocabulary: bool = False,
+    require_pairs: bool = False,
+):
+    """The `data` of a recipe on Anki pairs.
+
+    Args:
+        level: `"word"` or `"char"` tokens (see `zoo.data.translation.make_info`).
+        check: refuses a recipe's inconsistent parameters (a `UserError`) before any data is read.
+        limit_vocabulary: the recipe declares `vocab_size` (the maximum vocabulary per side).
+        require_pairs: the recipe has no default pair file (`--set pairs=PATH` is required).
+    """
 
     def data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
-        if attention:
-            check_units(hp)
+        if check is not None:
+            check(hp)
         if require_pairs and not hp.pairs:
             raise UserError(
-                "this recipe needs an Anki pair file such as fra-eng.zip (seq2seq_attention_cmn uses the "
-                "book's English-Chinese file)",
+                "this recipe needs an Anki pair file such as fra-eng.zip (the *_cmn recipes use the book's "
+                "English-Chinese file)",
                 param="pairs",
             )
         path = translation.anki_path(ctx.data_dir, hp.pairs)
@@ -151,7 +165,7 @@ def anki_data(level: str, *, attention: bool, require_pairs: bool = False):
             level=level,
             max_source_length=hp.max_source_length,
             max_target_length=hp.max_target_length,
-            max_tokens=(hp.vocab_size or None) if attention else None,
+            max_tokens=(hp.vocab_size or None) if limit_vocabulary else None,
         )
         return datasets(hp, info, ctx)
 
@@ -247,13 +261,19 @@ def translation_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunCont
     return metrics
 
 
-def attention_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
-    """`translation_report`, plus `hp.heatmaps` attention heat maps (`attention_0.png` ...) of test sources."""
-    metrics = translation_report(hp, data, model, ctx)
-    if ctx.is_chief and hp.attention != "none" and hp.heatmaps:
+def write_heatmaps(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> None:
+    """`hp.heatmaps` attention heat maps (`attention_0.png` ...) of the first test sources (chief only)."""
+    if ctx.is_chief and hp.heatmaps:
         translator = make_translator(hp, data, model, hp.beam_width)
         for i, (sentence, _) in enumerate(scored_pairs(hp, data, ctx)[: hp.heatmaps]):
             plot_attention(translator, sentence, ctx.run_dir / f"attention_{i}.png")
+
+
+def attention_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
+    """`translation_report`, plus `write_heatmaps` when the model has attention."""
+    metrics = translation_report(hp, data, model, ctx)
+    if hp.attention != "none":
+        write_heatmaps(hp, data, model, ctx)
     return metrics
 
 

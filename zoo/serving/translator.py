@@ -1,4 +1,4 @@
-"""Chapters 10-11's serving model: strings in, strings out, with the tokeniser and beam search inside."""
+"""Chapters 10-12's serving model: strings in, strings out, with the tokeniser and beam search inside."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ import tensorflow as tf
 
 from zoo.data import translation
 from zoo.models.seq2seq import END_ID, Seq2SeqInference
+from zoo.models.transformer import TransformerInference
+
+
+def inference_for(model: keras.Model):
+    """The `encode`/`step` view of a trained encoder-decoder, for the decoding loops.
+
+    A `zoo.models.transformer` model (named `"transformer"`) gets a `TransformerInference`, every
+    other (`zoo.models.seq2seq`) a `Seq2SeqInference`.
+    """
+    return TransformerInference(model) if model.name == "transformer" else Seq2SeqInference(model)
 
 
 class Translator(keras.Model):
@@ -14,12 +24,14 @@ class Translator(keras.Model):
 
     `serve` (this model's call): `[B] string -> [B] string`. The `attention` method returns
     `{"source_tokens": [B, Ts] string, "output_tokens": [B, L+1] string (ends with "</s>"),
-    "weights": [B, L+1, Ts] float32}` for heat maps. Both become SavedModel endpoints (`serve` and
+    "weights": [B, L+1, Ts] float32}` for heat maps (a Transformer's: `[B, layers, heads, L+1, Ts]`,
+    the cross-attention of every layer and head). Both become SavedModel endpoints (`serve` and
     `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either: through
     `zoo.export.save_serving` (which adds `endpoints`).
 
     Args:
-        model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`.
+        model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`
+            (`zoo.models.seq2seq`) or `build_transformer_seq2seq` (`zoo.models.transformer`).
         source_vectorizer: a layer turning `[B]` strings into ragged int ids (e.g. a
             `TextVectorization(ragged=True)` from `zoo.data.translation`).
         target_vocabulary: id -> token strings (0 = "", 1 = OOV, 2 = start, 3 = end).
@@ -46,7 +58,7 @@ class Translator(keras.Model):
         super().__init__(name=kwargs.pop("name", "translator"), **kwargs)
         self.seq2seq = model
         self.source_vectorizer = source_vectorizer
-        self.inference = Seq2SeqInference(model)
+        self.inference = inference_for(model)
         self.target_vocabulary = list(target_vocabulary)
         self.source_vocabulary = list(source_vectorizer.get_vocabulary())
         self.separator = separator

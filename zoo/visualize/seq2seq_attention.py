@@ -1,4 +1,7 @@
-"""Attention heat maps of chapters 10-11's encoder-decoders: output tokens (rows) x source tokens (columns).
+"""Attention heat maps of chapters 10-12's encoder-decoders: output tokens (rows) x source tokens (columns).
+
+A recurrent decoder has one map per sentence; a Transformer has one per layer and head (its
+cross-attention), drawn as a grid of panels: a row per layer, a column per head.
 
 Only `matplotlib.figure.Figure` is used (no `pyplot`), so importing this module has no global side
 effects and it works without a display. Chinese labels need a CJK font: an installed one is found
@@ -46,7 +49,8 @@ def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", 
     Args:
         source_tokens: source token strings (padding `""` is dropped with its columns).
         output_tokens: output token strings (trailing `""` dropped with their rows).
-        weights: `(len(output_tokens), len(source_tokens))` array (padding rows/columns allowed).
+        weights: `(len(output_tokens), len(source_tokens))` array (padding rows/columns allowed), or
+            `(layers, heads, len(output_tokens), len(source_tokens))` for a grid of panels.
         title: figure title.
         font_path: a font file with the glyphs of the labels (e.g. a Noto CJK font for Chinese);
             by default an installed CJK font is used if one is found.
@@ -61,12 +65,23 @@ def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", 
     source, output = text(source_tokens), text(output_tokens)
     cols = [j for j, t in enumerate(source) if t]
     rows = [i for i, t in enumerate(output) if t]
-    matrix = np.asarray(weights, dtype="float32")[np.ix_(rows, cols)] if rows and cols else np.zeros((1, 1))
+    weights = np.asarray(weights, dtype="float32")
+    grid = weights.reshape((1, 1, *weights.shape)) if weights.ndim == 2 else weights
+    n_layers, n_heads = grid.shape[:2]
     font = font_manager.FontProperties(fname=font_path) if font_path else _cjk_font()
-    fig = Figure(figsize=(1.0 + 0.45 * max(len(cols), 4), 1.0 + 0.4 * max(len(rows), 4)))
+    panel = (1.0 + 0.45 * max(len(cols), 4), 1.0 + 0.4 * max(len(rows), 4))
+    fig = Figure(figsize=(panel[0] * n_heads, panel[1] * n_layers))
     with warnings.catch_warnings():  # without a CJK font, Chinese labels are boxes: said once below
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        _draw(fig, matrix, [source[j] for j in cols], [output[i] for i in rows], title, font)
+        axes = fig.subplots(n_layers, n_heads, squeeze=False)
+        for layer in range(n_layers):
+            for head in range(n_heads):
+                matrix = grid[layer, head][np.ix_(rows, cols)] if rows and cols else np.zeros((1, 1))
+                label = f"layer {layer + 1}, head {head + 1}" if weights.ndim == 4 else title
+                _draw(fig, axes[layer, head], matrix, [source[j] for j in cols], [output[i] for i in rows], label, font)
+        if title and weights.ndim == 4:
+            fig.suptitle(title, fontproperties=font)
+        fig.tight_layout()
     if font is None and any(_HAN.search(t) for t in source + output):
         # short enough for the narrowest map (a 3-token sentence): a longer line was cut off
         fig.text(0.01, 0.01, "no CJK font: pass font_path= for Chinese", fontsize=7)
@@ -76,8 +91,7 @@ def attention_figure(source_tokens, output_tokens, weights, *, title: str = "", 
 _HAN = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\u3000-\u303f\uff00-\uffef]")
 
 
-def _draw(fig, matrix, columns, rows, title, font):
-    ax = fig.subplots()
+def _draw(fig, ax, matrix, columns, rows, title, font):
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(columns)), columns, rotation=90, fontproperties=font)
     ax.set_yticks(range(len(rows)), rows, fontproperties=font)
@@ -86,7 +100,6 @@ def _draw(fig, matrix, columns, rows, title, font):
     if title:
         ax.set_title(title, fontproperties=font)
     fig.colorbar(image, ax=ax, fraction=0.046)
-    fig.tight_layout()
 
 
 def plot_attention(translator, sentence: str, path=None, **kwargs):
