@@ -205,10 +205,18 @@ def speed(args) -> None:
             model.fit(train.take(args.steps), verbose=0)
             rates[name].append(args.steps / (time.perf_counter() - start))
     base = float(np.median(rates[args.only[0]]))
-    print(f"\n| model | params | steps/s (median of {args.rounds} x {args.steps}) | vs {args.only[0]} |")
-    print("|---|---|---|---|")
+    # Words per step: the real (non-padding) source and target tokens of the batches timed.
+    words = np.mean(
+        [
+            int(tf.reduce_sum(tf.cast(weights > 0, tf.int32))) + int(tf.math.count_nonzero(x["source"]))
+            for x, _, weights in train.take(args.steps)
+        ]
+    )
+    print(f"\n| model | params | steps/s (median of {args.rounds} x {args.steps}) | words/s | vs {args.only[0]} |")
+    print("|---|---|---|---|---|")
     for name, r in rates.items():
-        print(f"| {name} | {models[name].count_params():,} | {np.median(r):.2f} | {np.median(r) / base:.2f} |")
+        rate = np.median(r)
+        print(f"| {name} | {models[name].count_params():,} | {rate:.2f} | {rate * words:,.0f} | {rate / base:.2f} |")
 
 
 def attentional_vectors(name: str, model, inputs) -> np.ndarray:

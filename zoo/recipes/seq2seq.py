@@ -65,7 +65,7 @@ ATTENTION_PARAMS = {
     "combine_activation": Param(
         "linear",
         "activation of the attentional layer W_c [c; h] (tanh is Luong et al.'s: under Adam it saturates and "
-        "stalls learning, RESULTS.md)",
+        "stalls learning, RESULTS.md); none drops the layer and uses [c; h] itself",
         choices=COMBINE_ACTIVATIONS,
     ),
     "embedding_dim": Param(128, "embedding size", minimum=1),
