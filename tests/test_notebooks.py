@@ -55,6 +55,18 @@ def test_converter_reads_the_percent_format(tmp_path):
         notebooks.notebook(source)
 
 
+def test_a_letter_after_the_chapter_number_names_a_second_notebook(tmp_path):
+    for name in ("ch12_squad_bert.py", "ch12a_transformer.py", "ch12A_upper.py", "ch12ab_two.py", "ch1a_short.py"):
+        (tmp_path / name).write_text("# %% [markdown]\n# # Title\n")
+    assert notebooks.sources(tmp_path) == {
+        tmp_path / "ch12_squad_bert.py": tmp_path / "ch12.ipynb",
+        tmp_path / "ch12a_transformer.py": tmp_path / "ch12a.ipynb",
+    }
+    assert notebooks.main(["--check", "12a"]) == 0  # "12a" selects chapters/ch12a.ipynb (in sync: the test above)
+    with pytest.raises(SystemExit):
+        notebooks.main(["--check", "12ab"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source", list(SOURCES), ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom_in_quick_mode(source, shared_data, tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """The chapter notebooks `chapters/chNN.ipynb`, converted from the literate chapter sources `chapters/chNN_*.py`.
 
     python -m zoo.notebooks              # (re)write every chapters/chNN.ipynb from its source
-    python -m zoo.notebooks 7 12         # only chapters/ch07.ipynb and ch12.ipynb
+    python -m zoo.notebooks 7 12 12a     # only chapters/ch07.ipynb, ch12.ipynb and ch12a.ipynb
     python -m zoo.notebooks --check      # exit 1 if a committed notebook differs from its source
     python chapters/ch07_textcnn.py --quick   # the same source, run as a script
 
@@ -17,6 +17,8 @@ checking notebooks needs no extra package (only executing them needs `nbclient` 
 tests/test_notebooks.py). The rules of a chapter source:
 
 1. The file is `chapters/chNN_<topic>.py` and contains `# %%` cells; it becomes `chapters/chNN.ipynb`.
+   A lowercase letter after the number gives a chapter a second notebook: `ch12a_transformer.py`
+   becomes `ch12a.ipynb`, beside `ch12_squad_bert.py`'s `ch12.ipynb`.
 2. Everything before the first `# %%` line is the script's header (the module docstring with the
    command-line usage, optionally a `# zoo-notebook: pip=NAME ...` line); it is not in the notebook.
 3. A line starting with `# %% [markdown]` starts a markdown cell: each of its lines is `#` or
@@ -57,7 +59,7 @@ CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
 # The repository the Colab cell clones (and installs from); ZOO_REPOSITORY overrides it there.
 REPOSITORY = "https://github.com/course-zoo/course-zoo.git"
 
-_SOURCE = re.compile(r"ch(\d\d)_[A-Za-z0-9_]+\.py$")
+_SOURCE = re.compile(r"ch(\d\d[a-z]?)_[A-Za-z0-9_]+\.py$")  # group 1: the notebook's "12" or "12a"
 _MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 _PIP = re.compile(r"^#\s*zoo-notebook:\s*pip=(?P<packages>.+)$", re.MULTILINE)
 
@@ -81,7 +83,8 @@ print(f"TensorFlow {{tf.__version__}}:", f"training on {{len(gpus)}} GPU(s)" if 
 
 
 def sources(folder: Path = CHAPTERS) -> dict[Path, Path]:
-    """`{source: notebook}` for every `chNN_*.py` in `folder` (`chapters/ch07_textcnn.py` -> `ch07.ipynb`)."""
+    """`{source: notebook}` for every `chNN_*.py` in `folder` (`ch07_textcnn.py` -> `ch07.ipynb`, `ch12a_*.py` ->
+    `ch12a.ipynb`)."""
     found: dict[Path, Path] = {}
     for path in sorted(folder.glob("ch*_*.py")):
         match = _SOURCE.fullmatch(path.name)
@@ -339,10 +342,17 @@ def chapter_settings(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write chapters/chNN.ipynb from the chapter sources.")
-    parser.add_argument("chapters", nargs="*", help="only these chapters (7 or ch07; default: every chapter source)")
+    parser.add_argument(
+        "chapters", nargs="*", help="only these notebooks (7 or ch07, 12a or ch12a; default: every chapter source)"
+    )
     parser.add_argument("--check", action="store_true", help="only report notebooks that differ; exit 1 if any")
     args = parser.parse_args(argv)
-    wanted = {f"ch{int(c.removeprefix('ch')):02d}.ipynb" for c in args.chapters}
+    wanted = set()
+    for chapter in args.chapters:
+        match = re.fullmatch(r"(?:ch)?(\d+)([a-z]?)", chapter)
+        if not match:
+            parser.error(f"a chapter is a number with an optional letter (7, ch07, 12a); got {chapter!r}")
+        wanted.add(f"ch{int(match.group(1)):02d}{match.group(2)}.ipynb")
     stale = []
     for path, text in render_all().items():
         if wanted and path.name not in wanted:
