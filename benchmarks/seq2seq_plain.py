@@ -101,14 +101,12 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_enc256_no_dropout_units512": {"encoder_units": 256, "dropout": 0.0, "units": 512},
 }
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
-    "transformer": ({}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
-    "transformer_warmup4000": ({}, {"warmup_steps": 4000}),  # the paper's warm-up
-    "transformer_lr5e-4": ({}, {"learning_rate": 5e-4}),  # a constant rate instead of the schedule
-    "transformer_3layers": ({"num_layers": 3}, {"warmup_steps": 1000}),
-    "transformer_d128": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # a quarter of the FLOPs
-    "transformer_d128_1layer": ({"num_layers": 1, "model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),
-    "transformer_dropout0.3": ({"dropout": 0.3}, {"warmup_steps": 1000}),
-    "transformer_d128_dropout0.3": ({"model_dim": 128, "ff_dim": 512, "dropout": 0.3}, {"warmup_steps": 1000}),
+    "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
+    "transformer_d256": ({}, {"warmup_steps": 1000}),  # the builder's defaults: d_model 256, feed-forward 1024
+    "transformer_d256_dropout0.3": ({"dropout": 0.3}, {"warmup_steps": 1000}),
+    "transformer_dropout0.3": ({"model_dim": 128, "ff_dim": 512, "dropout": 0.3}, {"warmup_steps": 1000}),
+    "transformer_warmup4000": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 4000}),  # the paper's warm-up
+    "transformer_1layer": ({"num_layers": 1, "model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),
     "transformer_base": ({"num_layers": 6, "model_dim": 512, "num_heads": 8, "ff_dim": 2048}, {}),  # the paper's
 }
 
