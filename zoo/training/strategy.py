@@ -92,6 +92,10 @@ def resolve(name: str = "auto", cpu_replicas: int | None = None) -> tf.distribut
             name = "mirrored"
         else:
             name = "one"
+    cluster = _tf_config_cluster()
+    if name != "multiworker" and cluster and sum(map(len, cluster.values())) > 1:
+        # Trained alone, a non-chief worker would write its run only to a temporary folder and delete it.
+        raise _tf_config_error(f"names a cluster of several tasks, which --strategy {name} does not run")
     if name == "one":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -113,22 +117,64 @@ def _replica_devices() -> list[str]:
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
-def _tf_config_cluster() -> dict | None:
-    raw = os.environ.get("TF_CONFIG")
+_TASK_TYPES = ("chief", "worker")  # what MultiWorkerMirroredStrategy runs (no "ps", no "evaluator")
+
+
+def _tf_config_error(problem: str) -> UserError:
+    # No `param`: TF_CONFIG is an environment variable, not a `--set` hyper-parameter.
+    return UserError(f"TF_CONFIG {problem} (see the README's 'Several GPUs, several machines')")
+
+
+def tf_config() -> dict | None:
+    """`TF_CONFIG` parsed and checked, or None when it names no cluster (a single process).
+
+    A cluster needs a `task` of a type it lists (`chief` or `worker`) and an index within that list;
+    a `task` without a cluster is refused too, since it would make this process a worker of nothing.
+    """
+    raw = os.environ.get("TF_CONFIG", "").strip()
     if not raw:
         return None
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise UserError(f"TF_CONFIG is not valid JSON: {error}") from None
-    return config.get("cluster") or None
+        raise _tf_config_error(f"is not valid JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise _tf_config_error(f"must be a JSON object with 'cluster' and 'task', got {type(config).__name__}")
+    cluster, task = config.get("cluster"), config.get("task")
+    if not cluster:
+        if task:
+            raise _tf_config_error("has a 'task' but no 'cluster': unset TF_CONFIG to train in one process")
+        return None
+    if not isinstance(cluster, dict) or not all(
+        isinstance(hosts, list) and hosts and all(isinstance(h, str) and ":" in h for h in hosts)
+        for hosts in cluster.values()
+    ):
+        raise _tf_config_error("'cluster' must map task types to non-empty lists of 'host:port' strings")
+    if unknown := sorted(set(cluster) - set(_TASK_TYPES)):
+        raise _tf_config_error(f"'cluster' has task types {unknown}; the zoo trains with 'chief' and 'worker' only")
+    if len(cluster.get("chief", [])) > 1:
+        raise _tf_config_error("'cluster' lists more than one 'chief'")
+    if not isinstance(task, dict) or "type" not in task:
+        raise _tf_config_error("names a cluster but no 'task' ({'type': 'worker', 'index': N}) for this process")
+    kind, index = task["type"], task.get("index", 0)
+    if kind not in cluster:
+        raise _tf_config_error(f"'task' type {kind!r} is not in the cluster (which has {', '.join(cluster)})")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
+        raise _tf_config_error(
+            f"'task' index {index!r} is outside the cluster's {len(cluster[kind])} {kind!r} address(es)"
+        )
+    return config
+
+
+def _tf_config_cluster() -> dict | None:
+    config = tf_config()
+    return None if config is None else config["cluster"]
 
 
 def is_chief() -> bool:
-    """True unless this process is a non-chief worker of a TF_CONFIG cluster."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
+    """True unless this process is a non-chief worker of a (checked) TF_CONFIG cluster."""
+    config = tf_config()
+    if config is None:
         return True
-    task = json.loads(raw).get("task", {})
-    kind, index = task.get("type", "worker"), task.get("index", 0)
-    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in json.loads(raw).get("cluster", {}))
+    kind, index = config["task"]["type"], config["task"].get("index", 0)
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in config["cluster"])
