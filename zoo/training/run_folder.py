@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import tensorflow as tf
 
+from zoo import json_files
 from zoo.errors import UserError
 from zoo.recipes.base import HParams, Recipe
 
@@ -210,12 +211,10 @@ def config(recipe: Recipe, hp: HParams, run: dict[str, Any], final: Path) -> dic
 
 
 def jsonable(value: Any) -> Any:
-    """`value` as JSON reads it back (tuples become lists, anything else unknown a string)."""
-    return json.loads(json.dumps(value, default=str))
+    """`value` as strict JSON reads it back (tuples become lists, NaN/inf None, anything else unknown a string)."""
+    return json.loads(json_files.dumps(value))
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write `value` as indented JSON, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(jsonable(value), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    """Write `value` as indented strict JSON, atomically (`zoo.json_files.write_json`)."""
+    json_files.write_json(path, value)
