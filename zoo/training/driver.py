@@ -116,6 +116,7 @@ def fit(
 
     The run folder `out` (default `saved_models/NAME/<timestamp>`) is built as `out.partial` and
     renamed when complete. Restarting with the same `out` resumes from the last finished epoch.
+    Another process working on the same `out` is refused (`RunFolderBusy`, a `UserError`).
     """
     settings = resolve_settings(
         recipe,
@@ -129,12 +130,15 @@ def fit(
         verbose=verbose,
     )
     run = open_run(settings)
-    with run.folder.removed_on_failure():
-        prepare(run)
-    train_or_resume(run)
-    evaluate_and_report(run)
-    export(run)
-    return finish(run)
+    try:
+        with run.folder.removed_on_failure():
+            prepare(run)
+        train_or_resume(run)
+        evaluate_and_report(run)
+        export(run)
+        return finish(run)
+    finally:
+        run.folder.release()  # the folder is free for the next attempt (the same process may retry)
 
 
 def resolve_settings(

@@ -3,12 +3,18 @@
 A run folder holds `config.json` (enough to rerun), `history.csv`, the backup a stopped run resumes
 from, and in the end `metrics.json`, `model.keras` and `saved_model/`. Non-chief workers of a
 multi-worker run write the same files to a temporary folder that is deleted at the end.
+
+One process at a time works in a run folder: the chief holds an exclusive, non-blocking `flock` on
+`DIR.partial/.lock` while it runs. A second process on the same `--out` is refused in one line; the
+OS releases the lock when its holder dies (even by SIGKILL), so a crashed run never leaves a stale
+lock and the same command resumes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import shlex
@@ -24,6 +30,11 @@ import tensorflow as tf
 
 from zoo import json_files
 from zoo.errors import UserError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs on one folder are not guarded there
+    fcntl = None
 from zoo.recipes.base import HParams, Recipe
 
 if TYPE_CHECKING:
@@ -40,6 +51,7 @@ class RunFolder:
         chief: whether this process writes the run folder that is kept.
         fresh: `work` did not exist before this attempt (nothing to resume from).
         created: the top-most folder this attempt created (removed if it fails before training).
+        lock: the chief's lock on `work` (released by `release`, or by the OS when the process dies).
     """
 
     final: Path
@@ -47,13 +59,31 @@ class RunFolder:
     chief: bool
     fresh: bool
     created: Path
+    lock: FolderLock | None = None
 
     @classmethod
     def open(cls, final: Path, chief: bool) -> RunFolder:
-        """Create (or reopen, to resume) the folder this process works in."""
+        """Create (or reopen, to resume) the folder this process works in, and lock it (chief).
+
+        Raises `RunFolderBusy` if another process works in it, and `UserError` if another process
+        finished the same run meanwhile.
+        """
         work = final.with_name(final.name + ".partial") if chief else Path(tempfile.mkdtemp(prefix="zoo-worker-"))
         fresh = not work.exists()
-        return cls(final=final, work=work, chief=chief, fresh=fresh, created=make_folder(work))
+        folder = cls(final=final, work=work, chief=chief, fresh=fresh, created=make_folder(work))
+        if chief:
+            folder = dataclasses.replace(folder, lock=FolderLock.acquire(work, final))
+            if (final / "config.json").exists():  # finished by another process since `check_out`
+                folder.release()
+                if fresh:
+                    shutil.rmtree(folder.created, ignore_errors=True)
+                raise UserError(f"--out {final} already holds a finished run; choose another folder")
+        return folder
+
+    def release(self) -> None:
+        """Let other processes use the folder (the end of `fit`, whatever the outcome)."""
+        if self.lock is not None:
+            self.lock.release()
 
     @contextlib.contextmanager
     def removed_on_failure(self) -> Iterator[None]:
@@ -68,7 +98,9 @@ class RunFolder:
     def finish(self) -> Path:
         """Rename `DIR.partial` to `DIR` (chief) or delete the worker's folder; returns where the run is."""
         if self.chief:
-            os.replace(self.work, self.final)
+            os.replace(self.work, self.final)  # the lock file goes along, still locked: no one enters meanwhile
+            (self.final / LOCK_NAME).unlink(missing_ok=True)
+            self.release()
             return self.final
         shutil.rmtree(self.work, ignore_errors=True)
         return self.work
@@ -99,7 +131,13 @@ class RunFolder:
 
         if not self.history_csv.exists() or self.history_csv.stat().st_size == 0:
             return pd.DataFrame()
-        frame = pd.read_csv(self.history_csv)
+        # A line cut short (a full disk, a kill mid-write) or a second header is skipped, not fatal.
+        frame = pd.read_csv(self.history_csv, on_bad_lines="skip")
+        if "epoch" not in frame:
+            return pd.DataFrame()
+        frame["epoch"] = pd.to_numeric(frame["epoch"], errors="coerce")
+        frame = frame.dropna(subset=["epoch"]).astype({"epoch": int})
+        frame = frame.apply(lambda column: pd.to_numeric(column, errors="coerce"))
         # A run killed between two callbacks may have logged an epoch twice: keep the last.
         return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
@@ -144,6 +182,52 @@ class RunFolder:
                 f"({', '.join(changed) or 'another recipe'}); resume it with the same settings "
                 f"({previous.get('command')}) or choose another --out"
             )
+
+
+LOCK_NAME = ".lock"
+
+
+class RunFolderBusy(UserError):
+    """Another process is working in the run folder (`--out`) this run asked for."""
+
+
+class FolderLock:
+    """An exclusive, non-blocking `flock` on `folder/.lock`, holding the holder's process id."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    @classmethod
+    def acquire(cls, folder: Path, final: Path) -> FolderLock:
+        """Lock `folder` or raise `RunFolderBusy` (naming `final`, the `--out`, and the holder's pid)."""
+        if fcntl is None:
+            return cls(None)
+        path = folder / LOCK_NAME
+        for _ in range(5):  # the folder may be removed (a failed fresh run) between opening and locking
+            make_folder(folder)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                raise RunFolderBusy(
+                    f"--out {final} is in use: another run (process {holder}) is writing {folder}; "
+                    "wait for it to finish or choose another --out"
+                ) from None
+            if path.exists() and os.stat(path).st_ino == os.fstat(fd).st_ino:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                return cls(fd)
+            os.close(fd)  # locked a file that was deleted meanwhile: try again on the new one
+        raise RunFolderBusy(f"--out {final}: could not lock {folder} (another run keeps replacing it)")
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
 
 
 def check_out(final: Path) -> None:
