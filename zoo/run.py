@@ -57,7 +57,8 @@ def _hparam_help(recipe: recipes.Recipe) -> str:
         if not param.choices and (param.minimum is not None or param.maximum is not None):
             low = "" if param.minimum is None else param.minimum
             high = "" if param.maximum is None else param.maximum
-            bounds = f" [{low}..{high}{')' if param.exclusive_maximum else ']'}"
+            opening, closing = "(" if param.exclusive_minimum else "[", ")" if param.exclusive_maximum else "]"
+            bounds = f" {opening}{low}..{high}{closing}"
         lines.append(f"  {key:<24} {kind:<10} default {param.default!r:<14} {param.help}{bounds}")
     return "\n".join(lines)
 

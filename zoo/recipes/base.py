@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic
@@ -21,8 +22,10 @@ class Param:
     """A hyper-parameter: its default, its type (inferred from the default if omitted), help text.
 
     `choices` restricts the value, `minimum` / `maximum` bound a number (inclusive, unless
-    `exclusive_maximum`); `type=str` with `default=""` is the way to say "optional path". The
-    command line and `zoo.fit` refuse a value outside these before any work.
+    `exclusive_minimum` / `exclusive_maximum`); a recipe that gives none of these gets the
+    conventional bounds of its name (`CONVENTIONAL_BOUNDS`: `dropout` is in [0, 1), ...). A float
+    must be finite (`nan` passes every comparison). `type=str` with `default=""` is the way to say
+    "optional path". The command line and `zoo.fit` refuse a value outside these before any work.
     """
 
     default: Any
@@ -32,19 +35,22 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_maximum: bool = False
+    exclusive_minimum: bool = False
 
     def allowed(self) -> str:
         """What values are allowed, for help and error messages."""
         if self.choices:
             return f"one of {', '.join(map(str, self.choices))}"
-        text = f"a value of type {self.kind.__name__}"
+        open_ended = self.kind is float and (self.minimum is None or self.maximum is None)
+        text = f"a {'finite ' if open_ended else ''}value of type {self.kind.__name__}"
+        above = ">" if self.exclusive_minimum else ">="
         below = "<" if self.exclusive_maximum else "<="
         if self.minimum is not None and self.maximum is not None:
-            if self.exclusive_maximum:
-                return f"{text} >= {self.minimum} and < {self.maximum}"
+            if self.exclusive_maximum or self.exclusive_minimum:
+                return f"{text} {above} {self.minimum} and {below} {self.maximum}"
             return f"{text} from {self.minimum} to {self.maximum}"
         if self.minimum is not None:
-            return f"{text} >= {self.minimum}"
+            return f"{text} {above} {self.minimum}"
         if self.maximum is not None:
             return f"{text} {below} {self.maximum}"
         return text
@@ -55,7 +61,9 @@ class Param:
             return False
         if self.kind not in (int, float):
             return True
-        if self.minimum is not None and value < self.minimum:
+        if self.kind is float and not math.isfinite(value):
+            return False
+        if self.minimum is not None and (value <= self.minimum if self.exclusive_minimum else value < self.minimum):
             return False
         if self.maximum is not None and (value >= self.maximum if self.exclusive_maximum else value > self.maximum):
             return False
@@ -64,6 +72,11 @@ class Param:
     @property
     def kind(self) -> type:
         return self.type or type(self.default)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the recipe said which values are allowed (choices or a bound)."""
+        return bool(self.choices) or self.minimum is not None or self.maximum is not None
 
 
 class HParams:
@@ -176,6 +189,10 @@ class Recipe(Generic[InfoT]):
                 merged[key] = dataclasses.replace(COMMON_PARAMS[key], default=value)
             else:
                 merged[key] = Param(value)
+        for key, param in merged.items():
+            kind, bounds = CONVENTIONAL_BOUNDS.get(key, (None, {}))
+            if param.kind is kind and not param.bounded:
+                merged[key] = dataclasses.replace(param, **bounds)
         return merged
 
 
@@ -190,6 +207,36 @@ COMMON_PARAMS: dict[str, Param] = {
     "backup_seconds": Param(
         60.0, "back up the training state (and the best weights) at most this often (0 = every epoch)", minimum=0.0
     ),
+}
+
+_FRACTION = {"minimum": 0.0, "maximum": 1.0, "exclusive_maximum": True}  # a rate such as dropout: [0, 1)
+_POSITIVE = {"minimum": 0.0, "exclusive_minimum": True}
+_AT_LEAST_1 = {"minimum": 1}
+
+# What a hyper-parameter's name means wherever a recipe declares it without bounds of its own:
+# name -> (the type it has, its bounds). Values outside these reach Keras, TensorFlow or
+# scikit-learn as tracebacks (a Conv1D of 0 filters, a split of 0 rows, a TextVectorization of one
+# token) or train to nothing. A recipe whose name means something else declares its own bounds.
+CONVENTIONAL_BOUNDS: dict[str, tuple[type, dict[str, Any]]] = {
+    **{name: (float, {"minimum": 0.0}) for name in ("learning_rate", "weight_decay", "penalty", "noise")},
+    **{name: (float, {"minimum": 0.0}) for name in ("clipnorm", "max_norm", "subsample")},  # 0 = off
+    **{name: (float, _FRACTION) for name in ("dropout", "label_smoothing", "val_size", "val_fraction")},
+    "test_size": (float, {**_FRACTION, "exclusive_minimum": True}),  # a test split needs a row
+    "warmup_fraction": (float, {"minimum": 0.0, "maximum": 1.0}),
+    "top_p": (float, {"minimum": 0.0, "maximum": 1.0, "exclusive_minimum": True}),
+    **{name: (float, _POSITIVE) for name in ("temperature", "init_scale", "decay")},
+    **{
+        name: (int, _AT_LEAST_1)
+        for name in (
+            *("dim", "embedding_dim", "units", "hidden", "filters", "hidden_dims", "dense_units", "layers"),
+            *("attention_units", "hops", "kernel_size", "sequence_length", "window", "negatives", "min_count"),
+            *("neighbours", "analogy_restrict", "top_k", "generate_length", "max_source_length"),
+            "max_target_length",
+        )
+    },
+    **{name: (int, {"minimum": 0}) for name in ("maps", "samples", "decay_after", "heatmaps")},
+    "vocab_size": (int, {"minimum": 3}),  # the padding, the out-of-vocabulary token and one word
+    "max_vocab": (int, {"minimum": 2}),  # [UNK] and one word
 }
 
 _REGISTRY: dict[str, Recipe] = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 
 from zoo.data.text import TextInfo, classification_data
+from zoo.errors import UserError
 from zoo.models.classifier import compile_classifier
 from zoo.models.textcnn import (
     VARIANTS,
@@ -40,6 +43,34 @@ TOY_DOCS = [
     "Could have done better.",
 ]
 TOY_LABELS = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+
+
+def _check_textcnn(hp: HParams) -> None:
+    """Each window must fit the padded text (a wider Conv1D has no output to pool)."""
+    windows = hp.windows
+    if not windows or not all(isinstance(w, int) and 1 <= w <= hp.sequence_length for w in windows):
+        raise UserError(
+            f"expected one or more integer widths from 1 to sequence_length ({hp.sequence_length}), e.g. 3,4,5",
+            params={"windows": ",".join(map(str, windows)), "sequence_length": hp.sequence_length},
+        )
+
+
+def _check_cnn1d(hp: HParams) -> None:
+    if hp.kernel_size > hp.sequence_length:
+        raise UserError(
+            "the convolution is wider than the padded text",
+            params={"kernel_size": hp.kernel_size, "sequence_length": hp.sequence_length},
+        )
+
+
+def _checked(check: Callable[[HParams], None], load: Callable) -> Callable:
+    """`load` (a recipe's `data`) after `check` has refused hyper-parameters that cannot work together."""
+
+    def data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
+        check(hp)
+        return load(hp, ctx)
+
+    return data
 
 
 def _textcnn_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
@@ -150,7 +181,7 @@ register(
         dataset="rt-polarity",
         summary="Kim's TextCNN (rand/static/non-static/multichannel) on sentence polarity, book split or k-fold CV",
         hparams=_TEXTCNN,
-        data=using_vectors(mr_data),
+        data=_checked(_check_textcnn, using_vectors(mr_data)),
         model=_textcnn_model,
         serving=serve_strings,
         report=vectors_report,
@@ -164,7 +195,7 @@ register(
         dataset="rt-polarity",
         summary="keras' imdb_cnn 1D CNN on sentence polarity (book split)",
         hparams={**_CNN1D, **MR_SPLIT_PARAMS},
-        data=mr_data,
+        data=_checked(_check_cnn1d, mr_data),
         model=_cnn1d_model,
         serving=serve_strings,
         monitor="val_accuracy",
@@ -177,7 +208,7 @@ register(
         dataset="imdb",
         summary="keras' imdb_cnn 1D CNN on the 25k/25k IMDB reviews, raw text in",
         hparams={**_CNN1D, "sequence_length": Param(400, "tokens per review")},
-        data=imdb_data,
+        data=_checked(_check_cnn1d, imdb_data),
         model=_cnn1d_model,
         serving=serve_strings,
     )
@@ -193,7 +224,7 @@ register(
             "sequence_length": Param(300, "tokens per document"),
             "filters": Param(100, "filters per window (the paper's 100: 8 classes need more than 10)"),
         },
-        data=using_vectors(r8_data),
+        data=_checked(_check_textcnn, using_vectors(r8_data)),
         model=_textcnn_model,
         serving=serve_strings,
         report=vectors_report,

@@ -67,7 +67,12 @@ def _word_params(config: lm.LanguageModelConfig, note: str) -> dict:
         "learning_rate": Param(config.learning_rate, "initial rate (SGD: per window-summed loss, as Zaremba)"),
         "decay": Param(config.decay, "factor applied to the rate once per epoch after decay_after"),
         "decay_after": Param(config.decay_after, "epochs at the initial rate"),
-        "clipnorm": Param(config.clipnorm, "global gradient-norm clip (on the window-summed loss for SGD)"),
+        "clipnorm": Param(
+            config.clipnorm,
+            "global gradient-norm clip (on the window-summed loss for SGD)",
+            minimum=0.0,
+            exclusive_minimum=True,
+        ),
         "unroll": Param(False, "unroll the LSTM time loop (faster on CPU for short windows)"),
     }
 
@@ -276,7 +281,12 @@ register(
             "hidden": Param(1000, "units of the input projection and the ReLU recurrence (book code: 1000)"),
             "num_steps": Param(25, "characters per window (the book: 25)", minimum=1),
             "learning_rate": Param(1e-3, "Adam learning rate (the book: 1e-3)"),
-            "clipnorm": Param(5.0, "global gradient-norm clip (the book has none; a ReLU RNN needs it)"),
+            "clipnorm": Param(
+                5.0,
+                "global gradient-norm clip (the book has none; a ReLU RNN needs it)",
+                minimum=0.0,
+                exclusive_minimum=True,
+            ),
             "generate_length": Param(100, "characters the generate endpoint (and samples.txt) adds to each prompt"),
             "epochs": 3,
             "batch_size": Param(32, "parallel streams per batch (global)"),

@@ -322,7 +322,7 @@ register(
             "units": Param(500, "decoder units = encoder output size (the author's code: hidden 500)"),
             "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)"),
             "max_target_length": Param(20, "title tokens (the author's code: 20)"),
-            "test_size": Param(100, "the last N papers are the test set (the author's code: 100)"),
+            "test_size": Param(100, "the last N papers are the test set (the author's code: 100)", minimum=1),
             "samples": Param(5, "test titles written to samples.tsv"),
             "epochs": 100,
             "batch_size": 32,
