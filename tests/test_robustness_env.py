@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.conftest import run_cli
+import zoo
+from tests.conftest import ROOT, run_cli
 from zoo.errors import UserError
 from zoo.training import strategy as strategies
 
@@ -71,3 +75,41 @@ def test_worker_of_no_cluster_exits_2_in_one_line_and_writes_nothing(tmp_path):
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "TF_CONFIG" in lines[0] and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _zoo_list(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # conftest sets it
+    return subprocess.run(
+        [sys.executable, "-m", "zoo.run", "--list"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_the_command_line_starts_without_tensorflows_start_up_lines():
+    done = _zoo_list()
+    assert done.returncode == 0 and "iris_mlp" in done.stdout
+    assert done.stderr == ""  # before: absl's banner, oneDNN and CUDA INFO lines, "failed call to cuInit"
+
+
+def test_a_log_level_the_user_set_is_left_alone():
+    done = _zoo_list(TF_CPP_MIN_LOG_LEVEL="0")
+    assert done.returncode == 0 and "absl::InitializeLog" in done.stderr  # nothing hidden
+    script = "import os, zoo; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}, text=True, capture_output=True
+    )
+    assert shown.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [
+        ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR", True),
+        ("I0000 00:00:1796611947.827347   25868 port.cc:153] oneDNN custom operations are on.", True),
+        ("E0000 00:00:1.2   1 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error", True),
+        ("E0000 00:00:1.2   1 op_kernel.cc:1858] OP_REQUIRES failed at lookup_table_op.cc:1069", False),
+        ("W0000 00:00:1.2   1 local_rendezvous.cc:412] Local rendezvous is aborting", False),
+        ("UserWarning: something a library warns about", False),
+    ],
+)
+def test_only_the_start_up_lines_are_dropped(line, noise):
+    assert bool(zoo._START_NOISE.match(line)) is noise

@@ -14,11 +14,14 @@ import signal
 import sys
 import traceback
 
-import zoo  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
-from zoo import recipes
-from zoo.errors import UserError, command_line_message
-from zoo.training import strategy as strategies
-from zoo.training.driver import RunInterrupted, TrainingDiverged, fit
+import zoo  # sets KERAS_BACKEND and TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
+
+zoo.quiet_tensorflow_start()
+
+from zoo import recipes  # noqa: E402  (after TensorFlow's quiet start)
+from zoo.errors import UserError, command_line_message  # noqa: E402
+from zoo.training import strategy as strategies  # noqa: E402
+from zoo.training.driver import RunInterrupted, TrainingDiverged, fit  # noqa: E402
 
 
 class _Terminated(KeyboardInterrupt):
