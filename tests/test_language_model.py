@@ -58,15 +58,16 @@ def test_eval_windows_count_every_token_exactly_once(n, batch, steps):
     ids = np.arange(10, 10 + n, dtype=np.int32)
     x, y, w = lmdata.eval_windows(ids, batch, steps)
     assert x.shape == y.shape == w.shape and x.shape[0] % batch == 0
-    real = w.ravel() == 1
+    real = w.ravel() > 0
     np.testing.assert_array_equal(np.sort(y.ravel()[real]), ids[1:])  # all targets, once each
     np.testing.assert_array_equal(y.ravel()[real], x.ravel()[real] + 1)
-    assert set(np.unique(w)) <= {0.0, 1.0} and w.sum() == n - 1
+    # every real pair weighs slots / real pairs (val_loss is then their mean), padding 0
+    assert set(np.unique(w)) <= {0.0, np.float32(w.size / (n - 1))} and np.isclose(w.sum(), w.size)
     k = x.shape[0] // batch
     rows_x = x.reshape(k, batch, steps).transpose(1, 0, 2).reshape(batch, -1)
     rows_w = w.reshape(k, batch, steps).transpose(1, 0, 2).reshape(batch, -1)
     for row, weight in zip(rows_x, rows_w):  # real pairs contiguous, padding only at the end
-        real_row = row[weight == 1]
+        real_row = row[weight > 0]
         np.testing.assert_array_equal(np.diff(real_row), 1)
         if (weight == 0).any():
             assert weight[np.argmax(weight == 0) :].sum() == 0
@@ -82,7 +83,7 @@ def test_datasets_batches_in_stream_order_with_info():
     assert len(batches) == info.steps["train"] and all(b[0].shape == (3, 4) for b in batches)
     x_full, _ = lmdata.train_windows(streams.train, 3, 4)  # the dataset keeps the layout's order
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x_full)
-    evaluated = sum(float(b[2].sum()) for b in ds["test"].as_numpy_iterator())
+    evaluated = sum(int(np.count_nonzero(b[2])) for b in ds["test"].as_numpy_iterator())
     assert evaluated == info.tokens["test"] == len(streams.test) - 1
 
 
@@ -173,7 +174,7 @@ def test_perplexity_over_every_token_once_matches_numpy():
     log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     nll = -np.take_along_axis(log_softmax, rows[1][..., None], axis=-1)[..., 0]
     expected = np.exp((nll * rows[2]).sum() / rows[2].sum())
-    assert rows[2].sum() == len(ids) - 1
+    assert np.count_nonzero(rows[2]) == len(ids) - 1
     np.testing.assert_allclose(got, expected, rtol=1e-4)
     np.testing.assert_allclose(lm.perplexity_of(model, lmdata.eval_dataset(ids, batch, steps)), expected, rtol=1e-4)
     # Without the weights the padding would be scored too: the metric must differ.
@@ -526,3 +527,14 @@ def test_killed_ptb_run_resumes_with_the_right_learning_rate(tmp_path, shared_da
     assert isinstance(schedule, lm.EpochDecay) and schedule.steps_per_epoch == 3
     # lr 1 x num_steps 20, halved once per epoch after the first: 20 * 0.5 ** 4 at step 12.
     assert float(model.optimizer.learning_rate) == pytest.approx(20 * 0.5**4)
+
+
+def test_validation_loss_is_the_mean_over_real_tokens_not_diluted_by_padding():
+    """Issue 31: on a small evaluation set val_loss was 0.119 against a perplexity of 6.99."""
+    keras.utils.set_random_seed(3)
+    ids = np.random.default_rng(2).integers(0, 9, size=30).astype(np.int32)  # 29 pairs in 4 x 10 = 40 slots
+    batch, steps = 4, 5
+    model = lm.build_char_rnn(vocab_size=9, hidden=6, batch_size=batch, num_steps=steps, stateful=True)
+    lm.compile_language_model(model, "sgd")
+    scores = model.evaluate(lmdata.eval_dataset(ids, batch, steps), return_dict=True, verbose=0)
+    np.testing.assert_allclose(scores["loss"], np.log(scores["perplexity"]), rtol=1e-4)

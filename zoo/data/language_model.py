@@ -215,7 +215,10 @@ def eval_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.n
 
     The `len(ids) - 1` (input, target) pairs are padded with weight-0 pairs to `batch_size` rows of
     a whole number of windows, so nothing is dropped; padding only ever sits at the end of the
-    stream, after every real pair of its row.
+    stream, after every real pair of its row. A real pair weighs `padded slots / real pairs`, not 1:
+    Keras divides a batch's weighted loss by its slots and averages the batches, so `val_loss` is
+    then the mean over the real tokens (with 0/1 weights it was diluted by the padding); weighted
+    means such as the perplexity are unchanged by the common factor.
     """
     ids = np.asarray(ids, dtype=np.int32)
     pairs = len(ids) - 1
@@ -226,7 +229,7 @@ def eval_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.n
     inputs = np.zeros(total, np.int32)
     targets = np.zeros(total, np.int32)
     weights = np.zeros(total, np.float32)
-    inputs[:pairs], targets[:pairs], weights[:pairs] = ids[:-1], ids[1:], 1.0
+    inputs[:pairs], targets[:pairs], weights[:pairs] = ids[:-1], ids[1:], total / pairs
 
     def layout(a):
         return a.reshape(batch_size, steps, num_steps).transpose(1, 0, 2).reshape(-1, num_steps)

@@ -218,9 +218,9 @@ def _report(hp: HParams, data: Data[lmdata.LanguageModelInfo], model: keras.Mode
     return metrics
 
 
-# The monitor is val_loss: Keras cannot tell whether "perplexity" should rise or fall, and with 0/1
-# weights val_loss = (validation NLL summed over real tokens) / (padded slots), so it ranks epochs
-# exactly as val_perplexity does.
+# The monitor is val_loss: Keras cannot tell whether "perplexity" should rise or fall, and with the
+# evaluation weights of `lmdata.eval_windows` val_loss is the mean NLL over the real validation
+# tokens, log(val_perplexity), so it ranks epochs exactly as val_perplexity does.
 
 
 def _word_recipe(name: str, config_name: str, summary: str, note: str) -> Recipe:
