@@ -111,3 +111,38 @@ def test_cli_refuses_a_non_finite_learning_rate_in_one_line_and_leaves_nothing(t
         == "error: --set learning_rate=inf: expected a finite value of type float >= 0.0"
     )
     assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
+
+
+def _context(tmp_path) -> RunContext:
+    return RunContext(data_dir=tmp_path / "no-data", run_dir=tmp_path)
+
+
+def test_a_character_corpus_with_fewer_characters_than_top_k_is_refused_in_data(tmp_path):
+    """Before: it trained, then failed in the report's or the export's top-k sampler (exit 1)."""
+    corpus = tmp_path / "ab.txt"
+    corpus.write_text("abab ba\n" * 50)
+    recipe = recipes.get("char_rnn")
+    hp = recipes.resolve_hparams(recipe, {"corpus": str(corpus), "batch_size": 4, "num_steps": 5})
+    with pytest.raises(UserError, match="ab.txt has 5 distinct characters.*fewer than top_k") as raised:
+        recipe.data(hp, _context(tmp_path))
+    assert raised.value.params == {"top_k": 10}
+    hp = recipes.resolve_hparams(recipe, {"corpus": str(corpus), "batch_size": 4, "num_steps": 5, "top_k": 5})
+    assert recipe.data(hp, _context(tmp_path)).info.vocab_size == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({}, "min_count"),  # no word is seen 5 times
+        ({"min_count": 1, "neighbours": 900}, "neighbours"),
+        ({"min_count": 1, "batch_size": 100_000}, "batch_size"),
+    ],
+)
+def test_a_word_corpus_too_small_for_the_settings_is_refused_in_data(tmp_path, overrides, param):
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("\n".join(f"w{i} x{i} y{i}" for i in range(300)))
+    recipe = recipes.get("skipgram_corpus")
+    hp = recipes.resolve_hparams(recipe, {"corpus": str(corpus), **overrides})
+    with pytest.raises(UserError, match="words.txt") as raised:
+        recipe.data(hp, _context(tmp_path))
+    assert raised.value.param == param

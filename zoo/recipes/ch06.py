@@ -39,6 +39,25 @@ _COMMON = {
 }
 
 
+def _check_vocabulary(hp: HParams, words: Sequence[str], source: str) -> None:
+    """Refuse a vocabulary that the callbacks, report or export would fail on after training."""
+    corpus = source or "the corpus"
+    if len(words) < 2:
+        raise UserError(
+            f"no word of {corpus} occurs min_count times: the vocabulary would be [UNK] alone; "
+            f"lower min_count or use a larger corpus",
+            param="min_count",
+            value=hp.min_count,
+        )
+    if hp.neighbours > len(words) - 2:  # a probe's neighbours exclude [UNK] and the probe itself
+        raise UserError(
+            f"{corpus} has {len(words) - 1} words seen min_count={hp.min_count} times, too few for "
+            f"that many neighbours of a word; lower neighbours or min_count",
+            param="neighbours",
+            value=hp.neighbours,
+        )
+
+
 def skipgram_data(
     hp: HParams,
     ctx: RunContext,
@@ -52,6 +71,7 @@ def skipgram_data(
     Public so that a benchmark can feed its own documents through the recipes' exact pipeline.
     """
     vocabulary, ids, segments = encode_corpus(train, hp.max_vocab, hp.min_count, unk_token=unk_token)
+    _check_vocabulary(hp, vocabulary.words, source)
     settings = dict(
         window=hp.window, negatives=hp.negatives, subsample=hp.subsample, batch_size=hp.batch_size, seed=hp.seed
     )
@@ -61,6 +81,13 @@ def skipgram_data(
         validation_ids, validation_segments = vocabulary.encode(validation, unk_token=unk_token)
         validation_ds = skipgram_dataset(validation_ids, validation_segments, vocabulary, shuffle=False, **settings)
     pairs = expected_pairs(vocabulary.counts, keep_probabilities(vocabulary.counts, hp.subsample), hp.window)
+    if pairs < hp.batch_size:  # the pipeline drops a partial batch: training would see no data
+        raise UserError(
+            f"{source or 'the corpus'} gives about {pairs:.0f} (target, context) pairs per epoch, "
+            f"fewer than one batch; lower batch_size or use a larger corpus",
+            param="batch_size",
+            value=hp.batch_size,
+        )
     steps = max(1, int(pairs // hp.batch_size))
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)

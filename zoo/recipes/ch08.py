@@ -110,6 +110,14 @@ def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data[lmdat
     ds, info = lmdata.datasets(
         streams, hp.batch_size, hp.num_steps, shuffle=not hp.stateful, seed=hp.seed, max_steps=ctx.max_steps
     )
+    if hp.top_k > info.vocab_size:  # known now, not after training in the export's sampler
+        unit = "characters" if info.level == "char" else "words"
+        raise UserError(
+            f"{info.source or 'the corpus'} has {info.vocab_size} distinct {unit} (with the unknown token), "
+            f"fewer than top_k; lower top_k or use a larger corpus",
+            param="top_k",
+            value=hp.top_k,
+        )
     return Data(train=ds["train"], validation=ds["validation"], test=ds["test"], info=info)
 
 
@@ -204,7 +212,7 @@ def _report(hp: HParams, data: Data[lmdata.LanguageModelInfo], model: keras.Mode
             "",
         ]
         samplers = [
-            make_sampler(name, temperature=temperature, k=k or 10, p=p or 0.9, seed=hp.seed)
+            make_sampler(name, temperature=temperature, k=min(k or 10, info.vocab_size), p=p or 0.9, seed=hp.seed)
             for _, name, temperature, k, p in SAMPLERS
         ]
         # One graph with every sampler's loop (one trace rather than one per sampler).
