@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
+import shutil
+from pathlib import Path
 
+import keras
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 import zoo
 from tests.toy_recipe import TOY
-from zoo import json_files
+from zoo import disk, json_files, run
+from zoo.errors import DiskFull
 
 
 def _strict_load(text: str):
@@ -99,3 +105,90 @@ def test_history_survives_a_cut_line_and_a_second_header(tmp_path):
     folder.history_csv.write_text("epoch,loss\n0,1.5\nepoch,loss\n1,1.2\n2,1.")
     frame = folder.history()
     assert list(frame["epoch"]) == [0, 1, 2] and frame["loss"].dtype.kind == "f"
+
+
+def _no_space(path):
+    return OSError(errno.ENOSPC, "No space left on device", str(path))
+
+
+def test_a_full_disk_during_backups_is_one_line_and_keeps_the_last_good_backup(tmp_path, monkeypatch, capsys):
+    """The second backup meets a full disk: exit 2, one line naming the file; the first backup still loads."""
+    save_weights = keras.Model.save_weights
+    calls = []
+
+    def full_on_second_backup(model, *args, **kwargs):
+        path = args[0] if args else kwargs["filepath"]
+        if "latest" in str(path):
+            calls.append(path)
+            if len(calls) == 2:
+                Path(path).write_bytes(b"half")  # as a write cut short leaves it
+                raise _no_space(path)
+        return save_weights(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", full_on_second_backup)
+    out = tmp_path / "run"
+    args = ["toy", "--out", str(out), "--strategy", "one", "--epochs", "3", "--set", "backup_seconds=0"]
+    assert run.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    backup = tmp_path / "run.partial" / "backup"
+    assert err == [
+        f"error: no space left on device while writing {backup / 'latest.weights.h5'}: "
+        "free some space and rerun the same command to resume"
+    ]
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1  # the first epoch
+    assert sorted(p.name for p in backup.iterdir()) == ["latest.weights.h5", "training_metadata.json"]
+    TOY.model(zoo.recipes.resolve_hparams(TOY, {}), TOY.data(zoo.recipes.resolve_hparams(TOY, {}), None)).load_weights(
+        backup / "latest.weights.h5"
+    )
+    monkeypatch.setattr(keras.Model, "save_weights", save_weights)  # space was freed: the same command resumes
+    assert run.main(args) == 0
+    assert "Resuming toy from epoch 2" in capsys.readouterr().out
+    assert list(pd.read_csv(out / "history.csv")["epoch"]) == [0, 1, 2]
+
+
+def test_a_full_disk_at_export_keeps_the_trained_model_and_resumes_without_training(tmp_path, monkeypatch, capsys):
+    def full(model, path, *args, **kwargs):
+        raise _no_space(path)
+
+    monkeypatch.setattr(keras.Model, "save", full)
+    out = tmp_path / "run"
+    args = ["toy", "--out", str(out), "--strategy", "one", "--epochs", "1"]
+    assert run.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"error: no space left on device while writing {out}.partial/model.keras"
+    )
+    partial = tmp_path / "run.partial"
+    assert not list(partial.glob("*.tmp*")) and (partial / "checkpoints" / "trained.weights.h5").exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained again"))
+    assert run.main(args) == 0 and (out / "model.keras").exists()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.EDQUOT, "Disk quota exceeded"),
+        RuntimeError("Can't decrement id ref count (file write failed: errno = 28, error message = 'No space')"),
+        tf.errors.ResourceExhaustedError(None, None, "/run/x; No space left on device"),
+    ],
+)
+def test_every_way_a_library_says_the_disk_is_full_is_one_user_error(error, tmp_path):
+    with pytest.raises(DiskFull, match=f"no space left on device while writing {tmp_path}/x.json: free some"):
+        with disk.writing(tmp_path / "x.json", tmp=tmp_path / "x.json.tmp"):
+            (tmp_path / "x.json.tmp").write_text("half")
+            raise error
+    assert not (tmp_path / "x.json.tmp").exists()
+
+
+def test_weights_are_not_handed_to_hdf5_when_they_cannot_fit(tmp_path, monkeypatch):
+    """HDF5 meeting a full disk breaks its file object and the process segfaults on exit: check first."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    path = tmp_path / "w.weights.h5"
+    disk.save_weights(model, path)
+    before = path.read_bytes()
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    monkeypatch.setattr(keras.Model, "save_weights", lambda *a, **k: pytest.fail("HDF5 met a full disk"))
+    with pytest.raises(DiskFull, match="w.weights.h5"):
+        disk.save_weights(model, path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["w.weights.h5"]

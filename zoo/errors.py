@@ -105,3 +105,7 @@ def command_line_message(error: UserError, typed: Mapping[str, Any] | None = Non
             value = typed.get(name, UNKNOWN)
         flags.append(f"--set {name}" if value is UNKNOWN else f"--set {name}={value}")
     return f"{' '.join(flags)}: {error.message}"
+
+
+class DiskFull(UserError):
+    """The disk (or the user's quota) is full: the run stops in one line and resumes once space is freed."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo import disk
 from zoo.errors import DataNotFound
 
 
@@ -23,6 +24,8 @@ def save_serving(model: keras.Model, path: str | os.PathLike) -> Path:
     Every endpoint answers an empty batch with empty outputs of the right shape and dtype, without
     running the model: a server that batches requests sends empty batches, and some kernels
     (oneDNN's matrix multiply) fail on them.
+
+    A full disk raises `zoo.errors.DiskFull` naming `path`, and leaves no temporary folder behind.
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -35,10 +38,12 @@ def save_serving(model: keras.Model, path: str | os.PathLike) -> Path:
     archive.track(model)
     for name, (function, spec) in endpoints.items():
         archive.add_endpoint(name, empty_batch_guard(function, spec), input_signature=spec)
-    archive.write_out(str(tmp), verbose=False)
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+    with disk.writing(path, tmp=tmp):
+        disk.reserve(path, 2 * disk.estimated_size(model))  # the variables, and the traced graphs beside them
+        archive.write_out(str(tmp), verbose=False)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
     return path
 
 

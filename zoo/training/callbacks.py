@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
+from pathlib import Path
 
 import keras
+
+from zoo import disk, json_files
 
 
 class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
@@ -19,6 +21,9 @@ class ThrottledBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Writing the model and optimizer state every epoch costs more than short epochs themselves
     (tables: ~0.4 s against ~0.05 s); a killed run then loses at most `min_seconds` of work.
+
+    Each backup is written beside the previous one and then replaces it (Keras overwrites it in
+    place), so a failed write (a full disk: `DiskFull`) keeps the last good backup.
     """
 
     def __init__(self, backup_dir: str, min_seconds: float = 0.0):
@@ -38,6 +43,14 @@ class ThrottledBackupAndRestore(keras.callbacks.BackupAndRestore):
                 [v.numpy() for v in self.model.variables],
                 [v.numpy() for v in optimizer.variables] if optimizer is not None else [],
             )
+
+    def _save_model(self):
+        with disk.writing(self.backup_dir):
+            Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+        disk.save_weights(self.model, self._weights_path)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        with disk.writing(self._training_metadata_path):
+            json_files.write_json(Path(self._training_metadata_path), metadata, indent=None)
 
     def save_last_epoch(self) -> None:
         """Write the backup of the last finished epoch now if the throttle skipped it (on SIGTERM / Ctrl-C).
@@ -103,12 +116,10 @@ class BestWeights(keras.callbacks.Callback):
     def _write(self) -> None:
         current = self.model.get_weights()
         self.model.set_weights(self._pending)
-        tmp = self.path.removesuffix(".weights.h5") + ".tmp.weights.h5"
         try:
-            self.model.save_weights(tmp, overwrite=True)
+            disk.save_weights(self.model, self.path)  # atomic: a failed write keeps the previous best
         finally:
             self.model.set_weights(current)
-        os.replace(tmp, self.path)
         self._pending = None
         self._last_write = time.monotonic()
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import tensorflow as tf
 
-from zoo import recipes
+from zoo import disk, recipes
 from zoo.data.fetch import default_data_dir
 from zoo.errors import DataNotFound, UserError
 from zoo.recipes.base import Data, HParams, Recipe, RunContext
@@ -116,7 +116,8 @@ def fit(
 
     The run folder `out` (default `saved_models/NAME/<timestamp>`) is built as `out.partial` and
     renamed when complete. Restarting with the same `out` resumes from the last finished epoch.
-    Another process working on the same `out` is refused (`RunFolderBusy`, a `UserError`).
+    Another process working on the same `out` is refused (`RunFolderBusy`); a full disk stops the
+    run with `DiskFull` (both `UserError`s), keeping the last good backup to resume from.
     """
     settings = resolve_settings(
         recipe,
@@ -131,12 +132,13 @@ def fit(
     )
     run = open_run(settings)
     try:
-        with run.folder.removed_on_failure():
-            prepare(run)
-        train_or_resume(run)
-        evaluate_and_report(run)
-        export(run)
-        return finish(run)
+        with disk.writing(run.folder.work):  # a full disk met anywhere (a report's pictures too) names the folder
+            with run.folder.removed_on_failure():
+                prepare(run)
+            train_or_resume(run)
+            evaluate_and_report(run)
+            export(run)
+            return finish(run)
     finally:
         run.folder.release()  # the folder is free for the next attempt (the same process may retry)
 
@@ -253,10 +255,10 @@ def export(run: RunState) -> None:
 
     s, work = run.settings, run.folder.work
     history = run.history if run.history is not None else run.folder.history()
-    if not history.empty:
-        history.to_csv(work / "history.csv", index=False)
-        training_curves(history, work / "curves.png", title=s.recipe.name)
-    run.model.save(work / "model.keras")
+    if not history.empty:  # each file to a temporary name, then in place: a failed write keeps the last good one
+        disk.write_with(work / "history.csv", lambda tmp: history.to_csv(tmp, index=False))
+        disk.write_with(work / "curves.png", lambda tmp: training_curves(history, tmp, title=s.recipe.name))
+    disk.save_model(run.model, work / "model.keras")
     serving = s.recipe.serving(s.hp, run.data, run.model) if s.recipe.serving else run.model
     export_lib.save_serving(serving, work / "saved_model")
     folders.write_json(work / "metrics.json", run.metrics)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import tensorflow as tf
 
-from zoo import json_files
+from zoo import disk, json_files
 from zoo.errors import UserError
 
 try:
@@ -146,11 +146,8 @@ class RunFolder:
 
         A stop during evaluation, report or export then does not train again.
         """
-        trained = self.checkpoints / "trained.weights.h5"
-        tmp = trained.with_name("trained.tmp.weights.h5")
-        model.save_weights(tmp)
         write_json(self.checkpoints / "train_metrics.json", metrics)
-        os.replace(tmp, trained)
+        disk.save_weights(model, self.checkpoints / "trained.weights.h5")  # last: its presence means "trained"
 
     def load_trained(self, model: keras.Model) -> dict[str, Any] | None:
         """Load the model an earlier attempt finished training and return its training metrics, or None."""
@@ -300,5 +297,6 @@ def jsonable(value: Any) -> Any:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write `value` as indented strict JSON, atomically (`zoo.json_files.write_json`)."""
-    json_files.write_json(path, value)
+    """Write `value` as indented strict JSON, atomically (`zoo.json_files.write_json`); `DiskFull` if full."""
+    with disk.writing(path):
+        json_files.write_json(path, value)
