@@ -11,9 +11,8 @@ from zoo.data.splits import split_table, take_out
 from zoo.errors import UserError
 from zoo.recipes import RunContext
 
-# chapter 12's SQuAD sizes are another helper's (zoo/recipes/ch12.py); every other number is bounded
-_UNBOUNDED = {("squad_bert", n) for n in ("max_seq_length", "doc_stride", "max_query_length", "max_answer_length")}
-_UNBOUNDED |= {("squad_bert", "n_best"), ("squad_bert", "null_score_diff_threshold")}
+# a score difference: any finite value; every other number is bounded
+_UNBOUNDED = {("squad_bert", "null_score_diff_threshold")}
 
 
 def _numbers(kind: type):
@@ -146,3 +145,11 @@ def test_a_word_corpus_too_small_for_the_settings_is_refused_in_data(tmp_path, o
     with pytest.raises(UserError, match="words.txt") as raised:
         recipe.data(hp, _context(tmp_path))
     assert raised.value.param == param
+
+
+def test_squad_window_without_room_for_context_is_refused_before_any_data(tmp_path):
+    import zoo
+
+    with pytest.raises(UserError, match=r"max_query_length \+ 3 must be below max_seq_length"):
+        zoo.fit("squad_bert", data_dir=tmp_path / "no_data", out=tmp_path / "run", max_seq_length=64)
+    assert not (tmp_path / "run").exists()

@@ -62,6 +62,12 @@ def _examples(hp: HParams, ctx: RunContext) -> tuple[list, list]:
 def _data(hp: HParams, ctx: RunContext) -> Data[SquadInfo]:
     from zoo.models.bert_qa import load_vocabulary
 
+    if hp.max_query_length + 3 >= hp.max_seq_length:  # [CLS] question [SEP] context [SEP]
+        raise UserError(
+            "a window needs room for [CLS], the question, two [SEP] and some context: "
+            "max_query_length + 3 must be below max_seq_length",
+            params={"max_seq_length": hp.max_seq_length, "max_query_length": hp.max_query_length},
+        )
     train_examples, dev_examples = _examples(hp, ctx)
     vocabulary, lowercase = load_vocabulary(hp.preset)
     windows = SquadWindows(vocabulary, lowercase, WindowConfig(hp.max_seq_length, hp.doc_stride, hp.max_query_length))
@@ -173,11 +179,11 @@ _HPARAMS = {
     "predict_file": Param("", "local SQuAD-format dev JSON (default: the official file)", type=str),
     "dev_articles": Param(0, "hold out the last N articles of the training file as the dev set (0 = off)", minimum=0),
     "train_examples": Param(0, "use a seeded random N of the training questions (0 = all)", minimum=0),
-    "max_seq_length": Param(384, "tokens per window"),
-    "doc_stride": Param(128, "tokens between window starts"),
-    "max_query_length": Param(64, "question tokens kept"),
-    "max_answer_length": Param(30, "longest answer in tokens"),
-    "n_best": Param(20, "start/end candidates per window and answers kept per question"),
+    "max_seq_length": Param(384, "tokens per window (BERT's positions: at most 512)", minimum=8, maximum=512),
+    "doc_stride": Param(128, "tokens between window starts", minimum=1),
+    "max_query_length": Param(64, "question tokens kept", minimum=1),
+    "max_answer_length": Param(30, "longest answer in tokens", minimum=1),
+    "n_best": Param(20, "start/end candidates per window and answers kept per question", minimum=1),
     "null_score_diff_threshold": Param(0.0, "v2.0: answer '' when null score - best span score exceeds this"),
     "learning_rate": Param(3e-5, "peak AdamW learning rate"),
     "warmup_fraction": Param(0.1, "share of the steps with linear warm-up"),
