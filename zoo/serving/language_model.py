@@ -52,6 +52,13 @@ class LanguageModelServing(keras.Model):
     `zoo.export.save_serving` writes `serve` (this model's call) and the `endpoints` attribute's
     `generate` and `generate_with_options` into one SavedModel.
 
+    What one string may cost is capped: `serve` scores the first `max_tokens` tokens of a sentence
+    and drops the rest (`tokens` says how many were scored, the end boundary included), and a prompt
+    keeps its last `max_tokens` tokens. `generate_with_options` refuses (an `InvalidArgumentError`
+    naming the option) a temperature that is not a finite number > 0 and a `tokens` outside
+    `[0, max_new_tokens]`. A row whose log-probability is not a number (a ReLU recurrence that
+    overflowed) scores `-inf` (perplexity `inf`), never NaN, and never changes the other rows.
+
     Args:
         model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not).
         vocabulary: id -> token, `vocabulary[0]` the out-of-vocabulary token.
@@ -60,6 +67,8 @@ class LanguageModelServing(keras.Model):
         normalize: `"ptb"` or `"none"` (word level only).
         sampler, temperature, k, p, seed: the default sampler of `generate`.
         length: tokens generated per prompt by `generate`.
+        max_tokens: tokens of one sentence scored, or of one prompt kept (see above).
+        max_new_tokens: the largest `tokens` `generate_with_options` accepts.
     """
 
     def __init__(
@@ -76,6 +85,8 @@ class LanguageModelServing(keras.Model):
         p: float = 0.9,
         seed: int = 1337,
         length: int = 20,
+        max_tokens: int = 1000,
+        max_new_tokens: int = 1000,
         **kwargs,
     ):
         super().__init__(name=kwargs.pop("name", "language_model_serving"), **kwargs)
@@ -83,6 +94,7 @@ class LanguageModelServing(keras.Model):
             raise ValueError(f"level must be 'word' or 'char', got {level!r}")
         self.lm = stateless_copy(model)
         self.level, self.normalize, self.length = level, normalize, int(length)
+        self.max_tokens, self.max_new_tokens = int(max_tokens), int(max_new_tokens)
         self.vocabulary = list(vocabulary)
         self.lookup = keras.layers.StringLookup(
             vocabulary=self.vocabulary[1:],
@@ -121,8 +133,10 @@ class LanguageModelServing(keras.Model):
             strings = tf.strings.regex_replace(strings, r"[0-9]+([.,][0-9]+)*", "N")
         return tf.strings.split(strings)
 
-    def _ids(self, strings) -> tf.RaggedTensor:
-        ids = tf.cast(self.lookup(self._tokens(strings)), tf.int32)
+    def _ids(self, strings, keep_last: bool = False) -> tf.RaggedTensor:
+        tokens = self._tokens(strings)
+        tokens = tokens[:, -self.max_tokens :] if keep_last else tokens[:, : self.max_tokens]
+        ids = tf.cast(self.lookup(tokens), tf.int32)
         boundary = tf.fill([ids.nrows(), 1], tf.constant(self.boundary_id, tf.int32))
         return tf.concat([tf.RaggedTensor.from_tensor(boundary), ids], axis=1)
 
@@ -134,8 +148,10 @@ class LanguageModelServing(keras.Model):
         lengths = ids.row_lengths() - 1
         dense = ids.to_tensor(default_value=0)
         log_probs = token_log_probs(self.lm, dense[:, :-1], dense[:, 1:])
-        mask = tf.sequence_mask(lengths, tf.shape(log_probs)[1], dtype=log_probs.dtype)
-        total = tf.reduce_sum(log_probs * mask, axis=1)
+        # Padding runs through the model too and may overflow (NaN): NaN * 0 is NaN, so select, not multiply.
+        mask = tf.sequence_mask(lengths, tf.shape(log_probs)[1])
+        total = tf.reduce_sum(tf.where(mask, log_probs, tf.zeros_like(log_probs)), axis=1)
+        total = tf.where(tf.math.is_nan(total), tf.constant(-float("inf"), total.dtype), total)
         tokens = tf.cast(lengths, tf.int32)
         return {"log_prob": total, "tokens": tokens, "perplexity": tf.exp(-total / tf.cast(tokens, total.dtype))}
 
@@ -144,7 +160,7 @@ class LanguageModelServing(keras.Model):
 
     # -- generation
     def generate_with(self, prompts, sampler: keras_hub.samplers.Sampler, length: int):
-        ids = self._ids(prompts)
+        ids = self._ids(prompts, keep_last=True)
         prompt_lengths = tf.cast(ids.row_lengths(), tf.int32)
         batch = tf.shape(prompt_lengths)[0]
         total = tf.reduce_max(prompt_lengths) + length
@@ -158,6 +174,9 @@ class LanguageModelServing(keras.Model):
         def next_fn(prompt, cache, index):
             logits, cache = step(self.lm, prompt[:, index - 1], cache)
             logits = ops.cast(logits, "float32")
+            # A recurrence that overflowed gives inf/NaN logits, and a sampler then draws an id past the
+            # vocabulary: keep them finite (NaN the least likely) so every row still samples a real token.
+            logits = tf.clip_by_value(tf.where(tf.math.is_nan(logits), -1e9, logits), -1e9, 1e9)
             if banned is not None:
                 logits = logits + banned
             return logits, None, cache
@@ -169,6 +188,7 @@ class LanguageModelServing(keras.Model):
         if self.level == "word":
             keep = tf.equal(tf.cumsum(tf.cast(tf.equal(generated, self.boundary_id), tf.int32), axis=1), 0)
             generated = tf.ragged.boolean_mask(generated, keep)
+        generated = tf.clip_by_value(generated, 0, len(self.vocabulary) - 1)  # the gather below can never fail
         strings = tf.gather(tf.constant(self.vocabulary), generated)
         return tf.strings.reduce_join(strings, axis=1, separator=" " if self.level == "word" else "")
 
@@ -177,10 +197,24 @@ class LanguageModelServing(keras.Model):
 
     def generate_with_options(self, inputs):
         """`generate` with `{"prompts", "temperature", "tokens"}`: the sampler at another temperature/length."""
+        temperature = tf.cast(inputs["temperature"], tf.float32)
+        tokens = tf.cast(inputs["tokens"], tf.int32)
+        checks = [
+            tf.debugging.Assert(
+                tf.math.is_finite(temperature) & (temperature > 0),
+                ["generate_with_options: temperature must be a finite number > 0, got", temperature],
+            ),
+            tf.debugging.Assert(
+                (tokens >= 0) & (tokens <= self.max_new_tokens),
+                [f"generate_with_options: tokens must be in [0, {self.max_new_tokens}], got", tokens],
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            temperature, tokens = tf.identity(temperature), tf.identity(tokens)
         sampler = self.default_sampler
         exported = sampler.temperature
-        sampler.temperature = tf.cast(inputs["temperature"], tf.float32)  # read while tracing, then restored
+        sampler.temperature = temperature  # read while tracing, then restored
         try:
-            return self.generate_with(inputs["prompts"], sampler, tf.cast(inputs["tokens"], tf.int32))
+            return self.generate_with(inputs["prompts"], sampler, tokens)
         finally:
             sampler.temperature = exported
