@@ -129,11 +129,14 @@ class Translator(keras.Model):
         # The end token goes right after the last output token.
         end_at = tf.one_hot(lengths, self.max_output_length + 1, on_value=END_ID, off_value=0, dtype=tf.int32)
         with_end = tf.pad(tokens, [[0, 0], [0, 1]]) + end_at
-        return {
-            "source_tokens": self._words(ids, self.source_vocabulary),
-            "output_tokens": self._words(with_end, self.target_vocabulary),
-            "weights": tf.cast(weights, tf.float32),
-        }
+        # Static trailing sizes: the SavedModel's empty-batch answer is built from them (see
+        # `zoo.export.empty_batch_guard`), so an empty batch gets the same trailing shape as any other.
+        steps, sources = self.max_output_length + 1, self.max_source_length
+        weights = tf.cast(weights, tf.float32)
+        weights.set_shape(weights.shape[:-2].concatenate([steps, sources]))  # a Transformer's layers, heads: static
+        source_tokens = tf.ensure_shape(self._words(ids, self.source_vocabulary), [None, sources])
+        output_tokens = tf.ensure_shape(self._words(with_end, self.target_vocabulary), [None, steps])
+        return {"source_tokens": source_tokens, "output_tokens": output_tokens, "weights": weights}
 
     def translate(self, sentences, *, batch_size: int = 256) -> list[str]:
         """Python strings in, Python strings out, through one traced `tf.function` (batched)."""
