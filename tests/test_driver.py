@@ -245,7 +245,10 @@ BAD_COMMANDS = [
     (["--epochs", "0", "toy"], "error: --set epochs=0: expected a value of type int >= 1"),
     (["toy", "--set", "epochs=-1"], "error: --set epochs=-1: expected a value of type int >= 1"),
     (["toy", "--batch-size", "0"], "error: --set batch_size=0: expected a value of type int >= 1"),
-    (["toy", "--set", "backup_seconds=-5"], "error: --set backup_seconds=-5: expected a value of type float >= 0.0"),
+    (
+        ["toy", "--set", "backup_seconds=-5"],
+        "error: --set backup_seconds=-5: expected a finite value of type float >= 0.0",
+    ),
     (["toy", "--cpu-replicas", "0"], "error: --cpu-replicas must be >= 1, got 0"),
     (["toy", "--out", "{file}"], "error: --out {file} is a file; name a folder for the run"),
     (["toy", "--out", "{file}/run"], "error: --out {file}/run: {file} is a file, not a folder"),
