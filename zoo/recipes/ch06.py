@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from zoo.data.skipgrams import (
     skipgram_dataset,
 )
 from zoo.errors import UserError
+from zoo.json_files import write_json
 from zoo.metrics.analogy import analogy_accuracy
 from zoo.models import word2vec
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
@@ -140,7 +140,7 @@ def _report(hp: HParams, data: Data[SkipgramInfo], model: keras.Model, ctx: RunC
             w: [[vocabulary[j], round(float(s), 4)] for j, s in zip(row, sim)] for w, row, sim in zip(probes, top, sims)
         }
         if ctx.is_chief:
-            (run / "neighbours.json").write_text(json.dumps(neighbours, indent=1) + "\n")
+            write_json(run / "neighbours.json", neighbours, sort_keys=False, indent=1)
     try:
         questions = analogy.load(ctx.data_dir)
     except FileNotFoundError as error:

@@ -12,8 +12,6 @@ The Transformer recipes' shared parts are in `zoo.recipes.transformer`.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import keras
@@ -23,6 +21,7 @@ import tensorflow as tf
 from zoo.data import squad as squad_data
 from zoo.data.fetch import fetch
 from zoo.errors import UserError
+from zoo.json_files import write_json
 from zoo.metrics import squad as squad_metrics
 from zoo.recipes import transformer
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
@@ -156,20 +155,13 @@ def _report(hp: HParams, data: Data[SquadInfo], trained: keras.Model, ctx: RunCo
     predictions = {e.qid: row["answer"] for e, row in zip(examples, rows)}
     null_odds = {e.qid: float(min(row["null_odds"], 1e9)) for e, row in zip(examples, rows)}
     if ctx.is_chief:
-        _write_json(Path(ctx.run_dir) / "predictions.json", predictions)
+        write_json(Path(ctx.run_dir) / "predictions.json", predictions, sort_keys=False, ensure_ascii=False)
         if version_2:
-            _write_json(Path(ctx.run_dir) / "null_odds.json", null_odds)
+            write_json(Path(ctx.run_dir) / "null_odds.json", null_odds, sort_keys=False, ensure_ascii=False)
     gold = {e.qid: [text for text, _ in e.answers] for e in examples}
     best_span = {e.qid: row["span"] for e, row in zip(examples, rows)}
     scores = squad_metrics.evaluate(gold, predictions, null_odds if version_2 else None, best_span)
     return {f"dev_{k}": v for k, v in scores.items()}
-
-
-def _write_json(path: Path, value: dict) -> None:
-    """The official SQuAD file formats (qid -> answer text, qid -> null odds), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 _HPARAMS = {

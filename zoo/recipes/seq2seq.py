@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 from collections.abc import Callable
 
 import keras
@@ -30,6 +29,7 @@ from zoo.data import translation
 from zoo.data.pipelines import Data
 from zoo.data.translation import Seq2SeqInfo
 from zoo.errors import UserError
+from zoo.json_files import write_json
 from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS, COMBINE_ACTIVATIONS
 from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
@@ -110,7 +110,7 @@ def record_split(ctx: RunContext, splits: dict[str, translation.Split], source: 
             "indices": "0-based positions among the file's pairs (blank lines skipped)",
             **{name: split.indices for name, split in splits.items()},
         }
-        (ctx.run_dir / "split.json").write_text(json.dumps(record))
+        write_json(ctx.run_dir / "split.json", record, sort_keys=False, indent=None)
 
 
 def datasets(hp: HParams, info: Seq2SeqInfo, ctx: RunContext) -> Data[Seq2SeqInfo]:
