@@ -105,6 +105,7 @@ TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transf
     "transformer_d256": ({}, {"warmup_steps": 1000}),  # the builder's defaults: d_model 256, feed-forward 1024
     "transformer_d256_dropout0.3": ({"dropout": 0.3}, {"warmup_steps": 1000}),
     "transformer_dropout0.3": ({"model_dim": 128, "ff_dim": 512, "dropout": 0.3}, {"warmup_steps": 1000}),
+    "transformer_warmup300": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 300}),
     "transformer_warmup4000": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 4000}),  # the paper's warm-up
     "transformer_1layer": ({"num_layers": 1, "model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),
     "transformer_base": ({"num_layers": 6, "model_dim": 512, "num_heads": 8, "ff_dim": 2048}, {}),  # the paper's
