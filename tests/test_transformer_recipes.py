@@ -92,4 +92,4 @@ def test_bad_sizes_are_refused_in_one_line_before_any_data_is_read(tmp_path, rec
     with pytest.raises(UserError, match=message) as refused:
         zoo.fit(recipe, data_dir=tmp_path / "no_data", out=tmp_path / "run", **overrides)
     assert "\n" not in command_line_message(refused.value)
-    assert not (tmp_path / "run").exists()
+    assert list(tmp_path.iterdir()) == []  # no run folder, no .partial, nothing downloaded
