@@ -99,6 +99,15 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo_enc256_no_dropout": {"encoder_units": 256, "dropout": 0.0},
     "zoo_enc256_no_dropout_no_feeding": {"encoder_units": 256, "dropout": 0.0, "input_feeding": False},
     "zoo_enc256_no_dropout_units512": {"encoder_units": 256, "dropout": 0.0, "units": 512},
+    # issue 23, the cmn-eng gap: the recipe's decoder moved toward the plain model one piece at a time
+    "zoo_combine_none": {"encoder_units": 256, "dropout": 0.0, "combine_activation": "none"},
+    "zoo_combine_none_no_feeding": {
+        "encoder_units": 256,
+        "dropout": 0.0,
+        "combine_activation": "none",
+        "input_feeding": False,
+    },  # the plain model's structure with the additive score
+    "zoo_enc256_no_dropout_dot": {"encoder_units": 256, "dropout": 0.0, "attention": "scaled_dot"},
 }
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
     "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
@@ -108,6 +117,12 @@ TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transf
     "transformer_warmup300": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 300}),
     "transformer_warmup4000": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 4000}),  # the paper's warm-up
     "transformer_1layer": ({"num_layers": 1, "model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),
+    # issue 24, the deu-eng gap at 10 epochs: one change to the recipe's defaults at a time
+    "transformer_dropout0": ({"model_dim": 128, "ff_dim": 512, "dropout": 0.0}, {"warmup_steps": 1000}),
+    "transformer_no_smoothing": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000, "label_smoothing": 0.0}),
+    "transformer_lr1e-3": ({"model_dim": 128, "ff_dim": 512}, {"learning_rate": 1e-3}),
+    "transformer_lr5e-4": ({"model_dim": 128, "ff_dim": 512}, {"learning_rate": 5e-4}),
+    "transformer_3layers": ({"num_layers": 3, "model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),
     "transformer_base": ({"num_layers": 6, "model_dim": 512, "num_heads": 8, "ff_dim": 2048}, {}),  # the paper's
 }
 
