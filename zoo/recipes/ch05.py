@@ -1,4 +1,8 @@
-"""Chapter 5 recipes: the MNIST CNN and the 1D CNN for activity recognition (UCI HAR).
+"""Chapter 5 recipes: the MNIST CNN, the CNN family (LeNet-5, Inception, ResNet), the section 5.4
+regularised MLP, and the 1D CNN for activity recognition (UCI HAR).
+
+Every MNIST recipe here shares `mnist_cnn`'s data (the same seeded split: 2,000 held-out images
+when only t10k is present) and serving (raw pixels in, probabilities out).
 
 Fixes to the book: the MNIST CNN put a softmax before a `from_logits=True` loss; it now outputs
 logits (and serves softmax probabilities). Pixels and inertial signals are scaled inside the models
@@ -15,8 +19,16 @@ from zoo.data.mnist import MnistInfo
 from zoo.data.pipelines import ArrayInfo, array_data
 from zoo.data.splits import with_validation
 from zoo.models.cnn import build_har_cnn1d, build_mnist_cnn
-from zoo.recipes.base import Data, HParams, Recipe, RunContext, register
-from zoo.recipes.images import VAL_FRACTION, mnist_data, serve_probabilities
+from zoo.models.cnn_family import build_inception, build_lenet5, build_resnet
+from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.recipes.images import (
+    VAL_FRACTION,
+    mnist_data,
+    serve_probabilities,
+    toolbox_data,
+    toolbox_mlp,
+    toolbox_params,
+)
 
 
 def _mnist_cnn_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
@@ -44,6 +56,114 @@ register(
         },
         data=mnist_data,
         model=_mnist_cnn_model,
+        serving=serve_probabilities,
+    )
+)
+
+
+# --- the CNN family and the section 5.4 MLP ---------------------------------------------------------
+
+LEARNING_RATE = Param(0.001, "Adam learning rate", minimum=0.0)
+AUGMENT = Param(False, "random shifts (10%) and rotations (about 10 degrees) of the training images")
+
+
+def _compiled(model: keras.Model, hp: HParams) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _lenet5_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
+    return _compiled(build_lenet5(activation=hp.activation, pooling=hp.pooling, augment=hp.augment), hp)
+
+
+def _inception_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
+    return _compiled(build_inception(bottleneck=hp.bottleneck, dropout=hp.dropout, augment=hp.augment), hp)
+
+
+def _resnet_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
+    return _compiled(build_resnet(blocks=hp.blocks, augment=hp.augment), hp)
+
+
+register(
+    Recipe(
+        name="lenet5_mnist",
+        chapter=5,
+        dataset="MNIST",
+        summary="LeNet-5 (LeCun et al. 1998: 32x32 input, tanh, average pooling, C5 120, F6 84), logits",
+        hparams={
+            "epochs": Param(20, "passes over the training data (the paper: 20)", minimum=1),
+            "batch_size": 32,
+            "learning_rate": LEARNING_RATE,
+            "activation": Param("tanh", "of every hidden layer (as published: tanh)", choices=("tanh", "relu")),
+            "pooling": Param("average", "S2/S4 subsampling (as published: average)", choices=("average", "max")),
+            "augment": AUGMENT,
+            "val_fraction": VAL_FRACTION,
+        },
+        data=mnist_data,
+        model=_lenet5_model,
+        serving=serve_probabilities,
+    )
+)
+register(
+    Recipe(
+        name="inception_mnist",
+        chapter=5,
+        dataset="MNIST",
+        summary="small GoogLeNet: 3x3 stem, three Inception blocks with 1x1 bottlenecks, global average pool",
+        hparams={
+            "epochs": 10,
+            "batch_size": 100,
+            "learning_rate": LEARNING_RATE,
+            "bottleneck": Param(True, "1x1 reductions before the 3x3/5x5 convolutions (false: the naive module)"),
+            "dropout": Param(
+                0.4, "before the output layer (GoogLeNet: 0.4)", minimum=0.0, maximum=1.0, exclusive_maximum=True
+            ),
+            "augment": AUGMENT,
+            "val_fraction": VAL_FRACTION,
+        },
+        data=mnist_data,
+        model=_inception_model,
+        serving=serve_probabilities,
+    )
+)
+register(
+    Recipe(
+        name="resnet_mnist",
+        chapter=5,
+        dataset="MNIST",
+        summary="small ResNet: 3 stages (16-32-64) of basic residual blocks, batch norm, global average pool",
+        hparams={
+            "epochs": 10,
+            "batch_size": 100,
+            "learning_rate": LEARNING_RATE,
+            "blocks": Param(2, "residual blocks per stage", minimum=1, maximum=20),
+            "augment": Param(True, AUGMENT.help),
+            "val_fraction": VAL_FRACTION,
+        },
+        data=mnist_data,
+        model=_resnet_model,
+        serving=serve_probabilities,
+    )
+)
+register(
+    Recipe(
+        name="mlp_dropout_mnist",
+        chapter=5,
+        dataset="MNIST",
+        summary="section 5.4's regularised MLP: 512-512 relu, dropout 0.2, L2 1e-4 on every kernel (logits)",
+        hparams={
+            "epochs": 20,
+            "batch_size": 128,
+            "learning_rate": Param(0.001, "the optimizer's learning rate", minimum=0.0),
+            **toolbox_params(optimizer="adam", initializer="he_normal", layers=2, units=512, dropout=0.2, l2=1e-4),
+            "val_fraction": VAL_FRACTION,
+        },
+        data=toolbox_data,
+        model=toolbox_mlp("mlp_dropout_mnist"),
         serving=serve_probabilities,
     )
 )
