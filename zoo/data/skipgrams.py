@@ -123,18 +123,20 @@ def negative_cdf(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     return cdf.astype("float32")
 
 
-def skipgram_pairs(
+def window_contexts(
     ids: tf.Tensor,
     segments: tf.Tensor,
     keep_prob: tf.Tensor,
     window: int,
     drop_unk: bool = True,
     seed: int | None = None,
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """(target, context) pairs of one chunk: sub-sample, then each target draws its window b in [1, window].
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Each kept word of one chunk with its window: `(centres (n,), contexts (n, 2 window), valid (n, 2 window))`.
 
+    Sub-sample, then each centre draws its window b in [1, window] (word2vec.c's dynamic window);
+    `valid` marks the context slots inside b, inside the chunk and inside the centre's document.
     Sub-sampling happens before windowing (as in word2vec.c), so the effective window widens over
-    dropped words. Pairs never cross a document boundary.
+    dropped words.
     """
     keep = tf.random.uniform(tf.shape(ids), seed=seed) < tf.gather(keep_prob, ids)
     if drop_unk:
@@ -147,9 +149,21 @@ def skipgram_pairs(
     inside = (position >= 0) & (position < n)
     clipped = tf.clip_by_value(position, 0, tf.maximum(n - 1, 0))
     valid = inside & (tf.abs(offsets)[None, :] <= reach) & (tf.gather(segments, clipped) == segments[:, None])
-    targets = tf.boolean_mask(tf.broadcast_to(ids[:, None], tf.shape(position)), valid)
-    contexts = tf.boolean_mask(tf.gather(ids, clipped), valid)
-    return targets, contexts
+    return ids, tf.gather(ids, clipped), valid
+
+
+def skipgram_pairs(
+    ids: tf.Tensor,
+    segments: tf.Tensor,
+    keep_prob: tf.Tensor,
+    window: int,
+    drop_unk: bool = True,
+    seed: int | None = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """(target, context) pairs of one chunk (`window_contexts` flattened). Pairs never cross a document boundary."""
+    centres, contexts, valid = window_contexts(ids, segments, keep_prob, window, drop_unk, seed)
+    targets = tf.boolean_mask(tf.broadcast_to(centres[:, None], tf.shape(contexts)), valid)
+    return targets, tf.boolean_mask(contexts, valid)
 
 
 def expected_pairs(counts: np.ndarray, keep_prob: np.ndarray, window: int, drop_unk: bool = True) -> float:
@@ -158,6 +172,38 @@ def expected_pairs(counts: np.ndarray, keep_prob: np.ndarray, window: int, drop_
     if drop_unk:
         kept = kept[1:]
     return float(kept.sum() * (window + 1))
+
+
+def expected_centres(counts: np.ndarray, keep_prob: np.ndarray, drop_unk: bool = True) -> float:
+    """Expected number of CBOW examples (kept words) per epoch."""
+    kept = counts * keep_prob
+    return float((kept[1:] if drop_unk else kept).sum())
+
+
+def _chunks(ids: np.ndarray, segments: np.ndarray, chunk_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    if len(ids) == 0:
+        raise CorruptData("cannot build skip-gram pairs from an empty corpus")
+    pad = (-len(ids)) % chunk_size
+    # Padding is UNK in a document of its own: it is always dropped or never paired with real words.
+    ids = np.concatenate([ids, np.zeros(pad, "int32")]).reshape(-1, chunk_size)
+    segments = np.concatenate([segments, np.full(pad, -1, "int32")]).reshape(-1, chunk_size)
+    ds = tf.data.Dataset.from_tensor_slices((ids, segments))
+    if shuffle:
+        ds = ds.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    return ds
+
+
+def _draw_negatives(cdf: tf.Tensor, vocab_size: int, shape) -> tf.Tensor:
+    draws = tf.random.uniform([tf.reduce_prod(shape)])
+    sampled = tf.searchsorted(cdf, draws, side="right", out_type=tf.int32)
+    return tf.reshape(tf.minimum(sampled, vocab_size - 1), shape)
+
+
+def _shuffled(shuffle: bool, *tensors: tf.Tensor) -> tuple[tf.Tensor, ...]:
+    if not shuffle:
+        return tensors
+    order = tf.random.shuffle(tf.range(tf.shape(tensors[0])[0]))
+    return tuple(tf.gather(t, order) for t in tensors)
 
 
 def skipgram_dataset(
@@ -169,45 +215,92 @@ def skipgram_dataset(
     negatives: int,
     subsample: float,
     batch_size: int,
+    group_size: int | None = None,
     chunk_size: int = 10_000,
     shuffle: bool = True,
     drop_unk: bool = True,
     power: float = 0.75,
     seed: int = 0,
 ) -> tf.data.Dataset:
-    """Batches of `({"target": (B,), "contexts": (B, 1 + negatives)}, labels (B, 1 + negatives))`.
+    """Skip-gram batches of `batch_size` (target, context) pairs, negatives from unigram^`power`.
 
-    Column 0 of `contexts` is the true context (label 1), the others are negatives drawn from
-    unigram^`power` (label 0). Pairs are regenerated, shuffled within chunks, and chunks reshuffled
-    every epoch; batches are exactly `batch_size` (the last partial batch is dropped).
+    With `group_size=None` (the per-pair model, `build_skipgram`): `({"target": (B,), "contexts": (B, 1 +
+    negatives)}, labels (B, 1 + negatives))`, column 0 the true context (label 1), the others its own
+    negatives (label 0). With `group_size=G` (`SharedNegatives`; B must be a multiple of G):
+    `{"inputs": (B/G, G), "positives": (B/G, G), "negatives": (B/G, negatives)}`, G pairs sharing
+    each row of negatives. Pairs are regenerated, shuffled within chunks, and chunks reshuffled every
+    epoch; batches are exactly `batch_size` (the last partial batch is dropped).
     """
-    if len(ids) == 0:
-        raise CorruptData("cannot build skip-gram pairs from an empty corpus")
     keep_prob = tf.constant(keep_probabilities(vocabulary.counts, subsample))
     cdf = tf.constant(negative_cdf(vocabulary.counts, power))
-    pad = (-len(ids)) % chunk_size
-    # Padding is UNK in a document of its own: it is always dropped or never paired with real words.
-    ids = np.concatenate([ids, np.zeros(pad, "int32")]).reshape(-1, chunk_size)
-    segments = np.concatenate([segments, np.full(pad, -1, "int32")]).reshape(-1, chunk_size)
+    vocab_size = len(vocabulary)
 
     def pairs(chunk_ids, chunk_segments):
-        targets, contexts = skipgram_pairs(chunk_ids, chunk_segments, keep_prob, window, drop_unk)
-        if shuffle:
-            order = tf.random.shuffle(tf.range(tf.shape(targets)[0]))
-            targets, contexts = tf.gather(targets, order), tf.gather(contexts, order)
-        return targets, contexts
+        return _shuffled(shuffle, *skipgram_pairs(chunk_ids, chunk_segments, keep_prob, window, drop_unk))
 
     def add_negatives(targets, contexts):
-        draws = tf.random.uniform([tf.shape(targets)[0] * negatives])
-        sampled = tf.reshape(tf.searchsorted(cdf, draws, side="right", out_type=tf.int32), [-1, negatives])
-        sampled = tf.minimum(sampled, len(vocabulary) - 1)
+        sampled = _draw_negatives(cdf, vocab_size, [tf.shape(targets)[0], negatives])
         columns = tf.concat([contexts[:, None], sampled], axis=1)
         labels = tf.concat([tf.ones_like(contexts[:, None], tf.float32), tf.zeros_like(sampled, tf.float32)], axis=1)
         return {"target": targets, "contexts": columns}, labels
 
-    ds = tf.data.Dataset.from_tensor_slices((ids, segments))
-    if shuffle:
-        ds = ds.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    def group(targets, contexts):
+        shape = [batch_size // group_size, group_size]
+        return {
+            "inputs": tf.reshape(targets, shape),
+            "positives": tf.reshape(contexts, shape),
+            "negatives": _draw_negatives(cdf, vocab_size, [shape[0], negatives]),
+        }
+
+    ds = _chunks(ids, segments, chunk_size, shuffle, seed)
     ds = ds.map(pairs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
     ds = ds.rebatch(batch_size, drop_remainder=True)
-    return ds.map(add_negatives, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(add_negatives if group_size is None else group, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def cbow_dataset(
+    ids: np.ndarray,
+    segments: np.ndarray,
+    vocabulary: Vocabulary,
+    *,
+    window: int,
+    negatives: int,
+    subsample: float,
+    batch_size: int,
+    group_size: int,
+    chunk_size: int = 10_000,
+    shuffle: bool = True,
+    drop_unk: bool = True,
+    power: float = 0.75,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """CBOW batches of `batch_size` centres for `SharedNegatives`: each centre's window predicts it.
+
+    `{"inputs": (N, G, 2 window) context ids, "input_mask": (N, G, 2 window) 1.0 where a context
+    word is inside the centre's dynamic window, "positives": (N, G) the centres, "negatives": (N,
+    negatives)}` with N = batch_size / G groups sharing their negatives. Centres whose window holds no
+    word (a one-word document) are dropped, as word2vec.c skips them.
+    """
+    keep_prob = tf.constant(keep_probabilities(vocabulary.counts, subsample))
+    cdf = tf.constant(negative_cdf(vocabulary.counts, power))
+    vocab_size, width = len(vocabulary), 2 * window
+
+    def windows(chunk_ids, chunk_segments):
+        centres, contexts, valid = window_contexts(chunk_ids, chunk_segments, keep_prob, window, drop_unk)
+        some = tf.reduce_any(valid, axis=1)
+        centres, contexts, valid = (tf.boolean_mask(t, some) for t in (centres, contexts, valid))
+        return _shuffled(shuffle, centres, contexts * tf.cast(valid, tf.int32), tf.cast(valid, tf.float32))
+
+    def group(centres, contexts, mask):
+        groups = batch_size // group_size
+        return {
+            "inputs": tf.reshape(contexts, [groups, group_size, width]),
+            "input_mask": tf.reshape(mask, [groups, group_size, width]),
+            "positives": tf.reshape(centres, [groups, group_size]),
+            "negatives": _draw_negatives(cdf, vocab_size, [groups, negatives]),
+        }
+
+    ds = _chunks(ids, segments, chunk_size, shuffle, seed)
+    ds = ds.map(windows, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
+    ds = ds.rebatch(batch_size, drop_remainder=True)
+    return ds.map(group, num_parallel_calls=tf.data.AUTOTUNE)

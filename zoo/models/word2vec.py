@@ -1,8 +1,10 @@
-"""Chapter 6 skip-gram with negative sampling: model, its word vectors, nearest neighbours and vector files.
+"""Chapter 6 word2vec (skip-gram and CBOW with negative sampling): models, word vectors, neighbours, vector files.
 
 The book shares one `Embedding(50000, 300)` between targets and contexts and calls `train_on_batch`
-on mis-shaped batches; here (as in word2vec.c) targets and contexts have separate embeddings, each
-positive pair is scored with its K negatives in one row, and training runs through `model.fit`.
+on mis-shaped batches; here (as in word2vec.c) inputs and outputs have separate embeddings and
+training runs through `model.fit`. Two steps: `build_word2vec` (the default, issue 28) lets groups of
+examples share their negatives (`zoo.models.shared_negatives`), which serves skip-gram and CBOW;
+`build_skipgram` is the per-pair skip-gram model (each pair scored with its own K negatives in one row).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+
+from zoo.models.shared_negatives import SharedNegatives
 
 
 def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
@@ -46,6 +50,46 @@ def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
     )
     logits = keras.layers.Dot(axes=(2, 1), name="score")([context_vectors, target_vectors])
     return keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
+
+
+def build_word2vec(*, vocab_size: int, dim: int) -> SharedNegatives:
+    """Skip-gram or CBOW with shared negatives (chapter 6): the batches say which (`skipgram_dataset` with a
+    `group_size`, or `cbow_dataset`).
+
+    Word vectors are the input table (word2vec.c's `syn0`: targets for skip-gram, context words for CBOW).
+
+    Args:
+        vocab_size: words in the vocabulary (`[UNK]` at 0).
+        dim: embedding size.
+
+    Example:
+        >>> model = compile_word2vec(build_word2vec(vocab_size=100, dim=8), learning_rate=0.025)
+        >>> batch = {"inputs": [[1, 2]], "positives": [[3, 4]], "negatives": [[5, 6, 7]]}
+        >>> model(batch).shape   # groups, examples per group, 1 + shared negatives
+        TensorShape([1, 2, 4])
+    """
+    return SharedNegatives(input_rows=vocab_size, output_rows=vocab_size, dim=dim, name="word2vec")
+
+
+def compile_word2vec(
+    model: SharedNegatives, *, learning_rate: float = 0.025, decay_steps: int = 0, jit_compile: bool = True
+) -> SharedNegatives:
+    """word2vec's SGD on a `SharedNegatives` model: `learning_rate` per example (its gradients are sums), decayed
+    linearly to 1e-4 of itself over `decay_steps` as word2vec.c does; returns `model`."""
+    if jit_compile and _replicas_share_a_cpu():
+        warnings.warn(
+            "word2vec: XLA is turned off under a multi-replica strategy over CPU devices (XLA "
+            "cannot reach the other replicas' variables there); expect about half the speed"
+        )
+        jit_compile = False
+    rate = (
+        keras.optimizers.schedules.PolynomialDecay(learning_rate, decay_steps, learning_rate * 1e-4)
+        if decay_steps > 0
+        else learning_rate
+    )
+    model.compile(optimizer=keras.optimizers.SGD(rate), jit_compile=jit_compile)
+    model.optimizer.build(model.trainable_variables)
+    return model
 
 
 def compile_skipgram(
@@ -90,7 +134,9 @@ def _replicas_share_a_cpu() -> bool:
 
 
 def word_vectors(model: keras.Model) -> np.ndarray:
-    """The trained target embeddings (row i = vocabulary word i), the vectors word2vec publishes."""
+    """The trained input embeddings (row i = vocabulary word i), the vectors word2vec publishes (`syn0`)."""
+    if isinstance(model, SharedNegatives):
+        return np.asarray(model.input_embedding.embeddings)
     return np.asarray(model.get_layer("target_embedding").embeddings)
 
 

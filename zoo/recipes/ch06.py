@@ -1,4 +1,8 @@
-"""Chapter 6 recipes: skip-gram word2vec with negative sampling on text8, PTB or any text corpus."""
+"""Chapter 6 recipes: word2vec with negative sampling, skip-gram and CBOW, on text8, PTB or any text corpus.
+
+By default groups of `group_size` examples share `negatives` negative samples (`zoo.models.shared_negatives`,
+issue 28); `step=per_pair` trains skip-gram with fresh negatives for every pair (the zoo's first step).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from zoo.callbacks import NearestNeighbours
 from zoo.data import analogy, corpus, ptb, text8
 from zoo.data.skipgrams import (
     SkipgramInfo,
+    cbow_dataset,
     encode_corpus,
+    expected_centres,
     expected_pairs,
     keep_probabilities,
     skipgram_dataset,
@@ -26,10 +32,19 @@ from zoo.visualize.embeddings import plot_pca
 
 _COMMON = {
     "epochs": 5,
-    "batch_size": Param(4096, "skip-gram pairs per batch (global)"),
+    "batch_size": Param(4096, "skip-gram pairs (CBOW: centre words) per batch (global)", minimum=1, maximum=1 << 20),
+    "step": Param(
+        "shared",
+        "shared: groups of group_size examples share their negatives (issue 28); per_pair: every pair draws "
+        "its own (skip-gram only; the zoo's first step)",
+        choices=("shared", "per_pair"),
+    ),
+    "group_size": Param(
+        16, "examples sharing one set of negatives (step=shared; 1 = word2vec's own)", minimum=1, maximum=1 << 16
+    ),
     "dim": Param(100, "embedding size (the book: 300)"),
     "window": Param(5, "maximum window; each target draws b in [1, window] (the book: 1)"),
-    "negatives": Param(5, "negative samples per positive pair, from unigram^0.75"),
+    "negatives": Param(5, "negative samples per example (shared by its group), from unigram^0.75"),
     "max_vocab": Param(50_000, "vocabulary size including [UNK] at 0 (the book: 50,000)"),
     "min_count": Param(5, "words seen fewer times are [UNK]"),
     "learning_rate": Param(0.025, "word2vec's per-pair SGD rate, decayed linearly (word2vec.c: 0.025)"),
@@ -58,37 +73,55 @@ def _check_vocabulary(hp: HParams, words: Sequence[str], source: str) -> None:
         )
 
 
-def skipgram_data(
+def check_settings(hp: HParams, architecture: str) -> None:
+    """Refuse step/group settings that cannot work, before any data is read."""
+    if architecture == "cbow" and hp.step == "per_pair":
+        raise UserError("CBOW trains with step=shared only (per_pair is the skip-gram step)", param="step")
+    if hp.step == "shared" and hp.batch_size % hp.group_size:
+        raise UserError(
+            f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size
+        )
+
+
+def word2vec_data(
     hp: HParams,
     ctx: RunContext,
     train: Iterable[Sequence[str]],
     validation: Iterable[Sequence[str]] | None = None,
     unk_token: str | None = None,
     source: str = "",
+    architecture: str = "skipgram",
 ) -> Data[SkipgramInfo]:
-    """Skip-gram pairs of tokenised documents `train` (and `validation`), vocabulary from `train` only.
+    """Skip-gram pairs or CBOW windows of tokenised documents `train` (and `validation`), vocabulary from `train`.
 
     Public so that a benchmark can feed its own documents through the recipes' exact pipeline.
     """
+    check_settings(hp, architecture)
     vocabulary, ids, segments = encode_corpus(train, hp.max_vocab, hp.min_count, unk_token=unk_token)
     _check_vocabulary(hp, vocabulary.words, source)
     settings = dict(
         window=hp.window, negatives=hp.negatives, subsample=hp.subsample, batch_size=hp.batch_size, seed=hp.seed
     )
-    train_ds = skipgram_dataset(ids, segments, vocabulary, **settings)
+    keep = keep_probabilities(vocabulary.counts, hp.subsample)
+    if architecture == "cbow":
+        make, examples, what = cbow_dataset, expected_centres(vocabulary.counts, keep), "centre words"
+        settings["group_size"] = hp.group_size
+    else:
+        make, examples, what = skipgram_dataset, expected_pairs(vocabulary.counts, keep, hp.window), "pairs"
+        settings["group_size"] = hp.group_size if hp.step == "shared" else None
+    train_ds = make(ids, segments, vocabulary, **settings)
     validation_ds = None
     if validation is not None:
         validation_ids, validation_segments = vocabulary.encode(validation, unk_token=unk_token)
-        validation_ds = skipgram_dataset(validation_ids, validation_segments, vocabulary, shuffle=False, **settings)
-    pairs = expected_pairs(vocabulary.counts, keep_probabilities(vocabulary.counts, hp.subsample), hp.window)
-    if pairs < hp.batch_size:  # the pipeline drops a partial batch: training would see no data
+        validation_ds = make(validation_ids, validation_segments, vocabulary, shuffle=False, **settings)
+    if examples < hp.batch_size:  # the pipeline drops a partial batch: training would see no data
         raise UserError(
-            f"{source or 'the corpus'} gives about {pairs:.0f} (target, context) pairs per epoch, "
+            f"{source or 'the corpus'} gives about {examples:.0f} {what} per epoch, "
             f"fewer than one batch; lower batch_size or use a larger corpus",
             param="batch_size",
             value=hp.batch_size,
         )
-    steps = max(1, int(pairs // hp.batch_size))
+    steps = max(1, int(examples // hp.batch_size))
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = SkipgramInfo(
@@ -102,12 +135,18 @@ def skipgram_data(
 
 
 def _model(hp: HParams, data: Data[SkipgramInfo]) -> keras.Model:
-    model = word2vec.build_skipgram(vocab_size=len(data.info.vocabulary), dim=hp.dim, negatives=hp.negatives)
+    vocab_size, decay_steps = len(data.info.vocabulary), hp.epochs * data.info.steps_per_epoch
+    if hp.step == "shared":
+        model = word2vec.build_word2vec(vocab_size=vocab_size, dim=hp.dim)
+        return word2vec.compile_word2vec(
+            model, learning_rate=hp.learning_rate, decay_steps=decay_steps, jit_compile=hp.jit_compile
+        )
+    model = word2vec.build_skipgram(vocab_size=vocab_size, dim=hp.dim, negatives=hp.negatives)
     return word2vec.compile_skipgram(
         model,
         learning_rate=hp.learning_rate,
         batch_size=hp.batch_size,
-        decay_steps=hp.epochs * data.info.steps_per_epoch,
+        decay_steps=decay_steps,
         jit_compile=hp.jit_compile,
     )
 
@@ -131,7 +170,8 @@ def _report(hp: HParams, data: Data[SkipgramInfo], model: keras.Model, ctx: RunC
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)
-        plot_pca(run / "pca.png", vocabulary, matrix, title=f"skip-gram {data.info.source}: PCA")
+        title = "CBOW" if hp.architecture == "cbow" else "skip-gram"
+        plot_pca(run / "pca.png", vocabulary, matrix, title=f"{title} {data.info.source}: PCA")
     probes = [w for w in hp.probes if w in set(vocabulary)]
     if probes:
         index = {w: i for i, w in enumerate(vocabulary)}
@@ -171,28 +211,45 @@ def _recipe(name: str, dataset: str, summary: str, data, **hparams) -> Recipe:
     )
 
 
-def _text8_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
-    path = Path(hp.corpus) if hp.corpus else text8.load(ctx.data_dir)
-    return skipgram_data(hp, ctx, text8.read_documents(path), source="text8")
+def _text8_data(architecture: str):
+    def data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
+        check_settings(hp, architecture)
+        path = Path(hp.corpus) if hp.corpus else text8.load(ctx.data_dir)
+        return word2vec_data(hp, ctx, text8.read_documents(path), source="text8", architecture=architecture)
+
+    return data
 
 
-def _ptb_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
-    splits = ptb.load(ctx.data_dir)
-    return skipgram_data(hp, ctx, splits["train"], splits["validation"], unk_token="<unk>", source="PTB")
+def _ptb_data(architecture: str):
+    def data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
+        check_settings(hp, architecture)
+        splits = ptb.load(ctx.data_dir)
+        return word2vec_data(
+            hp, ctx, splits["train"], splits["validation"], "<unk>", source="PTB", architecture=architecture
+        )
+
+    return data
 
 
-def _corpus_data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
-    if not hp.corpus:
-        raise UserError("skipgram_corpus needs a text file, a folder, or a .tar.gz/.zip of texts", param="corpus")
-    texts, _ = corpus.read_texts(hp.corpus, hp.corpus_pattern)
-    return skipgram_data(hp, ctx, corpus.documents(texts), source=Path(hp.corpus).name)
+def _corpus_data(architecture: str):
+    def data(hp: HParams, ctx: RunContext) -> Data[SkipgramInfo]:
+        check_settings(hp, architecture)
+        if not hp.corpus:
+            raise UserError(
+                f"{architecture}_corpus needs a text file, a folder, or a .tar.gz/.zip of texts", param="corpus"
+            )
+        texts, _ = corpus.read_texts(hp.corpus, hp.corpus_pattern)
+        return word2vec_data(hp, ctx, corpus.documents(texts), source=Path(hp.corpus).name, architecture=architecture)
+
+    return data
 
 
-_recipe(
-    "skipgram_text8",
-    "text8",
-    "skip-gram + negative sampling on text8; analogies, vectors.txt, projector files",
-    _text8_data,
+_CBOW = {
+    "learning_rate": Param(0.05, "word2vec's per-example SGD rate, decayed linearly (word2vec.c's CBOW: 0.05)"),
+    "architecture": Param("cbow", "the context words' mean predicts the centre word", choices=("cbow",)),
+}
+_SKIPGRAM = {"architecture": Param("skipgram", "the target word predicts each context word", choices=("skipgram",))}
+_TEXT8 = dict(
     subsample=Param(1e-4, "sub-sampling threshold t (1e-5 in the paper for 10^9 words; word2vec's text8 demo: 1e-4)"),
     corpus=Param("", "a text8-format file to use instead of DATA_DIR/text8/text8", type=str),
     probes=Param(
@@ -201,11 +258,7 @@ _recipe(
         type=tuple,
     ),
 )
-_recipe(
-    "skipgram_ptb",
-    "ptb",
-    "skip-gram + negative sampling on Penn Treebank (validation loss on ptb.valid)",
-    _ptb_data,
+_PTB = dict(
     epochs=10,
     subsample=Param(1e-3, "sub-sampling threshold t (scaled up for a 0.9M-word corpus)"),
     probes=Param(
@@ -214,11 +267,7 @@ _recipe(
         type=tuple,
     ),
 )
-_recipe(
-    "skipgram_corpus",
-    "any text",
-    "skip-gram + negative sampling on --set corpus=PATH (file, folder or archive)",
-    _corpus_data,
+_CORPUS = dict(
     subsample=Param(1e-4, "sub-sampling threshold t (1e-5 in the paper for 10^9 words)"),
     corpus=Param("", "a text file (one text per line), a folder, or a .tar.gz/.zip of text files", type=str),
     corpus_pattern=Param("*.txt", "files to read inside a folder or archive (fnmatch; e.g. aclImdb/*/*/*.txt)"),
@@ -228,3 +277,28 @@ _recipe(
         type=tuple,
     ),
 )
+for _arch, _extra, _title in (("skipgram", _SKIPGRAM, "skip-gram"), ("cbow", _CBOW, "CBOW")):
+    _recipe(
+        f"{_arch}_text8",
+        "text8",
+        f"{_title} + negative sampling on text8; analogies, vectors.txt, projector files",
+        _text8_data(_arch),
+        **_TEXT8,
+        **_extra,
+    )
+    _recipe(
+        f"{_arch}_ptb",
+        "ptb",
+        f"{_title} + negative sampling on Penn Treebank (validation loss on ptb.valid)",
+        _ptb_data(_arch),
+        **_PTB,
+        **_extra,
+    )
+    _recipe(
+        f"{_arch}_corpus",
+        "any text",
+        f"{_title} + negative sampling on --set corpus=PATH (file, folder or archive)",
+        _corpus_data(_arch),
+        **_CORPUS,
+        **_extra,
+    )
