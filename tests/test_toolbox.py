@@ -108,6 +108,7 @@ def test_clipping_by_norm_and_by_value_together_is_refused_before_the_data(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_switches_are_recorded_and_trained_end_to_end(fake_mnist, tmp_path):  # noqa: F811
     result = zoo.fit(
         "mnist_mlp", data_dir=fake_mnist, out=tmp_path / "run", max_steps=2, epochs=1, verbose=0, **SWITCHES
