@@ -36,6 +36,7 @@ import tensorflow as tf
 from zoo.data import corpus, ptb
 from zoo.errors import CorruptData, UserError
 
+SPLITS = ("train", "validation", "test")
 EOS = "<eos>"
 UNK = "<unk>"
 CHAR_UNK = "[UNK]"
@@ -235,6 +236,95 @@ def eval_windows(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.n
         return a.reshape(batch_size, steps, num_steps).transpose(1, 0, 2).reshape(-1, num_steps)
 
     return layout(inputs), layout(targets), layout(weights)
+
+
+def context_windows(
+    ids: np.ndarray, num_steps: int, context: int, pad_id: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows for a feed-forward (n-gram window) LM: `(inputs, targets, weights)`, each `[rows, context + num_steps]`.
+
+    Row `r` predicts the targets `ids[r*num_steps + 1 ..][:num_steps]` and its inputs start `context`
+    tokens earlier, so every target is predicted from a full window of real tokens (the stream's first
+    tokens from `pad_id`, the boundary it starts after). Those leading `context` positions, and the
+    padding after the last real pair, weigh 0; every real pair weighs `slots / real pairs` (as in
+    `eval_windows`, so Keras' per-slot loss averages to the mean over the real tokens). Every one of
+    the `len(ids) - 1` (input, target) pairs of the stream is in exactly one row.
+
+        ids 10 11 12 13 14 15 16 17, num_steps 3, context 2, pad 0:
+        inputs  [0 0 10 11 12]  [11 12 13 14 15]  [14 15 16 0 0]
+        targets [. . 11 12 13]  [.  .  14 15 16]  [.  .  17 . .]    (. = weight 0)
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    pairs = len(ids) - 1
+    if pairs < 1:
+        raise UserError(f"a stream of {len(ids)} tokens has nothing to predict")
+    rows = -(-pairs // num_steps)  # ceil
+    tail = rows * num_steps - pairs
+    inputs_stream = np.concatenate([np.full(context, pad_id, np.int32), ids[:-1], np.zeros(tail, np.int32)])
+    targets_stream = np.concatenate([np.zeros(context, np.int32), ids[1:], np.zeros(tail, np.int32)])
+    real = np.concatenate([np.zeros(context), np.ones(pairs), np.zeros(tail)]).astype(bool)
+    index = np.arange(rows)[:, None] * num_steps + np.arange(context + num_steps)[None, :]
+    mask = real[index] & (np.arange(context + num_steps) >= context)[None, :]
+    weights = np.where(mask, index.size / pairs, 0.0).astype(np.float32)
+    return inputs_stream[index], targets_stream[index], weights
+
+
+def context_datasets(
+    streams: Streams,
+    batch_size: int,
+    num_steps: int,
+    context: int,
+    *,
+    seed: int = 0,
+    max_steps: int | None = None,
+) -> tuple[dict[str, tf.data.Dataset], LanguageModelInfo]:
+    """`({"train", "validation", "test"}: dataset, info)` of `context_windows` rows for a feed-forward LM.
+
+    Batches are `(inputs, targets, weights)`; training rows are reshuffled every epoch (seeded) and
+    cut to whole batches, evaluation rows keep the stream's order and cover every token once. The
+    context before a stream's first token is its boundary token (`streams.boundary`).
+    """
+    if batch_size < 1 or num_steps < 1 or context < 0:
+        raise UserError(
+            "need batch_size >= 1, num_steps >= 1 and a context >= 0",
+            params={"batch_size": batch_size, "num_steps": num_steps, "context": context},
+        )
+    pad_id = streams.vocabulary.index(streams.boundary) if streams.boundary in streams.vocabulary else 0
+    train_rows = -(-(len(streams.train) - 1) // num_steps)
+    if train_rows < batch_size:
+        unit = "characters" if streams.level == "char" else "tokens"
+        raise CorruptData(
+            f"{streams.source or 'corpus'}: {len(streams.train)} training {unit} give {max(train_rows, 0)} rows of "
+            f"{num_steps}, fewer than batch_size = {batch_size}; use a longer text or smaller batch_size/num_steps"
+        )
+    for split in ("validation", "test"):
+        if len(getattr(streams, split)) < 2:
+            raise CorruptData(f"{streams.source or 'corpus'}: the {split} split has fewer than 2 tokens")
+    rows = {split: context_windows(getattr(streams, split), num_steps, context, pad_id) for split in SPLITS}
+    train = tf.data.Dataset.from_tensor_slices(rows["train"]).shuffle(
+        len(rows["train"][0]), seed=seed, reshuffle_each_iteration=True
+    )
+    out = {"train": train.batch(batch_size, drop_remainder=True)}
+    for split in ("validation", "test"):
+        out[split] = tf.data.Dataset.from_tensor_slices(rows[split]).batch(batch_size)
+    steps = {"train": len(rows["train"][0]) // batch_size}
+    tokens = {"train": steps["train"] * batch_size * num_steps}
+    for split in ("validation", "test"):
+        steps[split] = -(-len(rows[split][0]) // batch_size)
+        tokens[split] = len(getattr(streams, split)) - 1
+    if max_steps:
+        steps = {k: min(v, max_steps) for k, v in steps.items()}
+    info = LanguageModelInfo(
+        level=streams.level,
+        vocabulary=streams.vocabulary,
+        boundary=streams.boundary,
+        batch_size=batch_size,
+        num_steps=num_steps,
+        steps=steps,
+        tokens=tokens,
+        source=streams.source,
+    )
+    return out, info
 
 
 def train_dataset(

@@ -1,4 +1,5 @@
-"""Chapter 8 recurrent language models: the book's char RNN and the word-level LSTM of Zaremba et al. (2014).
+"""Chapter 8 language models: the book's char RNN, the word-level LSTM of Zaremba et al. (2014), and
+Bengio et al. (2003)'s feed-forward neural probabilistic language model (`build_nnlm`).
 
 Builders return uncompiled `keras.Model`s mapping token ids `[batch, steps]` to next-token *logits*
 `[batch, steps, vocab]`; `compile_language_model` adds the loss, optimizer, clipping and the
@@ -37,6 +38,9 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 from keras import ops
+
+from zoo.layers.context_pad import ContextPad
+from zoo.models.rnn import check_cell, recurrent_layer
 
 # ----------------------------------------------------------------------------- configurations
 
@@ -213,6 +217,7 @@ def build_word_lstm_lm(
     num_steps: int | None = None,
     stateful: bool = True,
     unroll: bool = False,
+    cell: str = "lstm",
 ) -> keras.Model:
     """Word-level LSTM LM: Embedding(units) -> [Dropout] -> LSTM x layers -> Dropout -> Dense(vocab) logits.
 
@@ -232,19 +237,25 @@ def build_word_lstm_lm(
         num_steps: window length; `None` accepts any length.
         stateful: carry the LSTM state from one batch to the next (reset with `reset_rnn_states`).
         unroll: unroll the time loop (faster on CPU for short windows, more memory).
+        cell: the recurrent cell, `"lstm"` (the default), `"gru"`, `"simple_rnn"` (tanh) or
+            `"peephole"` (diagonal `PeepholeLSTMCell`); every weight, peepholes included, gets
+            the same uniform initialiser (`zoo.models.rnn.recurrent_layer`).
 
     Example:
         >>> model = build_word_lstm_lm(vocab_size=50, units=8, batch_size=4, num_steps=5)
         >>> model(np.zeros((4, 5), "int32")).shape
         TensorShape([4, 5, 50])
     """
+    check_cell(cell)
     init = lambda: keras.initializers.RandomUniform(-init_scale, init_scale)  # noqa: E731 (fresh per weight)
     ids = _ids_input(batch_size, num_steps, stateful)
     x = keras.layers.Embedding(vocab_size, units, embeddings_initializer=init(), name="embedding")(ids)
     for i in range(layers):
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-        x = keras.layers.LSTM(
+        extra = {"peephole_initializer": init()} if cell == "peephole" else {}
+        x = recurrent_layer(
+            cell,
             units,
             return_sequences=True,
             stateful=stateful,
@@ -253,12 +264,76 @@ def build_word_lstm_lm(
             recurrent_initializer=init(),
             bias_initializer=init(),
             unit_forget_bias=False,
-            name=f"lstm_{i}",
+            # lstm_0, lstm_1 as before for the LSTM (saved runs keep their layer names)
+            name=f"{'lstm' if cell == 'lstm' else cell}_{i}",
+            **extra,
         )(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name=f"dropout_{layers}")(x)
     logits = keras.layers.Dense(vocab_size, kernel_initializer=init(), bias_initializer=init(), name="logits")(x)
-    return keras.Model(ids, logits, name="word_lstm_lm")
+    return keras.Model(ids, logits, name="word_lstm_lm" if cell == "lstm" else f"word_{cell}_lm")
+
+
+def build_nnlm(
+    *,
+    vocab_size: int,
+    window: int = 4,
+    embedding_dim: int = 100,
+    hidden: int = 200,
+    direct: bool = False,
+    dropout: float = 0.0,
+    pad_id: int = 0,
+) -> keras.Model:
+    """Bengio et al. (2003)'s neural probabilistic LM: the last `window` words -> next-word logits.
+
+        x = [C(w(t-window+1)), ..., C(w(t))]        (the shared word features, concatenated)
+        logits = b + W x + U tanh(d + H x)           (W: the optional direct connections)
+
+    Written for whole sequences: `H x` over every position's window of concatenated embeddings is a
+    1-D convolution of width `window` over the embedded text, so `Conv1D(hidden, window)` is `H`
+    (its kernel `[window, embedding_dim, hidden]` is `H` reshaped) and `Conv1D(vocab, window)` is
+    `W`. The model maps ids `[batch, T]` to logits `[batch, T, vocab]` like the recurrent LMs, position
+    `t` seeing tokens `t - window + 1 .. t` only; `ContextPad` puts `window - 1` copies of `pad_id`
+    (the sentence boundary) before the first token. It is a Markov model of order `window`: nothing
+    before the window counts, so it needs no state (`step` keeps the last `window` ids as its cache).
+
+    Bengio's own training was SGD over (context, next word) pairs; here Adam over rows of targets,
+    each row carrying its `window - 1` tokens of context (`zoo.data.language_model.context_windows`).
+    `dropout` (not in the paper) acts on the concatenated features and on the tanh layer.
+
+    Args:
+        vocab_size: words in the vocabulary (id 0 = `<unk>`).
+        window: words of context, `n - 1` for an n-gram model (Bengio: n = 5, so 4).
+        embedding_dim: size of each word's features C(w) (Bengio: 30-100).
+        hidden: units of the tanh layer (Bengio: 50-100 on AP News; 0 = none, `direct` only).
+        direct: the direct connections `W x` from the features to the output.
+        dropout: rate on the features and the hidden layer (0 = off, as Bengio).
+        pad_id: the id of the context before a text's first token (the boundary, `<eos>`).
+
+    Example:
+        >>> model = build_nnlm(vocab_size=50, window=3, embedding_dim=8, hidden=16)
+        >>> model(np.zeros((2, 7), "int32")).shape
+        TensorShape([2, 7, 50])
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1 word of context, got {window}")
+    if hidden < 1 and not direct:
+        raise ValueError("hidden = 0 needs direct connections (direct=True), or there is no path to the output")
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    padded = ContextPad(window - 1, value=pad_id, name="context_pad")(ids)
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(padded)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout_features")(x)
+    outputs = []
+    if hidden:
+        h = keras.layers.Conv1D(hidden, window, activation="tanh", name="hidden")(x)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name="dropout_hidden")(h)
+        outputs.append(keras.layers.Dense(vocab_size, name="logits")(h))
+    if direct:
+        outputs.append(keras.layers.Conv1D(vocab_size, window, use_bias=not hidden, name="direct")(x))
+    logits = keras.layers.Add(name="logits_sum")(outputs) if len(outputs) > 1 else outputs[0]
+    return keras.Model(ids, logits, name="nnlm")
 
 
 # ----------------------------------------------------------------------------- training pieces
@@ -341,8 +416,19 @@ def stateless_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
+def context_pad(model: keras.Model) -> ContextPad | None:
+    """The `ContextPad` of a feed-forward LM (`build_nnlm`), or None for a recurrent one."""
+    return next((layer for layer in model.layers if isinstance(layer, ContextPad)), None)
+
+
 def initial_states(model: keras.Model, batch_size) -> tuple:
-    """Zero states for `step`, a flat tuple over the RNN layers (LSTM: h and c; SimpleRNN: h)."""
+    """Zero states for `step`, a flat tuple over the RNN layers (LSTM: h and c; SimpleRNN: h).
+
+    A feed-forward LM's "state" is its window: the last `window` ids, all the boundary at first.
+    """
+    pad = context_pad(model)
+    if pad is not None:
+        return (ops.full((batch_size, pad.width + 1), pad.value, "int32"),)
     states = []
     for layer in rnn_layers(model):
         sizes = layer.cell.state_size if isinstance(layer.cell.state_size, (list, tuple)) else [layer.cell.state_size]
@@ -352,6 +438,9 @@ def initial_states(model: keras.Model, batch_size) -> tuple:
 
 def step(model: keras.Model, tokens, states: tuple):
     """One time step of a (stateless) LM built here: token ids `[batch]` + states -> logits `[batch, vocab]`, states."""
+    if context_pad(model) is not None:  # feed-forward: slide the window by one token, read its last position
+        window = ops.concatenate([states[0][:, 1:], ops.cast(tokens, "int32")[:, None]], axis=1)
+        return model(window, training=False)[:, -1], (window,)
     x = tokens
     flat = list(states)
     new_states = []

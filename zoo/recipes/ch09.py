@@ -1,4 +1,9 @@
-"""Chapter 9 recipes: LSTM and peephole-LSTM sentiment classifiers with masked mean pooling over time."""
+"""Chapter 9 recipes: LSTM and peephole-LSTM sentiment classifiers with masked mean pooling over time.
+
+`--set cell=simple_rnn|gru|lstm|peephole` swaps the recurrent cell of any of them (chapters 8-9
+contrast the three; RESULTS.md has the table of cells x tasks). The hidden `Dense(100)` is linear as
+in the book (`--set dense_activation=relu` for the zoo's earlier ReLU; see `build_lstm_classifier`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import keras
 
 from zoo.data.text import TextInfo
 from zoo.models.classifier import compile_classifier
-from zoo.models.rnn import build_lstm_classifier
+from zoo.models.rnn import CELLS, DENSE_ACTIVATIONS, build_lstm_classifier
 from zoo.recipes.base import Data, HParams, Param, Recipe, register
 from zoo.recipes.text_classification import (
     MR_SPLIT_PARAMS,
@@ -30,11 +35,15 @@ def _model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
         bidirectional=hp.bidirectional,
         dropout=hp.dropout,
         dense_units=hp.dense_units,
+        dense_activation=hp.dense_activation,
     )
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
 
 
-_CELL = ("lstm (keras.layers.LSTM) or peephole (RNN(PeepholeLSTMCell))", ("lstm", "peephole"))
+_CELL = (
+    "recurrent cell: simple_rnn, gru, lstm (keras.layers.LSTM, the book) or peephole (RNN(PeepholeLSTMCell))",
+    CELLS,
+)
 _LSTM = {
     **TEXT_PARAMS,
     "vocab_size": Param(5000, "vocabulary size (the author's code: 5000)"),
@@ -48,6 +57,9 @@ _LSTM = {
     "bidirectional": Param(False, "wrap the recurrent layer in Bidirectional"),
     "dropout": Param(0.5, "dropout after the recurrent layer"),
     "dense_units": Param(100, "hidden Dense units"),
+    "dense_activation": Param(
+        "linear", "the hidden Dense's activation: linear (the book) or relu", choices=DENSE_ACTIVATIONS
+    ),
     "epochs": 10,
     "batch_size": 64,
 }
