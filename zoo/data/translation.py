@@ -282,16 +282,84 @@ def make_info(
     return Seq2SeqInfo(source, target, splits, max_source_length, max_target_length, level, language, separator)
 
 
-def encode_pairs(info: Seq2SeqInfo, sources, targets, *, fixed_shape: bool = False):
+def word_tokens(texts, max_length: int) -> tf.RaggedTensor:
+    """The first `max_length` word-level tokens (strings) of `[B]` texts: what `make_vectorizer("word")` looks up."""
+    return tf.strings.split(standardize_words(tf.reshape(texts, [-1])))[:, :max_length]
+
+
+def vocabulary_lookup(vocabulary) -> keras.layers.StringLookup:
+    """A `StringLookup` giving a token its id in `vocabulary` (a `make_vectorizer` vocabulary): "" 0, unknown 1."""
+    return keras.layers.StringLookup(vocabulary=list(vocabulary)[2:], mask_token="", oov_token="[UNK]")
+
+
+def extended_ids(source_tokens, lookup, vocab_size: int, target_tokens=None):
+    """Ids over a per-sentence *extended vocabulary* (See et al. 2017's pointer-generator).
+
+    A source word outside the target vocabulary gets the id `vocab_size + k`, where `k` counts the
+    distinct out-of-vocabulary words before its first occurrence in its sentence (so the same word
+    gets the same id wherever it occurs, and ids stay below `vocab_size + source length`); every
+    other word keeps its vocabulary id. A target word outside the vocabulary that the source has
+    gets the source word's extended id, so a model that copies it is rewarded; other unknown words
+    stay 1 (`[UNK]`).
+
+    Args:
+        source_tokens: `(B, Ts)` token strings, `""` for padding (dense or ragged).
+        lookup: token string -> target vocabulary id, 0 for `""` and 1 for unknown words
+            (`vocabulary_lookup`).
+        vocab_size: the target vocabulary size.
+        target_tokens: optional `(B, Tt)` target token strings, `""` for padding.
+
+    Returns:
+        `source_ext (B, Ts)` int32, and `target_ext (B, Tt)` when `target_tokens` is given.
+
+    Example:
+
+    >>> lookup = vocabulary_lookup(["", "[UNK]", "<s>", "</s>", "the", "model"])
+    >>> extended_ids(tf.constant([["the", "bert", "model", "bert", "elmo"]]), lookup, 6,
+    ...              tf.constant([["bert", "elmo", "gpt", ""]]))[1].numpy()
+    array([[6, 7, 1, 0]], dtype=int32)
+    """
+    if isinstance(source_tokens, tf.RaggedTensor):
+        source_tokens = source_tokens.to_tensor("")
+    ids = tf.cast(lookup(source_tokens), tf.int32)
+    unknown = tf.equal(ids, 1)
+    same = tf.equal(source_tokens[:, :, None], source_tokens[:, None, :])  # (B, Ts, Ts)
+    first = tf.argmax(tf.cast(same, tf.int32), axis=2, output_type=tf.int32)  # first position of the same word
+    new = tf.logical_and(unknown, tf.equal(first, tf.range(tf.shape(source_tokens)[1])[None, :]))
+    rank = tf.cumsum(tf.cast(new, tf.int32), axis=1) - 1
+    source_ext = tf.where(unknown, int(vocab_size) + tf.gather(rank, first, batch_dims=1), ids)
+    if target_tokens is None:
+        return source_ext
+    if isinstance(target_tokens, tf.RaggedTensor):
+        target_tokens = target_tokens.to_tensor("")
+    target_ids = tf.cast(lookup(target_tokens), tf.int32)
+    match = tf.logical_and(tf.equal(target_tokens[:, :, None], source_tokens[:, None, :]), unknown[:, None, :])
+    at = tf.argmax(tf.cast(match, tf.int32), axis=2, output_type=tf.int32)
+    copied = tf.logical_and(tf.equal(target_ids, 1), tf.reduce_any(match, axis=2))
+    return source_ext, tf.where(copied, tf.gather(source_ext, at, batch_dims=1), target_ids)
+
+
+def encode_pairs(info: Seq2SeqInfo, sources, targets, *, fixed_shape: bool = False, copy_lookup=None):
     """`({"source", "target_in"}, target_out, weights)` int32 tensors of a batch of sentence pairs.
 
     target_in = `<s>` + target, target_out = target + `</s>` (truncated to `max_target_length`
     tokens before the end token); weights are 1 on real target positions, 0 on padding. Padded to
     the batch's longest sentences (the decoder's time loop runs no step that is padding in every
     row), or to the maximum lengths with `fixed_shape` (static shapes, for TPUs).
+
+    With `copy_lookup` (`vocabulary_lookup` of the target vocabulary; word level only) the inputs
+    also hold `source_ext`, the source over the extended vocabulary, and target_out uses it: a
+    title word outside the vocabulary that the abstract has is a copy target, not `[UNK]`
+    (`extended_ids`).
     """
     src = info.source_vectorizer(sources)[:, : info.max_source_length]
     tgt = info.target_vectorizer(targets)[:, : info.max_target_length]
+    source_ext = None
+    if copy_lookup is not None:
+        source_tokens = word_tokens(sources, info.max_source_length)
+        target_tokens = word_tokens(targets, info.max_target_length)
+        source_ext, target_ext = extended_ids(source_tokens, copy_lookup, info.target_vocab_size, target_tokens)
+        tgt = tf.RaggedTensor.from_tensor(tf.cast(target_ext, tgt.dtype), lengths=target_tokens.row_lengths())
     rows = tf.shape(tgt.row_lengths())[0]
     start = tf.fill([rows, 1], tf.constant(START_ID, tgt.dtype))
     end = tf.fill([rows, 1], tf.constant(END_ID, tgt.dtype))
@@ -299,12 +367,16 @@ def encode_pairs(info: Seq2SeqInfo, sources, targets, *, fixed_shape: bool = Fal
     target_in = tf.concat([start, tgt], axis=1).to_tensor(0, shape=target_shape)
     target_out = tf.concat([tgt, end], axis=1).to_tensor(0, shape=target_shape)
     source = src.to_tensor(0, shape=[None, info.max_source_length] if fixed_shape else None)
+    # target_in is read by the decoder's embedding: copied words go in as [UNK], as in See et al.
+    target_in = tf.where(target_in >= info.target_vocab_size, tf.ones_like(target_in), target_in)
     weights = tf.cast(target_out != 0, tf.float32)
-    return (
-        {"source": tf.cast(source, tf.int32), "target_in": tf.cast(target_in, tf.int32)},
-        tf.cast(target_out, tf.int32),
-        weights,
-    )
+    inputs = {"source": tf.cast(source, tf.int32), "target_in": tf.cast(target_in, tf.int32)}
+    if source_ext is not None:
+        if fixed_shape:
+            source_ext = tf.pad(source_ext, [[0, 0], [0, info.max_source_length - tf.shape(source_ext)[1]]])
+            source_ext = tf.ensure_shape(source_ext, [None, info.max_source_length])
+        inputs["source_ext"] = source_ext
+    return inputs, tf.cast(target_out, tf.int32), weights
 
 
 def make_dataset(
@@ -316,19 +388,27 @@ def make_dataset(
     seed: int = 0,
     drop_remainder: bool = False,
     fixed_shape: bool = False,
+    copy: bool = False,
 ) -> tf.data.Dataset:
     """Batched `(inputs, target_out, sample_weights)` for teacher forcing, tokenised in `tf.data`.
 
     Batches are padded to their longest pair, or to the maximum lengths with `fixed_shape` (see
-    `encode_pairs`).
+    `encode_pairs`). `copy=True` adds `source_ext` and extended target ids for a copying decoder
+    (word level only).
     """
+    if copy and info.level != "word":
+        raise ValueError("copying needs word-level tokens")
+    lookup = vocabulary_lookup(info.target_vocabulary) if copy else None
     sources = [s for s, _ in pairs]
     targets = [t for _, t in pairs]
     ds = tf.data.Dataset.from_tensor_slices((sources, targets))
     if shuffle:
         ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(lambda s, t: encode_pairs(info, s, t, fixed_shape=fixed_shape), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(
+        lambda s, t: encode_pairs(info, s, t, fixed_shape=fixed_shape, copy_lookup=lookup),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
 
 
 def longest(vectorizer, texts, quantile: float = 1.0) -> int:

@@ -4,6 +4,9 @@ regularizers, losses and metric (section 11.3), and title generation.
 `title_generation` (the course author's title_generate): abstract -> title on the course's 1,630
 papers, BiGRU encoder, GRU decoder with the "general" score and input feeding, shared embeddings,
 the last 100 papers as test; it shares its pieces with chapter 10 through `zoo.recipes.seq2seq`.
+`title_pointer` (issue 26) is the same task with a pointer-generator decoder and coverage (See et
+al. 2017: it copies abstract words, out-of-vocabulary ones by their string), early stopping and a
+clipped gradient; `--set copy=false` is the same model without copying.
 
 Four recipes share one model (`zoo.models.self_attentive`): `self_attentive_mr` (rt-polarity, the
 book's split, like `lstm_mr`), `self_attentive_r8`, `self_attentive_imdb` and
@@ -325,6 +328,38 @@ register(
             "test_size": Param(100, "the last N papers are the test set (the author's code: 100)", minimum=1),
             "samples": Param(5, "test titles written to samples.tsv"),
             "epochs": 100,
+            "batch_size": 32,
+        },
+        data=title_data,
+        model=attention_model,
+        serving=serve_strings,
+        report=title_report,
+    )
+)
+
+
+# --- title_pointer (issue 26): the title generator with a pointer-generator decoder and coverage ----
+
+register(
+    Recipe(
+        name="title_pointer",
+        chapter=11,
+        dataset="titles (course)",
+        summary="abstract -> title with a copying (pointer-generator) decoder and coverage; title_generation's split",
+        hparams={
+            **ATTENTION_PARAMS,
+            **DECODING_PARAMS,
+            "copy": Param(True, "pointer-generator decoder (false: title_generation's decoder at these sizes)"),
+            "vocab_size": Param(5000, "shared vocabulary size (as title_generation); other words can only be copied"),
+            "embedding_dim": Param(128, "shared embedding size", minimum=1),
+            "units": Param(256, "decoder units (the encoder: units // 2 per direction)", minimum=2),
+            "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)", minimum=1),
+            "max_target_length": Param(20, "title tokens (the author's code: 20)", minimum=1),
+            "test_size": Param(100, "the last N papers are the test set (as title_generation)", minimum=1),
+            "clipnorm": Param(2.0, "clip the gradient's global norm (title_generation diverged without)", minimum=0.0),
+            "samples": Param(5, "test titles written to samples.tsv", minimum=0),
+            "epochs": 30,
+            "patience": 3,
             "batch_size": 32,
         },
         data=title_data,

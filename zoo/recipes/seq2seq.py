@@ -35,7 +35,7 @@ from zoo.metrics import bleu, rouge
 from zoo.models import seq2seq
 from zoo.recipes.base import HParams, Param, RunContext
 from zoo.serving.translator import Translator
-from zoo.visualize.seq2seq_attention import plot_attention
+from zoo.visualize.seq2seq_attention import plot_attention, plot_p_gen
 
 DECODING_PARAMS = {
     "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)", minimum=1),
@@ -75,6 +75,14 @@ ATTENTION_PARAMS = {
     "dropout": Param(0.2, "dropout on the embeddings", minimum=0.0, maximum=1.0, exclusive_maximum=True),
     "learning_rate": Param(1e-3, "Adam learning rate", minimum=0.0),
     "heatmaps": Param(3, "attention heat maps (PNG) of test sentences", minimum=0),
+    "copy": Param(
+        False,
+        "pointer-generator decoder (See et al. 2017): it may copy source words, out-of-vocabulary ones by "
+        "their string (word level)",
+    ),
+    "coverage": Param(True, "with copy: coverage in the attention scores and the coverage loss (additive only)"),
+    "coverage_weight": Param(1.0, "with copy and coverage: weight of the coverage loss (See et al.: 1)", minimum=0.0),
+    "clipnorm": Param(0.0, "clip the gradient's global norm to this (0 = off)", minimum=0.0),
 }
 
 # The translation recipes' sizes (issue 23): those of a plain Keras model of the same idea (BiGRU
@@ -93,6 +101,13 @@ def check_units(hp: HParams) -> None:
             "expected an even number (units // 2 per encoder direction when encoder_units is 0)",
             param="units",
             value=hp.units,
+        )
+    if hp.copy and hp.attention == "none":
+        raise UserError("a copying decoder copies through its attention: choose a score", param="attention")
+    if hp.copy and hp.coverage and hp.attention != "additive":
+        raise UserError(
+            f"coverage enters the additive score only; got attention={hp.attention} (or --set coverage=false)",
+            params={"attention": hp.attention, "coverage": hp.coverage},
         )
     encoder_output = 2 * (hp.encoder_units or hp.units // 2)
     if hp.attention in ("dot", "scaled_dot") and encoder_output != hp.units:
@@ -113,14 +128,17 @@ def record_split(ctx: RunContext, splits: dict[str, translation.Split], source: 
         write_json(ctx.run_dir / "split.json", record, sort_keys=False, indent=None)
 
 
-def datasets(hp: HParams, info: Seq2SeqInfo, ctx: RunContext) -> Data[Seq2SeqInfo]:
-    """Teacher-forcing pipelines; TPUs get batches of one fixed shape, other devices the batch's own length."""
+def datasets(hp: HParams, info: Seq2SeqInfo, ctx: RunContext, *, copy: bool = False) -> Data[Seq2SeqInfo]:
+    """Teacher-forcing pipelines; TPUs get batches of one fixed shape, other devices the batch's own length.
+
+    `copy`: the inputs also hold the extended-vocabulary source ids of a copying decoder.
+    """
     splits = info.splits
     fixed = isinstance(ctx.strategy, tf.distribute.TPUStrategy)
 
     def make(split: str, **kwargs) -> tf.data.Dataset:
         return translation.make_dataset(
-            info, splits[split].pairs, batch_size=hp.batch_size, fixed_shape=fixed, **kwargs
+            info, splits[split].pairs, batch_size=hp.batch_size, fixed_shape=fixed, copy=copy, **kwargs
         )
 
     return Data(
@@ -137,6 +155,7 @@ def anki_data(
     check: Callable[[HParams], None] | None = None,
     limit_vocabulary: bool = False,
     require_pairs: bool = False,
+    copyable: bool = False,
 ):
     """The `data` of a recipe on Anki pairs.
 
@@ -145,6 +164,7 @@ def anki_data(
         check: refuses a recipe's inconsistent parameters (a `UserError`) before any data is read.
         limit_vocabulary: the recipe declares `vocab_size` (the maximum vocabulary per side).
         require_pairs: the recipe has no default pair file (`--set pairs=PATH` is required).
+        copyable: the recipe declares `copy` (a pointer-generator decoder; word level).
     """
 
     def data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
@@ -167,7 +187,7 @@ def anki_data(
             max_target_length=hp.max_target_length,
             max_tokens=(hp.vocab_size or None) if limit_vocabulary else None,
         )
-        return datasets(hp, info, ctx)
+        return datasets(hp, info, ctx, copy=copyable and hp.copy)
 
     return data
 
@@ -185,7 +205,7 @@ def title_data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
         max_tokens=hp.vocab_size or None,
         shared_vocabulary=True,
     )
-    return datasets(hp, info, ctx)
+    return datasets(hp, info, ctx, copy=hp.copy)
 
 
 def char_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
@@ -197,8 +217,9 @@ def char_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
 
 
 def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
+    """`build_attention_seq2seq`, or `build_pointer_seq2seq` with `--set copy=true`."""
     info = data.info
-    model = seq2seq.build_attention_seq2seq(
+    sizes = dict(
         source_vocab_size=info.source_vocab_size,
         target_vocab_size=info.target_vocab_size,
         embedding_dim=hp.embedding_dim,
@@ -211,7 +232,16 @@ def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
         shared_embedding=info.source_vectorizer is info.target_vectorizer,
         dropout=hp.dropout,
     )
-    return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate)
+    if hp.copy:
+        model = seq2seq.build_pointer_seq2seq(
+            **sizes,
+            max_source_length=info.max_source_length,
+            coverage=hp.coverage,
+            coverage_weight=hp.coverage_weight,
+        )
+    else:
+        model = seq2seq.build_attention_seq2seq(**sizes)
+    return seq2seq.compile_seq2seq(model, "adam", learning_rate=hp.learning_rate, clipnorm=hp.clipnorm or None)
 
 
 def make_translator(hp: HParams, data: Data[Seq2SeqInfo], model: keras.Model, beam_width: int) -> Translator:
@@ -244,6 +274,11 @@ def translation_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunCont
     `beam_width` and `test_sentences`. Word-level outputs are lower-cased by the tokeniser, so they
     are scored case-insensitively (`Seq2SeqInfo.lowercase`).
     """
+    return decoded_report(hp, data, model, ctx)[0]
+
+
+def decoded_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext):
+    """`translation_report`'s metrics and the decoded test outputs, `{"greedy": [...], "beam": [...]}`."""
     info = data.info
     test = scored_pairs(hp, data, ctx)
     sources, references = [s for s, _ in test], [t for _, t in test]
@@ -258,7 +293,7 @@ def translation_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunCont
             writer.writerow(["source", "reference", *outputs])
             for i in range(min(hp.samples, len(test))):
                 writer.writerow([sources[i], references[i], *(o[i] for o in outputs.values())])
-    return metrics
+    return metrics, outputs
 
 
 def write_heatmaps(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> None:
@@ -309,13 +344,70 @@ def baseline_titles(train, abstracts) -> dict[str, list[str]]:
     }
 
 
+def title_scores(titles: list[str], references: list[str], *, prefix: str) -> dict:
+    """ROUGE-1 and ROUGE-2 F1 (rouge-score, Porter stemming: ROUGE-1.5.5 with -m, as for ROUGE-L) and
+    how many of the titles are distinct, `{prefix}rouge1`, `{prefix}rouge2`, `{prefix}distinct`."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
+    scores = [scorer.score(ref, hyp) for hyp, ref in zip(titles, references)]
+    n = max(len(scores), 1)
+    return {
+        f"{prefix}rouge1": 100.0 * sum(s["rouge1"].fmeasure for s in scores) / n,
+        f"{prefix}rouge2": 100.0 * sum(s["rouge2"].fmeasure for s in scores) / n,
+        f"{prefix}distinct": len({t.strip().lower() for t in titles}),
+    }
+
+
+def copy_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
+    """How a copying model wrote its greedy test titles, from the `attention` endpoint's `p_gen` and `copy_share`.
+
+    `greedy_mean_p_gen`: the mean generation probability over the output words (end tokens
+    included); `greedy_copied_share`: the share of output words whose probability came mostly
+    (> 1/2) from copying; `greedy_oov_words`: output words outside the vocabulary (only copying can
+    write them). Draws `p_gen_{i}.png` for the first `heatmaps` test abstracts.
+    """
+    translator = make_translator(hp, data, model, 1)
+    test = scored_pairs(hp, data, ctx)
+    vocabulary = set(data.info.target_vocabulary)
+    p_gen, copied, oov, words = [], 0, 0, 0
+    for i in range(0, len(test), 50):
+        out = translator.attention(tf.constant([a for a, _ in test[i : i + 50]]))
+        for tokens, gen, share in zip(*(out[k].numpy() for k in ("output_tokens", "p_gen", "copy_share"))):
+            real = [j for j, t in enumerate(tokens) if t]
+            p_gen.extend(gen[real].tolist())
+            written = [j for j in real if tokens[j] != b"</s>"]
+            words += len(written)
+            copied += int(np.sum(share[written] > 0.5))
+            oov += sum(tokens[j].decode("utf-8") not in vocabulary for j in written)
+    if ctx.is_chief:
+        for i, (abstract, _) in enumerate(test[: hp.heatmaps]):
+            plot_p_gen(translator, abstract, ctx.run_dir / f"p_gen_{i}.png")
+    return {
+        "greedy_mean_p_gen": float(np.mean(p_gen)) if p_gen else float("nan"),
+        "greedy_copied_share": copied / max(words, 1),
+        "greedy_oov_words": oov,
+    }
+
+
 def title_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
-    """`attention_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers."""
-    metrics = attention_report(hp, data, model, ctx)
+    """`attention_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers.
+
+    Also ROUGE-1/2 and the number of distinct titles (`title_scores`) of the model's and the
+    baselines' titles, and `copy_report` for a copying model.
+    """
+    metrics, outputs = decoded_report(hp, data, model, ctx)
+    if hp.attention != "none":
+        write_heatmaps(hp, data, model, ctx)
     test = scored_pairs(hp, data, ctx)
     references = [title for _, title in test]
+    for name, titles in outputs.items():
+        metrics.update(title_scores(titles, references, prefix=f"{name}_"))
     for name, titles in baseline_titles(data.info.splits["train"].pairs, [a for a, _ in test]).items():
         metrics.update(text_scores(titles, references, info=data.info, prefix=f"baseline_{name}_"))
+        metrics.update(title_scores(titles, references, prefix=f"baseline_{name}_"))
+    if hp.copy:
+        metrics.update(copy_report(hp, data, model, ctx))
     return metrics
 
 

@@ -6,17 +6,20 @@ import keras
 import tensorflow as tf
 
 from zoo.data import translation
-from zoo.models.seq2seq import END_ID, Seq2SeqInference
+from zoo.models.seq2seq import END_ID, PointerInference, Seq2SeqInference
 from zoo.models.transformer import TransformerInference
 
 
 def inference_for(model: keras.Model):
     """The `encode`/`step` view of a trained encoder-decoder, for the decoding loops.
 
-    A `zoo.models.transformer` model (named `"transformer"`) gets a `TransformerInference`, every
-    other (`zoo.models.seq2seq`) a `Seq2SeqInference`.
+    A `zoo.models.transformer` model (named `"transformer"`) gets a `TransformerInference`, a
+    pointer-generator (`build_pointer_seq2seq`, named `"pointer_seq2seq"`) a `PointerInference`,
+    every other (`zoo.models.seq2seq`) a `Seq2SeqInference`.
     """
-    return TransformerInference(model) if model.name == "transformer" else Seq2SeqInference(model)
+    if model.name == "transformer":
+        return TransformerInference(model)
+    return PointerInference(model) if model.name == "pointer_seq2seq" else Seq2SeqInference(model)
 
 
 class Translator(keras.Model):
@@ -28,6 +31,13 @@ class Translator(keras.Model):
     the cross-attention of every layer and head). Both become SavedModel endpoints (`serve` and
     `attention`) so `keras.layers.TFSMLayer(path, call_endpoint=...)` reaches either: through
     `zoo.export.save_serving` (which adds `endpoints`).
+
+    A pointer-generator (`build_pointer_seq2seq`) copies: the source words outside the target
+    vocabulary get per-sentence extended ids in the graph (`translation.extended_ids`), the beam
+    search runs over them, and a copied word is written as the source token's string (lower-cased
+    by the word tokeniser). Its `attention` endpoint also returns `"p_gen": [B, L+1]` (the
+    probability of generating rather than copying at each step) and `"copy_share": [B, L+1]` (how
+    much of each output word's probability came from copying).
 
     Args:
         model: a trained model from `build_char_seq2seq` / `build_attention_seq2seq`
@@ -64,6 +74,9 @@ class Translator(keras.Model):
         self.separator = separator
         self.max_source_length, self.max_output_length = int(max_source_length), int(max_output_length)
         self.beam_width, self.alpha = int(beam_width), float(alpha)
+        self.copy = isinstance(self.inference, PointerInference)
+        # Source tokens -> target ids, for the extended vocabulary of a copying model.
+        self.copy_lookup = translation.vocabulary_lookup(self.target_vocabulary) if self.copy else None
         self.built = True
 
     @classmethod
@@ -104,28 +117,54 @@ class Translator(keras.Model):
         table = tf.constant([t if i > 1 else ("" if i == 0 else "[UNK]") for i, t in enumerate(vocabulary)])
         return tf.gather(table, ids)
 
-    def detokenize(self, tokens, lengths):
-        """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row."""
-        words = tf.RaggedTensor.from_tensor(self._words(tokens, self.target_vocabulary), lengths=lengths)
+    def _output_words(self, ids, source):
+        """Output token strings; a copying model's extended ids are the words of `source` they stand for."""
+        if not self.copy:
+            return self._words(ids, self.target_vocabulary)
+        vocab_size = len(self.target_vocabulary)
+        words = self._words(tf.where(ids >= vocab_size, tf.ones_like(ids), ids), self.target_vocabulary)
+        at = tf.argmax(tf.cast(tf.equal(ids[:, :, None], source["ext"][:, None, :]), tf.int32), axis=2)
+        return tf.where(ids >= vocab_size, tf.gather(source["tokens"], at, batch_dims=1), words)
+
+    def detokenize(self, tokens, lengths, source=None):
+        """`[B]` strings from output ids `(B, L)` and the number of tokens to keep per row.
+
+        `source` (`encode_sources`) is needed for a copying model's extended ids.
+        """
+        words = tf.RaggedTensor.from_tensor(self._output_words(tokens, source), lengths=lengths)
         text = tf.strings.reduce_join(words, axis=-1, separator=self.separator)
         return translation.detokenize_words(text) if self.separator == " " else text
 
+    def encode_sources(self, strings) -> dict:
+        """`{"ids", "counts"}` of `[B]` source strings, plus `"tokens"` (strings) and `"ext"` (extended
+        ids), all `(B, max_source_length)`, for a copying model."""
+        ids, counts = self.source_ids(strings)
+        source = {"ids": ids, "counts": counts}
+        if self.copy:
+            tokens = translation.word_tokens(strings, self.max_source_length)
+            source["tokens"] = tokens.to_tensor("", shape=[None, self.max_source_length])
+            source["ext"] = translation.extended_ids(source["tokens"], self.copy_lookup, len(self.target_vocabulary))
+        return source
+
     def decode_ids(self, strings):
-        ids, n_source = self.source_ids(strings)
+        source = self.encode_sources(strings)
+        extra = {"source_ext": source["ext"]} if self.copy else {}
         out = self.inference.decode(
-            ids, max_length=self.max_output_length, beam_width=self.beam_width, alpha=self.alpha
+            source["ids"], max_length=self.max_output_length, beam_width=self.beam_width, alpha=self.alpha, **extra
         )
-        lengths = tf.where(n_source > 0, tf.cast(out["lengths"], tf.int64), 0)
-        return ids, out["tokens"], lengths
+        lengths = tf.where(source["counts"] > 0, tf.cast(out["lengths"], tf.int64), 0)
+        return source, out["tokens"], lengths
 
     def call(self, strings):
-        _, tokens, lengths = self.decode_ids(strings)
-        return self.detokenize(tokens, lengths)  # an empty source gives "" (length forced to 0)
+        source, tokens, lengths = self.decode_ids(strings)
+        return self.detokenize(tokens, lengths, source)  # an empty source gives "" (length forced to 0)
 
     def attention(self, strings):
-        ids, tokens, lengths = self.decode_ids(strings)
+        source, tokens, lengths = self.decode_ids(strings)
+        ids = source["ids"]
         tokens = tf.where(tf.range(tf.shape(tokens, out_type=tf.int64)[1])[None, :] < lengths[:, None], tokens, 0)
-        weights = self.inference.attention_weights(ids, tokens)
+        details = self.inference.details(ids, source["ext"], tokens) if self.copy else {}
+        weights = details["weights"] if self.copy else self.inference.attention_weights(ids, tokens)
         # The end token goes right after the last output token.
         end_at = tf.one_hot(lengths, self.max_output_length + 1, on_value=END_ID, off_value=0, dtype=tf.int32)
         with_end = tf.pad(tokens, [[0, 0], [0, 1]]) + end_at
@@ -135,8 +174,13 @@ class Translator(keras.Model):
         weights = tf.cast(weights, tf.float32)
         weights.set_shape(weights.shape[:-2].concatenate([steps, sources]))  # a Transformer's layers, heads: static
         source_tokens = tf.ensure_shape(self._words(ids, self.source_vocabulary), [None, sources])
-        output_tokens = tf.ensure_shape(self._words(with_end, self.target_vocabulary), [None, steps])
-        return {"source_tokens": source_tokens, "output_tokens": output_tokens, "weights": weights}
+        output_tokens = tf.ensure_shape(self._output_words(with_end, source), [None, steps])
+        out = {"source_tokens": source_tokens, "output_tokens": output_tokens, "weights": weights}
+        if self.copy:  # the source as the model can copy it: its own words, not [UNK]
+            out["source_tokens"] = tf.ensure_shape(source["tokens"], [None, sources])
+            for name in ("p_gen", "copy_share"):
+                out[name] = tf.ensure_shape(tf.cast(details[name], tf.float32), [None, steps])
+        return out
 
     def translate(self, sentences, *, batch_size: int = 256) -> list[str]:
         """Python strings in, Python strings out, through one traced `tf.function` (batched)."""
