@@ -19,7 +19,12 @@ Where only MNIST's t10k files are present (as in ../shared/data), the recipes tr
 #   `from_logits=True`, so the loss applied a second softmax. The zoo's models output logits, the
 #   loss takes logits, and the exported SavedModel adds the softmax so it serves probabilities.
 # - a **deep MLP**: `Flatten -> Dense(128, relu) -> Dropout(0.5) -> Dense(10)`; the chapter also
-#   teaches early stopping (`SET = ["patience=2"]`), regularisation and clipping.
+#   teaches early stopping (`SET = ["patience=2"]`), and its whole toolbox is a switch of the
+#   `mnist_mlp` recipe (section 5): optimizers (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adadelta,
+#   Adam, Adamax, Nadam), initialisers, activations, depth, batch normalisation, dropout, L1/L2 and
+#   gradient clipping by norm or by value, e.g. `SET = ["optimizer=momentum", "learning_rate=0.01"]`;
+# - the **vanishing gradient** (section 6): the gradient reaching each layer of a 10-layer MLP,
+#   sigmoid against ReLU, with and without batch normalisation.
 #
 # Both models take raw 0-255 pixels: the scaling is a layer inside the model.
 
@@ -30,7 +35,7 @@ from zoo.notebooks import chapter_settings
 # DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
 chapter = chapter_settings(
     ONLY=["mnist_softmax", "mnist_mlp"],  # the recipes to train
-    SET=[],  # hyper-parameters, "KEY=VALUE" (e.g. "patience=2", "epochs=3")
+    SET=[],  # hyper-parameters, "KEY=VALUE" (e.g. "patience=2", "optimizer=momentum", "l2=1e-4")
     choices={"ONLY": ["mnist_softmax", "mnist_mlp"]},
 )
 QUICK, DATA_DIR, OUT, ONLY, SET = chapter
@@ -42,14 +47,15 @@ from pathlib import Path
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
 from zoo.data import mnist
-from zoo.models.mlp import build_mlp
-from zoo.notebooks import plot_model, show_image
+from zoo.models.mlp import build_mlp, hidden_gradient_norms
+from zoo.notebooks import plot_model, show, show_image
 
 FIGURES = Path(OUT or "saved_models") / "ch04"  # the data pictures; each run's pictures go to its run folder
 FIGURES.mkdir(parents=True, exist_ok=True)
@@ -155,4 +161,75 @@ for ax, image, p in zip(axes, new, guesses):
     ax.set_title(f"{p.argmax()} ({p.max():.0%})", fontsize=9)
     ax.axis("off")
 fig.savefig(best.run_dir / "typeset_digits.png", dpi=90, bbox_inches="tight")
+plt.show()
+
+# %% [markdown]
+# ## 5. The chapter's toolbox as switches of `mnist_mlp`
+#
+# Every tool of the chapter is a hyper-parameter of the recipe (`python -m zoo.run mnist_mlp --set
+# optimizer=nesterov --set learning_rate=0.01 --set batchnorm=true`); the defaults are the book's
+# model. Each run's `config.json` records them all, and a value that cannot work (an unknown
+# optimizer, a negative penalty, `layers=0`, clipping by norm and by value at once) is refused in one
+# line before any data is read. `benchmarks/mlp_toolbox.py` trains every variant over three seeds
+# with the same budget (RESULTS.md has its table and curves).
+
+# %%
+params = zoo.recipes.get("mnist_mlp").params()
+toolbox = ["optimizer", "learning_rate", "initializer", "activation", "layers", "units", "batchnorm", "dropout"]
+toolbox += ["l1", "l2", "clipnorm", "clipvalue", "patience"]
+show(
+    pd.DataFrame(
+        {"default": [params[k].default for k in toolbox], "allowed": [params[k].allowed() for k in toolbox]},
+        index=toolbox,
+    )
+)
+try:
+    zoo.fit("mnist_mlp", data_dir=DATA_DIR, optimizer="adamw")
+except zoo.errors.UserError as error:
+    print(f"refused before any work: {error}")
+
+# %% [markdown]
+# A variant through `zoo.fit`: Nesterov momentum, He initialisation, two hidden layers with batch
+# normalisation, an L2 penalty and gradient clipping by norm.
+
+# %%
+variant = dict(optimizer="nesterov", learning_rate=0.01, initializer="he_normal", layers=2, batchnorm=True)
+variant.update(l2=1e-4, clipnorm=1.0)
+toolbox_run = zoo.fit("mnist_mlp", **chapter.fit_settings("mnist_mlp_toolbox"), **variant)
+print(f"{variant}: test accuracy {toolbox_run.metrics['test_accuracy']:.4f}  ({toolbox_run.run_dir})")
+show_image(toolbox_run.run_dir / "curves.png")
+
+# %% [markdown]
+# ## 6. The vanishing gradient
+#
+# Backpropagation multiplies the error by each layer's weights and by the derivative of its
+# activation. A sigmoid's derivative is at most 1/4, so through ten sigmoid layers the gradient
+# reaching the first layers is orders of magnitude smaller than at the top: they barely learn.
+# ReLU's derivative is 1 where a unit is active, and batch normalisation keeps every layer's
+# inputs in the range where the activation has slope. Below: the norm of the loss gradient for each
+# hidden layer's kernel, on one batch of 256 real digits, for four freshly initialised 10-layer MLPs
+# (Glorot initialisation, 64 units a layer).
+
+# %%
+batch, labels = images[:256].astype(np.float32), digits[:256]
+loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+fig, ax = plt.subplots(figsize=(7, 4))
+for activation, batchnorm in (("sigmoid", False), ("sigmoid", True), ("relu", False), ("relu", True)):
+    keras.utils.set_random_seed(0)
+    deep = build_mlp(
+        input_shape=(28, 28),
+        hidden=(64,) * 10,
+        outputs=10,
+        activation=activation,
+        batchnorm=batchnorm,
+        preprocessing=[keras.layers.Rescaling(1.0 / 255)],
+    )
+    norms = hidden_gradient_norms(deep, batch, labels, loss)
+    label = f"{activation}{' + batch norm' if batchnorm else ''}"
+    ax.semilogy(range(1, 11), norms, marker="o", label=label)
+    print(f"{label:22s} gradient norm, layer 1 / layer 10: {norms[0] / norms[-1]:.2e}")
+ax.set(xlabel="hidden layer (1 = next to the input)", ylabel="|d loss / d kernel|", xticks=range(1, 11))
+ax.set_title("gradient reaching each layer of a 10-layer MLP (one batch, at initialisation)")
+ax.legend()
+fig.savefig(FIGURES / "vanishing_gradient.png", dpi=90, bbox_inches="tight")
 plt.show()
