@@ -58,6 +58,7 @@ from zoo.models.self_attentive import (
     mean_pairwise_overlap,
 )
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.recipes.han import HAN_PARAMS, han_imdb_data, han_model, han_report, han_serving
 from zoo.recipes.seq2seq import (
     ATTENTION_PARAMS,
     DECODING_PARAMS,
@@ -366,5 +367,23 @@ register(
         model=attention_model,
         serving=serve_strings,
         report=title_report,
+    )
+)
+
+
+# --- the hierarchical attention network (Yang et al. 2016), among the chapter's attention models ----
+
+register(
+    Recipe(
+        name="han_imdb",
+        chapter=11,
+        dataset="imdb",
+        summary="hierarchical attention network (word then sentence BiGRU + attention) on IMDB, sentences split "
+        "from raw text in the graph",
+        hparams=HAN_PARAMS,
+        data=han_imdb_data,
+        model=han_model,
+        serving=han_serving,
+        report=han_report,
     )
 )
