@@ -34,6 +34,7 @@ QUALITY = {  # name -> (recipe, overrides)
     "none": ("seq2seq_attention_cmn", {"attention": "none"}),
     "additive": ("seq2seq_attention_cmn", {"attention": "additive"}),
     "transformer": ("transformer_cmn", {}),  # chapter 12 (issue 24)
+    "transformer_dropout0": ("transformer_cmn", {"dropout": 0.0}),  # issue 24: the deu-eng gap
 }
 
 
