@@ -123,6 +123,30 @@ def test_textcnn_variants_use_the_vectors():
         build_textcnn(vocab_size=30, sequence_length=10, variant="static")
 
 
+def test_book_multichannel_stacks_a_random_trainable_and_a_frozen_channel_with_their_own_kernels():
+    vectors = np.random.default_rng(0).normal(size=(30, 6)).astype("float32")
+    model = build_textcnn(vocab_size=30, sequence_length=10, variant="book-multichannel", vectors=vectors, filters=2)
+    random, frozen = model.get_layer("embedding_random"), model.get_layer("embedding_static")
+    assert random.trainable and not frozen.trainable
+    np.testing.assert_allclose(frozen.get_weights()[0], vectors)
+    assert not np.allclose(random.get_weights()[0], vectors)  # random, not a copy of the vectors (Kim's)
+    kernel = model.get_layer("conv_3").get_weights()[0]
+    assert kernel.shape == (3, 12, 2)  # one kernel slice per channel: 2 x 6 input features
+    # = each channel convolved with its own slice, the two results summed (a Conv2D over stacked channels)
+    ids = np.random.default_rng(1).integers(1, 30, size=(2, 10))
+    both = np.concatenate([random.get_weights()[0][ids], vectors[ids]], axis=-1)
+    conv = keras.Model(model.input, model.get_layer("conv_3").output)(ids)
+    split = sum(
+        np.stack([np.einsum("bwd,wdf->bf", part[:, t : t + 3], kernel[:, sl]) for t in range(8)], axis=1)
+        for part, sl in ((both[..., :6], slice(0, 6)), (both[..., 6:], slice(6, 12)))
+    )
+    np.testing.assert_allclose(np.asarray(conv), split + model.get_layer("conv_3").get_weights()[1], atol=1e-4)
+    kim = build_textcnn(vocab_size=30, sequence_length=10, variant="multichannel", vectors=vectors, filters=2)
+    assert kim.get_layer("conv_3").get_weights()[0].shape == (3, 6, 2)  # Kim's: one kernel shared by both
+    with pytest.raises(ValueError, match="vectors"):
+        build_textcnn(vocab_size=30, sequence_length=10, variant="book-multichannel")
+
+
 def test_keras_average_pooling_honours_the_mask():
     x = np.array([[1.0, 3.0, 100.0]])[..., None]
     mask = np.array([[True, True, False]])

@@ -11,7 +11,7 @@ import numpy as np
 from zoo.errors import UserError
 from zoo.models.classifier import classifier_head, vectors_dim
 
-VARIANTS = ("rand", "static", "non-static", "multichannel")
+VARIANTS = ("rand", "static", "non-static", "multichannel", "book-multichannel")
 
 
 def build_textcnn(
@@ -34,14 +34,23 @@ def build_textcnn(
         sequence_length: tokens per input.
         num_classes: 2 (one sigmoid unit) or more (softmax).
         variant: `rand` (random, trained embedding), `static` (pre-trained, frozen), `non-static`
-            (pre-trained, fine-tuned), `multichannel` (a frozen and a fine-tuned copy; each filter is
-            applied to both channels and the results summed, as in the paper).
+            (pre-trained, fine-tuned), `multichannel` (Kim's: a frozen and a fine-tuned copy of the
+            pre-trained vectors; each filter is applied to both channels and the results summed),
+            `book-multichannel` (the book's section 7.3.3: a *randomly initialised* trainable channel
+            and a frozen pre-trained channel, stacked, each with its own kernel weights).
         embedding_dim: embedding size (taken from `vectors` when given).
         vectors: `(vocab_size, dim)` pre-trained matrix, required by every variant but `rand`.
         windows: convolution widths, one Conv1D each.
         filters, dropout, max_norm: the book's 10 / 0.5 / off; the paper's 100 / 0.5 / 3.
 
     Input: int ids `(batch, sequence_length)`; output: probabilities.
+
+    The two multichannel variants differ in two ways. Kim's second channel starts from the same
+    pre-trained vectors as the frozen one (fine-tuning moves it away), and one kernel is shared
+    by both channels. The book's second channel starts random (it learns task-specific features
+    from nothing, beside the fixed GloVe ones), and the channels are stacked like the two colour
+    planes of an image, so each has its own kernel slice: a `Conv1D` over the two embeddings
+    concatenated feature-wise is exactly a `Conv2D` over the stacked channels, summed.
 
     Example:
         >>> model = build_textcnn(vocab_size=100, sequence_length=20)
@@ -63,6 +72,10 @@ def build_textcnn(
 
     if variant == "multichannel":
         channels = [embedding("embedding_static", False), embedding("embedding_non_static", True)]
+    elif variant == "book-multichannel":
+        random = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding_random")(ids)
+        stacked = [random, embedding("embedding_static", False)]
+        channels = [keras.layers.Concatenate(name="channels")(stacked)]
     else:
         channels = [embedding("embedding", variant != "static")]
     pooled = []
@@ -78,7 +91,7 @@ def build_textcnn(
         ids, classifier_head(x, num_classes, max_norm=max_norm), name=f"textcnn_{variant.replace('-', '_')}"
     )
     if vectors is not None:  # set after building: a Constant initialiser would copy the matrix into the config
-        for layer in layers:
+        for layer in layers:  # the pre-trained channels only (the book's random channel keeps its init)
             layer.set_weights([vectors])
     return model
 

@@ -133,7 +133,11 @@ _TEXTCNN = {
     **TEXT_PARAMS,
     **MR_SPLIT_PARAMS,
     "variant": Param(
-        "rand", "rand | static | non-static | multichannel (the last three need vectors)", choices=VARIANTS
+        "rand",
+        "rand | static | non-static | multichannel (Kim: two copies of the vectors) | book-multichannel "
+        "(the book's 7.3.3: a random trainable channel + a frozen vectors channel, own kernels); all but rand "
+        "need vectors",
+        choices=VARIANTS,
     ),
     "vectors": VECTORS_PARAM,
     "windows": Param((3, 4, 5), "convolution window sizes", type=tuple),
@@ -179,7 +183,8 @@ register(
         name="textcnn_mr",
         chapter=7,
         dataset="rt-polarity",
-        summary="Kim's TextCNN (rand/static/non-static/multichannel) on sentence polarity, book split or k-fold CV",
+        summary="Kim's TextCNN (rand/static/non-static/multichannel, and the book's multichannel) on sentence "
+        "polarity, book split or k-fold CV",
         hparams=_TEXTCNN,
         data=_checked(_check_textcnn, using_vectors(mr_data)),
         model=_textcnn_model,
