@@ -23,7 +23,7 @@ from zoo.data.fetch import fetch
 from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.metrics import squad as squad_metrics
-from zoo.recipes import transformer
+from zoo.recipes import bert, transformer
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 from zoo.recipes.seq2seq import ANKI_PARAMS, DECODING_PARAMS, anki_data, serve_strings
 from zoo.recipes.text_classification import MR_SPLIT_PARAMS, TEXT_PARAMS, imdb_data, mr_data
@@ -257,3 +257,46 @@ register(
         serving=serve_text,
     )
 )
+
+# Issue 25: BERT pre-trained from scratch (masked LM + next sentence), then fine-tuned (zoo.recipes.bert).
+register(
+    Recipe(
+        name="bert_pretrain",
+        chapter=12,
+        dataset="imdb (training reviews) or any corpus",
+        summary="small BERT pre-trained from scratch: WordPiece learned, masked LM + next sentence; fill_mask/encode",
+        hparams=bert.PRETRAIN_PARAMS,
+        data=bert.pretrain_data,
+        model=bert.pretrain_model,
+        serving=bert.pretrain_serving,
+        report=bert.pretrain_report,
+    )
+)
+for _name, _dataset, _load, _extra in (
+    (
+        "bert_classifier_mr",
+        "rt-polarity",
+        bert.mr_texts,
+        {"sequence_length": Param(64, "tokens per text", minimum=8, maximum=512), "epochs": 4, "batch_size": 32},
+    ),
+    (
+        "bert_classifier_imdb",
+        "imdb",
+        bert.imdb_texts,
+        {"sequence_length": Param(128, "tokens per review", minimum=8, maximum=512), "epochs": 2, "batch_size": 32},
+    ),
+):
+    register(
+        Recipe(
+            name=_name,
+            chapter=12,
+            dataset=_dataset,
+            summary="BERT fine-tuned (pretrained= a bert_pretrain run, a Hugging Face BERT, or none), raw text in",
+            hparams={**bert.CLASSIFIER_PARAMS, **_extra},
+            data=bert.classifier_data(_load),
+            model=bert.classifier_model,
+            serving=bert.classifier_serving,
+            report=bert.classifier_report,
+            monitor="val_accuracy" if _name.endswith("_mr") else "val_loss",
+        )
+    )
