@@ -1,4 +1,5 @@
-"""Chapter 7 recipes: the Embedding+Flatten toy, Kim's TextCNN and the 1D CNN on rt-polarity, IMDB and R8."""
+"""Chapter 7 recipes: the Embedding+Flatten toy, Kim's TextCNN and the 1D CNN on rt-polarity, IMDB and R8, and
+the sequence-models notes' averaged-embedding sentiment model (`avg_embedding_mr`) beside them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from zoo.data.text import TextInfo, classification_data
 from zoo.errors import UserError
+from zoo.models.average_embedding import build_average_embedding
 from zoo.models.classifier import compile_classifier
 from zoo.models.textcnn import (
     VARIANTS,
@@ -23,8 +25,10 @@ from zoo.recipes.text_classification import (
     VECTORS_PARAM,
     imdb_data,
     mr_data,
+    mr_splits,
     r8_data,
     serve_strings,
+    tfidf_baseline,
     using_vectors,
     vectors_report,
 )
@@ -103,6 +107,37 @@ def _cnn1d_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
         dropout=hp.dropout,
     )
     return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
+
+
+def _check_average(hp: HParams) -> None:
+    if hp.freeze and not hp.vectors:
+        raise UserError(
+            "a frozen embedding needs pre-trained vectors: give --set vectors=FILE or leave freeze false",
+            param="freeze",
+            value=True,
+        )
+
+
+def _average_model(hp: HParams, data: Data[TextInfo]) -> keras.Model:
+    info = data.info
+    model = build_average_embedding(
+        vocab_size=info.vocab_size,
+        sequence_length=info.sequence_length,
+        num_classes=info.num_classes,
+        embedding_dim=hp.embedding_dim,
+        vectors=info.vectors,
+        freeze=hp.freeze,
+    )
+    return compile_classifier(model, num_classes=info.num_classes, learning_rate=hp.learning_rate)
+
+
+def _average_report(hp: HParams, data: Data[TextInfo], model: keras.Model, ctx: RunContext) -> dict:
+    """The vectors' coverage, and scikit-learn's TF-IDF + logistic regression on the same split."""
+    train, held_out = mr_splits(hp, ctx)
+    return {
+        **vectors_report(hp, data, model, ctx),
+        "baseline_tfidf_logreg_accuracy": tfidf_baseline(train, held_out, seed=hp.seed),
+    }
 
 
 def _toy_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
@@ -233,5 +268,28 @@ register(
         model=_textcnn_model,
         serving=serve_strings,
         report=vectors_report,
+    )
+)
+register(
+    Recipe(
+        name="avg_embedding_mr",
+        chapter=7,
+        dataset="rt-polarity",
+        summary="mean of the word vectors -> sigmoid/softmax on sentence polarity (sequence-models notes), "
+        "from scratch or from vectors; TF-IDF + logistic regression baseline",
+        hparams={
+            **TEXT_PARAMS,
+            **MR_SPLIT_PARAMS,
+            "vectors": VECTORS_PARAM,
+            "freeze": Param(False, "keep the vectors fixed, train only the output layer (the notes' model)"),
+            "learning_rate": Param(5e-3, "Adam learning rate", minimum=0.0, exclusive_minimum=True),
+            "epochs": 20,
+            "batch_size": Param(50, "global batch size", minimum=1),
+        },
+        data=_checked(_check_average, using_vectors(mr_data)),
+        model=_average_model,
+        serving=serve_strings,
+        report=_average_report,
+        monitor="val_accuracy",
     )
 )

@@ -83,8 +83,8 @@ def vectors_report(hp: HParams, data: Data[TextInfo], model: keras.Model, ctx: R
     return {"vectors_coverage": report.coverage, "vectors_found": report.found, "vectors_dim": report.dim}
 
 
-def mr_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
-    """rt-polarity as `(ids, label)` with the book's split or one cross-validation fold as validation."""
+def mr_splits(hp: HParams, ctx: RunContext) -> tuple[tuple[list[str], np.ndarray], tuple[list[str], np.ndarray]]:
+    """rt-polarity's `(texts, labels)` for training and the held-out part: the book's split or one CV fold."""
     if hp.folds and (hp.folds < 2 or hp.fold >= hp.folds):
         raise UserError("need folds >= 2 and fold < folds (or folds=0)", params={"folds": hp.folds, "fold": hp.fold})
     texts, labels = rt_polarity.load(ctx.data_dir)
@@ -93,7 +93,30 @@ def mr_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
     else:
         train, held_out = rt_polarity.book_split(len(texts))
     pick = lambda idx: ([texts[i] for i in idx], labels[idx])  # noqa: E731
-    return classification_data(pick(train), validation=pick(held_out), **_settings(hp))
+    return pick(train), pick(held_out)
+
+
+def mr_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
+    """rt-polarity as `(ids, label)` with the book's split or one cross-validation fold as validation."""
+    train, held_out = mr_splits(hp, ctx)
+    return classification_data(train, validation=held_out, **_settings(hp))
+
+
+def tfidf_baseline(train: tuple[list[str], np.ndarray], held_out: tuple[list[str], np.ndarray], *, seed: int) -> float:
+    """Held-out accuracy of scikit-learn's TF-IDF (words and word pairs) + logistic regression on the same split.
+
+    The plainest bag-of-words classifier, for the neural ones to beat: `TfidfVectorizer(ngram_range=(1, 2),
+    sublinear_tf=True)` fitted on the training texts only, `LogisticRegression(C=1)` (the defaults).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=2000, random_state=seed)
+    )
+    model.fit(train[0], train[1])
+    return float(model.score(held_out[0], held_out[1]))
 
 
 def imdb_data(hp: HParams, ctx: RunContext) -> Data[TextInfo]:
