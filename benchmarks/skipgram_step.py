@@ -8,7 +8,9 @@ alone, then caches `--steps` of its batches and times training steps on them wit
   by `Variable.scatter_sub(IndexedSlices)` (`ResourceScatterSub`), with and without XLA;
 - `dedup:xla`: the same, summing the context rows of repeated words first (`tf.unique` + segment sum);
 - `nocontext:xla`: the same without the context-table update (a lower bound, not a valid step);
-- `threads`: `scatter:xla` called from 1 and then 2 Python threads at once (Hogwild-like, as gensim).
+- `threads`: `scatter:xla` called from 1 and then 2 Python threads at once (Hogwild-like, as gensim);
+- `shared`: issue 28's step (`SharedNegatives` through `model.fit`, XLA): the same pairs in groups of
+  each `--group-sizes` G sharing each `--shared-negatives` K negatives.
 
     python benchmarks/skipgram_step.py --data-dir ../shared/data --variants pipeline keras scatter:xla \
         scatter:graph dedup:xla nocontext:xla threads
@@ -28,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-VARIANTS = ("pipeline", "keras", "scatter:xla", "scatter:graph", "dedup:xla", "nocontext:xla", "threads")
+VARIANTS = ("pipeline", "keras", "scatter:xla", "scatter:graph", "dedup:xla", "nocontext:xla", "threads", "shared")
 
 
 def main() -> None:
@@ -39,6 +41,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=150, help="cached batches timed per variant")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--mirrored", action="store_true", help="`keras` under MirroredStrategy over 2 logical CPUs")
+    parser.add_argument("--group-sizes", type=int, nargs="+", default=[1, 4, 16, 64, 256, 4096])
+    parser.add_argument("--shared-negatives", type=int, nargs="+", default=[5])
+    parser.add_argument("--json", default="", help="also write the results to this file")
     args = parser.parse_args()
 
     import numpy as np
@@ -58,9 +63,15 @@ def main() -> None:
     words = sum(map(len, sentences))
     hp = resolve_hparams(
         get("skipgram_corpus"),
-        dict(corpus=str(archive), corpus_pattern="aclImdb/*/*/*.txt", epochs=1, batch_size=args.batch_size),
+        dict(
+            corpus=str(archive),
+            corpus_pattern="aclImdb/*/*/*.txt",
+            epochs=1,
+            batch_size=args.batch_size,
+            step="per_pair",
+        ),
     )
-    data = ch06.skipgram_data(hp, RunContext(data_dir=data_dir, run_dir=Path("/tmp")), sentences, source="imdb subset")
+    data = ch06.word2vec_data(hp, RunContext(data_dir=data_dir, run_dir=Path("/tmp")), sentences, source="imdb subset")
     vocab, dim, batch, steps = len(data.info.vocabulary), hp.dim, args.batch_size, args.steps
     results: dict = {"words": words, "vocabulary": vocab, "batch_size": batch, "steps": steps}
     print(f"{len(sentences)} reviews, {words:,} words, vocabulary {vocab:,}, batch {batch}", flush=True)
@@ -147,7 +158,32 @@ def main() -> None:
             for w in workers:
                 w.join()
             report(f"threads={count}", time.perf_counter() - start, steps * batch)
+    if "shared" in args.variants:
+        from zoo.data.skipgrams import negative_cdf
+
+        cdf = negative_cdf(np.asarray(data.info.counts))
+        rng = np.random.default_rng(0)
+        for k in args.shared_negatives:
+            for g in args.group_sizes:
+                model = word2vec.compile_word2vec(
+                    word2vec.build_word2vec(vocab_size=vocab, dim=dim), learning_rate=rate
+                )
+                negatives = np.minimum(
+                    np.searchsorted(cdf, rng.random((steps, batch // g, k)), side="right"), vocab - 1
+                )
+                grouped = {
+                    "inputs": tf.reshape(targets, (steps, batch // g, g)),
+                    "positives": tf.reshape(contexts[:, :, 0], (steps, batch // g, g)),
+                    "negatives": tf.constant(negatives.astype("int32")),
+                }
+                ds = tf.data.Dataset.from_tensor_slices(grouped).repeat()
+                model.fit(ds, steps_per_epoch=5, epochs=1, verbose=0)  # trace and compile
+                start = time.perf_counter()
+                model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+                report(f"shared G={g} K={k}", time.perf_counter() - start, steps * batch)
     print(json.dumps(results, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,17 @@
-"""Chapter 6 benchmark: our Keras skip-gram (skipgram_corpus) against gensim's Word2Vec on the same corpus and settings.
+"""Chapter 6 benchmark: the zoo's word2vec (skip-gram, CBOW) against gensim's Word2Vec on the same corpus and settings.
+
+Issue 28's measurements (IMDB reviews, 50,000 labelled reviews):
+
+    # group size / shared negatives against speed and analogy accuracy (in one process, vocabulary built once)
+    python benchmarks/word2vec_vs_gensim.py sweep --data-dir ../shared/data --epochs 1 --out /work/bench/w2v_sweep
+    # whole jobs, alternated: `python -m zoo.run skipgram_corpus ...` against gensim's whole job (read and
+    # tokenise, vocabulary, train, write vectors, analogies); wall time and peak memory from /usr/bin/time
+    python benchmarks/word2vec_vs_gensim.py whole --data-dir ../shared/data --arch skipgram --rounds 2 \
+        --out /work/bench/w2v_whole
+    python benchmarks/word2vec_vs_gensim.py whole --data-dir ../shared/data --arch cbow --rounds 2 \
+        --out /work/bench/w2v_whole
+
+Issue 5/14's in-process comparison (the per-pair step, training time only), without a subcommand:
 
 Both train skip-gram with negative sampling on the IMDB reviews (50,000 labelled reviews, tokenised
 once by `zoo.data.corpus.tokenize`), with the same dim/window/negatives/min_count/sample/epochs and
@@ -13,9 +26,12 @@ building excluded for both), the ratio, and both analogy accuracies on questions
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +40,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
+        return COMMANDS[sys.argv[1]](sys.argv[2:])
+    return legacy_main()
+
+
+def legacy_main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--epochs", type=int, default=3)
@@ -76,6 +98,7 @@ def main() -> None:
             subsample=args.sample,
             batch_size=args.batch_size,
             jit_compile=not args.no_jit,
+            step="per_pair",
         ),
     )
     import keras
@@ -166,7 +189,243 @@ def main() -> None:
 def _subset_data(recipe, hp, ctx, sentences):
     from zoo.recipes import ch06
 
-    return ch06.skipgram_data(hp, ctx, sentences, source="imdb subset")
+    return ch06.word2vec_data(hp, ctx, sentences, source="imdb subset")
+
+
+IMDB = ("imdb/aclImdb_labeled.tar.gz", "aclImdb/*/*/*.txt")
+SETTINGS = dict(dim=100, window=5, negatives=5, min_count=5, subsample=1e-4)
+RATES = {"skipgram": 0.025, "cbow": 0.05}  # the zoo recipes' defaults (word2vec.c's), given to gensim too
+
+
+def sweep(argv: list[str]) -> None:
+    """Group size and shared negatives against words/s and analogy accuracy, one process, vocabulary built once."""
+    parser = argparse.ArgumentParser(prog="word2vec_vs_gensim.py sweep")
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--out", required=True, help="folder for sweep.json (configurations already there are skipped)")
+    parser.add_argument("--arch", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--max-docs", type=int, default=0)
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=["per_pair:5", "1:5", "4:5", "16:5", "64:5", "256:5", "16:15", "64:15", "256:25"],
+        help="G:K (group size, shared negatives) or per_pair:K",
+    )
+    args = parser.parse_args(argv)
+
+    import keras
+
+    from zoo.data import analogy, corpus
+    from zoo.data.skipgrams import (
+        cbow_dataset,
+        encode_corpus,
+        expected_centres,
+        expected_pairs,
+        keep_probabilities,
+        skipgram_dataset,
+    )
+    from zoo.metrics.analogy import analogy_accuracy
+    from zoo.models import word2vec
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record = out / f"sweep_{args.arch}.json"
+    results = json.loads(record.read_text()) if record.exists() else {}
+    data_dir = Path(args.data_dir).resolve()
+    texts, _ = corpus.read_texts(data_dir / IMDB[0], IMDB[1])
+    texts = texts[: args.max_docs] if args.max_docs else texts
+    vocabulary, ids, segments = encode_corpus(corpus.documents(texts), 50_000, SETTINGS["min_count"])
+    questions = analogy.load(data_dir)
+    keep = keep_probabilities(vocabulary.counts, SETTINGS["subsample"])
+    examples = (
+        expected_centres(vocabulary.counts, keep)
+        if args.arch == "cbow"
+        else expected_pairs(vocabulary.counts, keep, SETTINGS["window"])
+    )
+    steps = int(examples // args.batch_size)
+    rate = RATES[args.arch]
+    print(f"{len(ids):,} words, vocabulary {len(vocabulary):,}, {steps} steps per epoch", flush=True)
+    for config in args.configs:
+        if config in results:
+            continue
+        group, negatives = config.split(":")
+        negatives = int(negatives)
+        keras.utils.set_random_seed(1337)
+        common = dict(
+            window=SETTINGS["window"], negatives=negatives, subsample=SETTINGS["subsample"], batch_size=args.batch_size
+        )
+        if group == "per_pair":
+            ds = skipgram_dataset(ids, segments, vocabulary, **common)
+            model = word2vec.compile_skipgram(
+                word2vec.build_skipgram(vocab_size=len(vocabulary), dim=SETTINGS["dim"], negatives=negatives),
+                learning_rate=rate,
+                batch_size=args.batch_size,
+                decay_steps=args.epochs * steps,
+            )
+        else:
+            make = cbow_dataset if args.arch == "cbow" else skipgram_dataset
+            ds = make(ids, segments, vocabulary, group_size=int(group), **common)
+            model = word2vec.compile_word2vec(
+                word2vec.build_word2vec(vocab_size=len(vocabulary), dim=SETTINGS["dim"]),
+                learning_rate=rate,
+                decay_steps=args.epochs * steps,
+            )
+        start, cpu = time.perf_counter(), time.process_time()
+        history = model.fit(ds.prefetch(-1), epochs=args.epochs, verbose=2)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        scores = analogy_accuracy(vocabulary.words, word2vec.word_vectors(model), questions, restrict=30_000)
+        results[config] = {
+            "train_seconds": seconds,
+            "cpu_seconds": cpu,
+            "words_per_second": len(ids) * args.epochs / seconds,
+            "final_loss": history.history["loss"][-1],
+            "load_average": os.getloadavg()[0],
+            **{f"analogy_{k}": v for k, v in scores.items() if k != "sections"},
+        }
+        print(
+            f"{config}: {results[config]['words_per_second']:,.0f} words/s ({seconds:.0f} s, cpu {cpu:.0f} s), "
+            f"analogy {scores['accuracy']:.4f}, load {results[config]['load_average']:.1f}",
+            flush=True,
+        )
+        record.write_text(json.dumps(results, indent=1, default=float) + "\n")
+        del model, ds
+    print(json.dumps(results, indent=1, default=float))
+
+
+def whole(argv: list[str]) -> None:
+    """Whole jobs alternated: `python -m zoo.run ARCH_corpus` and gensim's (`gensim-job`), /usr/bin/time for each."""
+    parser = argparse.ArgumentParser(prog="word2vec_vs_gensim.py whole")
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--arch", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--zoo-set", nargs="*", default=[], help="extra KEY=VALUE for the zoo recipe")
+    parser.add_argument("--corpus", default="", help="another corpus (default: DATA_DIR/" + IMDB[0] + ")")
+    parser.add_argument("--pattern", default=IMDB[1], help="files to read in --corpus")
+    parser.add_argument(
+        "--group-from",
+        default="",
+        help="a sweep_ARCH.json: use the fastest G:5 whose analogy accuracy is within 0.5 points of the best",
+    )
+    args = parser.parse_args(argv)
+    if args.group_from:
+        args.zoo_set.append(f"group_size={pick_group(json.loads(Path(args.group_from).read_text()))}")
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    record = out / f"whole_{args.arch}.json"
+    results = json.loads(record.read_text()) if record.exists() else {}
+    data_dir = Path(args.data_dir).resolve()
+    for round_ in range(1, args.rounds + 1):
+        order = ("zoo", "gensim") if round_ % 2 else ("gensim", "zoo")
+        for system in order:
+            key = f"{system}_{round_}"
+            if key in results:
+                continue
+            folder = out / f"{args.arch}_{key}"
+            if system == "zoo":
+                command = [sys.executable, "-m", "zoo.run", f"{args.arch}_corpus", "--data-dir", str(data_dir)]
+                command += ["--out", str(folder), "--epochs", str(args.epochs)]
+                sets = dict(corpus=args.corpus or str(data_dir / IMDB[0]), corpus_pattern=args.pattern, **SETTINGS)
+                for item in [f"{k}={v}" for k, v in sets.items()] + args.zoo_set:
+                    command += ["--set", item]
+            else:
+                command = [sys.executable, __file__, "gensim-job", "--data-dir", str(data_dir), "--out", str(folder)]
+                command += ["--arch", args.arch, "--epochs", str(args.epochs), "--workers", str(args.workers)]
+                command += ["--corpus", args.corpus, "--pattern", args.pattern]
+            timing = out / f"{args.arch}_{key}.time"
+            load = os.getloadavg()[0]
+            proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(timing), *command], text=True)
+            if proc.returncode:
+                raise SystemExit(f"{key} failed ({proc.returncode}): {' '.join(command)}")
+            wall, peak_kb = timing.read_text().split()[-2:]
+            metrics = json.loads((folder / "metrics.json").read_text())
+            results[key] = {
+                "whole_seconds": float(wall),
+                "peak_rss_mb": int(peak_kb) / 1024,
+                "train_seconds": metrics["train_seconds"],
+                "train_words_per_second": metrics["train_words_per_second"],
+                "analogy_accuracy": metrics["analogy_accuracy"],
+                "analogy_answered": metrics["analogy_answered"],
+                "load_average_before": load,
+                "command": " ".join(command),
+            }
+            print(f"{key}: {json.dumps({k: v for k, v in results[key].items() if k != 'command'})}", flush=True)
+            record.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results, indent=1))
+
+
+def pick_group(sweep_results: dict) -> int:
+    """The fastest shared-negatives group size with 5 negatives whose analogy accuracy is within 0.5 points of the
+    best with 5 negatives (per-pair included)."""
+    five = {c: r for c, r in sweep_results.items() if c.endswith(":5")}
+    best = max(r["analogy_accuracy"] for r in five.values())
+    fine = [c for c, r in five.items() if not c.startswith("per_pair") and r["analogy_accuracy"] >= best - 0.005]
+    choice = max(fine, key=lambda c: five[c]["words_per_second"])
+    print(f"group size from the sweep: {choice}", flush=True)
+    return int(choice.split(":")[0])
+
+
+def gensim_job(argv: list[str]) -> None:
+    """gensim's whole job: read and tokenise (the zoo's reader), vocabulary, train, vectors.txt, analogies."""
+    parser = argparse.ArgumentParser(prog="word2vec_vs_gensim.py gensim-job")
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--arch", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--corpus", default="")
+    parser.add_argument("--pattern", default=IMDB[1])
+    args = parser.parse_args(argv)
+    from gensim.models import Word2Vec
+
+    # The zoo's reader and tokeniser, loaded by path: `zoo.data`'s package imports Keras, whose start-up
+    # (TensorFlow) gensim's job should not pay.
+    spec = importlib.util.spec_from_file_location("zoo_corpus", Path(__file__).parents[1] / "zoo/data/corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    assert "tensorflow" not in sys.modules
+    data_dir, out = Path(args.data_dir).resolve(), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    texts, _ = corpus.read_texts(args.corpus or data_dir / IMDB[0], args.pattern)
+    sentences = list(corpus.documents(texts))
+    words = sum(map(len, sentences))
+    model = Word2Vec(
+        vector_size=SETTINGS["dim"],
+        window=SETTINGS["window"],
+        negative=SETTINGS["negatives"],
+        hs=0,
+        sg=int(args.arch == "skipgram"),
+        cbow_mean=1,
+        alpha=RATES[args.arch],
+        min_count=SETTINGS["min_count"],
+        sample=SETTINGS["subsample"],
+        workers=args.workers,
+        seed=1337,
+    )
+    model.build_vocab(sentences)
+    start = time.perf_counter()
+    model.train(sentences, total_examples=len(sentences), epochs=args.epochs)
+    seconds = time.perf_counter() - start
+    model.wv.save_word2vec_format(str(out / "vectors.txt"))
+    score, sections = model.wv.evaluate_word_analogies(
+        str(data_dir / "word2vec" / "questions-words.txt"), restrict_vocab=30_000
+    )
+    total = next(s for s in sections if s["section"] == "Total accuracy")
+    metrics = {
+        "train_seconds": seconds,
+        "train_words_per_second": words * args.epochs / seconds,
+        "analogy_accuracy": score,
+        "analogy_answered": len(total["correct"]) + len(total["incorrect"]),
+        "vocabulary": len(model.wv),
+        "corpus_words": words,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+
+
+COMMANDS = {"sweep": sweep, "whole": whole, "gensim-job": gensim_job}
 
 
 if __name__ == "__main__":

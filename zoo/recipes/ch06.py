@@ -6,6 +6,8 @@ issue 28); `step=per_pair` trains skip-gram with fresh negatives for every pair 
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -151,8 +153,27 @@ def _model(hp: HParams, data: Data[SkipgramInfo]) -> keras.Model:
     )
 
 
+class _TrainingClock(keras.callbacks.Callback):
+    """Wall seconds spent in training epochs (the neighbour printing after each epoch excluded), for the report."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.epochs, self._start = 0.0, 0, 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.perf_counter() - self._start
+        self.epochs += 1
+        _CLOCKS[self.model] = self
+
+
+_CLOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its clock, read by _report
+
+
 def _callbacks(hp: HParams, data: Data[SkipgramInfo]) -> list:
-    return [NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
+    return [_TrainingClock(), NearestNeighbours(data.info.vocabulary, hp.probes, hp.neighbours)]
 
 
 def _serving(hp: HParams, data: Data[SkipgramInfo], model: keras.Model) -> keras.Model:
@@ -167,6 +188,10 @@ def _report(hp: HParams, data: Data[SkipgramInfo], model: keras.Model, ctx: RunC
         "corpus_tokens": data.info.tokens,
         "oov_tokens": data.info.oov_tokens,
     }
+    clock = _CLOCKS.get(model)
+    if clock is not None and clock.seconds > 0:  # absent when an earlier attempt finished training
+        metrics["train_seconds"] = round(clock.seconds, 3)
+        metrics["train_words_per_second"] = round(data.info.tokens * clock.epochs / clock.seconds, 1)
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)

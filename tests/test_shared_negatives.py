@@ -1,0 +1,176 @@
+"""Issue 28: the shared-negatives word2vec step (skip-gram, CBOW): gradients, learning, data, recipe settings."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.data.skipgrams import cbow_dataset, encode_corpus, skipgram_dataset
+from zoo.errors import UserError
+from zoo.models import word2vec
+from zoo.models.shared_negatives import SharedNegatives, shared_negatives_gradients
+
+RNG = np.random.default_rng(0)
+V, D = 12, 4
+
+
+def _tables():
+    return (
+        tf.constant(RNG.normal(size=(V, D)).astype("float32")),
+        tf.constant(RNG.normal(size=(V, D)).astype("float32")),
+    )
+
+
+def _per_pair_loss(input_table, output_table, h_of, positives, negatives):
+    """word2vec's loss written pair by pair: each example scored against its group's negatives (one skipped if
+    it is the example's own positive)."""
+    loss = 0.0
+    for n in range(positives.shape[0]):
+        for g in range(positives.shape[1]):
+            h = h_of(input_table, n, g)
+            if h is None:
+                continue
+            loss += -tf.math.log_sigmoid(tf.reduce_sum(h * output_table[positives[n, g]]))
+            for k in negatives[n]:
+                if k != positives[n, g]:
+                    loss += -tf.math.log_sigmoid(-tf.reduce_sum(h * output_table[k]))
+    return loss
+
+
+def _autodiff(input_table, output_table, h_of, positives, negatives):
+    with tf.GradientTape() as tape:
+        tape.watch([input_table, output_table])
+        loss = _per_pair_loss(input_table, output_table, h_of, positives, negatives)
+    return loss, *tape.gradient(loss, [input_table, output_table])
+
+
+def test_skipgram_gradients_equal_autodiff_of_the_per_pair_loss():
+    input_table, output_table = _tables()
+    inputs = np.array([[1, 2, 2], [3, 4, 5]])  # a repeated input row sums its gradients
+    positives = np.array([[6, 7, 8], [9, 6, 10]])
+    negatives = np.array([[6, 11, 3, 11], [2, 5, 1, 7]])  # 6 is also the first example's positive: skipped there
+    loss, examples, g_in, g_out = shared_negatives_gradients(
+        input_table, output_table, tf.constant(inputs), tf.constant(positives), tf.constant(negatives)
+    )
+    want_loss, want_in, want_out = _autodiff(
+        input_table, output_table, lambda t, n, g: t[inputs[n, g]], positives, negatives
+    )
+    assert examples == 6
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(tf.convert_to_tensor(g_in), want_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(tf.convert_to_tensor(g_out), want_out, rtol=1e-4, atol=1e-6)
+
+
+def test_cbow_gradients_true_mean_and_word2vec_convention():
+    input_table, output_table = _tables()
+    inputs = np.array([[[1, 2, 0], [3, 3, 4]], [[5, 0, 0], [0, 0, 0]]])
+    mask = np.array([[[1, 1, 0], [1, 1, 1]], [[1, 0, 0], [0, 0, 0]]], "float32")  # the last bag is empty: ignored
+    positives, negatives = np.array([[6, 7], [8, 9]]), np.array([[10, 11], [7, 1]])
+
+    def mean(table, n, g):
+        rows = [table[i] for i, m in zip(inputs[n, g], mask[n, g]) if m]
+        return tf.add_n(rows) / len(rows) if rows else None
+
+    def word2vec_mean(table, n, g):  # the mean's value, but each member receives the mean's whole gradient
+        rows = [table[i] for i, m in zip(inputs[n, g], mask[n, g]) if m]
+        return tf.add_n(rows) + tf.stop_gradient(tf.add_n(rows) / len(rows) - tf.add_n(rows)) if rows else None
+
+    for bag_update, h_of in (("mean", mean), ("word2vec", word2vec_mean)):
+        loss, examples, g_in, g_out = shared_negatives_gradients(
+            input_table,
+            output_table,
+            tf.constant(inputs),
+            tf.constant(positives),
+            tf.constant(negatives),
+            input_mask=tf.constant(mask),
+            bag_update=bag_update,
+        )
+        want_loss, want_in, want_out = _autodiff(input_table, output_table, h_of, positives, negatives)
+        assert examples == 3
+        np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+        np.testing.assert_allclose(tf.convert_to_tensor(g_in), want_in, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(tf.convert_to_tensor(g_out), want_out, rtol=1e-4, atol=1e-6)
+
+
+def test_train_step_applies_sgd_and_round_trips(tmp_path):
+    model = word2vec.compile_word2vec(word2vec.build_word2vec(vocab_size=V, dim=D), learning_rate=0.5)
+    model.output_embedding.embeddings.assign(RNG.normal(size=(V, D)).astype("float32"))
+    before_in, before_out = (np.asarray(w) for w in model.get_weights())
+    batch = {"inputs": [[1, 2]], "positives": [[3, 4]], "negatives": [[5, 6, 3]]}
+    _, _, g_in, g_out = shared_negatives_gradients(
+        tf.constant(before_in), tf.constant(before_out), *(tf.constant(batch[k]) for k in batch)
+    )
+    logs = model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0).history
+    after_in, after_out = model.get_weights()
+    np.testing.assert_allclose(after_in, before_in - 0.5 * tf.convert_to_tensor(g_in), atol=1e-6)
+    np.testing.assert_allclose(after_out, before_out - 0.5 * tf.convert_to_tensor(g_out), atol=1e-6)
+    assert 0 < logs["loss"][0] < 1
+    assert model({k: tf.constant(v) for k, v in batch.items()}).shape == (1, 2, 4)
+    model.save(tmp_path / "w2v.keras")
+    loaded = keras.saving.load_model(tmp_path / "w2v.keras")
+    assert isinstance(loaded, SharedNegatives) and loaded.bag_update == "word2vec"
+    np.testing.assert_array_equal(word2vec.word_vectors(loaded), after_in)
+
+
+def _planted_synonyms(concepts=40, tokens=60_000, seed=0):
+    """Sentences from a random walk over concepts, each concept written as one of two synonyms at random."""
+    rng = np.random.default_rng(seed)
+    successors = rng.integers(0, concepts, (concepts, 3))
+    walk, state = [], 0
+    for _ in range(tokens):
+        state = successors[state, rng.integers(3)] if rng.random() < 0.9 else rng.integers(concepts)
+        walk.append(f"{'ab'[rng.integers(2)]}{state}")
+    return [walk[i : i + 30] for i in range(0, tokens, 30)], concepts
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_shared_negatives_learn_planted_synonyms(architecture):
+    docs, concepts = _planted_synonyms()
+    vocabulary, ids, segments = encode_corpus(docs, min_count=1)
+    make = cbow_dataset if architecture == "cbow" else skipgram_dataset
+    ds = make(ids, segments, vocabulary, window=2, negatives=5, subsample=0, batch_size=256, group_size=16, seed=1)
+    keras.utils.set_random_seed(1)
+    model = word2vec.compile_word2vec(
+        word2vec.build_word2vec(vocab_size=len(vocabulary), dim=16),
+        learning_rate=0.05 if architecture == "cbow" else 0.025,
+    )
+
+    def synonyms_found():
+        index, matrix = vocabulary.index, word2vec.word_vectors(model)
+        queries = [index[f"a{c}"] for c in range(concepts)]
+        top, _ = word2vec.nearest(matrix, np.array(queries), k=1)
+        return np.mean([vocabulary.words[t] == f"b{c}" for c, t in zip(range(concepts), top[:, 0])])
+
+    assert synonyms_found() < 0.2
+    model.fit(ds.prefetch(-1), epochs=4, verbose=0)
+    assert synonyms_found() >= 0.9
+
+
+def test_datasets_group_pairs_and_windows():
+    docs = [[f"w{i % 7}" for i in range(300)]]  # w0 w1 ... w6 w0 w1 ...: the word at offset d is known
+    vocabulary, ids, segments = encode_corpus(docs, min_count=1)
+    settings = dict(subsample=0, negatives=3, group_size=8, batch_size=64)
+    grouped = next(iter(skipgram_dataset(ids, segments, vocabulary, window=2, **settings)))
+    assert {k: v.shape for k, v in grouped.items()} == {"inputs": (8, 8), "positives": (8, 8), "negatives": (8, 3)}
+    assert np.all(grouped["negatives"].numpy() > 0)
+    batch = next(iter(cbow_dataset(ids, segments, vocabulary, window=3, **settings)))
+    assert batch["inputs"].shape == (8, 8, 6) and batch["input_mask"].shape == (8, 8, 6)
+    mask, inputs, centres = (batch[k].numpy() for k in ("input_mask", "inputs", "positives"))
+    assert np.all(mask.sum(-1) >= 1) and np.all(inputs[mask == 0] == 0)
+    number = np.array([0] + [int(w[1:]) for w in vocabulary.words[1:]])
+    offsets = np.array([-3, -2, -1, 1, 2, 3])
+    for n, g, slot in zip(*np.nonzero(mask)):
+        assert number[inputs[n, g, slot]] == (number[centres[n, g]] + offsets[slot]) % 7
+    reach = np.abs(offsets)[None, None, :] * mask  # a dynamic window: contiguous slots around the centre
+    assert np.all(mask[..., 2] >= mask[..., 1]) and np.all(mask[..., 1] >= mask[..., 0]) and reach.max() == 3
+
+
+def test_recipe_settings_refused_before_data(tmp_path):
+    with pytest.raises(UserError, match="multiple of group_size"):
+        zoo.fit("skipgram_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r1", batch_size=100, group_size=16)
+    with pytest.raises(UserError, match="CBOW trains with step=shared"):
+        zoo.fit("cbow_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r2", step="per_pair")
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
