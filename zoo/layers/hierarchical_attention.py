@@ -78,8 +78,20 @@ class HierarchicalAttention(keras.layers.Layer):
             projection.build((None, steps, hidden))
             attention.build([(None, 1, context), (None, steps, hidden), (None, steps, context)])
 
-    def _pool(self, projection, attention, h, mask):
-        """One attention level: the weights `(rows, n)` (0 on padding) and the weighted sum `(rows, features)`."""
+    def attend(self, level: str, h, mask):
+        """One level's attention over states h `(rows, n, 2 * units)` with a boolean mask `(rows, n)`.
+
+        `level` is `"word"` (u_w, W_w, b_w) or `"sentence"` (u_s, W_s, b_s). Returns the weights
+        `(rows, n)` (0 on padding, each row with a real position sums to 1) and the weighted sum
+        `(rows, 2 * units)`.
+        """
+        if level not in ("word", "sentence"):
+            raise ValueError(f"level must be 'word' or 'sentence', got {level!r}")
+        projection, attention = (
+            (self.word_projection, self.word_attention)
+            if level == "word"
+            else (self.sentence_projection, self.sentence_attention)
+        )
         keys = projection(h)
         query = ops.zeros((ops.shape(h)[0], 1, self.attention_units), dtype=keys.dtype)
         pooled, weights = attention([query, h, keys], mask=[None, mask], return_attention_scores=True)
@@ -97,11 +109,11 @@ class HierarchicalAttention(keras.layers.Layer):
         flat = ops.reshape(inputs, (-1, words, shape[3]))
         flat_mask = ops.reshape(mask, (-1, words))
         h = self.word_encoder(flat, mask=flat_mask, training=training)
-        word_weights, s = self._pool(self.word_projection, self.word_attention, h, flat_mask)
+        word_weights, s = self.attend("word", h, flat_mask)
         s = ops.reshape(s, (-1, sentences, 2 * self.units))
         sentence_mask = ops.any(mask, axis=-1)
         g = self.sentence_encoder(s, mask=sentence_mask, training=training)
-        sentence_weights, document = self._pool(self.sentence_projection, self.sentence_attention, g, sentence_mask)
+        sentence_weights, document = self.attend("sentence", g, sentence_mask)
         return document, ops.reshape(word_weights, (-1, sentences, words)), sentence_weights
 
     def compute_output_shape(self, input_shape):
