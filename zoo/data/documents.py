@@ -1,0 +1,183 @@
+"""Chapter 14 data: documents as word ids for paragraph vectors (PV-DBOW, PV-DM), and a graph tokenizer for serving.
+
+Training reads tokenised documents (`zoo.data.corpus.tokenize`), keeps words seen `min_count` times
+(gensim's Doc2Vec drops the others before training, so they are removed here too, not mapped to
+`[UNK]`), and streams, every epoch, each remaining word of each document as one example:
+
+- PV-DBOW: `{"docs": (N, G), "words": (N, G), "negatives": (N, K)}`: document i predicts its word;
+- PV-DM: the same plus `"contexts": (N, G, 2 window)` and `"mask"`: the document vector and the
+  word's window (word2vec's dynamic window, from `zoo.data.skipgrams.window_contexts`) predict it.
+
+G examples share each row of K negatives (`zoo.models.shared_negatives`). `tokenize_strings` is
+`corpus.tokenize` in TensorFlow ops, so a SavedModel tokenises raw strings as training did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.skipgrams import Vocabulary, encode_corpus, keep_probabilities, negative_cdf, window_contexts
+from zoo.errors import UserError
+
+MODES = ("dbow", "dm", "both")
+
+
+def tokenize_strings(texts) -> tf.RaggedTensor:
+    """Raw strings `(batch,)` -> their words `(batch, None)`, as `zoo.data.corpus.tokenize` splits them.
+
+    Lower-case, HTML tags removed, runs of letters/digits/marks/underscores with inner apostrophes
+    ("don't" stays one word, quotes around a word go). TensorFlow string ops only, so it runs inside
+    a SavedModel.
+
+    Example:
+        >>> tokenize_strings(tf.constant(["Don't <br />GO 'there'!"])).to_list()
+        [[b"don't", b'go', b'there']]
+    """
+    text = tf.strings.lower(tf.convert_to_tensor(texts, tf.string), encoding="utf-8")
+    text = tf.strings.regex_replace(text, r"<[^>]{0,40}>", " ")
+    text = tf.strings.regex_replace(text, r"[^\pL\pN\pM_']+", " ")
+    text = tf.strings.regex_replace(text, r"''+", " ")
+    for _ in range(2):  # RE2 cannot look around: a space shared by two quotes needs a second pass
+        text = tf.strings.regex_replace(text, r"(^|\s)'|'(\s|$)", " ")
+    return tf.strings.split(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentInfo:
+    """What a paragraph-vector model and its report need to know about the documents.
+
+    Attributes:
+        vocabulary: words by decreasing count, `[UNK]` at 0 (never trained on: dropped words).
+        counts: training count of each word (`counts[0]` = 0).
+        documents: number of documents (rows of the document table; row i = document i).
+        tokens: words trained on per epoch (after dropping the rare ones).
+        dropped: rare word occurrences dropped.
+        steps_per_epoch: batches per epoch (each mode streams every word once).
+        source: what the corpus is, for titles.
+        texts: the raw text of each document (row i = document i), for reports and inference.
+        labels: class of each document (IMDB: 1 = positive), or None; never used in training.
+        train_size: documents `[0, train_size)` form the evaluation's training half (0: no evaluation).
+    """
+
+    vocabulary: tuple[str, ...]
+    counts: np.ndarray
+    documents: int
+    tokens: int
+    dropped: int
+    steps_per_epoch: int
+    source: str = ""
+    texts: Sequence[str] = ()
+    labels: np.ndarray | None = None
+    train_size: int = 0
+
+
+def check_mode(mode: str) -> None:
+    """Refuse an unknown paragraph-vector mode in one line."""
+    if mode not in MODES:
+        raise UserError(f"mode must be one of {', '.join(MODES)}, got {mode!r}", param="mode", value=mode)
+
+
+def encode_documents(
+    documents: Sequence[Sequence[str]], *, min_count: int, max_vocab: int
+) -> tuple[Vocabulary, np.ndarray, np.ndarray, int]:
+    """Vocabulary of `documents`, and their word ids and document ids with rare words removed.
+
+    Returns `(vocabulary, ids, doc_ids, dropped)`; a document of rare words only keeps its row (its
+    vector stays as initialised). An empty corpus, or one without a word seen `min_count` times, is
+    refused with a `UserError`.
+    """
+    if not any(len(d) for d in documents):
+        raise UserError("the corpus has no words: give documents with text", param="corpus")
+    vocabulary, ids, segments = encode_corpus(documents, max_vocab=max_vocab, min_count=min_count)
+    if len(vocabulary) < 2:
+        raise UserError(
+            f"no word occurs min_count={min_count} times; lower min_count or use a larger corpus",
+            param="min_count",
+            value=min_count,
+        )
+    known = ids > 0
+    counts = vocabulary.counts.copy()
+    counts[0] = 0
+    return Vocabulary(vocabulary.words, counts), ids[known], segments[known], int((~known).sum())
+
+
+def draw_negatives(cdf: tf.Tensor, vocab_size: int, shape, seed=None) -> tf.Tensor:
+    """Negative word ids of `shape` from the unigram^0.75 `cdf` (`zoo.data.skipgrams.negative_cdf`).
+
+    `seed`: a stateless seed (shape (2,) int), for draws that must repeat (inference); `None`: stateful.
+    """
+    size = [tf.reduce_prod(shape)]
+    draws = tf.random.uniform(size) if seed is None else tf.random.stateless_uniform(size, seed)
+    sampled = tf.searchsorted(cdf, draws, side="right", out_type=tf.int32)
+    return tf.reshape(tf.minimum(sampled, vocab_size - 1), shape)
+
+
+def document_dataset(
+    ids: np.ndarray,
+    doc_ids: np.ndarray,
+    vocabulary: Vocabulary,
+    *,
+    mode: str,
+    window: int,
+    negatives: int,
+    subsample: float,
+    batch_size: int,
+    group_size: int,
+    chunk_size: int = 10_000,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches of `batch_size` words for `ParagraphVectors`: `{"dbow": {...}}`, `{"dm": {...}}` or both.
+
+    The corpus is cut into chunks of `chunk_size` words, chunk order and the words inside a chunk are
+    reshuffled every epoch, and each word is sub-sampled (`subsample` = gensim's `sample`, 0 = off)
+    and drawn again every epoch. The last partial batch is dropped.
+    """
+    check_mode(mode)
+    if len(ids) == 0:
+        raise UserError("the corpus has no word seen min_count times", param="min_count")
+    keep_prob = tf.constant(keep_probabilities(vocabulary.counts, subsample))
+    cdf = tf.constant(negative_cdf(vocabulary.counts))
+    vocab_size, groups = len(vocabulary), batch_size // group_size
+    ones = tf.ones([vocab_size], tf.float32)
+    pad = (-len(ids)) % chunk_size
+    chunks = (
+        np.concatenate([ids, np.zeros(pad, "int32")]).reshape(-1, chunk_size),
+        np.concatenate([doc_ids, np.full(pad, -1, "int32")]).reshape(-1, chunk_size),
+    )
+    ds = tf.data.Dataset.from_tensor_slices(chunks).shuffle(len(chunks[0]), seed=seed, reshuffle_each_iteration=True)
+
+    def examples(chunk_ids, chunk_docs):
+        # Sub-sample here (not in window_contexts) so the kept words' document ids are known.
+        keep = (chunk_ids > 0) & (tf.random.uniform(tf.shape(chunk_ids)) < tf.gather(keep_prob, chunk_ids))
+        words, docs = tf.boolean_mask(chunk_ids, keep), tf.boolean_mask(chunk_docs, keep)
+        out = {"docs": docs, "words": words}
+        if mode != "dbow":
+            _, contexts, valid = window_contexts(words, docs, ones, window, drop_unk=False)
+            out["contexts"] = contexts * tf.cast(valid, tf.int32)  # outside the window: row 0, the null word
+            out["mask"] = tf.cast(valid, tf.float32)
+        order = tf.random.shuffle(tf.range(tf.shape(words)[0]))
+        return {k: tf.gather(v, order) for k, v in out.items()}
+
+    def group(batch):
+        shaped = {k: tf.reshape(v, [groups, group_size, *v.shape[1:]]) for k, v in batch.items()}
+        if mode == "dbow":
+            keys = ("docs", "words")
+            return {
+                "dbow": {
+                    **{k: shaped[k] for k in keys},
+                    "negatives": draw_negatives(cdf, vocab_size, [groups, negatives]),
+                }
+            }
+        out = {"dm": {**shaped, "negatives": draw_negatives(cdf, vocab_size, [groups, negatives])}}
+        if mode == "both":  # the same words, with negatives of their own
+            dbow = {"docs": shaped["docs"], "words": shaped["words"]}
+            out["dbow"] = {**dbow, "negatives": draw_negatives(cdf, vocab_size, [groups, negatives])}
+        return out
+
+    ds = ds.map(examples, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+    ds = ds.rebatch(batch_size, drop_remainder=True)
+    return ds.map(group, num_parallel_calls=tf.data.AUTOTUNE)

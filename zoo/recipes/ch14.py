@@ -1,0 +1,335 @@
+"""Chapter 14 recipes: representations of text blocks, paragraph vectors (PV-DBOW, PV-DM) on IMDB or any corpus.
+
+`paragraph_vectors_imdb` follows gensim's doc2vec-IMDB tutorial: vectors for all 50,000 labelled
+reviews (labels unused in training), a logistic regression fit on the training half's vectors and
+scored on the test half (`test_error`). The report adds the same classifier on vectors *inferred*
+for the test reviews by the exported SavedModel (`infer` endpoint) and on averaged word vectors
+(`--set word_vectors=RUN/vectors.txt`, e.g. from chapter 6's `skipgram_corpus`), the baseline row.
+`paragraph_vectors` trains on any corpus (`--set corpus=PATH`) and reports nearest documents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import corpus, imdb
+from zoo.data.documents import MODES, DocumentInfo, check_mode, document_dataset, encode_documents
+from zoo.data.pipelines import Data
+from zoo.data.vectors import load_word_vectors
+from zoo.errors import UserError
+from zoo.json_files import write_json
+from zoo.models.paragraph_vectors import DM_COMBINES, build_paragraph_vectors, compile_paragraph_vectors
+from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.serving.paragraph_vectors import ParagraphVectorServing
+
+_PARAMS = {
+    "epochs": Param(20, "passes over the documents (gensim's tutorial: 20)", minimum=1, maximum=1000),
+    "batch_size": Param(4096, "words per batch (global)", minimum=1, maximum=1 << 20),
+    "mode": Param("dbow", "dbow: PV-DBOW; dm: PV-DM; both: the two side by side, vectors concatenated", choices=MODES),
+    "dm_combine": Param(
+        "mean", "PV-DM's input: mean of document and window vectors, or their concatenation", choices=DM_COMBINES
+    ),
+    "dim": Param(100, "vector size (gensim's tutorial: 100)", minimum=1, maximum=4096),
+    "window": Param(
+        10, "PV-DM's context words on each side, dynamic as word2vec's (gensim's tutorial: 10)", minimum=1, maximum=50
+    ),
+    "negatives": Param(5, "negative samples per word (shared by its group)", minimum=1, maximum=100),
+    "group_size": Param(16, "words sharing one set of negatives (1 = gensim's own)", minimum=1, maximum=1 << 16),
+    "min_count": Param(2, "words seen fewer times are dropped (gensim's tutorial: 2)", minimum=1, maximum=1 << 20),
+    "max_vocab": Param(1_000_000, "most frequent words kept, including the null word", minimum=2, maximum=1 << 24),
+    "subsample": Param(
+        0.0, "sub-sampling threshold (gensim's `sample`; the tutorial: 0 = off)", minimum=0.0, maximum=1.0
+    ),
+    "learning_rate": Param(
+        0.025,
+        "SGD rate per word, decayed linearly to 0.0001 (gensim's alpha)",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+    ),
+    "jit_compile": Param(True, "XLA-compile the train step"),
+    "infer_epochs": Param(
+        0, "inference passes over a new text (0 = epochs, as gensim's infer_vector)", minimum=0, maximum=1000
+    ),
+    "infer_documents": Param(
+        25_000, "test documents whose vectors are also inferred and scored (0 = none)", minimum=0, maximum=1 << 24
+    ),
+    "word_vectors": Param(
+        "", "word2vec text file (chapter 6's vectors.txt): adds the averaged-vectors baseline", type=str
+    ),
+}
+
+
+def _check(hp: HParams) -> None:
+    check_mode(hp.mode)
+    if hp.batch_size % hp.group_size:
+        raise UserError(
+            f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size
+        )
+    if hp.word_vectors and not Path(hp.word_vectors).expanduser().is_file():
+        raise UserError("no such file", param="word_vectors", value=hp.word_vectors)
+
+
+def document_data(
+    hp: HParams,
+    ctx: RunContext,
+    texts: list[str],
+    *,
+    labels: np.ndarray | None = None,
+    train_size: int = 0,
+    source: str = "",
+) -> Data[DocumentInfo]:
+    """Paragraph-vector batches of raw `texts` (document i = text i); public for benchmarks."""
+    _check(hp)
+    tokens = [corpus.tokenize(t) for t in texts]
+    vocabulary, ids, doc_ids, dropped = encode_documents(tokens, min_count=hp.min_count, max_vocab=hp.max_vocab)
+    train = document_dataset(
+        ids,
+        doc_ids,
+        vocabulary,
+        mode=hp.mode,
+        window=hp.window,
+        negatives=hp.negatives,
+        subsample=hp.subsample,
+        batch_size=hp.batch_size,
+        group_size=hp.group_size,
+        seed=hp.seed,
+    )
+    if len(ids) < hp.batch_size:
+        raise UserError(
+            f"{source or 'the corpus'} has {len(ids)} words seen min_count times, fewer than one batch; "
+            f"lower batch_size or use a larger corpus",
+            param="batch_size",
+            value=hp.batch_size,
+        )
+    steps = len(ids) // hp.batch_size
+    if ctx.max_steps:
+        steps = min(steps, ctx.max_steps)
+    info = DocumentInfo(
+        vocabulary=vocabulary.words,
+        counts=vocabulary.counts,
+        documents=len(texts),
+        tokens=len(ids),
+        dropped=dropped,
+        steps_per_epoch=steps,
+        source=source,
+        texts=texts,
+        labels=labels,
+        train_size=train_size,
+    )
+    return Data(train=train, info=info)
+
+
+def _imdb_data(hp: HParams, ctx: RunContext) -> Data[DocumentInfo]:
+    _check(hp)
+    splits = imdb.load(ctx.data_dir)
+    texts = splits["train"][0] + splits["test"][0]
+    labels = np.concatenate([splits["train"][1], splits["test"][1]])
+    return document_data(hp, ctx, texts, labels=labels, train_size=len(splits["train"][0]), source="IMDB")
+
+
+def _corpus_data(hp: HParams, ctx: RunContext) -> Data[DocumentInfo]:
+    _check(hp)
+    if not hp.corpus:
+        raise UserError("paragraph_vectors needs a text file, a folder, or a .tar.gz/.zip of texts", param="corpus")
+    texts, _ = corpus.read_texts(hp.corpus, hp.corpus_pattern)
+    return document_data(hp, ctx, texts, source=Path(hp.corpus).name)
+
+
+def _model(hp: HParams, data: Data[DocumentInfo]) -> keras.Model:
+    info = data.info
+    model = build_paragraph_vectors(
+        documents=info.documents,
+        vocab_size=len(info.vocabulary),
+        dim=hp.dim,
+        mode=hp.mode,
+        dm_combine=hp.dm_combine,
+        window=hp.window,
+        negatives=hp.negatives,
+        counts=info.counts,
+    )
+    decay = hp.epochs * info.steps_per_epoch
+    return compile_paragraph_vectors(
+        model, learning_rate=hp.learning_rate, decay_steps=decay, jit_compile=hp.jit_compile
+    )
+
+
+def _serving(hp: HParams, data: Data[DocumentInfo], model: keras.Model) -> keras.Model:
+    return ParagraphVectorServing(data.info.vocabulary, model, epochs=hp.infer_epochs or hp.epochs, seed=hp.seed)
+
+
+def infer_texts(serving: keras.Model, texts: list[str], batch: int = 512) -> np.ndarray:
+    """Inferred vectors of `texts` through a serving model's (or a loaded SavedModel's) `infer`, in batches."""
+    parts = [np.asarray(serving(tf.constant(texts[i : i + batch]))) for i in range(0, len(texts), batch)]
+    return np.concatenate(parts) if parts else np.zeros((0, 0), "float32")
+
+
+def averaged_vectors(path: str, info: DocumentInfo) -> np.ndarray:
+    """Each document's mean word vector from a word2vec text file (words absent from the file count as zeros)."""
+    from scipy.sparse import csr_matrix
+
+    matrix, _ = load_word_vectors(path, info.vocabulary, scale=0.0)
+    matrix[0] = 0.0
+    rows, cols = [], []
+    index = {w: k for k, w in enumerate(info.vocabulary)}
+    for i, text in enumerate(info.texts):
+        ids = [index.get(t, 0) for t in corpus.tokenize(text)]
+        rows += [i] * len(ids)
+        cols += ids
+    counts = csr_matrix((np.ones(len(rows), "float32"), (rows, cols)), shape=(len(info.texts), len(info.vocabulary)))
+    known = np.asarray(counts[:, 1:].sum(axis=1)).reshape(-1, 1)
+    return np.asarray(counts @ matrix) / np.maximum(known, 1.0)
+
+
+def logistic_error(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int = 0):
+    """Test error of a logistic regression fit on `train_x` (gensim's tutorial's classifier), and the model."""
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(max_iter=1000, random_state=seed).fit(train_x, train_y)
+    return float(1.0 - classifier.score(test_x, test_y)), classifier
+
+
+def _pca_png(path: Path, vectors: np.ndarray, labels: np.ndarray | None, title: str) -> None:
+    from matplotlib.figure import Figure
+    from sklearn.decomposition import PCA
+
+    rows = np.random.default_rng(0).permutation(len(vectors))[:3000]
+    points = PCA(n_components=2).fit_transform(vectors[rows]) if len(rows) > 2 else np.zeros((len(rows), 2))
+    fig = Figure(figsize=(7, 6))
+    ax = fig.subplots()
+    colour = None if labels is None else np.where(labels[rows] > 0, "tab:blue", "tab:red")
+    ax.scatter(points[:, 0], points[:, 1], s=3, c=colour)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def _errors_png(path: Path, rows: dict[str, float], title: str) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 0.6 * len(rows) + 1.2))
+    ax = fig.subplots()
+    names = list(rows)
+    ax.barh(names, [100 * rows[n] for n in names], color="tab:blue")
+    for k, n in enumerate(names):
+        ax.annotate(f"{100 * rows[n]:.2f}%", (100 * rows[n], k), va="center", fontsize=8)
+    ax.set_xlabel("test error (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def _nearest(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    sims = q @ unit.T
+    top = np.argsort(-sims, axis=1)[:, :k]
+    return top, np.take_along_axis(sims, top, axis=1)
+
+
+def _report(hp: HParams, data: Data[DocumentInfo], model: keras.Model, ctx: RunContext) -> dict:
+    info, run = data.info, Path(ctx.run_dir)
+    trained = model.document_vectors()
+    metrics: dict = {
+        "documents": info.documents,
+        "vocabulary_size": len(info.vocabulary),
+        "words_per_epoch": info.tokens,
+        "rare_words_dropped": info.dropped,
+    }
+    serving = _serving(hp, data, model)
+    labels, n = info.labels, info.train_size
+    errors: dict[str, float] = {}
+    if labels is not None and n:
+        error, classifier = logistic_error(trained[:n], labels[:n], trained[n:], labels[n:], hp.seed)
+        metrics.update(test_error=round(error, 5), test_accuracy=round(1 - error, 5))
+        errors[f"PV-{hp.mode.upper()} (trained vectors)"] = error
+        count = min(hp.infer_documents, info.documents - n)
+        if ctx.max_steps:
+            count = min(count, 64)
+        if count:
+            # The test reviews taken evenly over the (label-sorted) test half, so both classes are in.
+            picked = n + np.linspace(0, info.documents - n - 1, count).astype(int)
+            inferred = infer_texts(serving, [info.texts[i] for i in picked])
+            cos = (inferred * trained[picked]).sum(1) / np.maximum(
+                np.linalg.norm(inferred, axis=1) * np.linalg.norm(trained[picked], axis=1), 1e-12
+            )
+            metrics.update(
+                inferred_documents=int(count),
+                test_error_inferred=round(float(1 - classifier.score(inferred, labels[picked])), 5),
+                test_error_trained_same_documents=round(
+                    float(1 - classifier.score(trained[picked], labels[picked])), 5
+                ),
+                inferred_trained_cosine=round(float(cos.mean()), 4),
+                # how often a test review's inferred vector finds its own trained vector first
+                inferred_self_top1=round(
+                    float((_nearest(trained, inferred[:2000], 1)[0][:, 0] == picked[:2000]).mean()), 4
+                ),
+            )
+            errors[f"PV-{hp.mode.upper()} (inferred test vectors)"] = metrics["test_error_inferred"]
+        if hp.word_vectors:
+            averaged = averaged_vectors(hp.word_vectors, info)
+            error, _ = logistic_error(averaged[:n], labels[:n], averaged[n:], labels[n:], hp.seed)
+            metrics["averaged_word_vectors_test_error"] = round(error, 5)
+            errors["averaged word vectors"] = error
+    if ctx.is_chief:
+        queries = list(range(min(3, info.documents)))
+        if n:
+            queries = [n, info.documents - 1]  # a positive and a negative test review
+        inferred = infer_texts(serving, [info.texts[i] for i in queries])
+        top, sims = _nearest(trained[: n or None], inferred, 4)
+        write_json(
+            run / "nearest.json",
+            [
+                {
+                    "query": info.texts[q][:300],
+                    "nearest": [
+                        {"document": int(j), "cosine": round(float(s), 4), "text": info.texts[j][:300]}
+                        for j, s in zip(row, sim)
+                    ],
+                }
+                for q, row, sim in zip(queries, top, sims)
+            ],
+            sort_keys=False,
+            indent=1,
+        )
+        _pca_png(run / "pca.png", trained, labels, f"PV-{hp.mode.upper()} {info.source}: PCA of document vectors")
+        if errors:
+            _errors_png(run / "errors.png", errors, f"{info.source}: logistic regression test error")
+    return metrics
+
+
+def _recipe(name: str, dataset: str, summary: str, data, **extra) -> Recipe:
+    return register(
+        Recipe(
+            name=name,
+            chapter=14,
+            dataset=dataset,
+            summary=summary,
+            hparams={**_PARAMS, **extra},
+            data=data,
+            model=_model,
+            serving=_serving,
+            report=_report,
+            monitor="loss",
+        )
+    )
+
+
+_recipe(
+    "paragraph_vectors_imdb",
+    "imdb",
+    "paragraph vectors (PV-DBOW/PV-DM) for the 50k IMDB reviews, logistic regression test error, infer endpoint",
+    _imdb_data,
+)
+_recipe(
+    "paragraph_vectors",
+    "any text",
+    "paragraph vectors of --set corpus=PATH (file, folder or archive); nearest documents, infer endpoint",
+    _corpus_data,
+    corpus=Param("", "a text file (one document per line), a folder, or a .tar.gz/.zip of text files", type=str),
+    corpus_pattern=Param("*.txt", "files to read inside a folder or archive (fnmatch; e.g. aclImdb/*/*/*.txt)"),
+)
