@@ -14,6 +14,15 @@ Why a module of its own: it mirrors `keras.losses` and serves every classifier f
 - `SmoothedSparseCrossentropy` is the same loss as a `keras.losses.Loss` subclass with
   `get_config`: it saves and loads with the model, and takes `reduction`/`name` like any Keras loss.
   Recipes use this one.
+
+The book's own factory is here too, beside the zoo's: `book_crossentropy()` returns a plain
+categorical cross-entropy `loss(y_true, y_pred) = -sum(y_true * log(y_pred))` for one-hot labels and
+probability outputs. It is the same loss as Keras' `categorical_crossentropy` (and as
+`smoothed_sparse_crossentropy(0)` on integer labels); what a hand-written version must not forget is
+the clip of `y_pred` away from 0: a softmax that puts exactly 0 on the true class (float32 underflows
+for logits about 104 apart) makes `log` return -inf and the whole batch's loss and gradients inf or
+NaN. `book_crossentropy` clips as Keras does (to [epsilon, 1 - epsilon]); as any closure, a model
+compiled with it saves, but reloads only with `compile=False` or `custom_objects`.
 """
 
 from __future__ import annotations
@@ -111,3 +120,27 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         config = super().get_config()
         config.update(smoothing=self.smoothing, from_logits=self.from_logits, ignore_class=self.ignore_class)
         return config
+
+
+def book_crossentropy(epsilon: float | None = None):
+    """The book's loss factory: returns `loss(y_true, y_pred)`, categorical cross-entropy on one-hot labels.
+
+    Args:
+        epsilon: probabilities are clipped to [epsilon, 1 - epsilon] before the log (default
+            `keras.config.epsilon()`, 1e-7, as Keras' own cross-entropy), so a 0 gives a large but
+            finite loss instead of inf.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> model.compile("adam", loss=book_crossentropy())
+    """
+    eps = keras.config.epsilon() if epsilon is None else float(epsilon)
+    if not 0.0 < eps < 0.5:
+        raise ValueError(f"epsilon must be in (0, 0.5), got {epsilon}")
+
+    def loss(y_true, y_pred):
+        y_pred = ops.clip(ops.convert_to_tensor(y_pred), eps, 1.0 - eps)
+        return -ops.sum(ops.cast(y_true, y_pred.dtype) * ops.log(y_pred), axis=-1)
+
+    loss.__name__ = "book_crossentropy"
+    return loss

@@ -13,6 +13,18 @@ layers and `zoo/metrics/` metrics, so neither is the right home.
 
 Keras itself divides an *activity* regulariser's value by the batch size, so `l1_activity` is the
 summed penalty of the batch and its strength does not depend on the batch size.
+
+The book's own two examples are here too, beside the zoo's: `book_l1_activity` (its function,
+`0.01 * sum(|x|)`, used as an activity regulariser) and `L2Regularizer` (its `Regularizer` subclass,
+`l2 * sum(x^2)` with `get_config`). What to know about them:
+- Keras 3 loads a `.keras` file only with custom objects it can find by name: a function or class
+  that is not registered (`@keras.saving.register_keras_serializable`) makes the saved model
+  unloadable without `custom_objects`. Both are registered here.
+- The book's rate is 0.01, the zoo's `l1_activity` 1e-4; both are sums over the layer's units
+  (Keras averages them over the batch), so neither is "right" in general: the strength to use
+  depends on the layer's size and its activations' scale. `L2Regularizer` is Keras' own
+  `keras.regularizers.L2(l2)` written out (the same value): a teaching example of the pattern;
+  the zoo's own subclass is `Orthogonality`.
 """
 
 from __future__ import annotations
@@ -68,6 +80,45 @@ class Orthogonality(keras.regularizers.Regularizer):
 
     def get_config(self):
         return {"factor": self.factor, "mode": self.mode}
+
+
+BOOK_L1_ACTIVITY_RATE = 0.01
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+def book_l1_activity(x):
+    """The book's activity regulariser function, `0.01 * sum(|x|)` (registered, so a `.keras` file reloads it).
+
+    Example:
+        >>> layer = keras.layers.Dense(4, activity_regularizer=book_l1_activity)
+    """
+    return BOOK_L1_ACTIVITY_RATE * ops.sum(ops.abs(x))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class L2Regularizer(keras.regularizers.Regularizer):
+    """The book's `Regularizer` subclass: `l2 * sum(x^2)`, its factor returned by `get_config`.
+
+    The same value as Keras' own `keras.regularizers.L2(l2)`; here as the book writes it, to show
+    the pattern (constructor arguments, `__call__`, `get_config`). Registered, so it reloads.
+
+    Args:
+        l2: the factor (>= 0).
+
+    Example:
+        >>> layer = keras.layers.Dense(4, kernel_regularizer=L2Regularizer(0.01))
+    """
+
+    def __init__(self, l2: float = 0.01):
+        if l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
+        self.l2 = float(l2)
+
+    def __call__(self, x):
+        return self.l2 * ops.sum(ops.square(x))
+
+    def get_config(self):
+        return {"l2": self.l2}
 
 
 REGULARIZERS = ("none", "l1_activity", "orthogonal")
