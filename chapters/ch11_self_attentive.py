@@ -61,11 +61,11 @@ import tensorflow as tf
 import zoo
 from zoo.data import translation
 from zoo.layers.self_attention import SelfAttention
-from zoo.losses import SmoothedSparseCrossentropy, smoothed_sparse_crossentropy
+from zoo.losses import SmoothedSparseCrossentropy, book_crossentropy, smoothed_sparse_crossentropy
 from zoo.metrics.classification import MacroF1
 from zoo.models.self_attentive import build_self_attentive_classifier
 from zoo.notebooks import show, show_image
-from zoo.regularizers import Orthogonality, l1_activity
+from zoo.regularizers import L2Regularizer, Orthogonality, book_l1_activity, l1_activity
 
 # %% [markdown]
 # ## 1. The layer on a toy batch
@@ -130,11 +130,25 @@ show(
 #
 # In the recipes they are switches: `--set regularizer=l1_activity|orthogonal`,
 # `--set label_smoothing=0.1`; `MacroF1` is logged for the multi-class datasets.
+#
+# The book's own examples are beside them (rows marked "book"): its regulariser function
+# `0.01 * sum(|x|)` (`zoo.regularizers.book_l1_activity`; the zoo's `l1_activity` is the same with
+# rate 1e-4), its `L2Regularizer` class (`l2 * sum(x^2)` with `get_config`: exactly Keras' own
+# `keras.regularizers.L2`, as the table shows), and its cross-entropy factory
+# (`zoo.losses.book_crossentropy()`: one-hot labels, the same value as Keras' `categorical_crossentropy`).
+# Two things the book's listings need in Keras 3: a custom function or class must be registered
+# (`@keras.saving.register_keras_serializable`) or a `.keras` file that uses it does not load, and a
+# hand-written cross-entropy must clip the probabilities, or one 0 on a true class makes the loss
+# infinite (last rows: a prediction of exactly 0 for the true class).
 
 # %%
 x = keras.random.normal((4, 3), seed=1)
 y_true = np.array([0, 2, 1])
 y_pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.3, 0.4, 0.3]], "float32")
+one_hot = np.eye(3, dtype="float32")[y_true]
+zero = np.array([[0.0, 0.5, 0.5]], "float32")  # no probability at all on the true class 0
+with np.errstate(divide="ignore"):
+    unclipped = float(-np.sum(one_hot[:1] * np.log(zero)))  # log(0) = -inf
 f1 = MacroF1(3)
 f1.update_state(y_true, y_pred)
 show(
@@ -142,18 +156,30 @@ show(
         {
             "what": [
                 "l1_activity(x)",
+                "book: book_l1_activity(x) = 0.01 * sum|x|",
                 "Orthogonality(1e-3)(x)",
+                "book: L2Regularizer(0.01)(x)",
+                "keras.regularizers.L2(0.01)(x)",
                 "smoothed_sparse_crossentropy(0.1) (factory)",
                 "SmoothedSparseCrossentropy(0.1) (Loss subclass)",
                 "SparseCategoricalCrossentropy()",
+                "book: book_crossentropy() (factory, one-hot labels)",
+                "book_crossentropy(), true class predicted 0",
+                "the same formula without the clip",
                 "MacroF1(3)",
             ],
             "value": [
                 float(l1_activity(x)),
+                float(book_l1_activity(x)),
                 float(Orthogonality(1e-3)(x)),
+                float(L2Regularizer(0.01)(x)),
+                float(keras.regularizers.L2(0.01)(x)),
                 float(np.mean(smoothed_sparse_crossentropy(0.1)(y_true, y_pred))),
                 float(SmoothedSparseCrossentropy(0.1)(y_true, y_pred)),
                 float(keras.losses.SparseCategoricalCrossentropy()(y_true, y_pred)),
+                float(np.mean(book_crossentropy()(one_hot, y_pred))),
+                float(book_crossentropy()(one_hot[:1], zero)[0]),
+                unclipped,
                 float(f1.result()),
             ],
         }
