@@ -25,9 +25,9 @@ training, its last article held out).
 # The zoo's exported SavedModel does everything in the graph: **two strings in** (question,
 # paragraph), **the answer out** with its character offsets.
 #
-# *About the numbers:* the thesis behind the book reports EM 80.3 / F1 83.2 on v2.0, which is not
-# credible for BERT-Base; the reference is google-research/bert's BERT-Base on v1.1 dev,
-# EM 81.2 / F1 88.4 (full settings, a GPU, about 2 hours).
+# *About the numbers:* a BERT-on-SQuAD thesis the course draws on (a separate document, not the
+# book) reports EM 80.3 / F1 83.2 on v2.0, which is not credible for BERT-Base; the reference is
+# google-research/bert's BERT-Base on v1.1 dev, EM 81.2 / F1 88.4 (full settings, a GPU, about 2 hours).
 
 # %% Settings
 import os
