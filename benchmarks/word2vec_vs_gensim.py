@@ -209,8 +209,8 @@ def sweep(argv: list[str]) -> None:
     parser.add_argument(
         "--configs",
         nargs="+",
-        default=["per_pair:5", "1:5", "4:5", "16:5", "64:5", "256:5", "16:15", "64:15", "256:25"],
-        help="G:K (group size, shared negatives) or per_pair:K",
+        default=["per_pair:5", "1:5", "4:5", "16:5", "64:5", "256:5", "16:15", "64:15", "16:5:16384", "64:5:16384"],
+        help="G:K[:B] (group size, shared negatives, batch size if not --batch-size) or per_pair:K",
     )
     args = parser.parse_args(argv)
 
@@ -243,24 +243,24 @@ def sweep(argv: list[str]) -> None:
         if args.arch == "cbow"
         else expected_pairs(vocabulary.counts, keep, SETTINGS["window"])
     )
-    steps = int(examples // args.batch_size)
     rate = RATES[args.arch]
-    print(f"{len(ids):,} words, vocabulary {len(vocabulary):,}, {steps} steps per epoch", flush=True)
+    print(f"{len(ids):,} words, vocabulary {len(vocabulary):,}, {examples:,.0f} examples per epoch", flush=True)
     for config in args.configs:
         if config in results:
             continue
-        group, negatives = config.split(":")
-        negatives = int(negatives)
+        group, negatives, *batch = config.split(":")
+        negatives, batch_size = int(negatives), int(batch[0]) if batch else args.batch_size
+        steps = int(examples // batch_size)
         keras.utils.set_random_seed(1337)
         common = dict(
-            window=SETTINGS["window"], negatives=negatives, subsample=SETTINGS["subsample"], batch_size=args.batch_size
+            window=SETTINGS["window"], negatives=negatives, subsample=SETTINGS["subsample"], batch_size=batch_size
         )
         if group == "per_pair":
             ds = skipgram_dataset(ids, segments, vocabulary, **common)
             model = word2vec.compile_skipgram(
                 word2vec.build_skipgram(vocab_size=len(vocabulary), dim=SETTINGS["dim"], negatives=negatives),
                 learning_rate=rate,
-                batch_size=args.batch_size,
+                batch_size=batch_size,
                 decay_steps=args.epochs * steps,
             )
         else:
@@ -360,7 +360,7 @@ def whole(argv: list[str]) -> None:
 def pick_group(sweep_results: dict) -> int:
     """The fastest shared-negatives group size with 5 negatives whose analogy accuracy is within 0.5 points of the
     best with 5 negatives (per-pair included)."""
-    five = {c: r for c, r in sweep_results.items() if c.endswith(":5")}
+    five = {c: r for c, r in sweep_results.items() if c.endswith(":5")}  # the recipes' batch size only
     best = max(r["analogy_accuracy"] for r in five.values())
     fine = [c for c, r in five.items() if not c.startswith("per_pair") and r["analogy_accuracy"] >= best - 0.005]
     choice = max(fine, key=lambda c: five[c]["words_per_second"])

@@ -115,7 +115,7 @@ def test_train_step_applies_sgd_and_round_trips(tmp_path):
     np.testing.assert_array_equal(word2vec.word_vectors(loaded), after_in)
 
 
-def _planted_synonyms(concepts=40, tokens=60_000, seed=0):
+def _planted_synonyms(concepts=40, tokens=40_000, seed=0):
     """Sentences from a random walk over concepts, each concept written as one of two synonyms at random."""
     rng = np.random.default_rng(seed)
     successors = rng.integers(0, concepts, (concepts, 3))
