@@ -17,7 +17,7 @@ import keras
 
 from zoo.data.mnist import MnistInfo
 from zoo.models.mlp import build_mlp
-from zoo.recipes.base import Data, HParams, Param, Recipe, register
+from zoo.recipes.base import Data, HParams, Recipe, register
 from zoo.recipes.images import (
     VAL_FRACTION,
     mnist_data,
@@ -66,7 +66,6 @@ register(
         hparams={
             "epochs": 10,
             "batch_size": 10,
-            "learning_rate": Param(0.001, "the optimizer's learning rate (the book: Nadam 0.001)", minimum=0.0),
             **toolbox_params(),
             "val_fraction": VAL_FRACTION,
         },

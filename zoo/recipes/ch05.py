@@ -158,7 +158,6 @@ register(
         hparams={
             "epochs": 20,
             "batch_size": 128,
-            "learning_rate": Param(0.001, "the optimizer's learning rate", minimum=0.0),
             **toolbox_params(optimizer="adam", initializer="he_normal", layers=2, units=512, dropout=0.2, l2=1e-4),
             "val_fraction": VAL_FRACTION,
         },

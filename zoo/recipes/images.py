@@ -75,6 +75,7 @@ def make_optimizer(name: str, learning_rate: float, *, clipnorm: float = 0.0, cl
 def toolbox_params(
     *,
     optimizer: str = "nadam",
+    learning_rate: float = 0.001,
     initializer: str = "glorot_uniform",
     activation: str = "relu",
     layers: int = 1,
@@ -92,6 +93,7 @@ def toolbox_params(
             "(SGD usually wants about 0.01, adadelta about 1.0)",
             choices=tuple(OPTIMIZERS),
         ),
+        "learning_rate": Param(learning_rate, "the optimizer's learning rate", minimum=0.0),
         "initializer": Param(initializer, "initialiser of the hidden kernels", choices=INITIALIZERS),
         "activation": Param(activation, "activation of the hidden layers", choices=ACTIVATIONS),
         "layers": Param(layers, "number of hidden layers (depth)", minimum=1, maximum=100),
