@@ -1,4 +1,4 @@
-"""Chapter 6: skip-gram word2vec with negative sampling, nearest neighbours, analogies, PCA and exports.
+"""Chapter 6: word2vec (skip-gram and CBOW) with negative sampling, neighbours, analogies, PCA, exports, debiasing.
 
 The literate source of chapters/ch06.ipynb (python -m zoo.notebooks regenerates it); also a script:
 
@@ -14,6 +14,8 @@ The literate source of chapters/ch06.ipynb (python -m zoo.notebooks regenerates 
 # seen in a window is a positive example, and k words drawn from the unigram distribution raised
 # to 0.75 are negatives; a sigmoid of the dot product of the two words' vectors scores a pair.
 # Frequent words are sub-sampled. Words used in similar contexts end up with similar vectors.
+# CBOW, the book's other model, turns the prediction around: the mean of the context words' vectors
+# predicts the word in the middle (section 5).
 #
 # *Book bugs fixed:* the book's batch sampling and its `train_on_batch` loop were wrong, and Keras 3
 # removed the `skipgrams` / `make_sampling_table` helpers it used. The zoo generates pairs, negatives
@@ -94,15 +96,33 @@ if RECIPE == "skipgram_ptb":
 # %% [markdown]
 # ## 2. Training through `zoo.fit`
 #
-# Two embedding tables (targets and contexts), a dot product and a sigmoid; the loss is binary
-# cross-entropy over one positive and k negatives. `build_skipgram` from `zoo.models.word2vec` is
-# the builder the recipes call; here with their sizes (100 dimensions, 5 negatives) and an example
+# Two embedding tables (inputs and outputs), a dot product and a sigmoid; the loss is binary
+# cross-entropy over one positive and k negatives. The plainest way to write it in Keras is
+# `build_skipgram`: each pair scored against its own k negatives in one row, trained by autodiff
+# (`--set step=per_pair`). Here with the recipes' sizes (100 dimensions, 5 negatives) and an example
 # vocabulary of 10,000 words (the recipe counts its own on the training split).
 
 # %%
 model = word2vec.build_skipgram(vocab_size=10_000, dim=100, negatives=5)
 model.summary()
 plot_model(model, FIGURES / "skipgram.png")
+
+# %% [markdown]
+# Each pair then costs 1 + k rows gathered from and scattered into the output table, one tiny dot
+# product at a time. The recipes' default step (`zoo.models.shared_negatives`, after Ji et al. 2016)
+# lets a *group* of `group_size` pairs share one draw of k negatives: a group's negative scores are
+# one (G x d) @ (d x k) product and each negative row is touched once per group. The gradients are
+# word2vec's own, written in closed form (a test checks them against autodiff of the per-pair loss);
+# the same model trains CBOW and, in chapter 14, paragraph vectors.
+
+# %%
+shared = word2vec.build_word2vec(vocab_size=10_000, dim=100)
+batch = {  # 2 groups of 3 (target, context) pairs, each group sharing 5 negatives
+    "inputs": tf.constant([[11, 12, 13], [14, 15, 16]]),
+    "positives": tf.constant([[21, 22, 23], [24, 25, 26]]),
+    "negatives": tf.constant([[31, 32, 33, 34, 35], [36, 37, 38, 39, 40]]),
+}
+print("scores (groups, pairs per group, 1 positive + 5 shared negatives):", tuple(shared(batch).shape))
 
 # %% [markdown]
 # `zoo.fit` builds it on the real vocabulary and trains it. After every epoch a callback prints the
@@ -164,3 +184,76 @@ print(
     f"{vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1]):.2f}"
 )
 print(sorted(p.name for p in result.run_dir.iterdir()))
+
+# %% [markdown]
+# ## 5. CBOW beside skip-gram
+#
+# CBOW averages the vectors of the words in the window and predicts the centre word from that mean
+# (word2vec.c's `-cbow 1`, learning rate 0.05): one example per word instead of one per pair, so it
+# is several times faster per epoch, and usually a little behind skip-gram on semantic analogies.
+# The same recipe settings, the same `SharedNegatives` trainer; only the batches differ.
+
+# %%
+CBOW_RECIPE = RECIPE.replace("skipgram", "cbow")
+cbow_settings = chapter.fit_settings(CBOW_RECIPE)
+if RECIPE == "skipgram_corpus":
+    cbow_settings.update({k: settings[k] for k in ("corpus", "corpus_pattern") if k in settings})
+cbow = zoo.fit(CBOW_RECIPE, **cbow_settings)
+rows = {}
+for name, run in ((RECIPE, result), (CBOW_RECIPE, cbow)):
+    m = run.metrics
+    rows[name] = {
+        "final loss": round(m["final_loss"], 4),
+        "training words/s": m.get("train_words_per_second"),
+        "analogies": m.get("analogy_accuracy"),
+        "answered": m.get("analogy_answered"),
+    }
+show(pd.DataFrame(rows).T)
+cbow_matrix = word2vec.word_vectors(cbow.model)
+top, sims = word2vec.nearest(cbow_matrix, np.array([index[w] for w in probes]), k=6)
+show(pd.DataFrame({w: [vocabulary[j] for j in row] for w, row in zip(probes, top)}).T)
+
+# %% [markdown]
+# ## 6. Debiasing word vectors
+#
+# Word vectors learn what the corpus says, prejudice included: an occupation can sit closer to
+# "he" than to "she". Bolukbasi et al. (2016) find a bias direction from definitional pairs
+# (she - he, woman - man, ...), *neutralise* the words that should not lean along it (remove that
+# component), and *equalise* the pairs that should differ only along it (make them symmetric, so
+# every neutral word is equally far from both). `zoo.models.debiasing` does it on any vector table;
+# here on the skip-gram vectors trained above. The picture shows each word's cosine with the
+# direction before and after (a QUICK run's vectors are barely trained, so its leanings are noise).
+
+# %%
+from zoo.models import debiasing
+
+DEFINITIONAL = [("she", "he"), ("woman", "man"), ("her", "his"), ("mrs.", "mr."), ("mother", "father")]
+NEUTRAL = ["president", "chairman", "executive", "director", "analyst", "lawyer", "doctor", "engineer"]
+NEUTRAL += ["secretary", "teacher", "nurse", "banker", "trader", "economist", "writer", "manager", "worker"]
+EQUALISE = [("she", "he"), ("her", "his"), ("woman", "man"), ("mother", "father")]
+
+direction = debiasing.bias_direction(matrix, index, DEFINITIONAL)
+fair = debiasing.debias(matrix, index, direction, NEUTRAL, EQUALISE)
+words = [w for w in NEUTRAL if w in index] + [w for pair in EQUALISE for w in pair if w in index]
+before = debiasing.projection(matrix[[index[w] for w in words]], direction)
+after = debiasing.projection(fair[[index[w] for w in words]], direction)
+
+fig, ax = plt.subplots(figsize=(6, 0.28 * len(words) + 1))
+y = np.arange(len(words))
+ax.barh(y - 0.2, before, 0.4, label="before", color="tab:gray")
+ax.barh(y + 0.2, after, 0.4, label="after", color="tab:blue")
+ax.set_yticks(y, words)
+ax.invert_yaxis()
+ax.axvline(0, color="black", lw=0.8)
+ax.set(xlabel="cosine with the she - he direction", title="neutralise (occupations) and equalise (pairs)")
+ax.legend(loc="lower right")
+fig.savefig(FIGURES / "debias.png", dpi=90, bbox_inches="tight")
+plt.show()
+
+unit = debiasing.normalize(matrix)
+for word in [w for w in ("nurse", "engineer", "secretary", "president") if w in index]:
+    she, he = (index[w] for w in ("she", "he"))
+    print(
+        f"{word}: cos(she) - cos(he) = {unit[index[word]] @ (unit[she] - unit[he]):+.3f} before, "
+        f"{fair[index[word]] @ (fair[she] - fair[he]):+.3f} after"
+    )

@@ -54,8 +54,9 @@ class SkipgramInfo:
         vocabulary: the words, `[UNK]` at 0, by decreasing frequency (index = row of the embeddings).
         counts: training-corpus count of each word (`counts[0]`: out-of-vocabulary tokens).
         tokens: tokens in the training corpus.
-        steps_per_epoch: batches per epoch (the expected number of pairs / batch size).
+        steps_per_epoch: batches per epoch (the expected number of examples / batch size, at most --max-steps).
         source: what the corpus is, for titles ("text8", "PTB", a file name).
+        full_steps_per_epoch: batches in a whole pass over the corpus (0: as `steps_per_epoch`).
     """
 
     vocabulary: tuple[str, ...]
@@ -63,6 +64,7 @@ class SkipgramInfo:
     tokens: int
     steps_per_epoch: int
     source: str = ""
+    full_steps_per_epoch: int = 0
 
     @property
     def oov_tokens(self) -> int:

@@ -123,7 +123,7 @@ def word2vec_data(
             param="batch_size",
             value=hp.batch_size,
         )
-    steps = max(1, int(examples // hp.batch_size))
+    full_steps = steps = max(1, int(examples // hp.batch_size))
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = SkipgramInfo(
@@ -132,6 +132,7 @@ def word2vec_data(
         tokens=int(len(ids)),
         steps_per_epoch=steps,
         source=source,
+        full_steps_per_epoch=full_steps,
     )
     return Data(train=train_ds, validation=validation_ds, info=info)
 
@@ -191,7 +192,10 @@ def _report(hp: HParams, data: Data[SkipgramInfo], model: keras.Model, ctx: RunC
     clock = _CLOCKS.get(model)
     if clock is not None and clock.seconds > 0:  # absent when an earlier attempt finished training
         metrics["train_seconds"] = round(clock.seconds, 3)
-        metrics["train_words_per_second"] = round(data.info.tokens * clock.epochs / clock.seconds, 1)
+        passes = (
+            clock.epochs * data.info.steps_per_epoch / (data.info.full_steps_per_epoch or data.info.steps_per_epoch)
+        )
+        metrics["train_words_per_second"] = round(data.info.tokens * passes / clock.seconds, 1)
     if ctx.is_chief:
         word2vec.write_word2vec(run / "vectors.txt", vocabulary, matrix)
         word2vec.write_projector(run, vocabulary, matrix)
