@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import keras
 import numpy as np
@@ -111,6 +112,9 @@ def test_lenet5_recipe_trains_and_serves_probabilities(fake_mnist, tmp_path):  #
     served = serve_in_fresh_process(result.run_dir / "saved_model", x)
     logits = keras.saving.load_model(result.run_dir / "model.keras")(x)
     np.testing.assert_allclose(served, keras.ops.convert_to_numpy(keras.ops.softmax(logits)), atol=1e-5)
+    schedule = result.model.optimizer.get_config()["learning_rate"]  # cosine decay over every step of every epoch
+    assert schedule["class_name"] == "CosineDecay"
+    assert schedule["config"]["decay_steps"] == math.ceil(54 / 32)  # 60 fake training images, 10% for validation
 
 
 @pytest.mark.slow

@@ -12,6 +12,8 @@ validation splits are seeded.
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from zoo.data import har
@@ -63,13 +65,23 @@ register(
 
 # --- the CNN family and the section 5.4 MLP ---------------------------------------------------------
 
-LEARNING_RATE = Param(0.001, "Adam learning rate", minimum=0.0)
+LEARNING_RATE = Param(0.001, "Adam learning rate (the start of the cosine schedule)", minimum=0.0)
 AUGMENT = Param(False, "random shifts (10%) and rotations (about 10 degrees) of the training images")
+SCHEDULE = Param(
+    "cosine",
+    "learning rate over training: cosine decay to 0 over all epochs (LeNet-5 and ResNet also lowered "
+    "theirs in steps) or constant",
+    choices=("cosine", "constant"),
+)
 
 
-def _compiled(model: keras.Model, hp: HParams) -> keras.Model:
+def _compiled(model: keras.Model, hp: HParams, data: Data[MnistInfo]) -> keras.Model:
+    learning_rate = hp.learning_rate
+    if hp.schedule == "cosine":
+        steps = math.ceil(len(data.info.splits["train"][1]) / hp.batch_size) * hp.epochs
+        learning_rate = keras.optimizers.schedules.CosineDecay(hp.learning_rate, decay_steps=steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(hp.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -77,15 +89,15 @@ def _compiled(model: keras.Model, hp: HParams) -> keras.Model:
 
 
 def _lenet5_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
-    return _compiled(build_lenet5(activation=hp.activation, pooling=hp.pooling, augment=hp.augment), hp)
+    return _compiled(build_lenet5(activation=hp.activation, pooling=hp.pooling, augment=hp.augment), hp, data)
 
 
 def _inception_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
-    return _compiled(build_inception(bottleneck=hp.bottleneck, dropout=hp.dropout, augment=hp.augment), hp)
+    return _compiled(build_inception(bottleneck=hp.bottleneck, dropout=hp.dropout, augment=hp.augment), hp, data)
 
 
 def _resnet_model(hp: HParams, data: Data[MnistInfo]) -> keras.Model:
-    return _compiled(build_resnet(blocks=hp.blocks, augment=hp.augment), hp)
+    return _compiled(build_resnet(blocks=hp.blocks, augment=hp.augment), hp, data)
 
 
 register(
@@ -98,6 +110,7 @@ register(
             "epochs": Param(20, "passes over the training data (the paper: 20)", minimum=1),
             "batch_size": 32,
             "learning_rate": LEARNING_RATE,
+            "schedule": SCHEDULE,
             "activation": Param("tanh", "of every hidden layer (as published: tanh)", choices=("tanh", "relu")),
             "pooling": Param("average", "S2/S4 subsampling (as published: average)", choices=("average", "max")),
             "augment": AUGMENT,
@@ -118,6 +131,7 @@ register(
             "epochs": 10,
             "batch_size": 100,
             "learning_rate": LEARNING_RATE,
+            "schedule": SCHEDULE,
             "bottleneck": Param(True, "1x1 reductions before the 3x3/5x5 convolutions (false: the naive module)"),
             "dropout": Param(
                 0.4, "before the output layer (GoogLeNet: 0.4)", minimum=0.0, maximum=1.0, exclusive_maximum=True
@@ -140,6 +154,7 @@ register(
             "epochs": 10,
             "batch_size": 100,
             "learning_rate": LEARNING_RATE,
+            "schedule": SCHEDULE,
             "blocks": Param(2, "residual blocks per stage", minimum=1, maximum=20),
             "augment": Param(True, AUGMENT.help),
             "val_fraction": VAL_FRACTION,
