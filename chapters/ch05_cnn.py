@@ -201,6 +201,8 @@ assert (costs["weights (formula)"] == costs["weights (Keras)"]).all()
 # - `mlp_dropout_mnist`: section 5.4's MLP, 512-512 ReLU with dropout 0.2 and an L2 penalty, the
 #   plainest model of the table.
 #
+# The three CNNs train with Adam and a learning rate that decays to 0 along a cosine over all epochs
+# (`--set schedule=constant` keeps it fixed; LeNet-5 and ResNet also lowered theirs in steps).
 # Their sizes, then each recipe in `ONLY` trained here (one seed; `benchmarks/cnn_family.py` runs
 # three, RESULTS.md has the table with the goals: LeNet-5 >= 0.98, the ResNet >= 0.99).
 
