@@ -69,7 +69,7 @@ register(
         name="lstm_mr",
         chapter=9,
         dataset="rt-polarity",
-        summary="LSTM sentiment classifier (--set cell= simple_rnn, gru or peephole for others), mean over the real "
+        summary="LSTM sentiment classifier (any cell: --set cell=gru, simple_rnn, peephole), mean over the real "
         "(masked) time steps, on sentence polarity",
         hparams={**_LSTM, **MR_SPLIT_PARAMS},
         data=mr_data,
