@@ -60,7 +60,8 @@ class LanguageModelServing(keras.Model):
     overflowed) scores `-inf` (perplexity `inf`), never NaN, and never changes the other rows.
 
     Args:
-        model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not).
+        model: a trained LM from `build_char_rnn`/`build_word_lstm_lm` (stateful or not, any cell) or
+            `build_nnlm` (feed-forward: its generation cache is the window of the last ids).
         vocabulary: id -> token, `vocabulary[0]` the out-of-vocabulary token.
         level: `"word"` or `"char"`.
         boundary: the sentence boundary token.
