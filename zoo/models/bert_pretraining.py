@@ -22,8 +22,8 @@ def build_bert_backbone(
     vocabulary_size: int,
     num_layers: int = 4,
     num_heads: int = 4,
-    hidden_dim: int = 256,
-    intermediate_dim: int = 1024,
+    hidden_dim: int = 128,
+    intermediate_dim: int = 512,
     dropout: float = 0.1,
     max_sequence_length: int = 128,
 ) -> keras_hub.models.BertBackbone:
