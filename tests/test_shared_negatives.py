@@ -174,3 +174,17 @@ def test_recipe_settings_refused_before_data(tmp_path):
     with pytest.raises(UserError, match="CBOW trains with step=shared"):
         zoo.fit("cbow_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r2", step="per_pair")
     assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+
+
+def test_input_table_of_another_size_serves_paragraph_vectors():
+    """PV-DBOW's use of the seam: paragraph ids index the input table, words the output table."""
+    model = SharedNegatives(input_rows=3, output_rows=V, dim=D)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    model.output_embedding.embeddings.assign(RNG.normal(size=(V, D)).astype("float32"))
+    before = np.asarray(model.input_embedding.embeddings)
+    batch = {"inputs": [[2, 2, 2]], "positives": [[5, 6, 7]], "negatives": [[8, 9]]}  # paragraph 2's words
+    model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0)
+    after = np.asarray(model.input_embedding.embeddings)
+    assert after.shape == (3, D)
+    np.testing.assert_array_equal(after[:2], before[:2])  # only paragraph 2 moved
+    assert not np.allclose(after[2], before[2])
