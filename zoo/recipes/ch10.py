@@ -9,6 +9,10 @@
   `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`: under Adam the tanh stalled learning for epochs).
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
 
+Both attention recipes take `--set copy=true`: a pointer-generator decoder (chapter 11's
+`title_pointer`, `zoo.layers.pointer_decoder`) that may copy source words, so names and numbers
+outside the target vocabulary are written by their string instead of `[UNK]`.
+
 What a run writes is described in `zoo.recipes.seq2seq`, which chapter 11's title generation shares.
 """
 

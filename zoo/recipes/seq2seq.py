@@ -12,7 +12,10 @@ reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and 
 (title runs add the scores of two model-free baseline titles, `baseline_lead_*` and
 `baseline_nearest_*`), and a SavedModel whose `serve` endpoint turns source strings into output
 strings (beam search inside, width `beam_width` fixed at export) and whose `attention` endpoint
-returns tokens and weights.
+returns tokens and weights. With `--set copy=true` (the attention recipes) the model is a
+pointer-generator (`zoo.models.seq2seq.build_pointer_seq2seq`): the pipelines add the extended-vocabulary
+source ids, the served model copies out-of-vocabulary source words by their string, its `attention`
+endpoint adds `p_gen` and `copy_share`, and title runs record `copy_report`'s numbers and `p_gen_*.png`.
 """
 
 from __future__ import annotations
