@@ -61,6 +61,7 @@ PRETRAIN_PARAMS = {
         "", "a text file (one document per line), folder or archive (default: IMDB's training reviews)", type=str
     ),
     "pattern": Param("*.txt", "which files of a corpus folder or archive are read (fnmatch)", type=str),
+    "max_documents": Param(0, "use a seeded sample of this many documents of the corpus (0 = all)", minimum=0),
     "vocab_size": Param(8192, "WordPiece vocabulary size, the 5 special tokens included", minimum=1, maximum=100000),
     "vocab_sample": Param(5000, "documents the vocabulary is learned on (seeded sample; 0 = all)", minimum=0),
     "sequence_length": Param(128, "tokens per example, [CLS] and [SEP] included", minimum=8, maximum=512),
@@ -126,6 +127,9 @@ def pretrain_data(hp: HParams, ctx: RunContext) -> Data[PretrainingInfo]:
     check_architecture(hp)
     texts = corpus_documents(hp, ctx)
     order = np.random.default_rng(hp.seed).permutation(len(texts))
+    if hp.max_documents:
+        texts = [texts[i] for i in sorted(order[: hp.max_documents])]
+        order = np.random.default_rng(hp.seed).permutation(len(texts))
     n_heldout = max(1, round(hp.heldout_fraction * len(texts)))
     if len(texts) - n_heldout < 1:
         raise UserError(
