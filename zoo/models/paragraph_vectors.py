@@ -187,9 +187,10 @@ class ParagraphVectors(keras.Model):
         """Vectors `(batch, output_dim)` of unseen documents, word ids `(batch, None)` (0 = unknown, ignored).
 
         Each document vector starts as word2vec's uniform(-0.5/dim, 0.5/dim) draw (the same for every
-        text, so a text always gets the same vector) and takes `epochs` SGD steps, each the sum of
-        its words' negative-sampling gradients with the word and output tables frozen. Texts without
-        a known word get zeros.
+        text) and takes `epochs` SGD steps, each the sum of its words' negative-sampling gradients with
+        the word and output tables frozen. Texts without a known word get zeros. With its seeded
+        negatives PV-DBOW gives a text the same vector at every call; PV-DM draws word2vec's random
+        window widths anew (`window_contexts` has no stateless seed), so its vectors vary a little.
         """
         ids = tf.ragged.boolean_mask(ids, ids > 0)
         batch = ids.nrows(out_type=tf.int32)
@@ -211,6 +212,7 @@ class ParagraphVectors(keras.Model):
             ones = tf.ones([self.vocab_size], tf.float32)
             _, contexts, valid = window_contexts(words, rows, ones, self.window, drop_unk=False, seed=seed)
             contexts, mask = contexts * tf.cast(valid, tf.int32), tf.cast(valid, tf.float32)
+
         def step(epoch, h):
             negatives = draw_negatives(cdf, self.vocab_size, [tf.size(words), self.negatives], seed=[seed, epoch])
             rate = learning_rate - tf.cast(epoch, tf.float32) * rate_step

@@ -1,0 +1,243 @@
+"""Chapter 14 paragraph vectors: tokenizer, data, the PV-DM gradients, inference, the SavedModel, the recipes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.data.corpus import tokenize
+from zoo.data.documents import document_dataset, encode_documents, tokenize_strings
+from zoo.errors import UserError
+from zoo.models.paragraph_vectors import ParagraphVectors, build_paragraph_vectors, compile_paragraph_vectors
+from zoo.serving.paragraph_vectors import ParagraphVectorServing
+
+
+def test_graph_tokenizer_splits_as_the_corpus_tokenizer():
+    texts = [
+        "Don't <br />GO 'there'!  It's 'quoted' -- rock'n'roll x''y 1990s café_au_lait ÉTÉ",
+        "",
+        "''' ' a' 'b c'' <i>tag</i> end.",
+    ]
+    got = [[w.decode() for w in row] for row in tokenize_strings(tf.constant(texts)).to_list()]
+    assert got == [tokenize(t) for t in texts]
+
+
+def two_topic_corpus(documents: int = 120, length: int = 30, seed: int = 0) -> list[list[str]]:
+    """Even documents draw their words from topic A, odd ones from topic B (disjoint vocabularies)."""
+    rng = np.random.default_rng(seed)
+    a, b = [f"a{i}" for i in range(25)], [f"b{i}" for i in range(25)]
+    return [list(rng.choice(b if k % 2 else a, length)) for k in range(documents)]
+
+
+def test_encode_documents_drops_rare_words_and_refuses_empty_corpora():
+    vocabulary, ids, doc_ids, dropped = encode_documents(
+        [["x", "y", "x"], ["rare", "x", "y"]], min_count=2, max_vocab=10
+    )
+    assert vocabulary.words == ("[UNK]", "x", "y") and dropped == 1 and vocabulary.counts[0] == 0
+    assert ids.tolist() == [1, 2, 1, 1, 2] and doc_ids.tolist() == [0, 0, 0, 1, 1]
+    with pytest.raises(UserError, match="no words") as caught:
+        encode_documents([[], []], min_count=1, max_vocab=10)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(UserError, match="min_count"):
+        encode_documents([["a", "b"]], min_count=2, max_vocab=10)
+
+
+@pytest.mark.parametrize("mode", ["dbow", "dm", "both"])
+def test_dataset_streams_every_word_once_per_epoch(mode):
+    docs = two_topic_corpus(20, 10)
+    vocabulary, ids, doc_ids, _ = encode_documents(docs, min_count=1, max_vocab=100)
+    ds = document_dataset(
+        ids,
+        doc_ids,
+        vocabulary,
+        mode=mode,
+        window=2,
+        negatives=3,
+        subsample=0,
+        batch_size=20,
+        group_size=4,
+        chunk_size=50,
+    )
+    seen = []
+    for batch in ds:
+        part = batch["dm" if mode != "dbow" else "dbow"]
+        assert part["negatives"].shape == (5, 3) and part["docs"].shape == (5, 4)
+        seen += list(zip(part["docs"].numpy().ravel(), part["words"].numpy().ravel()))
+        if mode != "dbow":
+            # a context slot is either masked (null word 0) or a word of the same document
+            contexts, mask, d = part["contexts"].numpy(), part["mask"].numpy(), part["docs"].numpy()
+            assert ((contexts == 0) == (mask == 0)).all()
+            word_docs = {(int(i), int(w)) for i, w in zip(doc_ids, ids)}
+            groups, slots, _ = np.nonzero(mask)
+            assert all((int(d[g, k]), int(c)) in word_docs for g, k, c in zip(groups, slots, contexts[mask > 0]))
+        if mode == "both":
+            assert (batch["dbow"]["words"].numpy() == part["words"].numpy()).all()
+    assert sorted(seen) == sorted(zip(doc_ids, ids))  # 200 words, 10 full batches, nothing dropped
+
+
+def true_loss(h, output, words, negatives):
+    """Negative sampling loss by autodiff-able ops: h (N, G, w), words (N, G), negatives (N, K)."""
+    u_pos, u_neg = tf.gather(output, words), tf.gather(output, negatives)
+    s_pos = tf.reduce_sum(h * u_pos, -1)
+    s_neg = tf.einsum("ngd,nkd->ngk", h, u_neg)
+    skip = tf.cast(negatives[:, None, :] != words[..., None], h.dtype)
+    return tf.reduce_sum(tf.nn.softplus(-s_pos)) + tf.reduce_sum(skip * tf.nn.softplus(s_neg))
+
+
+@pytest.mark.parametrize("combine", ["mean", "concat"])
+def test_dm_gradients_against_autodiff(combine):
+    rng = np.random.default_rng(1)
+    model = ParagraphVectors(documents=4, vocab_size=9, dim=3, mode="dm", dm_combine=combine, window=1)
+    for v in (model.dm_documents, model.dm_words, model.dm_output):
+        v.assign(rng.normal(size=v.shape).astype("float32"))
+    mask = np.array([[[1, 1], [0, 1], [0, 0]]], "float32")
+    batch = {
+        "docs": tf.constant([[0, 2, 2]]),
+        "contexts": tf.constant([[[3, 4], [0, 5], [0, 0]]]) * tf.cast(mask, tf.int32),
+        "mask": tf.constant(mask),
+        "words": tf.constant([[6, 7, 8]]),
+        "negatives": tf.constant([[1, 7, 2]]),  # 7 is the second example's own word: skipped there
+    }
+    variables = [model.dm_documents, model.dm_words, model.dm_output]
+    with tf.GradientTape() as tape:
+        h = model._dm_input(model.dm_documents, batch["docs"], batch["contexts"], batch["mask"])
+        loss = true_loss(h, model.dm_output, batch["words"], batch["negatives"])
+    want = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+    got_loss, _, grads, _ = model._dm_gradients(batch)
+    got = [tf.convert_to_tensor(g) for g in grads]
+    np.testing.assert_allclose(got_loss, loss, rtol=1e-5)
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-4, atol=1e-6)
+    if combine == "concat":
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(got[1][1:], want[1][1:], rtol=1e-4, atol=1e-6)  # row 0: the null word
+    else:
+        # word2vec's (and gensim's) mean: every member gets the gradient of the mean, not divided by its size
+        size = 1 + mask.sum(-1)[0]  # bag size of each example (its document + its window)
+        per_example_doc = {0: size[0], 2: None}
+        np.testing.assert_allclose(got[0][0], want[0][0] * per_example_doc[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(got[1][3], want[1][3] * size[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(got[1][5], want[1][5] * size[1], rtol=1e-4, atol=1e-6)
+
+
+def trained(mode: str, docs, epochs: int = 15, dim: int = 16, combine: str = "mean"):
+    keras.utils.set_random_seed(0)
+    vocabulary, ids, doc_ids, _ = encode_documents(docs, min_count=1, max_vocab=1000)
+    ds = document_dataset(
+        ids,
+        doc_ids,
+        vocabulary,
+        mode=mode,
+        window=2,
+        negatives=5,
+        subsample=0,
+        batch_size=128,
+        group_size=8,
+        chunk_size=600,
+    )
+    model = build_paragraph_vectors(
+        documents=len(docs), vocab_size=len(vocabulary), dim=dim, mode=mode, dm_combine=combine, window=2,
+        counts=vocabulary.counts,
+    )  # fmt: skip
+    compile_paragraph_vectors(model, decay_steps=0, jit_compile=False)
+    model.fit(ds, epochs=epochs, verbose=0)
+    return model, vocabulary
+
+
+def cosine(a, b):
+    return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+
+
+@pytest.mark.parametrize("mode", ["dbow", "dm"])
+def test_inferred_vectors_are_close_to_trained_ones(mode):
+    docs = two_topic_corpus()
+    model, vocabulary = trained(mode, docs)
+    vectors = model.document_vectors()
+    serving = ParagraphVectorServing(vocabulary.words, model, epochs=15)
+    texts = [" ".join(d) for d in docs[:20]]
+    inferred = np.asarray(serving(tf.constant(texts)))
+    same = cosine(inferred, vectors[:20])
+    assert same.mean() > 0.7, same
+    if mode == "dbow":
+        # PV-DBOW's vector alone carries the topic: the inferred one is nearer its own document than its
+        # neighbour of the other topic, and the nearest trained documents are of its topic. (PV-DM's window
+        # words already tell the topic here, so its document vectors need not.)
+        other = cosine(inferred, vectors[1:21])
+        assert (same > other).mean() >= 0.9
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        assert (np.argmax(inferred @ unit.T, axis=1) % 2 == np.arange(20) % 2).all()
+        # the same text, the same vector (PV-DM draws word2vec's random window widths at every call)
+        np.testing.assert_array_equal(inferred, np.asarray(serving(tf.constant(texts))))
+
+
+def test_empty_and_unknown_texts_get_zero_vectors():
+    model, vocabulary = trained("both", two_topic_corpus(40), epochs=2)
+    serving = ParagraphVectorServing(vocabulary.words, model, epochs=3)
+    out = np.asarray(serving(tf.constant(["", "zebra quagga!", "   ", "a1 a2 zebra"])))
+    assert out.shape == (4, 32) and np.isfinite(out).all()
+    assert not out[:3].any() and out[3].any()
+
+
+def test_paragraph_vectors_round_trip_through_keras_file(tmp_path):
+    model, _ = trained("dm", two_topic_corpus(10), epochs=1, combine="concat")
+    model.save(tmp_path / "pv.keras")
+    loaded = keras.saving.load_model(tmp_path / "pv.keras")
+    assert isinstance(loaded, ParagraphVectors) and loaded.dm_combine == "concat"
+    np.testing.assert_array_equal(loaded.document_vectors(), model.document_vectors())
+    np.testing.assert_array_equal(loaded.negative_cdf, model.negative_cdf)
+
+
+def write_corpus(path: Path, documents: int = 60) -> Path:
+    path.write_text("\n".join(" ".join(d) for d in two_topic_corpus(documents)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "match"),
+    [("mode", "dbow2", "mode"), ("dm_combine", "sum", "dm_combine"), ("batch_size", 100, "group_size")],
+)
+def test_bad_settings_are_refused_in_one_line_before_reading(tmp_path, setting, value, match):
+    import zoo
+
+    with pytest.raises(UserError, match=match) as caught:
+        zoo.fit(
+            "paragraph_vectors",
+            data_dir=tmp_path / "nothing",
+            out=tmp_path / "run",
+            corpus=str(tmp_path / "x.txt"),
+            **{setting: value},
+        )
+    assert "\n" not in str(caught.value)
+    assert not list(tmp_path.iterdir())
+
+
+def test_empty_corpus_is_refused_in_one_line(tmp_path):
+    import zoo
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        zoo.fit("paragraph_vectors", out=tmp_path / "run", corpus=str(empty), epochs=1)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_paragraph_vectors_end_to_end_with_infer_endpoint(tmp_path):
+    import zoo
+
+    corpus = write_corpus(tmp_path / "docs.txt")
+    result = zoo.fit(
+        "paragraph_vectors", out=tmp_path / "run", corpus=str(corpus), epochs=2, batch_size=256, group_size=16,
+        dim=8, min_count=1, infer_epochs=3, mode="both",
+    )  # fmt: skip
+    assert result.metrics["documents"] == 60 and result.metrics["vocabulary_size"] == 51
+    for name in ("nearest.json", "pca.png", "saved_model"):
+        assert (result.run_dir / name).exists()
+    loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
+    out = loaded.infer(tf.constant(["a1 a2 a3", "", "unknown words"])).numpy()
+    assert out.shape == (3, 16) and out[0].any() and not out[1:].any()
+    np.testing.assert_allclose(out, loaded.serve(tf.constant(["a1 a2 a3", "", "unknown words"])).numpy())
+    assert loaded.infer(tf.constant([], tf.string)).shape == (0, 16)
