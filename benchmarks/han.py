@@ -33,7 +33,7 @@ import tensorflow as tf
 from matplotlib.figure import Figure
 
 from zoo.data import imdb
-from zoo.data.sentences import encode as sentence_encode
+from zoo.data.sentences import SentenceIds
 from zoo.data.text import encode, strip_html_lower_punct, vectorizer
 from zoo.models.classifier import compile_classifier
 from zoo.models.han import build_han_classifier
@@ -86,7 +86,7 @@ def main() -> None:
     han_layer = vectorizer(train_x, VOCAB, W, strip_html_lower_punct)
     flat_layer = vectorizer(train_x, VOCAB, S * W, strip_html_lower_punct)
     data = {
-        "han": (sentence_encode(han_layer, train_x, S), sentence_encode(han_layer, test_x, S)),
+        "han": (encode(SentenceIds(han_layer, S), train_x), encode(SentenceIds(han_layer, S), test_x)),
         "plain": (encode(flat_layer, train_x), encode(flat_layer, test_x)),
     }
     models = {

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.pipelines import Data
-from zoo.data.text import dataset, vectorizer
+from zoo.data.text import dataset, encode, vectorizer
 
 _BREAK = "\n"
 # The end of a sentence: terminal punctuation (and closing quotes/brackets) followed by white space.
@@ -128,15 +128,6 @@ class SentenceInfo:
         return len(self.class_names)
 
 
-def encode(layer: keras.layers.TextVectorization, texts: Sequence[str], max_sentences: int, batch: int = 2048):
-    """`(len(texts), max_sentences, W)` int32 ids of `texts`, computed once so training reads ready-made batches."""
-    parts = [
-        np.asarray(sentence_ids(layer, tf.constant(list(texts[i : i + batch])), max_sentences))
-        for i in range(0, len(texts), batch)
-    ]
-    return np.concatenate(parts).astype("int32")
-
-
 def hierarchical_data(
     train: tuple,
     *,
@@ -161,11 +152,12 @@ def hierarchical_data(
         TensorShape([2, 3, 4])
     """
     layer = vectorizer(train[0], vocab_size, max_words, standardize)
+    to_ids = SentenceIds(layer, max_sentences)
 
     def ds(split, shuffle=False):
         if split is None:
             return None
-        ids = encode(layer, split[0], max_sentences)
+        ids = encode(to_ids, split[0])  # once, so training reads ready-made int32 batches
         return dataset(ids, np.asarray(split[1], "int32"), batch_size, shuffle, seed)
 
     info = SentenceInfo(
