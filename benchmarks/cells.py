@@ -38,34 +38,13 @@ RUNS = {
 
 def run_one(key: str, args: argparse.Namespace) -> dict:
     """Train one run in this process; returns its metric, epochs and training steps/s."""
-    import keras
+    from ptb_lm import train_timer  # benchmarks/ is on sys.path when this runs as a script
 
     import zoo
 
-    class Timer(keras.callbacks.Callback):
-        async_safe = True
-
-        def __init__(self):
-            super().__init__()
-            self.seconds, self.steps = [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start, self._end, self._steps = time.perf_counter(), None, 0
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self._steps += 1
-
-        def on_test_begin(self, logs=None):
-            if getattr(self, "_end", 0) is None:
-                self._end = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append((self._end or time.perf_counter()) - self._start)
-            self.steps.append(self._steps)
-
     name, overrides, metric = RUNS[key]
     recipe = zoo.recipes.get(name)
-    timer = Timer()
+    timer = train_timer()
     timed = dataclasses.replace(
         recipe, callbacks=lambda h, d: [*(recipe.callbacks(h, d) if recipe.callbacks else []), timer]
     )

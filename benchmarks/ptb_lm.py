@@ -90,17 +90,15 @@ def quality(args) -> None:
 # ----------------------------------------------------------------------------- speed
 
 
-def speed_one(args) -> None:
-    """One timed run (`--only plain|driver`) in this process; prints its words/s as JSON."""
+def train_timer():
+    """A Keras callback recording each epoch's train-phase seconds and batches (`.seconds`, `.steps`).
+
+    The validation pass is excluded; only a batch-begin hook, so Keras keeps its async dispatch.
+    `.words_per_second(words_per_step)` leaves out the first epoch (tracing). `benchmarks/cells.py` uses it too.
+    """
     import keras
 
-    import zoo
-    from zoo.recipes import get, resolve_hparams
-    from zoo.recipes.base import RunContext
-
     class Timer(keras.callbacks.Callback):
-        """Train-phase seconds and batches per epoch (batch-begin hook only: keeps async dispatch)."""
-
         async_safe = True
 
         def __init__(self):
@@ -124,6 +122,17 @@ def speed_one(args) -> None:
         def words_per_second(self, words_per_step: int) -> float:
             return sum(self.steps[1:]) * words_per_step / sum(self.seconds[1:])
 
+    return Timer()
+
+
+def speed_one(args) -> None:
+    """One timed run (`--only plain|driver`) in this process; prints its words/s as JSON."""
+    import keras
+
+    import zoo
+    from zoo.recipes import get, resolve_hparams
+    from zoo.recipes.base import RunContext
+
     overrides = {"epochs": args.epochs, **dict(s.split("=", 1) for s in (args.set or []))}
     recipe = get(args.recipe)
     hp = resolve_hparams(recipe, overrides)
@@ -135,7 +144,7 @@ def speed_one(args) -> None:
         ctx = RunContext(data_dir=data_dir, run_dir=Path(tempfile.mkdtemp()), max_steps=args.steps)
         data = recipe.data(hp, ctx)
         model = recipe.model(hp, data)
-        timer = Timer()
+        timer = train_timer()
         callbacks = [*(recipe.callbacks(hp, data) if recipe.callbacks else []), timer]
         model.fit(
             data.train.take(args.steps).prefetch(-1),
@@ -147,7 +156,7 @@ def speed_one(args) -> None:
         return timer.words_per_second(words)
 
     def driver() -> float:
-        timer = Timer()
+        timer = train_timer()
         timed = dataclasses.replace(
             recipe, callbacks=lambda h, d: [*(recipe.callbacks(h, d) if recipe.callbacks else []), timer]
         )

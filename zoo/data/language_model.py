@@ -307,14 +307,21 @@ def context_datasets(
     out = {"train": train.batch(batch_size, drop_remainder=True)}
     for split in ("validation", "test"):
         out[split] = tf.data.Dataset.from_tensor_slices(rows[split]).batch(batch_size)
-    steps = {"train": len(rows["train"][0]) // batch_size}
+    steps = {split: -(-len(rows[split][0]) // batch_size) for split in ("validation", "test")}
+    return out, _info(
+        streams, batch_size, num_steps, {"train": len(rows["train"][0]) // batch_size, **steps}, max_steps
+    )
+
+
+def _info(
+    streams: Streams, batch_size: int, num_steps: int, steps: dict[str, int], max_steps: int | None
+) -> LanguageModelInfo:
+    """The info of datasets with `steps` batches per split: tokens trained per epoch, every evaluation token."""
     tokens = {"train": steps["train"] * batch_size * num_steps}
-    for split in ("validation", "test"):
-        steps[split] = -(-len(rows[split][0]) // batch_size)
-        tokens[split] = len(getattr(streams, split)) - 1
+    tokens.update({split: len(getattr(streams, split)) - 1 for split in ("validation", "test")})
     if max_steps:
         steps = {k: min(v, max_steps) for k, v in steps.items()}
-    info = LanguageModelInfo(
+    return LanguageModelInfo(
         level=streams.level,
         vocabulary=streams.vocabulary,
         boundary=streams.boundary,
@@ -324,7 +331,6 @@ def context_datasets(
         tokens=tokens,
         source=streams.source,
     )
-    return out, info
 
 
 def train_dataset(
@@ -380,21 +386,6 @@ def datasets(
         "test": eval_dataset(streams.test, batch_size, num_steps),
     }
     steps = {"train": (len(streams.train) // batch_size - 1) // num_steps}
-    tokens = {"train": steps["train"] * batch_size * num_steps}
     for split in ("validation", "test"):
-        pairs = len(getattr(streams, split)) - 1
-        steps[split] = -(-pairs // (batch_size * num_steps))
-        tokens[split] = pairs
-    if max_steps:
-        steps = {k: min(v, max_steps) for k, v in steps.items()}
-    info = LanguageModelInfo(
-        level=streams.level,
-        vocabulary=streams.vocabulary,
-        boundary=streams.boundary,
-        batch_size=batch_size,
-        num_steps=num_steps,
-        steps=steps,
-        tokens=tokens,
-        source=streams.source,
-    )
-    return out, info
+        steps[split] = -(-(len(getattr(streams, split)) - 1) // (batch_size * num_steps))
+    return out, _info(streams, batch_size, num_steps, steps, max_steps)

@@ -21,16 +21,11 @@ What the book gets wrong, and what is done here instead:
 * Keras 3 facts the book predates: a stateful RNN needs a fixed batch, `keras.Input(batch_shape=...)`;
   `Model` has no `reset_states()` (each RNN layer has `reset_state()`, see `reset_rnn_states`);
   a partial last batch fails, so training streams are trimmed to whole batches.
-* Zaremba's loss is summed over the `num_steps` of a window (averaged over the batch) while Keras
-  averages over both. The same SGD steps (learning rate 1, gradient norm clipped at 5 on the
-  summed loss) are therefore `learning_rate * num_steps` with the norm clipped at
-  `clipnorm / num_steps` on Keras' mean loss; `zaremba_optimizer` does this rescaling, so the
-  logged loss stays the per-token cross-entropy.
+* Zaremba's loss is summed over a window, Keras' averaged: see `zoo.models.lm_configs.zaremba_optimizer`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import keras
@@ -39,127 +34,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.layers.context_pad import ContextPad
+from zoo.models import nnlm
+from zoo.models.lm_configs import CONFIGS, EpochDecay, LanguageModelConfig, zaremba_optimizer  # noqa: F401
+from zoo.models.nnlm import build_nnlm, context_pad  # noqa: F401 (build_nnlm: one import for every LM builder)
 from zoo.models.rnn import check_cell, recurrent_layer
-
-# ----------------------------------------------------------------------------- configurations
-
-
-@dataclasses.dataclass(frozen=True)
-class LanguageModelConfig:
-    """Hyper-parameters of one word-level LSTM language model (Zaremba et al. 2014, section 4).
-
-    `decay_after` is the number of epochs at the initial learning rate; every later epoch
-    multiplies it by `decay` (small: lr 1 for 4 epochs, then halved each epoch).
-    """
-
-    units: int
-    num_steps: int
-    batch_size: int
-    dropout: float
-    epochs: int
-    learning_rate: float
-    decay: float
-    decay_after: int
-    clipnorm: float
-    init_scale: float
-    optimizer: str = "sgd"
-    layers: int = 2
-
-
-CONFIGS: dict[str, LanguageModelConfig] = {
-    # Zaremba et al. (2014) "Recurrent neural network regularization", section 4.1 (the paper's text).
-    "small": LanguageModelConfig(
-        units=200,
-        num_steps=20,
-        batch_size=20,
-        dropout=0.0,
-        epochs=13,
-        learning_rate=1.0,
-        decay=0.5,
-        decay_after=4,
-        clipnorm=5.0,
-        init_scale=0.1,
-    ),
-    "medium": LanguageModelConfig(
-        units=650,
-        num_steps=35,
-        batch_size=20,
-        dropout=0.5,
-        epochs=39,
-        learning_rate=1.0,
-        decay=1 / 1.2,
-        decay_after=6,
-        clipnorm=5.0,
-        init_scale=0.05,
-    ),
-    "large": LanguageModelConfig(
-        units=1500,
-        num_steps=35,
-        batch_size=20,
-        dropout=0.65,
-        epochs=55,
-        learning_rate=1.0,
-        decay=1 / 1.15,
-        decay_after=14,
-        clipnorm=10.0,
-        init_scale=0.04,
-    ),
-    # The book's code: hidden 500, num_steps 30, batch 20, dropout 0.5, 50 epochs, Adam; clipping added.
-    "book": LanguageModelConfig(
-        units=500,
-        num_steps=30,
-        batch_size=20,
-        dropout=0.5,
-        epochs=50,
-        learning_rate=1e-3,
-        decay=1.0,
-        decay_after=50,
-        clipnorm=5.0,
-        init_scale=0.05,
-        optimizer="adam",
-    ),
-}
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class EpochDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """`initial * decay ** max(0, epoch - decay_after + 1)` with `epoch = step // steps_per_epoch`.
-
-    Zaremba et al.'s schedule as a Keras schedule: it reads the optimizer's step counter, which
-    `BackupAndRestore` saves, so a resumed run continues with the right rate.
-
-    Args:
-        initial: the learning rate of the first `decay_after` epochs.
-        decay: the factor applied once per later epoch (0.5 halves it).
-        decay_after: epochs at the initial rate.
-        steps_per_epoch: batches per epoch.
-
-    Example:
-        >>> schedule = EpochDecay(1.0, 0.5, decay_after=4, steps_per_epoch=10)
-        >>> [float(schedule(step)) for step in (0, 39, 40, 50)]
-        [1.0, 1.0, 0.5, 0.25]
-    """
-
-    def __init__(self, initial: float, decay: float, decay_after: int, steps_per_epoch: int):
-        self.initial = float(initial)
-        self.decay = float(decay)
-        self.decay_after = int(decay_after)
-        self.steps_per_epoch = int(steps_per_epoch)
-
-    def __call__(self, step):
-        epoch = ops.floor(ops.cast(step, "float32") / float(max(1, self.steps_per_epoch)))
-        times = ops.maximum(epoch - float(self.decay_after) + 1.0, 0.0)
-        return self.initial * ops.power(self.decay, times)
-
-    def get_config(self):
-        return {
-            "initial": self.initial,
-            "decay": self.decay,
-            "decay_after": self.decay_after,
-            "steps_per_epoch": self.steps_per_epoch,
-        }
-
 
 # ----------------------------------------------------------------------------- builders
 
@@ -189,7 +67,9 @@ def build_char_rnn(
 
     Args:
         vocab_size: characters in the vocabulary (id 0 = out of vocabulary).
-        hidden: units of the input projection and the recurrence (book text: 500, its code: 1000).
+        hidden: units of the input projection and the recurrence (the book prints 500 with Adam at
+            1e-1; its author's code has 1000 and 1e-3, which the `char_rnn` recipe keeps: at 1e-1 the
+            ReLU recurrence diverges, RESULTS.md).
         batch_size: fixed batch size; required when `stateful`.
         num_steps: window length (the book: 25); `None` accepts any length.
         stateful: carry the recurrent state from one batch to the next.
@@ -274,91 +154,7 @@ def build_word_lstm_lm(
     return keras.Model(ids, logits, name="word_lstm_lm" if cell == "lstm" else f"word_{cell}_lm")
 
 
-def build_nnlm(
-    *,
-    vocab_size: int,
-    window: int = 4,
-    embedding_dim: int = 100,
-    hidden: int = 200,
-    direct: bool = False,
-    dropout: float = 0.0,
-    pad_id: int = 0,
-) -> keras.Model:
-    """Bengio et al. (2003)'s neural probabilistic LM: the last `window` words -> next-word logits.
-
-        x = [C(w(t-window+1)), ..., C(w(t))]        (the shared word features, concatenated)
-        logits = b + W x + U tanh(d + H x)           (W: the optional direct connections)
-
-    Written for whole sequences: `H x` over every position's window of concatenated embeddings is a
-    1-D convolution of width `window` over the embedded text, so `Conv1D(hidden, window)` is `H`
-    (its kernel `[window, embedding_dim, hidden]` is `H` reshaped) and `Conv1D(vocab, window)` is
-    `W`. The model maps ids `[batch, T]` to logits `[batch, T, vocab]` like the recurrent LMs, position
-    `t` seeing tokens `t - window + 1 .. t` only; `ContextPad` puts `window - 1` copies of `pad_id`
-    (the sentence boundary) before the first token. It is a Markov model of order `window`: nothing
-    before the window counts, so it needs no state (`step` keeps the last `window` ids as its cache).
-
-    Bengio's own training was SGD over (context, next word) pairs; here Adam over rows of targets,
-    each row carrying its `window - 1` tokens of context (`zoo.data.language_model.context_windows`).
-    `dropout` (not in the paper) acts on the concatenated features and on the tanh layer.
-
-    Args:
-        vocab_size: words in the vocabulary (id 0 = `<unk>`).
-        window: words of context, `n - 1` for an n-gram model (Bengio: n = 5, so 4).
-        embedding_dim: size of each word's features C(w) (Bengio: 30-100).
-        hidden: units of the tanh layer (Bengio: 50-100 on AP News; 0 = none, `direct` only).
-        direct: the direct connections `W x` from the features to the output.
-        dropout: rate on the features and the hidden layer (0 = off, as Bengio).
-        pad_id: the id of the context before a text's first token (the boundary, `<eos>`).
-
-    Example:
-        >>> model = build_nnlm(vocab_size=50, window=3, embedding_dim=8, hidden=16)
-        >>> model(np.zeros((2, 7), "int32")).shape
-        TensorShape([2, 7, 50])
-    """
-    if window < 1:
-        raise ValueError(f"window must be >= 1 word of context, got {window}")
-    if hidden < 1 and not direct:
-        raise ValueError("hidden = 0 needs direct connections (direct=True), or there is no path to the output")
-    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
-    padded = ContextPad(window - 1, value=pad_id, name="context_pad")(ids)
-    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(padded)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout_features")(x)
-    outputs = []
-    if hidden:
-        h = keras.layers.Conv1D(hidden, window, activation="tanh", name="hidden")(x)
-        if dropout:
-            h = keras.layers.Dropout(dropout, name="dropout_hidden")(h)
-        outputs.append(keras.layers.Dense(vocab_size, name="logits")(h))
-    if direct:
-        outputs.append(keras.layers.Conv1D(vocab_size, window, use_bias=not hidden, name="direct")(x))
-    logits = keras.layers.Add(name="logits_sum")(outputs) if len(outputs) > 1 else outputs[0]
-    return keras.Model(ids, logits, name="nnlm")
-
-
 # ----------------------------------------------------------------------------- training pieces
-
-
-def zaremba_optimizer(config: LanguageModelConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """The optimizer of a config, rescaled for Keras' per-token mean loss (see the module docstring).
-
-    SGD: learning rate `lr * num_steps` under `EpochDecay`, global norm clipped at `clipnorm / num_steps`
-    (the same update as Zaremba's on a loss summed over the window). Adam is scale-invariant, so
-    the book's Adam keeps its rate and the clipping is on the mean loss.
-    """
-    if config.optimizer == "sgd":
-        schedule = EpochDecay(
-            config.learning_rate * config.num_steps, config.decay, config.decay_after, steps_per_epoch
-        )
-        return keras.optimizers.SGD(schedule, global_clipnorm=config.clipnorm / config.num_steps)
-    if config.optimizer == "adam":
-        rate = (
-            EpochDecay(config.learning_rate, config.decay, config.decay_after, steps_per_epoch)
-            if config.decay != 1.0
-            else config.learning_rate
-        )
-        return keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm)
-    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
 
 
 def compile_language_model(
@@ -416,19 +212,13 @@ def stateless_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def context_pad(model: keras.Model) -> ContextPad | None:
-    """The `ContextPad` of a feed-forward LM (`build_nnlm`), or None for a recurrent one."""
-    return next((layer for layer in model.layers if isinstance(layer, ContextPad)), None)
-
-
 def initial_states(model: keras.Model, batch_size) -> tuple:
     """Zero states for `step`, a flat tuple over the RNN layers (LSTM: h and c; SimpleRNN: h).
 
     A feed-forward LM's "state" is its window: the last `window` ids, all the boundary at first.
     """
-    pad = context_pad(model)
-    if pad is not None:
-        return (ops.full((batch_size, pad.width + 1), pad.value, "int32"),)
+    if context_pad(model) is not None:
+        return nnlm.initial_window(model, batch_size)
     states = []
     for layer in rnn_layers(model):
         sizes = layer.cell.state_size if isinstance(layer.cell.state_size, (list, tuple)) else [layer.cell.state_size]
@@ -438,9 +228,8 @@ def initial_states(model: keras.Model, batch_size) -> tuple:
 
 def step(model: keras.Model, tokens, states: tuple):
     """One time step of a (stateless) LM built here: token ids `[batch]` + states -> logits `[batch, vocab]`, states."""
-    if context_pad(model) is not None:  # feed-forward: slide the window by one token, read its last position
-        window = ops.concatenate([states[0][:, 1:], ops.cast(tokens, "int32")[:, None]], axis=1)
-        return model(window, training=False)[:, -1], (window,)
+    if context_pad(model) is not None:
+        return nnlm.window_step(model, tokens, states)
     x = tokens
     flat = list(states)
     new_states = []
