@@ -74,7 +74,7 @@ def run(argv: list[str]) -> dict:
     args = parser.parse_args(argv)
     import numpy as np
 
-    from zoo.recipes.ch14 import infer_texts, logistic_error
+    from zoo.recipes.text_blocks import infer_texts, logistic_error
 
     start = time.perf_counter()
     (train_texts, train_y), (test_texts, test_y) = _reviews(args.data_dir, args.max_docs)
@@ -198,7 +198,7 @@ def averaged(argv: list[str]) -> None:
 
     from zoo.data.corpus import tokenize
     from zoo.data.documents import DocumentInfo, encode_documents
-    from zoo.recipes.ch14 import averaged_vectors, logistic_error
+    from zoo.recipes.text_blocks import averaged_vectors, logistic_error
 
     (train_texts, train_y), (test_texts, test_y) = _reviews(args.data_dir, args.max_docs)
     texts, labels, n = train_texts + test_texts, np.concatenate([train_y, test_y]), len(train_texts)

@@ -181,3 +181,94 @@ def document_dataset(
     ds = ds.map(examples, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
     ds = ds.rebatch(batch_size, drop_remainder=True)
     return ds.map(group, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def sentence_triples(texts: Sequence[str], max_sentences: int = 64, batch: int = 1024) -> tuple[list[str], ...]:
+    """`(previous, current, next)` sentences of every run of three consecutive sentences inside a text (skip-thought).
+
+    Texts are cut by `zoo.data.sentences.split_sentences` (its first `max_sentences` sentences);
+    a triple never crosses from one text to the next.
+
+    Example:
+        >>> sentence_triples(["One. Two! Three? Four."])[1]
+        ['Two!', 'Three?']
+    """
+    from zoo.data.sentences import split_sentences
+
+    previous, current, following = [], [], []
+    for start in range(0, len(texts), batch):
+        rows = split_sentences(tf.constant(list(texts[start : start + batch])), max_sentences).numpy()
+        for row in rows:
+            sentences = [s.decode("utf-8") for s in row if s]
+            for i in range(1, len(sentences) - 1):
+                previous.append(sentences[i - 1])
+                current.append(sentences[i])
+                following.append(sentences[i + 1])
+    return previous, current, following
+
+
+@dataclasses.dataclass(frozen=True)
+class SkipThoughtInfo:
+    """What a skip-thought model needs: the vectoriser (adapted on the training sentences), its vocabulary,
+    the words per sentence, and the number of training triples."""
+
+    vectorizer: object  # keras.layers.TextVectorization
+    vocabulary: list[str]
+    sequence_length: int
+    triples: int
+    source: str = ""
+
+
+def skip_thought_data(
+    texts: Sequence[str],
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    batch_size: int,
+    max_triples: int,
+    validation_fraction: float = 0.02,
+    seed: int = 0,
+    source: str = "",
+):
+    """`Data` of `({"current", "previous_in", "next_in"}, {"previous", "next"})` id batches from raw `texts`.
+
+    The decoders' inputs are the start id (`vocab_size`) followed by their target shifted right. A
+    seeded `max_triples` sample (0 = all) is kept, `validation_fraction` of it held out; the
+    vocabulary is adapted on the training triples' sentences. Fewer than one triple (texts without
+    three consecutive sentences) is refused.
+    """
+    from zoo.data.pipelines import Data
+    from zoo.data.text import encode, vectorizer
+
+    previous, current, following = sentence_triples(texts)
+    if not current:
+        raise UserError(
+            f"{source or 'the corpus'} has no three consecutive sentences inside one text; skip-thought "
+            f"learns a sentence from its neighbours: give texts of several sentences",
+            param="corpus",
+        )
+    order = np.random.default_rng(seed).permutation(len(current))
+    if max_triples:
+        order = order[:max_triples]
+    held = int(len(order) * validation_fraction)
+    splits = {"train": order[held:], "validation": order[:held]}
+    layer = vectorizer([current[i] for i in splits["train"]], vocab_size, sequence_length)
+
+    def ds(rows, shuffle):
+        if not len(rows):
+            return None
+        ids = {name: encode(layer, [column[i] for i in rows]) for name, column in
+               (("previous", previous), ("current", current), ("next", following))}  # fmt: skip
+        start = np.full((len(rows), 1), vocab_size, "int64")
+        x = {
+            "current": ids["current"],
+            "previous_in": np.concatenate([start, ids["previous"][:, :-1]], axis=1),
+            "next_in": np.concatenate([start, ids["next"][:, :-1]], axis=1),
+        }
+        data = tf.data.Dataset.from_tensor_slices((x, {"previous": ids["previous"], "next": ids["next"]}))
+        if shuffle:
+            data = data.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+        return data.batch(batch_size)
+
+    info = SkipThoughtInfo(layer, layer.get_vocabulary(), sequence_length, len(splits["train"]), source)
+    return Data(train=ds(splits["train"], True), validation=ds(splits["validation"], False), info=info)

@@ -6,6 +6,10 @@ scored on the test half (`test_error`). The report adds the same classifier on v
 for the test reviews by the exported SavedModel (`infer` endpoint) and on averaged word vectors
 (`--set word_vectors=RUN/vectors.txt`, e.g. from chapter 6's `skipgram_corpus`), the baseline row.
 `paragraph_vectors` trains on any corpus (`--set corpus=PATH`) and reports nearest documents.
+`skip_thought` trains Kiros et al.'s encoder-decoders on consecutive sentences (IMDB reviews cut into
+sentences, or `--set corpus=PATH`) and scores frozen sentence vectors as the paper does: a logistic
+regression, 10-fold cross-validated on rt-polarity (MR), beside averaged word vectors and, given a
+paragraph-vector run (`--set paragraph_vectors=RUN/saved_model`), vectors inferred by its `infer`.
 """
 
 from __future__ import annotations
@@ -14,16 +18,28 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from zoo.data import corpus, imdb
-from zoo.data.documents import MODES, DocumentInfo, check_mode, document_dataset, encode_documents
+from zoo.data.documents import (
+    MODES,
+    DocumentInfo,
+    check_mode,
+    document_dataset,
+    encode_documents,
+)
 from zoo.data.pipelines import Data
-from zoo.data.vectors import load_word_vectors
 from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.models.paragraph_vectors import DM_COMBINES, build_paragraph_vectors, compile_paragraph_vectors
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.recipes.skip_thought import (
+    SKIP_THOUGHT_PARAMS,
+    skip_thought_corpus_data,
+    skip_thought_model,
+    skip_thought_report,
+    skip_thought_serving,
+)
+from zoo.recipes.text_blocks import averaged_vectors, errors_png, infer_texts, logistic_error, pca_png
 from zoo.serving.paragraph_vectors import ParagraphVectorServing
 
 _PARAMS = {
@@ -162,67 +178,6 @@ def _serving(hp: HParams, data: Data[DocumentInfo], model: keras.Model) -> keras
     return ParagraphVectorServing(data.info.vocabulary, model, epochs=hp.infer_epochs or hp.epochs, seed=hp.seed)
 
 
-def infer_texts(serving: keras.Model, texts: list[str], batch: int = 512) -> np.ndarray:
-    """Inferred vectors of `texts` through a serving model's (or a loaded SavedModel's) `infer`, in batches."""
-    parts = [np.asarray(serving(tf.constant(texts[i : i + batch]))) for i in range(0, len(texts), batch)]
-    return np.concatenate(parts) if parts else np.zeros((0, 0), "float32")
-
-
-def averaged_vectors(path: str, info: DocumentInfo) -> np.ndarray:
-    """Each document's mean word vector from a word2vec text file (words absent from the file count as zeros)."""
-    from scipy.sparse import csr_matrix
-
-    matrix, _ = load_word_vectors(path, info.vocabulary, scale=0.0)
-    matrix[0] = 0.0
-    rows, cols = [], []
-    index = {w: k for k, w in enumerate(info.vocabulary)}
-    for i, text in enumerate(info.texts):
-        ids = [index.get(t, 0) for t in corpus.tokenize(text)]
-        rows += [i] * len(ids)
-        cols += ids
-    counts = csr_matrix((np.ones(len(rows), "float32"), (rows, cols)), shape=(len(info.texts), len(info.vocabulary)))
-    known = np.asarray(counts[:, 1:].sum(axis=1)).reshape(-1, 1)
-    return np.asarray(counts @ matrix) / np.maximum(known, 1.0)
-
-
-def logistic_error(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int = 0):
-    """Test error of a logistic regression fit on `train_x` (gensim's tutorial's classifier), and the model."""
-    from sklearn.linear_model import LogisticRegression
-
-    classifier = LogisticRegression(max_iter=1000, random_state=seed).fit(train_x, train_y)
-    return float(1.0 - classifier.score(test_x, test_y)), classifier
-
-
-def _pca_png(path: Path, vectors: np.ndarray, labels: np.ndarray | None, title: str) -> None:
-    from matplotlib.figure import Figure
-    from sklearn.decomposition import PCA
-
-    rows = np.random.default_rng(0).permutation(len(vectors))[:3000]
-    points = PCA(n_components=2).fit_transform(vectors[rows]) if len(rows) > 2 else np.zeros((len(rows), 2))
-    fig = Figure(figsize=(7, 6))
-    ax = fig.subplots()
-    colour = None if labels is None else np.where(labels[rows] > 0, "tab:blue", "tab:red")
-    ax.scatter(points[:, 0], points[:, 1], s=3, c=colour)
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-
-
-def _errors_png(path: Path, rows: dict[str, float], title: str) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 0.6 * len(rows) + 1.2))
-    ax = fig.subplots()
-    names = list(rows)
-    ax.barh(names, [100 * rows[n] for n in names], color="tab:blue")
-    for k, n in enumerate(names):
-        ax.annotate(f"{100 * rows[n]:.2f}%", (100 * rows[n], k), va="center", fontsize=8)
-    ax.set_xlabel("test error (%)")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-
-
 def _nearest(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
@@ -296,9 +251,9 @@ def _report(hp: HParams, data: Data[DocumentInfo], model: keras.Model, ctx: RunC
             sort_keys=False,
             indent=1,
         )
-        _pca_png(run / "pca.png", trained, labels, f"PV-{hp.mode.upper()} {info.source}: PCA of document vectors")
+        pca_png(run / "pca.png", trained, labels, f"PV-{hp.mode.upper()} {info.source}: PCA of document vectors")
         if errors:
-            _errors_png(run / "errors.png", errors, f"{info.source}: logistic regression test error")
+            errors_png(run / "errors.png", errors, f"{info.source}: logistic regression test error")
     return metrics
 
 
@@ -332,4 +287,18 @@ _recipe(
     _corpus_data,
     corpus=Param("", "a text file (one document per line), a folder, or a .tar.gz/.zip of text files", type=str),
     corpus_pattern=Param("*.txt", "files to read inside a folder or archive (fnmatch; e.g. aclImdb/*/*/*.txt)"),
+)
+
+register(
+    Recipe(
+        name="skip_thought",
+        chapter=14,
+        dataset="imdb sentences / any text; rt-polarity",
+        summary="skip-thought vectors (GRU encoder, two decoders); rt-polarity 10-fold CV beside averaged vectors, PV",
+        hparams=SKIP_THOUGHT_PARAMS,
+        data=skip_thought_corpus_data,
+        model=skip_thought_model,
+        serving=skip_thought_serving,
+        report=skip_thought_report,
+    )
 )

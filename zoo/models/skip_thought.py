@@ -1,0 +1,91 @@
+"""Chapter 14 skip-thought vectors (Kiros et al. 2015): a GRU encoder, two GRU decoders (previous, next sentence).
+
+The book gives the equations only. As in the paper, a sentence's encoder state is its vector; one
+decoder regenerates the previous sentence and one the next, both conditioned on that vector and
+sharing the vocabulary matrix (one output `Dense` layer) and the word embeddings. Simplifications,
+for a 2-core CPU: the decoders start from the sentence vector (the paper also adds it, through
+its own matrices, to every gate at every step), sizes are small (the paper: 620-d words, 2,400 units,
+20,000 words, two weeks of training on BookCorpus), and a sentence's ids come from a
+`TextVectorization` (0 = padding, 1 = out of vocabulary); the decoders read `start` (id = vocab_size)
+followed by the target sentence shifted right (teacher forcing).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+DECODERS = ("previous", "next")
+
+
+def build_skip_thought(*, vocab_size: int, embedding_dim: int, units: int, sequence_length: int) -> keras.Model:
+    """Skip-thought trainer `{"current", "previous_in", "next_in"}` (each `(batch, L)` ids) -> logits by decoder.
+
+    Args:
+        vocab_size: the vectoriser's vocabulary (padding 0, OOV 1); the start id is `vocab_size`.
+        embedding_dim: word embedding size (shared by encoder and decoders).
+        units: GRU size of the encoder and of each decoder (the sentence vector's size).
+        sequence_length: L, words per sentence.
+
+    Example:
+        >>> model = build_skip_thought(vocab_size=50, embedding_dim=8, units=16, sequence_length=5)
+        >>> ids = np.ones((2, 5), "int32")
+        >>> model({"current": ids, "previous_in": ids, "next_in": ids})["next"].shape
+        TensorShape([2, 5, 50])
+    """
+    inputs = {
+        name: keras.Input((sequence_length,), dtype="int32", name=name)
+        for name in ("current", "previous_in", "next_in")
+    }
+    embedding = keras.layers.Embedding(vocab_size + 1, embedding_dim, mask_zero=True, name="embedding")
+    thought = keras.layers.GRU(units, name="encoder")(embedding(inputs["current"]))
+    vocabulary = keras.layers.Dense(vocab_size, name="vocabulary")  # the paper's V, shared by both decoders
+    outputs = {}
+    for name in DECODERS:
+        states = keras.layers.GRU(units, return_sequences=True, name=f"{name}_decoder")(
+            embedding(inputs[f"{name}_in"]), initial_state=thought
+        )
+        outputs[name] = keras.layers.Identity(name=name)(vocabulary(states))
+    return keras.Model(inputs, outputs, name="skip_thought")
+
+
+def compile_skip_thought(model: keras.Model, *, learning_rate: float = 1e-3, clipnorm: float = 10.0) -> keras.Model:
+    """Adam (the paper's) with gradient norms clipped at `clipnorm` (the paper: 10), per-word cross-entropy
+    over real words only (padding ignored); returns `model`."""
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm or None),
+        loss={name: loss for name in DECODERS},
+    )
+    return model
+
+
+class SkipThoughtEncoder(keras.Model):
+    """Raw sentences `(batch,)` -> skip-thought vectors `(batch, units)`: `serve` and `encode` endpoints.
+
+    Args:
+        vectorizer: the `TextVectorization` the model was trained with.
+        model: the trained `build_skip_thought` model (its `embedding` and `encoder` are used).
+
+    Example:
+        >>> SkipThoughtEncoder(vectorizer, model)(tf.constant(["A fine film.", ""])).shape
+        TensorShape([2, 256])
+    """
+
+    def __init__(self, vectorizer: keras.layers.TextVectorization, model: keras.Model, **kwargs):
+        super().__init__(name=kwargs.pop("name", "skip_thought_encoder"), **kwargs)
+        self.vectorizer = vectorizer
+        self.embedding = model.get_layer("embedding")
+        self.encoder = model.get_layer("encoder")
+        self.input_signature = [tf.TensorSpec([None], tf.string, name="text")]
+        self.built = True
+
+    def call(self, text):
+        ids = tf.cast(self.vectorizer(text), tf.int32)
+        # an empty sentence (all padding) would be fully masked; its GRU state stays at zeros
+        return self.encoder(self.embedding(ids), mask=ids > 0)
+
+    @property
+    def endpoints(self) -> dict:
+        """`encode`, the chapter's name for `serve` (`zoo.export.save_serving` writes both)."""
+        return {"encode": (self.__call__, self.input_signature)}
