@@ -58,7 +58,7 @@ def speed(steps: int, rounds: int) -> None:
 
     import numpy as np
 
-    from zoo.models import seq2seq
+    from zoo.models import pointer, seq2seq
 
     batch, source_length, target_length, vocab = 32, 150, 16, 5000
     rng = np.random.default_rng(0)
@@ -67,8 +67,8 @@ def speed(steps: int, rounds: int) -> None:
     sizes = dict(source_vocab_size=vocab, target_vocab_size=vocab, embedding_dim=128, units=256, shared_embedding=True)
     models = {
         "no copy (attention decoder)": (seq2seq.build_attention_seq2seq(**sizes), {}),
-        "copy": (seq2seq.build_pointer_seq2seq(**sizes, max_source_length=source_length, coverage=False), True),
-        "copy + coverage": (seq2seq.build_pointer_seq2seq(**sizes, max_source_length=source_length), True),
+        "copy": (pointer.build_pointer_seq2seq(**sizes, max_source_length=source_length, coverage=False), True),
+        "copy + coverage": (pointer.build_pointer_seq2seq(**sizes, max_source_length=source_length), True),
     }
     times: dict[str, list[float]] = {name: [] for name in models}
     for name, (model, copy) in models.items():

@@ -12,10 +12,10 @@ import tensorflow as tf
 
 from tests.conftest import serve_in_fresh_process
 from zoo import export
-from zoo.data import translation
+from zoo.data import extended_vocabulary, translation
 from zoo.errors import UserError
 from zoo.layers.pointer_decoder import PointerDecoder, copy_distribution
-from zoo.models import seq2seq
+from zoo.models import pointer, seq2seq
 from zoo.serving.translator import Translator
 
 VOCAB = ["", "[UNK]", "<s>", "</s>", "the", "model", "of", "a"]
@@ -23,10 +23,10 @@ V, TS = len(VOCAB), 6
 
 
 def test_extended_ids_give_each_unknown_source_word_one_id_and_copy_targets():
-    lookup = translation.vocabulary_lookup(VOCAB)
+    lookup = extended_vocabulary.vocabulary_lookup(VOCAB)
     source = tf.constant([["the", "bert", "model", "bert", "elmo", ""], ["gpt", "of", "", "", "", ""]])
     target = tf.constant([["bert", "elmo", "xlnet", "model", ""], ["gpt", "gpt", "bert", "", ""]])
-    source_ext, target_ext = (t.numpy() for t in translation.extended_ids(source, lookup, V, target))
+    source_ext, target_ext = (t.numpy() for t in extended_vocabulary.extended_ids(source, lookup, V, target))
     # "bert" is the first unknown word (V), "elmo" the second (V + 1), wherever they occur; padding 0
     np.testing.assert_array_equal(source_ext, [[4, V, 5, V, V + 1, 0], [V, 6, 0, 0, 0, 0]])
     # a target word the source has is its copy id; "xlnet" (not in the source) and the second
@@ -99,7 +99,7 @@ def test_coverage_loss_on_a_tiny_example():
 
 def test_coverage_loss_is_added_weighted_and_counts_only_real_target_steps():
     keras.utils.set_random_seed(0)
-    model = seq2seq.build_pointer_seq2seq(
+    model = pointer.build_pointer_seq2seq(
         source_vocab_size=V, target_vocab_size=V, max_source_length=TS, embedding_dim=5, units=8,
         shared_embedding=True, coverage_weight=2.0,
     )  # fmt: skip
@@ -119,7 +119,7 @@ def test_coverage_loss_is_added_weighted_and_counts_only_real_target_steps():
 def tiny_pointer(coverage=True, seed=0):
     keras.utils.set_random_seed(seed)
     return seq2seq.compile_seq2seq(
-        seq2seq.build_pointer_seq2seq(
+        pointer.build_pointer_seq2seq(
             source_vocab_size=V,
             target_vocab_size=V,
             max_source_length=TS,
@@ -166,7 +166,7 @@ def test_teacher_forcing_equals_step_by_step_decoding(coverage):
     tokens = np.array([[4, V, 5], [V + 1, 6, 1]], "int32")  # copied ids among them
     target_in = np.concatenate([np.full((2, 1), 2, "int32"), np.where(tokens >= V, 1, tokens)], axis=1)
     full = model({"source": ids, "target_in": target_in, "source_ext": ext}).numpy()
-    inference = seq2seq.PointerInference(model)
+    inference = pointer.PointerInference(model)
     cache = inference.encode(ids, ext)
     previous = np.full(2, 2, "int32")
     for t in range(4):
@@ -182,7 +182,7 @@ def copying_translator(beam_width=1):
     splits = translation.split_pairs(pairs, seed=0, test_size=2)
     info = translation.make_info(splits, level="word", max_source_length=6, max_target_length=4, shared_vocabulary=True)
     keras.utils.set_random_seed(0)
-    model = seq2seq.build_pointer_seq2seq(
+    model = pointer.build_pointer_seq2seq(
         source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size, max_source_length=6,
         embedding_dim=5, units=8, shared_embedding=True,
     )  # fmt: skip

@@ -632,7 +632,7 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
 
 
 def test_baseline_titles_lead_words_and_nearest_training_abstract():
-    from zoo.recipes.seq2seq import baseline_titles
+    from zoo.recipes.titles import baseline_titles
 
     train = [
         ("Graph neural networks for traffic forecasting on road sensors.", "Traffic Graphs"),

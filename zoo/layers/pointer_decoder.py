@@ -39,7 +39,7 @@ class PointerDecoder(Seq2SeqDecoder):
 
     `P` is over an *extended vocabulary*: the `vocab_size` words and then one id per distinct source
     word outside the vocabulary (`vocab_size + k`, at most `max_source_length` of them per
-    sentence; `zoo.data.translation.extended_ids`), so a word the vocabulary maps to `[UNK]` can
+    sentence; `zoo.data.extended_vocabulary.extended_ids`), so a word the vocabulary maps to `[UNK]` can
     still be written by copying it. The layer returns `log P` over the `vocab_size +
     max_source_length` ids as its "logits": `log_softmax` leaves a log-distribution unchanged, so
     the usual `SparseCategoricalCrossentropy(from_logits=True)` and the greedy and beam searches of

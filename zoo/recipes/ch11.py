@@ -3,7 +3,8 @@ regularizers, losses and metric (section 11.3), and title generation.
 
 `title_generation` (the course author's title_generate): abstract -> title on the course's 1,630
 papers, BiGRU encoder, GRU decoder with the "general" score and input feeding, shared embeddings,
-the last 100 papers as test; it shares its pieces with chapter 10 through `zoo.recipes.seq2seq`.
+the last 100 papers as test; it shares its pieces with chapter 10 through `zoo.recipes.seq2seq` (its data and report:
+`zoo.recipes.titles`).
 `title_pointer` (issue 26) is the same task with a pointer-generator decoder and coverage (See et
 al. 2017: it copies abstract words, out-of-vocabulary ones by their string), early stopping and a
 clipped gradient; `--set copy=false` is the same model without copying.
@@ -59,14 +60,7 @@ from zoo.models.self_attentive import (
 )
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
 from zoo.recipes.han import HAN_PARAMS, han_imdb_data, han_model, han_report, han_serving
-from zoo.recipes.seq2seq import (
-    ATTENTION_PARAMS,
-    DECODING_PARAMS,
-    attention_model,
-    serve_strings,
-    title_data,
-    title_report,
-)
+from zoo.recipes.seq2seq import ATTENTION_PARAMS, DECODING_PARAMS, attention_model, serve_strings
 from zoo.recipes.text_classification import (
     MR_SPLIT_PARAMS,
     TEXT_PARAMS,
@@ -78,6 +72,7 @@ from zoo.recipes.text_classification import (
     vectors_report,
     with_vectors,
 )
+from zoo.recipes.titles import title_data, title_report
 from zoo.regularizers import REGULARIZERS
 from zoo.serving.self_attentive import SelfAttentiveServing
 from zoo.visualize.attention_maps import write_attention_maps

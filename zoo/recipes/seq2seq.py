@@ -3,7 +3,8 @@
 Not a chapter: it registers nothing. `anki_data(level)` and `title_data` are recipes' `data`
 callables, `char_model` / `attention_model` their `model`, `serve_strings` their `serving` (a
 `zoo.serving.translator.Translator`: strings in, strings out, beam search inside) and
-`translation_report` / `attention_report` / `title_report` / `char_report` their `report`.
+`translation_report` / `attention_report` / `char_report` their `report` (the title recipes' data and
+report are in `zoo.recipes.titles`).
 
 Every run writes `split.json` (which pairs went where), `samples.tsv` (test sentences: source,
 reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and ROUGE-L F1
@@ -13,9 +14,10 @@ reference, greedy, beam), BLEU/chrF (sacrebleu; `zh` tokeniser for Chinese) and 
 `baseline_nearest_*`), and a SavedModel whose `serve` endpoint turns source strings into output
 strings (beam search inside, width `beam_width` fixed at export) and whose `attention` endpoint
 returns tokens and weights. With `--set copy=true` (the attention recipes) the model is a
-pointer-generator (`zoo.models.seq2seq.build_pointer_seq2seq`): the pipelines add the extended-vocabulary
+pointer-generator (`zoo.models.pointer.build_pointer_seq2seq`): the pipelines add the extended-vocabulary
 source ids, the served model copies out-of-vocabulary source words by their string, its `attention`
-endpoint adds `p_gen` and `copy_share`, and title runs record `copy_report`'s numbers and `p_gen_*.png`.
+endpoint adds `p_gen` and `copy_share`, and title runs record `zoo.recipes.titles.copy_report`'s
+numbers and `p_gen_*.png`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import dataclasses
 from collections.abc import Callable
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from zoo.data import translation
@@ -35,10 +36,10 @@ from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.layers.seq2seq_decoder import ATTENTIONS, CELLS, COMBINE_ACTIVATIONS
 from zoo.metrics import bleu, rouge
-from zoo.models import seq2seq
+from zoo.models import pointer, seq2seq
 from zoo.recipes.base import HParams, Param, RunContext
 from zoo.serving.translator import Translator
-from zoo.visualize.seq2seq_attention import plot_attention, plot_p_gen
+from zoo.visualize.seq2seq_attention import plot_attention
 
 DECODING_PARAMS = {
     "beam_width": Param(5, "beam width of the exported model and of the beam-search scores (1 = greedy)", minimum=1),
@@ -195,22 +196,6 @@ def anki_data(
     return data
 
 
-def title_data(hp: HParams, ctx: RunContext) -> Data[Seq2SeqInfo]:
-    check_units(hp)
-    pairs = translation.read_titles(translation.titles_path(ctx.data_dir))
-    splits = translation.split_pairs(pairs, seed=hp.seed, test_size=hp.test_size, test_last=True)
-    record_split(ctx, splits, str(translation.titles_path(ctx.data_dir)))
-    info = translation.make_info(
-        splits,
-        level="word",
-        max_source_length=hp.max_source_length,
-        max_target_length=hp.max_target_length,
-        max_tokens=hp.vocab_size or None,
-        shared_vocabulary=True,
-    )
-    return datasets(hp, info, ctx, copy=hp.copy)
-
-
 def char_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
     info = data.info
     model = seq2seq.build_char_seq2seq(
@@ -236,7 +221,7 @@ def attention_model(hp: HParams, data: Data[Seq2SeqInfo]) -> keras.Model:
         dropout=hp.dropout,
     )
     if hp.copy:
-        model = seq2seq.build_pointer_seq2seq(
+        model = pointer.build_pointer_seq2seq(
             **sizes,
             max_source_length=info.max_source_length,
             coverage=hp.coverage,
@@ -312,105 +297,6 @@ def attention_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContex
     metrics = translation_report(hp, data, model, ctx)
     if hp.attention != "none":
         write_heatmaps(hp, data, model, ctx)
-    return metrics
-
-
-def baseline_titles(train, abstracts) -> dict[str, list[str]]:
-    """Titles written without a model, the bar a title generator has to clear.
-
-    `lead`: the abstract's first N words, N = the median length in words of the training titles.
-    `nearest`: the title of the training paper whose abstract is the most similar (TF-IDF cosine,
-    scikit-learn, English stop words out). A generator that scores below these has learnt little
-    from the abstract.
-
-    Args:
-        train: training `(abstract, title)` pairs.
-        abstracts: the abstracts to title.
-
-    Returns:
-        `{"lead": [...], "nearest": [...]}`, one title per abstract.
-
-    Example:
-
-    >>> baseline_titles([("cats purr softly", "On Cats"), ("dogs bark loudly", "On Dogs")], ["loud dogs"])
-    {'lead': ['loud dogs'], 'nearest': ['On Dogs']}
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    n = int(np.median([len(title.split()) for _, title in train]))
-    tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
-    known = tfidf.fit_transform([abstract for abstract, _ in train])
-    nearest = (tfidf.transform(list(abstracts)) @ known.T).toarray().argmax(axis=1)
-    return {
-        "lead": [" ".join(abstract.split()[:n]) for abstract in abstracts],
-        "nearest": [train[i][1] for i in nearest],
-    }
-
-
-def title_scores(titles: list[str], references: list[str], *, prefix: str) -> dict:
-    """ROUGE-1 and ROUGE-2 F1 (rouge-score, Porter stemming: ROUGE-1.5.5 with -m, as for ROUGE-L) and
-    how many of the titles are distinct, `{prefix}rouge1`, `{prefix}rouge2`, `{prefix}distinct`."""
-    from rouge_score import rouge_scorer
-
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
-    scores = [scorer.score(ref, hyp) for hyp, ref in zip(titles, references)]
-    n = max(len(scores), 1)
-    return {
-        f"{prefix}rouge1": 100.0 * sum(s["rouge1"].fmeasure for s in scores) / n,
-        f"{prefix}rouge2": 100.0 * sum(s["rouge2"].fmeasure for s in scores) / n,
-        f"{prefix}distinct": len({t.strip().lower() for t in titles}),
-    }
-
-
-def copy_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
-    """How a copying model wrote its greedy test titles, from the `attention` endpoint's `p_gen` and `copy_share`.
-
-    `greedy_mean_p_gen`: the mean generation probability over the output words (end tokens
-    included); `greedy_copied_share`: the share of output words whose probability came mostly
-    (> 1/2) from copying; `greedy_oov_words`: output words outside the vocabulary (only copying can
-    write them). Draws `p_gen_{i}.png` for the first `heatmaps` test abstracts.
-    """
-    translator = make_translator(hp, data, model, 1)
-    test = scored_pairs(hp, data, ctx)
-    vocabulary = set(data.info.target_vocabulary)
-    p_gen, copied, oov, words = [], 0, 0, 0
-    for i in range(0, len(test), 50):
-        out = translator.attention(tf.constant([a for a, _ in test[i : i + 50]]))
-        for tokens, gen, share in zip(*(out[k].numpy() for k in ("output_tokens", "p_gen", "copy_share"))):
-            real = [j for j, t in enumerate(tokens) if t]
-            p_gen.extend(gen[real].tolist())
-            written = [j for j in real if tokens[j] != b"</s>"]
-            words += len(written)
-            copied += int(np.sum(share[written] > 0.5))
-            oov += sum(tokens[j].decode("utf-8") not in vocabulary for j in written)
-    if ctx.is_chief:
-        for i, (abstract, _) in enumerate(test[: hp.heatmaps]):
-            plot_p_gen(translator, abstract, ctx.run_dir / f"p_gen_{i}.png")
-    return {
-        "greedy_mean_p_gen": float(np.mean(p_gen)) if p_gen else float("nan"),
-        "greedy_copied_share": copied / max(words, 1),
-        "greedy_oov_words": oov,
-    }
-
-
-def title_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
-    """`attention_report`, plus the BLEU, chrF and ROUGE-L of `baseline_titles` on the same papers.
-
-    Also ROUGE-1/2 and the number of distinct titles (`title_scores`) of the model's and the
-    baselines' titles, and `copy_report` for a copying model.
-    """
-    metrics, outputs = decoded_report(hp, data, model, ctx)
-    if hp.attention != "none":
-        write_heatmaps(hp, data, model, ctx)
-    test = scored_pairs(hp, data, ctx)
-    references = [title for _, title in test]
-    for name, titles in outputs.items():
-        metrics.update(title_scores(titles, references, prefix=f"{name}_"))
-    for name, titles in baseline_titles(data.info.splits["train"].pairs, [a for a, _ in test]).items():
-        metrics.update(text_scores(titles, references, info=data.info, prefix=f"baseline_{name}_"))
-        metrics.update(title_scores(titles, references, prefix=f"baseline_{name}_"))
-    if hp.copy:
-        metrics.update(copy_report(hp, data, model, ctx))
     return metrics
 
 

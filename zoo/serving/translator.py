@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from zoo.data import translation
-from zoo.models.seq2seq import END_ID, PointerInference, Seq2SeqInference
+from zoo.data import extended_vocabulary, translation
+from zoo.models.pointer import PointerInference
+from zoo.models.seq2seq import END_ID, Seq2SeqInference
 from zoo.models.transformer import TransformerInference
 
 
@@ -33,7 +34,7 @@ class Translator(keras.Model):
     `zoo.export.save_serving` (which adds `endpoints`).
 
     A pointer-generator (`build_pointer_seq2seq`) copies: the source words outside the target
-    vocabulary get per-sentence extended ids in the graph (`translation.extended_ids`), the beam
+    vocabulary get per-sentence extended ids in the graph (`extended_vocabulary.extended_ids`), the beam
     search runs over them, and a copied word is written as the source token's string (lower-cased
     by the word tokeniser). Its `attention` endpoint also returns `"p_gen": [B, L+1]` (the
     probability of generating rather than copying at each step) and `"copy_share": [B, L+1]` (how
@@ -76,7 +77,7 @@ class Translator(keras.Model):
         self.beam_width, self.alpha = int(beam_width), float(alpha)
         self.copy = isinstance(self.inference, PointerInference)
         # Source tokens -> target ids, for the extended vocabulary of a copying model.
-        self.copy_lookup = translation.vocabulary_lookup(self.target_vocabulary) if self.copy else None
+        self.copy_lookup = extended_vocabulary.vocabulary_lookup(self.target_vocabulary) if self.copy else None
         self.built = True
 
     @classmethod
@@ -143,7 +144,8 @@ class Translator(keras.Model):
         if self.copy:
             tokens = translation.word_tokens(strings, self.max_source_length)
             source["tokens"] = tokens.to_tensor("", shape=[None, self.max_source_length])
-            source["ext"] = translation.extended_ids(source["tokens"], self.copy_lookup, len(self.target_vocabulary))
+            vocab_size = len(self.target_vocabulary)
+            source["ext"] = extended_vocabulary.extended_ids(source["tokens"], self.copy_lookup, vocab_size)
         return source
 
     def decode_ids(self, strings):
