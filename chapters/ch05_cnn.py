@@ -193,7 +193,8 @@ assert (costs["weights (formula)"] == costs["weights (Keras)"]).all()
 # t10k is present) and serving (raw pixels in, probabilities out):
 #
 # - `lenet5_mnist`: LeNet-5 as published (32 x 32 input, tanh, average pooling, C5 of 120 maps, F6
-#   of 84 units), with today's simplifications (full C3 connections, Dense logits instead of RBF units);
+#   of 84 units) trained on randomly shifted and turned digits like the paper's best version, with
+#   today's simplifications (full C3 connections, Dense logits instead of RBF units);
 # - `inception_mnist`: a 3x3 stem and three Inception blocks (1x1, 3x3, 5x5 and pooled branches,
 #   1x1 bottlenecks), global average pooling;
 # - `resnet_mnist`: three stages (16, 32, 64 channels) of two basic residual blocks with batch norm,

@@ -105,15 +105,24 @@ register(
         name="lenet5_mnist",
         chapter=5,
         dataset="MNIST",
-        summary="LeNet-5 (LeCun et al. 1998: 32x32 input, tanh, average pooling, C5 120, F6 84), logits",
+        summary="LeNet-5 (LeCun et al. 1998: 32x32 input, tanh, average pooling, C5 120, F6 84, distortions), logits",
         hparams={
-            "epochs": Param(20, "passes over the training data (the paper: 20)", minimum=1),
+            "epochs": Param(
+                40,
+                "passes over the training data (the paper: 20 passes over 60,000 images, 1.2 M images seen; "
+                "40 x 7,200 here when only t10k is present)",
+                minimum=1,
+            ),
             "batch_size": 32,
             "learning_rate": LEARNING_RATE,
             "schedule": SCHEDULE,
             "activation": Param("tanh", "of every hidden layer (as published: tanh)", choices=("tanh", "relu")),
             "pooling": Param("average", "S2/S4 subsampling (as published: average)", choices=("average", "max")),
-            "augment": AUGMENT,
+            "augment": Param(
+                True,
+                "random shifts and rotations of the training images (the paper's best LeNet-5, 0.8% error, "
+                "trained on distorted images; without them it overfits 7,200 images: 0.9675 for seed 1)",
+            ),
             "val_fraction": VAL_FRACTION,
         },
         data=mnist_data,
@@ -151,7 +160,7 @@ register(
         dataset="MNIST",
         summary="small ResNet: 3 stages (16-32-64) of basic residual blocks, batch norm, global average pool",
         hparams={
-            "epochs": 10,
+            "epochs": 15,
             "batch_size": 100,
             "learning_rate": LEARNING_RATE,
             "schedule": SCHEDULE,
