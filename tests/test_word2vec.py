@@ -294,3 +294,33 @@ def test_skipgram_trains_under_mirrored_cpu_replicas_with_xla_turned_off(tmp_pat
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["run"]["replicas"] == 2
     assert np.isfinite(json.loads((tmp_path / "run" / "metrics.json").read_text())["final_loss"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("recipe", "overrides"), [("cbow_text8", {}), ("skipgram_text8", {"step": "per_pair"})])
+def test_fit_cbow_and_the_per_pair_step(tmp_path, shared_data, recipe, overrides):
+    _tiny_text8(tmp_path / "data")
+    (tmp_path / "data" / "word2vec").symlink_to(shared_data / "word2vec")
+    result = zoo.fit(
+        recipe,
+        data_dir=tmp_path / "data",
+        out=tmp_path / "run",
+        max_steps=4,
+        epochs=2,
+        batch_size=256,
+        dim=16,
+        min_count=1,
+        verbose=0,
+        **overrides,
+    )
+    metrics = result.metrics
+    assert np.isfinite(metrics["final_loss"]) and metrics["analogy_answered"] > 0
+    assert metrics["train_seconds"] > 0 and metrics["train_words_per_second"] > 0
+    # 2 epochs of 4 batches: the words/s counts the part of the corpus trained, not 2 whole passes
+    steps_full = metrics["corpus_tokens"] * 2 / metrics["train_words_per_second"] / metrics["train_seconds"]
+    assert steps_full > 1
+    loaded = keras.saving.load_model(result.run_dir / "model.keras")
+    np.testing.assert_array_equal(word2vec.word_vectors(loaded), word2vec.word_vectors(result.model))
+    served = serve_in_fresh_process(result.run_dir / "saved_model", ["king"])
+    index = (result.run_dir / "metadata.tsv").read_text().splitlines().index("king") + 1
+    np.testing.assert_allclose(served[0], word2vec.word_vectors(result.model)[index], atol=1e-6)
