@@ -311,8 +311,10 @@ def whole(argv: list[str]) -> None:
         help="a sweep_ARCH.json: use the fastest G:5 whose analogy accuracy is within 0.5 points of the best",
     )
     args = parser.parse_args(argv)
-    if args.group_from:
+    if args.group_from and Path(args.group_from).exists():
         args.zoo_set.append(f"group_size={pick_group(json.loads(Path(args.group_from).read_text()))}")
+    elif args.group_from:
+        print(f"{args.group_from} does not exist: the recipe's default group size", flush=True)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     record = out / f"whole_{args.arch}.json"
