@@ -107,7 +107,13 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
         "combine_activation": "none",
         "input_feeding": False,
     },  # the plain model's structure with the additive score
-    "zoo_enc256_no_dropout_dot": {"encoder_units": 256, "dropout": 0.0, "attention": "scaled_dot"},
+    "zoo_combine_none_no_feeding_general": {
+        "encoder_units": 256,
+        "dropout": 0.0,
+        "combine_activation": "none",
+        "input_feeding": False,
+        "attention": "general",
+    },  # the plain model's structure with Luong's general score (the plain model: a projected dot product)
 }
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
     "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
