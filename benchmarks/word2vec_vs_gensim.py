@@ -308,11 +308,12 @@ def whole(argv: list[str]) -> None:
     parser.add_argument(
         "--group-from",
         default="",
-        help="a sweep_ARCH.json: use the fastest G:5 whose analogy accuracy is within 0.5 points of the best",
+        help="a sweep_ARCH.json: the fastest G:5[:B] whose analogy accuracy is within 0.5 points of the best",
     )
     args = parser.parse_args(argv)
     if args.group_from and Path(args.group_from).exists():
-        args.zoo_set.append(f"group_size={pick_group(json.loads(Path(args.group_from).read_text()))}")
+        group, batch = pick_group(json.loads(Path(args.group_from).read_text()))
+        args.zoo_set += [f"group_size={group}", f"batch_size={batch}"]
     elif args.group_from:
         print(f"{args.group_from} does not exist: the recipe's default group size", flush=True)
     out = Path(args.out).resolve()
@@ -359,15 +360,16 @@ def whole(argv: list[str]) -> None:
     print(json.dumps(results, indent=1))
 
 
-def pick_group(sweep_results: dict) -> int:
-    """The fastest shared-negatives group size with 5 negatives whose analogy accuracy is within 0.5 points of the
-    best with 5 negatives (per-pair included)."""
-    five = {c: r for c, r in sweep_results.items() if c.endswith(":5")}  # the recipes' batch size only
+def pick_group(sweep_results: dict, batch_size: int = 4096) -> tuple[int, int]:
+    """(group size, batch size) of the fastest shared-negatives configuration with 5 negatives whose analogy
+    accuracy is within 0.5 points of the best with 5 negatives (per-pair included)."""
+    five = {c: r for c, r in sweep_results.items() if c.split(":")[1] == "5"}
     best = max(r["analogy_accuracy"] for r in five.values())
     fine = [c for c, r in five.items() if not c.startswith("per_pair") and r["analogy_accuracy"] >= best - 0.005]
     choice = max(fine, key=lambda c: five[c]["words_per_second"])
-    print(f"group size from the sweep: {choice}", flush=True)
-    return int(choice.split(":")[0])
+    print(f"group size (and batch size) from the sweep: {choice}", flush=True)
+    group, _, *batch = choice.split(":")
+    return int(group), int(batch[0]) if batch else batch_size
 
 
 def gensim_job(argv: list[str]) -> None:
