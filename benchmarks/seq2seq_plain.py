@@ -322,6 +322,11 @@ def curves(args) -> None:
             "steps_per_epoch": steps,
             "seconds_per_step": [round(s / steps, 4) for s in monitor.seconds],
             "bleu": monitor.bleu,
+            # The same model decoded as the plain model is (the whole decoder rerun on the growing prefix):
+            # a check that the Translator's in-graph greedy search loses nothing.
+            "bleu_rerun": None
+            if name in PLAIN or name in TRANSFORMERS
+            else score(greedy_plain(model, info, test_sources), test_sources, references, info.target_language)["bleu"],
             **{k: [round(v, 4) for v in history[k]] for k in ("accuracy", "loss", "val_loss")},
         }
         with open(path, "a") as f:
