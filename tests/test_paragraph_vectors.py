@@ -88,10 +88,12 @@ def true_loss(h, output, words, negatives):
     return tf.reduce_sum(tf.nn.softplus(-s_pos)) + tf.reduce_sum(skip * tf.nn.softplus(s_neg))
 
 
-@pytest.mark.parametrize("combine", ["mean", "concat"])
-def test_dm_gradients_against_autodiff(combine):
+@pytest.mark.parametrize(("combine", "bag_update"), [("mean", "mean"), ("mean", "word2vec"), ("concat", "mean")])
+def test_dm_gradients_against_autodiff(combine, bag_update):
     rng = np.random.default_rng(1)
-    model = ParagraphVectors(documents=4, vocab_size=9, dim=3, mode="dm", dm_combine=combine, window=1)
+    model = ParagraphVectors(
+        documents=4, vocab_size=9, dim=3, mode="dm", dm_combine=combine, window=1, bag_update=bag_update
+    )
     for v in (model.dm_documents, model.dm_words, model.dm_output):
         v.assign(rng.normal(size=v.shape).astype("float32"))
     mask = np.array([[[1, 1], [0, 1], [0, 0]]], "float32")
@@ -115,12 +117,13 @@ def test_dm_gradients_against_autodiff(combine):
         np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(got[1][1:], want[1][1:], rtol=1e-4, atol=1e-6)  # row 0: the null word
     else:
-        # word2vec's (and gensim's) mean: every member gets the gradient of the mean, not divided by its size
+        # the document gets the gradient of the mean undivided (gensim); the words their share ("mean", the
+        # true gradient) or all of it ("word2vec", as word2vec.c)
         size = 1 + mask.sum(-1)[0]  # bag size of each example (its document + its window)
-        per_example_doc = {0: size[0], 2: None}
-        np.testing.assert_allclose(got[0][0], want[0][0] * per_example_doc[0], rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(got[1][3], want[1][3] * size[0], rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(got[1][5], want[1][5] * size[1], rtol=1e-4, atol=1e-6)
+        word_scale = size if bag_update == "word2vec" else np.ones_like(size)
+        np.testing.assert_allclose(got[0][0], want[0][0] * size[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(got[1][3], want[1][3] * word_scale[0], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(got[1][5], want[1][5] * word_scale[1], rtol=1e-4, atol=1e-6)
 
 
 def trained(mode: str, docs, epochs: int = 15, dim: int = 16, combine: str = "mean"):

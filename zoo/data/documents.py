@@ -127,14 +127,19 @@ def document_dataset(
     subsample: float,
     batch_size: int,
     group_size: int,
-    chunk_size: int = 10_000,
+    chunk_size: int = 4_000,
+    mix: int = 256,
     seed: int = 0,
 ) -> tf.data.Dataset:
     """Batches of `batch_size` words for `ParagraphVectors`: `{"dbow": {...}}`, `{"dm": {...}}` or both.
 
-    The corpus is cut into chunks of `chunk_size` words, chunk order and the words inside a chunk are
-    reshuffled every epoch, and each word is sub-sampled (`subsample` = gensim's `sample`, 0 = off)
-    and drawn again every epoch. The last partial batch is dropped.
+    The corpus is cut into chunks of `chunk_size` words; every epoch, `mix` chunks drawn at random
+    are pooled, their words (and windows, which never leave a document) shuffled together and cut
+    into batches. The pooling matters: the gradients of a batch are summed, so a document whose
+    words crowd one batch (hundreds of them, when batches come from one stretch of text) takes one
+    huge step and training diverges to NaN; from ~1M pooled words a document has about one word per
+    batch, as with a global shuffle. Each word is sub-sampled (`subsample` = gensim's `sample`, 0 =
+    off) and drawn again every epoch; the last partial batch is dropped.
     """
     check_mode(mode)
     if len(ids) == 0:
@@ -149,6 +154,7 @@ def document_dataset(
         np.concatenate([doc_ids, np.full(pad, -1, "int32")]).reshape(-1, chunk_size),
     )
     ds = tf.data.Dataset.from_tensor_slices(chunks).shuffle(len(chunks[0]), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(mix).map(lambda i, d: (tf.reshape(i, [-1]), tf.reshape(d, [-1])))
 
     def examples(chunk_ids, chunk_docs):
         # Sub-sample here (not in window_contexts) so the kept words' document ids are known.

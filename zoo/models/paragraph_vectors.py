@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from zoo.data.documents import MODES, draw_negatives
 from zoo.data.skipgrams import negative_cdf, window_contexts
-from zoo.models.shared_negatives import shared_negatives_gradients
+from zoo.models.shared_negatives import BAG_UPDATES, shared_negatives_gradients
 
 DM_COMBINES = ("mean", "concat")
 
@@ -49,6 +49,11 @@ class ParagraphVectors(keras.Model):
         dm_combine: `"mean"` or `"concat"` (PV-DM's input layer).
         window: PV-DM's window (context words on each side).
         negatives: negative samples per word at inference (training batches bring their own).
+        bag_update: PV-DM mean's window words: `"mean"` gives each its share of the mean's gradient
+            (the true gradient), `"word2vec"` all of it, as word2vec.c and gensim do word by word. The
+            document vector always gets all of it, as in gensim. Summed over a batch of 4,096 words,
+            gensim's way diverged to NaN on IMDB (a frequent word sits in thousands of windows of one
+            batch and takes their summed step at once), hence `"mean"` by default.
 
     Example:
         >>> model = compile_paragraph_vectors(ParagraphVectors(documents=3, vocab_size=10, dim=4))
@@ -68,13 +73,15 @@ class ParagraphVectors(keras.Model):
         dm_combine: str = "mean",
         window: int = 5,
         negatives: int = 5,
+        bag_update: str = "mean",
         **kwargs,
     ):
         super().__init__(name=kwargs.pop("name", "paragraph_vectors"), **kwargs)
-        if mode not in MODES or dm_combine not in DM_COMBINES:
-            raise ValueError(f"mode must be one of {MODES} and dm_combine one of {DM_COMBINES}")
+        if mode not in MODES or dm_combine not in DM_COMBINES or bag_update not in BAG_UPDATES:
+            raise ValueError(f"need mode in {MODES}, dm_combine in {DM_COMBINES}, bag_update in {BAG_UPDATES}")
         self.documents, self.vocab_size, self.dim = int(documents), int(vocab_size), int(dim)
         self.mode, self.dm_combine, self.window, self.negatives = mode, dm_combine, int(window), int(negatives)
+        self.bag_update = bag_update
         start = keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim)  # word2vec.c's and gensim's start
         if mode in ("dbow", "both"):
             self.dbow_documents = self.add_weight(shape=(documents, dim), initializer=start, name="dbow_documents")
@@ -134,6 +141,8 @@ class ParagraphVectors(keras.Model):
             g_doc, g_words = parts[:, 0], tf.reshape(parts[:, 1:], [-1, self.dim])
         else:
             mask = tf.reshape(batch["mask"], [-1, width])
+            if self.bag_update == "mean":  # the true gradient: each word its share of the mean
+                mask = mask / (1.0 + tf.reduce_sum(mask, -1, keepdims=True))
             g_doc, g_words = g, tf.reshape(mask[..., None] * g[:, None, :], [-1, self.dim])
         shape = tf.shape(self.dm_documents)
         grads = [
@@ -238,6 +247,7 @@ class ParagraphVectors(keras.Model):
             "dm_combine": self.dm_combine,
             "window": self.window,
             "negatives": self.negatives,
+            "bag_update": self.bag_update,
         }
 
 
@@ -265,6 +275,7 @@ def build_paragraph_vectors(
     dm_combine: str = "mean",
     window: int = 5,
     negatives: int = 5,
+    bag_update: str = "mean",
     counts: np.ndarray | None = None,
 ) -> ParagraphVectors:
     """A `ParagraphVectors` model (chapter 14) whose inference draws negatives from unigram^0.75 of `counts`.
@@ -277,6 +288,7 @@ def build_paragraph_vectors(
         dm_combine: PV-DM's `"mean"` or `"concat"`.
         window: PV-DM's context words on each side.
         negatives: negative samples per word.
+        bag_update: PV-DM mean's update of the window words (`ParagraphVectors`).
         counts: training count of each word (`DocumentInfo.counts`).
 
     Example:
@@ -292,6 +304,7 @@ def build_paragraph_vectors(
         dm_combine=dm_combine,
         window=window,
         negatives=negatives,
+        bag_update=bag_update,
     )
     if counts is not None:
         model.negative_cdf.assign(negative_cdf(np.asarray(counts)))
