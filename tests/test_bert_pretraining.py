@@ -267,11 +267,11 @@ def test_bert_pretrain_recipe_keeps_its_vocabulary_and_serves_fill_mask(tmp_path
     assert served["tokens"].shape == (1, 1, 5)
 
     # A classifier fine-tuned from this run reads its vocabulary and starts from its weights.
-    from zoo.recipes.bert import load_backbone, resolve_pretrained
+    from zoo.models.bert_sources import load_backbone, resolve_pretrained
 
     source = resolve_pretrained(str(run))
     assert source.kind == "run" and source.vocabulary == vocabulary and source.max_positions == 32
-    backbone = load_backbone(source, None, len(vocabulary))
+    backbone = load_backbone(source, vocabulary_size=len(vocabulary))
     np.testing.assert_allclose(
         backbone.token_embedding.embeddings.numpy(), result.model.backbone.token_embedding.embeddings.numpy()
     )

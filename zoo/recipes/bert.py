@@ -25,8 +25,6 @@ at 4 layers x 256 (BERT-mini) and 4.1 s at 2 x 256.
 from __future__ import annotations
 
 import dataclasses
-import json
-import zipfile
 from pathlib import Path
 
 import keras
@@ -39,10 +37,12 @@ from zoo.data import bert_pretraining as bp
 from zoo.data import imdb, rt_polarity
 from zoo.data.corpus import read_texts
 from zoo.data.pipelines import Data
-from zoo.errors import DataNotFound, UserError
+from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.models import bert_pretraining as models
+from zoo.models.bert_sources import PretrainedSource, load_backbone, resolve_pretrained
 from zoo.recipes.base import HParams, Param, RunContext
+from zoo.serving.bert import BertFillMask, BertTextClassifier, fill_mask_rows
 
 ARCHITECTURE_PARAMS = {
     "num_layers": Param(4, "Transformer encoder layers (BERT-base: 12)", minimum=1, maximum=48),
@@ -86,14 +86,13 @@ PRETRAIN_PARAMS = {
     "batch_size": 32,
 }
 
-PROBES = (
+PROBES = (  # fill-mask probes the report answers (fill_mask.json), before and after in the chapter
     "this movie was [MASK] .",
     "the acting was terrible and the [MASK] was boring .",
     "one of the best [MASK] i have ever seen .",
     "i [MASK] this film to anyone who likes horror .",
     "the [MASK] played by tom hanks is wonderful .",
 )
-"""Fill-mask probes the report answers (`fill_mask.json`), before and after in the chapter."""
 
 
 def check_architecture(hp: HParams) -> None:
@@ -216,22 +215,7 @@ def pretrain_model(hp: HParams, data: Data[PretrainingInfo]) -> keras.Model:
 
 
 def pretrain_serving(hp: HParams, data: Data[PretrainingInfo], model: keras.Model) -> keras.Model:
-    from zoo.serving.bert import BertFillMask
-
     return BertFillMask(model, data.info.vocabulary, hp.sequence_length, top_k=hp.top_k)
-
-
-def fill_mask_rows(server, texts) -> list[dict]:
-    """`[{"text", "masks": [[(token, probability), ...] per mask]}]` from a `BertFillMask` (or its SavedModel)."""
-    out = server.fill_mask(tf.constant(list(texts)))
-    rows = []
-    for i, text in enumerate(texts):
-        masks = []
-        for m in range(int(out["masks"][i])):
-            tokens = [t.decode() for t in out["tokens"][i, m].numpy()]
-            masks.append([(t, round(float(p), 4)) for t, p in zip(tokens, out["probabilities"][i, m].numpy())])
-        rows.append({"text": text, "masks": masks})
-    return rows
 
 
 def masking_rows(info: PretrainingInfo, data: Data[PretrainingInfo], count: int = 3) -> list[dict]:
@@ -289,98 +273,6 @@ def _accuracy_by_step(history, info: PretrainingInfo, path) -> None:
 
 
 # ---------------------------------------------------------------- fine-tuning
-
-
-@dataclasses.dataclass(frozen=True)
-class PretrainedSource:
-    """Where a classifier's BERT comes from: `kind` is "run" (a bert_pretrain folder), "hf" (a Hugging Face
-    folder), "preset" (a keras-hub preset name) or "none"; `vocabulary` is None for "none" (learned later)."""
-
-    kind: str
-    location: str
-    vocabulary: list[str] | None
-    lowercase: bool = True
-    max_positions: int | None = None
-
-
-def _hf_config(folder: Path, flag: str) -> dict:
-    config = folder / "config.json"
-    if not config.exists():
-        raise UserError(
-            "not a BERT: no config.json (expected a bert_pretrain run folder or a Hugging Face BERT folder)",
-            param="pretrained",
-            value=flag,
-        )
-    try:
-        return json.loads(config.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise UserError("not a BERT: config.json is not JSON", param="pretrained", value=flag) from None
-
-
-def _run_backbone_vocabulary_size(model_file: Path) -> int | None:
-    """The backbone's vocabulary size from a `model.keras`'s config (read from the zip, no weights loaded)."""
-    try:
-        with zipfile.ZipFile(model_file) as archive:
-            config = json.loads(archive.read("config.json"))
-        return int(config["config"]["backbone"]["config"]["vocabulary_size"])
-    except (zipfile.BadZipFile, KeyError, TypeError, ValueError):
-        return None
-
-
-def resolve_pretrained(flag: str) -> PretrainedSource:
-    """Check `--set pretrained=` and read its vocabulary (no weights yet): a one-line error for anything else."""
-    if flag.lower() == "none":
-        return PretrainedSource("none", flag, None)
-    folder = Path(flag).expanduser()
-    if not folder.exists():
-        if "/" in flag or flag.startswith("."):
-            raise DataNotFound("no such folder", param="pretrained", value=flag)
-        from zoo.models.bert_qa import load_vocabulary
-
-        vocabulary, lowercase = load_vocabulary(flag)  # a keras-hub preset (DataNotFound when it cannot be had)
-        return PretrainedSource("preset", flag, vocabulary, lowercase)
-    if not folder.is_dir():
-        raise UserError("not a BERT: expected a folder", param="pretrained", value=flag)
-    config = _hf_config(folder, flag)
-    if "recipe" in config:  # a zoo run folder
-        if config["recipe"] != "bert_pretrain":
-            raise UserError(
-                f"not a BERT: a run of recipe {config['recipe']}, not bert_pretrain", param="pretrained", value=flag
-            )
-        vocab_file, model_file = folder / bp.VOCABULARY_FILE, folder / "model.keras"
-        if not (vocab_file.exists() and model_file.exists()):
-            raise DataNotFound(
-                "no vocab.txt and model.keras there (an unfinished run?)", param="pretrained", value=flag
-            )
-        vocabulary = bp.read_vocabulary(vocab_file)
-        size = _run_backbone_vocabulary_size(model_file)
-        if size != len(vocabulary):
-            raise UserError(
-                f"its model has a vocabulary of {size}, its vocab.txt {len(vocabulary)} tokens",
-                param="pretrained",
-                value=flag,
-            )
-        positions = config.get("hparams", {}).get("sequence_length")
-        return PretrainedSource("run", str(folder.resolve()), vocabulary, True, positions)
-    if config.get("model_type") != "bert":
-        raise UserError(
-            f"not a BERT: config.json says model_type {config.get('model_type')!r}", param="pretrained", value=flag
-        )
-    vocab_file = folder / "vocab.txt"
-    if not vocab_file.exists():
-        raise UserError("not a BERT folder: no vocab.txt", param="pretrained", value=flag)
-    vocabulary = bp.read_vocabulary(vocab_file)
-    if config.get("vocab_size", len(vocabulary)) != len(vocabulary):
-        raise UserError(
-            f"config.json has vocab_size {config.get('vocab_size')}, vocab.txt {len(vocabulary)} tokens",
-            param="pretrained",
-            value=flag,
-        )
-    lowercase = bool(config.get("do_lower_case", True))
-    tokenizer_config = folder / "tokenizer_config.json"
-    if tokenizer_config.exists():
-        lowercase = bool(json.loads(tokenizer_config.read_text()).get("do_lower_case", lowercase))
-    return PretrainedSource("hf", str(folder.resolve()), vocabulary, lowercase, config.get("max_position_embeddings"))
 
 
 CLASSIFIER_PARAMS = {
@@ -469,28 +361,12 @@ def imdb_texts(hp: HParams, ctx: RunContext):
     return splits["train"], None, splits["test"]
 
 
-def load_backbone(source: PretrainedSource, hp: HParams, vocabulary_size: int) -> keras.Model:
-    """The BERT backbone of `source`: a run's (its pre-trained weights), a Hugging Face / preset one, or a fresh one."""
-    if source.kind == "run":
-        return keras.saving.load_model(Path(source.location) / "model.keras").backbone
-    if source.kind in ("hf", "preset"):
-        from zoo.models.bert_qa import load_backbone as load_preset
-
-        return load_preset(source.location)
-    return models.build_bert_backbone(
-        vocabulary_size=vocabulary_size,
-        num_layers=hp.num_layers,
-        num_heads=hp.num_heads,
-        hidden_dim=hp.hidden_dim,
-        intermediate_dim=hp.intermediate_dim,
-        dropout=hp.dropout,
-        max_sequence_length=hp.sequence_length,
-    )
-
-
 def classifier_model(hp: HParams, data: Data[BertTextInfo]) -> keras.Model:
     info = data.info
-    backbone = load_backbone(info.source, hp, len(info.packer.vocabulary))
+    sizes = {name: getattr(hp, name) for name in ARCHITECTURE_PARAMS}
+    backbone = load_backbone(
+        info.source, vocabulary_size=len(info.packer.vocabulary), max_sequence_length=hp.sequence_length, **sizes
+    )
     model = models.build_bert_classifier(backbone, num_classes=info.num_classes, dropout=hp.head_dropout)
     optimizer = models.adamw_warmup_linear(
         learning_rate=hp.learning_rate,
@@ -502,10 +378,9 @@ def classifier_model(hp: HParams, data: Data[BertTextInfo]) -> keras.Model:
 
 
 def classifier_serving(hp: HParams, data: Data[BertTextInfo], model: keras.Model) -> keras.Model:
-    from zoo.serving.bert import BertTextClassifier
-
     return BertTextClassifier(model, data.info.packer)
 
 
 def classifier_report(hp: HParams, data: Data[BertTextInfo], model: keras.Model, ctx: RunContext) -> dict:
+    """Which kind of BERT was fine-tuned, and its vocabulary's size."""
     return {"pretrained_kind": data.info.source.kind, "vocabulary_size": len(data.info.packer.vocabulary)}

@@ -102,3 +102,16 @@ class BertTextClassifier(keras.Model):
 
     def call(self, texts):
         return self.classifier(self.packer(texts))
+
+
+def fill_mask_rows(server, texts) -> list[dict]:
+    """`[{"text", "masks": [[(token, probability), ...] per mask]}]` from a `BertFillMask` (or its SavedModel)."""
+    out = server.fill_mask(tf.constant(list(texts)))
+    rows = []
+    for i, text in enumerate(texts):
+        masks = []
+        for m in range(int(out["masks"][i])):
+            tokens = [t.decode() for t in out["tokens"][i, m].numpy()]
+            masks.append([(t, round(float(p), 4)) for t, p in zip(tokens, out["probabilities"][i, m].numpy())])
+        rows.append({"text": text, "masks": masks})
+    return rows
