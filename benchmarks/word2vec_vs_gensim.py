@@ -290,7 +290,32 @@ def sweep(argv: list[str]) -> None:
         )
         record.write_text(json.dumps(results, indent=1, default=float) + "\n")
         del model, ds
+    plot_sweep(results, out / f"sweep_{args.arch}.png", f"{args.arch}: group size G, shared negatives K, batch B")
     print(json.dumps(results, indent=1, default=float))
+
+
+def plot_sweep(results: dict, path: Path, title: str) -> None:
+    """Training words/s against analogy accuracy, one labelled point per configuration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for config, r in results.items():
+        ax.scatter(
+            r["words_per_second"], 100 * r["analogy_accuracy"], color="tab:red" if "per_pair" in config else "tab:blue"
+        )
+        ax.annotate(
+            config,
+            (r["words_per_second"], 100 * r["analogy_accuracy"]),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    ax.set(xlabel="training words/s (shared machine)", ylabel="analogies, % (30,000 words)", title=title)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
 
 
 def whole(argv: list[str]) -> None:
@@ -357,7 +382,36 @@ def whole(argv: list[str]) -> None:
             }
             print(f"{key}: {json.dumps({k: v for k, v in results[key].items() if k != 'command'})}", flush=True)
             record.write_text(json.dumps(results, indent=1) + "\n")
+    plot_whole(results, out / f"whole_{args.arch}.png", f"{args.arch}: the zoo's whole job against gensim's")
     print(json.dumps(results, indent=1))
+
+
+def plot_whole(results: dict, path: Path, title: str) -> None:
+    """Whole-job seconds, training words/s, peak memory and analogies of each run, zoo and gensim side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        ("whole_seconds", "whole job, s"),
+        ("train_words_per_second", "training words/s"),
+        ("peak_rss_mb", "peak memory, MB"),
+        ("analogy_accuracy", "analogies"),
+    ]
+    runs = sorted(results)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3))
+    for ax, (key, label) in zip(axes, panels):
+        ax.bar(
+            runs,
+            [results[r][key] for r in runs],
+            color=["tab:blue" if r.startswith("zoo") else "tab:gray" for r in runs],
+        )
+        ax.set_title(label, fontsize=9)
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    fig.suptitle(title, y=1.05)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
 
 
 def pick_group(sweep_results: dict, batch_size: int = 4096) -> tuple[int, int]:
