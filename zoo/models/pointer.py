@@ -11,7 +11,6 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.layers.pointer_decoder import PointerDecoder, copy_distribution
-from zoo.models.decoding import beam_search, greedy_search
 from zoo.models.seq2seq import END_ID, START_ID, Seq2SeqInference, word_encoder
 
 
@@ -93,11 +92,11 @@ class PointerInference(Seq2SeqInference):
 
     `encode(source_ids, source_ext)` adds `source_ext` and the coverage to the cache; `step` returns
     `log P` over the extended vocabulary (copied words included) and feeds a copied word back as
-    `[UNK]`. `details` gives the attention weights, `p_gen` and how much of each output word's
-    probability came from copying.
+    `[UNK]`; `decode(source_ids, source_ext=..., max_length=...)` searches. `details` gives the
+    attention weights, `p_gen` and how much of each output word's probability came from copying.
     """
 
-    def encode(self, source_ids, source_ext=None) -> dict:
+    def encode(self, source_ids, source_ext) -> dict:
         cache = super().encode(source_ids)
         cache["source_ext"] = ops.cast(source_ext, "int32")
         cache["coverage"] = self.decoder.initial_coverage(cache["encoder_outputs"])
@@ -120,15 +119,6 @@ class PointerInference(Seq2SeqInference):
         )
         log_probs = self.decoder.mixture(attentional[:, None], weights[:, None], p_gen[:, None], cache["source_ext"])
         return log_probs[:, 0], {**cache, "states": states, "feed": feed, "coverage": coverage}
-
-    def decode(self, source_ids, *, source_ext=None, max_length: int, beam_width: int = 1, alpha: float = 0.7) -> dict:
-        cache = self.encode(source_ids, source_ext)
-        start = tf.fill(tf.shape(source_ids)[:1], START_ID)
-        if beam_width == 1:
-            return greedy_search(self.step, cache, start, end_id=END_ID, max_length=max_length)
-        return beam_search(
-            self.step, cache, start, end_id=END_ID, max_length=max_length, beam_width=beam_width, alpha=alpha
-        )
 
     def details(self, source_ids, source_ext, tokens) -> dict:
         """While producing `tokens` (0-padded, extended ids) and then the end token: `weights (B, L + 1, Ts)`,

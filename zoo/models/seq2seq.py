@@ -247,9 +247,12 @@ class Seq2SeqInference:
         )
         return self.decoder.output_dense(output), {**cache, "states": states, "feed": feed}
 
-    def decode(self, source_ids, *, max_length: int, beam_width: int = 1, alpha: float = 0.7) -> dict:
-        """Greedy (`beam_width=1`) or beam search from source ids; see `zoo.models.decoding`."""
-        cache = self.encode(source_ids)
+    def decode(self, source_ids, *, max_length: int, beam_width: int = 1, alpha: float = 0.7, **inputs) -> dict:
+        """Greedy (`beam_width=1`) or beam search from source ids; see `zoo.models.decoding`.
+
+        `inputs`: further inputs of `encode` (a pointer-generator's `source_ext`).
+        """
+        cache = self.encode(source_ids, **inputs)
         start = tf.fill(tf.shape(source_ids)[:1], START_ID)
         if beam_width == 1:
             return greedy_search(self.step, cache, start, end_id=END_ID, max_length=max_length)
