@@ -85,13 +85,18 @@ def test_resnet_adds_its_shortcuts():
     assert model.get_layer("stage3_block2_out").output.shape[1:] == (7, 7, 32)
 
 
-def test_augmentation_acts_only_while_training():
+def test_augmentation_acts_only_while_training(tmp_path):
+    """`model(x)` (how a SavedModel export calls it) and `training=False` leave the digits alone."""
     keras.utils.set_random_seed(0)
     model = build_resnet(filters=(4, 4, 4), blocks=1, augment=True)
     x = np.random.default_rng(0).integers(0, 256, (4, 28, 28)).astype(np.float32)
-    np.testing.assert_allclose(model(x, training=False), model(x, training=False))
-    assert not np.allclose(model.get_layer("shift")(x[..., None], training=True), x[..., None] / 255)
-    np.testing.assert_allclose(model.get_layer("shift")(x[..., None] / 255, training=False), x[..., None] / 255)
+    np.testing.assert_allclose(model(x), model(x, training=False))
+    np.testing.assert_allclose(model(x), model(x))
+    layer, images = model.get_layer("shift_and_turn"), x[..., None] / 255
+    np.testing.assert_allclose(layer(images), images)
+    assert not np.allclose(layer(images, training=True), images)
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "m.keras")(x), model(x), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", FAMILY)

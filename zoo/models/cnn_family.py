@@ -2,8 +2,8 @@
 
 Every builder takes raw 0-255 pixels `(28, 28)` (rescaled inside the model, so exports take what a
 user has) and returns logits, as `zoo.models.cnn.build_mnist_cnn` does: the book's softmax before a
-`from_logits=True` loss is fixed the same way. `augment` adds Keras' random translation and rotation
-layers, which act only while training (the served model sees the image unchanged).
+`from_logits=True` loss is fixed the same way. `augment` adds `ShiftAndTurn`, random shifts and
+rotations that act only while training (the served model sees the image unchanged).
 
 Also here: chapter 5's convolution arithmetic (`conv_output_size`, `conv_params`), the formulas the
 walk-through checks against the shapes and parameter counts Keras reports.
@@ -50,14 +50,53 @@ def conv_params(kernel: int | tuple[int, int], in_channels: int, filters: int, *
 # --- shared pieces ------------------------------------------------------------------------------------
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class ShiftAndTurn(keras.layers.Layer):
+    """Random shifts and rotations of a batch of images, applied only when called with `training=True`.
+
+    Why not Keras' `RandomTranslation` and `RandomRotation` directly: their `training` defaults to
+    True, so a model called as `model(x)` (as a SavedModel export traces it) would distort what it
+    serves. Here anything but `training=True` passes the images through unchanged.
+
+    Args:
+        shift: largest shift, as a fraction of the height and of the width.
+        turn: largest rotation, as a fraction of a full turn (0.03: about 10 degrees).
+        seed: of the random draws.
+
+    Example:
+        >>> ShiftAndTurn()(keras.ops.ones((2, 28, 28, 1))).shape  # not training: unchanged
+        (2, 28, 28, 1)
+    """
+
+    def __init__(self, shift: float = 0.1, turn: float = 0.03, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.shift, self.turn, self.seed = shift, turn, seed
+        self.translation = keras.layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed)
+        self.rotation = keras.layers.RandomRotation(turn, fill_mode="constant", seed=seed)
+
+    def build(self, input_shape):
+        self.translation.build(input_shape)
+        self.rotation.build(input_shape)
+
+    def call(self, inputs, training=None):
+        if training is not True:
+            return inputs
+        return self.rotation(self.translation(inputs, training=True), training=True)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "shift": self.shift, "turn": self.turn, "seed": self.seed}
+
+
 def _pixels(augment: bool) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     """Raw (28, 28) pixels -> (28, 28, 1) in [0, 1], randomly shifted and turned when training if `augment`."""
     inputs = keras.Input(shape=(28, 28), name="pixels")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
     x = keras.layers.Reshape((28, 28, 1))(x)
     if augment:
-        x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="shift")(x)
-        x = keras.layers.RandomRotation(0.03, fill_mode="constant", name="turn")(x)  # about 10 degrees
+        x = ShiftAndTurn(name="shift_and_turn")(x)
     return inputs, x
 
 
