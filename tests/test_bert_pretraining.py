@@ -156,18 +156,13 @@ def test_fill_mask_and_encode_savedmodel(tmp_path):
     assert encoded["padding_mask"].numpy().sum(1).tolist() == [4, 3]
     assert loaded.serve(tf.constant([], tf.string))["tokens"].shape[0] == 0
 
-
-def test_the_savedmodel_loads_with_tensorflow_text_but_without_the_zoo(tmp_path):
-    from zoo.export import save_serving
-
-    path = save_serving(_fill_mask_server([*bp.SPECIAL_TOKENS, *WORDS]), tmp_path / "saved_model")
+    # Another process, with tensorflow-text (the WordPiece op) but without the zoo, serves it too.
     script = textwrap.dedent(f"""
         import sys
-        import tensorflow as tf, tensorflow_text  # the WordPiece op
+        import tensorflow as tf, tensorflow_text
         assert "zoo" not in sys.modules
         loaded = tf.saved_model.load({str(path)!r})  # kept referenced while its function runs
-        out = loaded.fill_mask(tf.constant(["a [MASK] film"]))
-        print(int(out["masks"][0]))
+        print(loaded.fill_mask(tf.constant(["a [MASK] film [MASK]"]))["masks"].numpy()[0])
     """)
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -178,7 +173,7 @@ def test_the_savedmodel_loads_with_tensorflow_text_but_without_the_zoo(tmp_path)
         env={**os.environ, "PYTHONPATH": ""},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "1"
+    assert result.stdout.strip().splitlines()[-1] == "2"
 
 
 @pytest.mark.parametrize(
@@ -242,7 +237,7 @@ def test_a_pretrained_folder_that_is_not_a_bert_is_refused_before_any_data_is_re
 
 
 @pytest.mark.slow
-def test_bert_pretrain_recipe_keeps_its_vocabulary_and_serves_fill_mask(tmp_path):
+def test_bert_pretrain_keeps_its_vocabulary_serves_fill_mask_and_fine_tunes(tmp_path, shared_data):
     import zoo
 
     text = corpus(tmp_path / "corpus.txt", documents=60)
@@ -275,26 +270,34 @@ def test_bert_pretrain_recipe_keeps_its_vocabulary_and_serves_fill_mask(tmp_path
     np.testing.assert_allclose(
         backbone.token_embedding.embeddings.numpy(), result.model.backbone.token_embedding.embeddings.numpy()
     )
-
-
-@pytest.mark.slow
-def test_bert_classifier_mr_from_minilm_serves_strings(tmp_path, shared_data, minilm_folder):
-    import zoo
-
-    result = zoo.fit(
+    tuned = zoo.fit(
         "bert_classifier_mr",
         data_dir=shared_data,
-        out=tmp_path / "run",
+        out=tmp_path / "mr",
         verbose=0,
         max_steps=2,
         epochs=1,
         batch_size=4,
         sequence_length=16,
         truncation="head+tail",
-        pretrained=str(minilm_folder),
+        pretrained=str(run),
     )
-    assert result.metrics["pretrained_kind"] == "hf" and 0.0 <= result.metrics["val_accuracy"] <= 1.0
-    probs = keras.layers.TFSMLayer(str(result.run_dir / "saved_model"), call_endpoint="serve")(
+    assert tuned.metrics["pretrained_kind"] == "run" and 0.0 <= tuned.metrics["val_accuracy"] <= 1.0
+    from zoo.errors import UserError
+
+    with pytest.raises(UserError, match=r"^sequence_length=64: the pre-trained BERT has 32 positions"):
+        zoo.fit(
+            "bert_classifier_mr", data_dir=shared_data, out=tmp_path / "long", pretrained=str(run), sequence_length=64
+        )
+    probs = keras.layers.TFSMLayer(str(tuned.run_dir / "saved_model"), call_endpoint="serve")(
         tf.constant(["a gripping, beautiful film", "dull"])
     )
     assert probs.shape == (2, 1) and np.all((probs.numpy() >= 0) & (probs.numpy() <= 1))
+
+
+def test_a_hugging_face_bert_folder_is_resolved_without_loading_weights(minilm_folder):
+    from zoo.models.bert_sources import resolve_pretrained
+
+    source = resolve_pretrained(str(minilm_folder))
+    assert (source.kind, len(source.vocabulary), source.lowercase, source.max_positions) == ("hf", 30522, True, 512)
+    assert bp.SpecialIds.of(source.vocabulary) == bp.SpecialIds(pad=0, cls=101, sep=102, unk=100, mask=103)
