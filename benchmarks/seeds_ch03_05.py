@@ -9,6 +9,12 @@ there is not run again, so a stopped benchmark resumes.
 
     python benchmarks/seeds_ch03_05.py --data-dir ../shared/data --out /tmp/seeds --seeds 5
     python benchmarks/seeds_ch03_05.py --only iris_mlp --set epochs=600 --tag epochs600 --out /tmp/seeds
+    python benchmarks/seeds_ch03_05.py --only iris_mlp --set learning_rate=0.01 --tag numpy --numpy-network
+
+`--numpy-network` (iris_mlp only) also trains chapter 2's hand-written NumPy network of the same
+4-10-8-3 shape (`zoo.models.numpy_network.NumpyMLP`: ReLU, plain mini-batch gradient descent, step
+0.1, batches of 32, 150 epochs) on the recipe's training rows, standardised with their statistics,
+and scores it on the same test rows (column `numpy`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import zoo
+from zoo.models.numpy_network import NumpyMLP
 
 RECIPES = {  # recipe -> (the recipe's test metric, baseline, higher is better)
     "iris_mlp": ("test_accuracy", "logistic regression", True),
@@ -51,6 +58,15 @@ def baseline(name: str, splits: dict) -> float:
     return float(accuracy_score(y_test, model.predict(x_test)))
 
 
+def numpy_network(splits: dict, seed: int) -> float:
+    """Chapter 2's hand-written 4-10-8-3 network on the recipe's training rows; its test accuracy."""
+    (x, y), (x_test, y_test) = splits["train"], splits["test"]
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    net = NumpyMLP.create((x.shape[1], 10, 8, int(y.max()) + 1), seed=seed)
+    net.fit((x - mean) / std, y, learning_rate=0.1, epochs=150, batch_size=32, seed=seed)
+    return float(np.mean(net.predict_proba((x_test - mean) / std).argmax(axis=1) == y_test))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/data")
@@ -59,6 +75,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a hyper-parameter")
     parser.add_argument("--tag", default="book", help="name of this setting in the results")
+    parser.add_argument("--numpy-network", action="store_true", help="iris_mlp: also chapter 2's NumPy network")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +104,8 @@ def main() -> None:
                 "baseline": baseline(name, data.info.splits),
                 "seconds": round(time.time() - start, 1),
             }
+            if args.numpy_network and name == "iris_mlp":
+                row["numpy"] = numpy_network(data.info.splits, seed)
             done.append(row)
             with open(results, "a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -102,6 +121,12 @@ def main() -> None:
             f"| {name} | {args.tag} | {RECIPES[name][0]} | {statistics.mean(zoo_scores):.3f} +- {sd(zoo_scores):.3f} "
             f"| {statistics.mean(base_scores):.3f} +- {sd(base_scores):.3f} ({RECIPES[name][1]}) | {len(rows)} |"
         )
+        if all("numpy" in r for r in rows):
+            numpy_scores = [r["numpy"] for r in rows]
+            print(
+                f"| {name} | NumPy network (chapter 2) | "
+                f"{statistics.mean(numpy_scores):.3f} +- {sd(numpy_scores):.3f} |"
+            )
 
 
 if __name__ == "__main__":
