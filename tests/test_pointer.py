@@ -311,3 +311,32 @@ def test_title_pointer_recipe_smoke(shared_data, tmp_path):
     assert (run / "p_gen_0.png").stat().st_size > 1000 and (run / "attention_0.png").stat().st_size > 1000
     split = json.loads((run / "split.json").read_text())
     assert split["test"] == list(range(1530, 1630))  # the last 100 papers, as title_generation
+
+
+def copy_task(n, seed, names):
+    """Sentences of 5 random names; the 'title' is the first and the last. Almost no name is in the vocabulary."""
+    rng = np.random.default_rng(seed)
+    return [(" ".join(w), f"{w[0]} {w[-1]}") for w in (list(rng.choice(names, 5, replace=False)) for _ in range(n))]
+
+
+@pytest.mark.slow
+def test_copying_is_learnt_for_words_never_seen_in_training():
+    """Trained a few hundred steps, the pointer-generator writes unseen names it can only copy."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    names = ["".join(rng.choice(list("bcdfgklmnprstvz"), 3)) + "a" for _ in range(400)]
+    train = copy_task(600, 1, names[:300])
+    splits = translation.split_pairs(train, seed=0, test_size=1)
+    info = translation.make_info(
+        splits, level="word", max_source_length=5, max_target_length=2, max_tokens=10, shared_vocabulary=True
+    )
+    model = pointer.build_pointer_seq2seq(
+        source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size, max_source_length=5,
+        embedding_dim=16, units=32, shared_embedding=True, coverage=False,
+    )  # fmt: skip
+    seq2seq.compile_seq2seq(model, learning_rate=1e-2)
+    model.fit(translation.make_dataset(info, train, batch_size=32, shuffle=True, copy=True), epochs=12, verbose=0)
+    test = copy_task(50, 2, names[300:])  # names never seen in training
+    outputs = Translator.from_info(model, info, beam_width=1).translate([s for s, _ in test])
+    exact = np.mean([o == t for o, (_, t) in zip(outputs, test)])
+    assert exact >= 0.8, list(zip(outputs, test))[:5]
