@@ -346,7 +346,9 @@ register(
             **ATTENTION_PARAMS,
             **DECODING_PARAMS,
             "copy": Param(True, "pointer-generator decoder (false: title_generation's decoder at these sizes)"),
-            "vocab_size": Param(5000, "shared vocabulary size (as title_generation); other words can only be copied"),
+            "vocab_size": Param(
+                5000, "shared vocabulary size (as title_generation); other words can only be copied", minimum=5
+            ),
             "embedding_dim": Param(128, "shared embedding size", minimum=1),
             "units": Param(256, "decoder units (the encoder: units // 2 per direction)", minimum=2),
             "max_source_length": Param(150, "abstract tokens kept (the author's code: 150)", minimum=1),
