@@ -85,7 +85,7 @@ def main() -> None:
             for i in range(0, len(sy), args.batch)
         )
         result[f"{split}_perplexity"] = math.exp(nll / len(sy))
-    if args.recipe_run:
+    if args.recipe_run and (Path(args.recipe_run) / "metrics.json").exists():  # else: not finished yet
         metrics = json.loads((Path(args.recipe_run) / "metrics.json").read_text())
         result["recipe"] = {k: metrics.get(k) for k in ("val_perplexity", "test_perplexity", "epochs_trained")}
         rows = (Path(args.recipe_run) / "history.csv").read_text().splitlines()
