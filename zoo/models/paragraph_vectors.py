@@ -191,29 +191,41 @@ class ParagraphVectors(keras.Model):
         epochs: int,
         learning_rate: float = 0.025,
         min_learning_rate: float = 0.0001,
+        substeps: int = 64,
         seed: int = 0,
     ) -> tf.Tensor:
         """Vectors `(batch, output_dim)` of unseen documents, word ids `(batch, None)` (0 = unknown, ignored).
 
         Each document vector starts as word2vec's uniform(-0.5/dim, 0.5/dim) draw (the same for every
-        text) and takes `epochs` SGD steps, each the sum of its words' negative-sampling gradients with
-        the word and output tables frozen. Texts without a known word get zeros. With its seeded
-        negatives PV-DBOW gives a text the same vector at every call; PV-DM draws word2vec's random
-        window widths anew (`window_contexts` has no stateless seed), so its vectors vary a little.
+        text) and makes `epochs` passes over its words with the word and output tables frozen, each pass
+        in `substeps` SGD steps over an even share of its words (gensim steps word by word; one step
+        per pass summing all of a review's words overshot: inferred vectors scored at chance). Texts
+        without a known word get zeros. With its seeded negatives PV-DBOW gives a text the same vector
+        at every call; PV-DM draws word2vec's random window widths anew (`window_contexts` has no
+        stateless seed), so its vectors vary a little.
         """
         ids = tf.ragged.boolean_mask(ids, ids > 0)
         batch = ids.nrows(out_type=tf.int32)
         words = tf.cast(ids.flat_values, tf.int32)
         rows = tf.cast(ids.value_rowids(), tf.int32)
+        # Sub-step of each word: a document's words spread evenly over `substeps` steps per pass, so a
+        # step sums a few words' gradients (as a training batch does), not the whole text's at once.
+        lengths = tf.cast(tf.gather(ids.row_lengths(), rows), tf.int32)
+        position = tf.range(tf.size(words)) - tf.cast(tf.gather(ids.row_starts(), rows), tf.int32)
+        substep = position * substeps // tf.maximum(lengths, 1)
+        settings = (words, rows, substep, batch, epochs, substeps, learning_rate, min_learning_rate, seed)
         parts = []
         if self.mode in ("dbow", "both"):
-            parts.append(self._infer_one(words, rows, batch, epochs, learning_rate, min_learning_rate, seed, dm=False))
+            parts.append(self._infer_one(*settings, dm=False))
         if self.mode in ("dm", "both"):
-            parts.append(self._infer_one(words, rows, batch, epochs, learning_rate, min_learning_rate, seed, dm=True))
+            parts.append(self._infer_one(*settings, dm=True))
         known = tf.cast(ids.row_lengths() > 0, parts[0].dtype)[:, None]
         return tf.concat(parts, axis=-1) * known
 
-    def _infer_one(self, words, rows, batch, epochs, learning_rate, min_learning_rate, seed, dm: bool):
+    @tf.function(reduce_retracing=True)  # a graph even when called eagerly: the loop has epochs x substeps steps
+    def _infer_one(
+        self, words, rows, substep, batch, epochs, substeps, learning_rate, min_learning_rate, seed, dm: bool
+    ):
         dim, cdf = self.dim, self.negative_cdf
         h = tf.random.stateless_uniform([1, dim], [seed, 7], -0.5 / dim, 0.5 / dim) + tf.zeros([batch, 1])
         rate_step = (learning_rate - min_learning_rate) / max(epochs - 1, 1)
@@ -222,19 +234,22 @@ class ParagraphVectors(keras.Model):
             _, contexts, valid = window_contexts(words, rows, ones, self.window, drop_unk=False, seed=seed)
             contexts, mask = contexts * tf.cast(valid, tf.int32), tf.cast(valid, tf.float32)
 
-        def step(epoch, h):
-            negatives = draw_negatives(cdf, self.vocab_size, [tf.size(words), self.negatives], seed=[seed, epoch])
+        def step(k, h):
+            epoch, part = k // substeps, k % substeps
+            chosen = tf.reshape(tf.where(tf.equal(substep, part)), [-1])
+            w, r = tf.gather(words, chosen), tf.gather(rows, chosen)
+            negatives = draw_negatives(cdf, self.vocab_size, [tf.size(w), self.negatives], seed=[seed, k])
             rate = learning_rate - tf.cast(epoch, tf.float32) * rate_step
             if dm:
-                inputs = self._dm_input(h, rows, contexts, mask)
-                example_rows = tf.range(tf.size(words))[:, None]
-                _, _, g, _ = shared_negatives_gradients(inputs, self.dm_output, example_rows, words[:, None], negatives)
+                inputs = self._dm_input(h, r, tf.gather(contexts, chosen), tf.gather(mask, chosen))
+                example_rows = tf.range(tf.size(w))[:, None]
+                _, _, g, _ = shared_negatives_gradients(inputs, self.dm_output, example_rows, w[:, None], negatives)
                 g_doc = g.values[:, :dim]  # concat: the document's slice; mean: all of it
-                return epoch + 1, h - rate * tf.math.unsorted_segment_sum(g_doc, rows, batch)
-            _, _, g, _ = shared_negatives_gradients(h, self.dbow_output, rows[:, None], words[:, None], negatives)
-            return epoch + 1, h - rate * tf.math.unsorted_segment_sum(g.values, g.indices, batch)
+                return k + 1, h - rate * tf.math.unsorted_segment_sum(g_doc, r, batch)
+            _, _, g, _ = shared_negatives_gradients(h, self.dbow_output, r[:, None], w[:, None], negatives)
+            return k + 1, h - rate * tf.math.unsorted_segment_sum(g.values, g.indices, batch)
 
-        _, h = tf.while_loop(lambda epoch, _: epoch < epochs, step, (tf.constant(0), h))
+        _, h = tf.while_loop(lambda k, _: k < epochs * substeps, step, (tf.constant(0), h))
         return h
 
     def get_config(self):

@@ -72,7 +72,7 @@ _PARAMS = {
         0, "inference passes over a new text (0 = epochs, as gensim's infer_vector)", minimum=0, maximum=1000
     ),
     "infer_documents": Param(
-        25_000, "test documents whose vectors are also inferred and scored (0 = none)", minimum=0, maximum=1 << 24
+        5_000, "test documents whose vectors are also inferred and scored (0 = none)", minimum=0, maximum=1 << 24
     ),
     "word_vectors": Param(
         "", "word2vec text file (chapter 6's vectors.txt): adds the averaged-vectors baseline", type=str

@@ -96,8 +96,8 @@ def skip_thought_report(hp: HParams, data: Data[SkipThoughtInfo], model: keras.M
         info = DocumentInfo(vocabulary.words, vocabulary.counts, len(texts), 0, 0, 0, texts=texts)
         rows["averaged word vectors (word_vectors)"] = averaged_vectors(hp.word_vectors, info)
     if hp.paragraph_vectors:
-        infer = tf.saved_model.load(str(Path(hp.paragraph_vectors).expanduser())).infer
-        rows["paragraph vectors (inferred)"] = infer_texts(infer, texts)
+        loaded = tf.saved_model.load(str(Path(hp.paragraph_vectors).expanduser()))  # kept: its variables
+        rows["paragraph vectors (inferred)"] = infer_texts(loaded.infer, texts)
     errors = {name: cross_validated_error(x, labels, hp.folds, hp.seed) for name, x in rows.items()}
     metrics["rt_polarity_cv_error"] = {name: round(e, 5) for name, e in errors.items()}
     metrics["rt_polarity_cv_accuracy_skip_thought"] = round(1 - errors["skip-thought"], 5)

@@ -1,0 +1,147 @@
+"""Chapter 14: representations of text blocks: averaged word vectors, paragraph vectors (PV-DBOW, PV-DM), skip-thought.
+
+The literate source of chapters/ch14.ipynb (python -m zoo.notebooks 14 regenerates it); also a script:
+
+    python chapters/ch14_text_blocks.py --data-dir ../shared/data            # full settings (long on a CPU)
+    python chapters/ch14_text_blocks.py --data-dir ../shared/data --quick    # 2 batches, 1 epoch per model
+"""
+
+# %% [markdown]
+# # Chapter 14: representing a block of text
+#
+# Information retrieval compares documents, so a document (a review, a paragraph, a sentence) needs
+# one vector. The chapter goes from the plainest idea to learned ones; it gives the equations but
+# no code, so everything here is the zoo's, measured against gensim (RESULTS.md, chapter 14).
+#
+# 1. **Averaged word vectors** (bottom-up): the mean of a text's word vectors (chapter 6). Word order
+#    is lost, and frequent words dominate, but it is a strong baseline.
+# 2. **Paragraph vectors** (Le & Mikolov 2014). Each document i gets a vector $d_i$ in a table,
+#    trained like word2vec with negative sampling:
+#    - **PV-DM** (distributed memory): $d_i$ and the vectors of a window of words, averaged or
+#      concatenated, predict the word in the middle:
+#      $\log\sigma(u_w^\top h) + \sum_k \log\sigma(-u_{n_k}^\top h)$ with $h = \mathrm{mean}(d_i, v_{w-c..w+c})$;
+#    - **PV-DBOW** (distributed bag of words): $d_i$ alone predicts each word of document i, with
+#      $h = d_i$: skip-gram with the document in the place of the centre word.
+#
+#    A new document has no row in the table: its vector is *inferred* by gradient steps on a fresh
+#    $d$ against the frozen word and output vectors (gensim's `infer_vector`).
+# 3. **Skip-thought vectors** (Kiros et al. 2015): a GRU encoder reads a sentence; two GRU decoders,
+#    started from its final state, regenerate the previous and the next sentence (sharing the
+#    vocabulary matrix). The encoder's state is the sentence's vector.
+# 4. **Autoencoders** (Dai & Le 2015) reconstruct the text itself; the zoo has no recipe for them yet.
+#
+# *What the zoo does differently from gensim:* examples are processed in batches of 4,096 words
+# whose gradients are summed (gensim updates word by word). That needs two precautions (see
+# `zoo.data.documents.document_dataset` and `ParagraphVectors`): batches mix words from about a
+# million words of text, so a document has about one word per batch, and PV-DM's window words
+# receive their share of the mean's gradient. Without either, training diverges to NaN on IMDB.
+
+# %% Settings
+from zoo.notebooks import chapter_settings
+
+# chapter_settings also takes QUICK=True (2 batches x 1 epoch per model; default: $ZOO_QUICK == "1"),
+# DATA_DIR (default: $ZOO_DATA_DIR or "datasets") and OUT (the run folders' parent); a script's flags win.
+chapter = chapter_settings(
+    MODE="dbow",  # dbow (the default and the best in gensim's tutorial), dm or both
+    choices={"MODE": ["dbow", "dm", "both"]},
+)
+QUICK, DATA_DIR, OUT, MODE = chapter
+print(chapter)
+
+# %%
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+import zoo
+from zoo.data import imdb
+from zoo.data.corpus import tokenize
+from zoo.data.documents import encode_documents, tokenize_strings
+from zoo.notebooks import show, show_image
+
+FIGURES = Path(OUT or "saved_models") / "ch14"
+FIGURES.mkdir(parents=True, exist_ok=True)
+
+# %% [markdown]
+# ## 1. The corpus: 50,000 IMDB reviews, each a document
+#
+# As in gensim's IMDB tutorial, vectors are learned for all 50,000 labelled reviews with the labels
+# unused; a logistic regression then learns sentiment from the training half's vectors and is scored
+# on the test half. Words seen once are dropped (`min_count=2`). The serving model tokenises raw
+# strings inside TensorFlow exactly as training did:
+
+# %%
+reviews = imdb.load(DATA_DIR)
+sample = reviews["test"][0][0]
+print(sample[:300], "...")
+print(tokenize_strings(tf.constant([sample])).to_list()[0][:20])
+assert [w.decode() for w in tokenize_strings(tf.constant([sample])).to_list()[0]] == tokenize(sample)
+vocabulary, ids, doc_ids, dropped = encode_documents([tokenize(t) for t in reviews["train"][0][:2000]], min_count=2,
+                                                     max_vocab=1 << 20)  # fmt: skip
+print(f"first 2,000 reviews: {len(ids):,} words kept, {dropped:,} rare ones dropped, vocabulary {len(vocabulary):,}")
+
+# %% [markdown]
+# ## 2. Paragraph vectors on IMDB
+#
+# `paragraph_vectors_imdb` trains the chosen mode (gensim's tutorial settings: 100 dimensions,
+# negative 5, min_count 2, no sub-sampling, 20 epochs), then reports the test error of the
+# classifier on the trained vectors, and on vectors *inferred* for test reviews by the exported
+# model, which saw those reviews only as raw strings.
+
+# %%
+pv = zoo.fit("paragraph_vectors_imdb", **chapter.fit_settings("paragraph_vectors_imdb", mode=MODE))
+m = pv.metrics
+show(pd.Series({k: m[k] for k in ("documents", "vocabulary_size", "words_per_epoch", "test_error",
+                                   "test_error_inferred", "inferred_trained_cosine") if k in m}))  # fmt: skip
+show_image(pv.run_dir / "errors.png")
+show_image(pv.run_dir / "pca.png")
+
+# %% [markdown]
+# ## 3. Embedding new text from any Keras code: the `infer` endpoint
+#
+# The SavedModel takes raw strings. Each string is tokenised, its unknown words ignored, and a fresh
+# vector is trained for it inside the graph. An empty string (or one of unknown words only) gets the
+# zero vector. Below: two new reviews, and the training reviews nearest to the first.
+
+# %%
+infer = keras.layers.TFSMLayer(pv.run_dir / "saved_model", call_endpoint="infer")
+new = ["A wonderful film: moving, funny and beautifully acted.", "Dull, far too long, and the plot makes no sense.", ""]
+vectors = np.asarray(infer(tf.constant(new)))
+print("vectors:", vectors.shape, "| empty string -> zeros:", not vectors[2].any())
+trained = pv.model.document_vectors()[: len(reviews["train"][0])]
+unit = trained / np.linalg.norm(trained, axis=1, keepdims=True)
+nearest = np.argsort(-(unit @ vectors[0]))[:3]
+show(pd.DataFrame({"training review": [reviews["train"][0][i][:150] for i in nearest],
+                   "label": ["pos" if reviews["train"][1][i] else "neg" for i in nearest]}))  # fmt: skip
+
+# %% [markdown]
+# ## 4. Skip-thought vectors, and the paper's evaluation
+#
+# `skip_thought` cuts texts into sentences and trains on every (previous, current, next) triple
+# inside a text. The paper's test freezes the encoder and fits a logistic regression on the vectors
+# of the rt-polarity snippets (MR), 10-fold cross-validated; the report puts averaged word vectors
+# and the paragraph-vector model above (through its `infer` endpoint) beside it. QUICK mode trains on
+# the first 2,000 reviews only.
+
+# %%
+stories = FIGURES / "reviews.txt"
+texts = reviews["train"][0][:2000] if QUICK else reviews["train"][0] + reviews["test"][0]
+stories.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+st = zoo.fit(
+    "skip_thought",
+    **chapter.fit_settings("skip_thought", corpus=str(stories), paragraph_vectors=str(pv.run_dir / "saved_model")),
+)
+show(pd.Series(st.metrics["rt_polarity_cv_error"], name="10-fold CV error on rt-polarity"))
+show_image(st.run_dir / "rt_polarity.png")
+encode = keras.layers.TFSMLayer(st.run_dir / "saved_model", call_endpoint="encode")
+print("skip-thought vectors:", tuple(encode(tf.constant(["The cast was superb.", "I want my money back."])).shape))
+
+# %% [markdown]
+# ## 5. What was measured
+#
+# RESULTS.md (chapter 14) compares the zoo with gensim's `Doc2Vec` on these reviews with the same
+# settings: test error, training time and peak memory
+# (`python benchmarks/doc2vec_vs_gensim.py pair --mode dbow --epochs 5 --out /work/bench/pv`).
