@@ -125,6 +125,7 @@ def _fill_mask_server(vocabulary, sequence_length=16, top_k=3):
     return BertFillMask(models.BertPretrainer(backbone), vocabulary, sequence_length, top_k=top_k)
 
 
+@pytest.mark.slow
 def test_fill_mask_and_encode_savedmodel(tmp_path):
     from zoo.export import save_serving
 
