@@ -1,4 +1,4 @@
-"""Chapter 14 skip-thought: sentence triples, the model's shape and sharing, the encode endpoint, bad corpora, end to end."""
+"""Chapter 14 skip-thought: sentence triples, sharing, the encode endpoint, bad corpora, end to end."""
 
 from __future__ import annotations
 
