@@ -47,7 +47,10 @@ _PARAMS = {
     "batch_size": Param(4096, "words per batch (global)", minimum=1, maximum=1 << 20),
     "mode": Param("dbow", "dbow: PV-DBOW; dm: PV-DM; both: the two side by side, vectors concatenated", choices=MODES),
     "dm_combine": Param(
-        "mean", "PV-DM's input: mean of document and window vectors, or their concatenation", choices=DM_COMBINES
+        "mean",
+        "PV-DM's input: mean of document and window vectors, or their concatenation (concat diverged to NaN "
+        "on IMDB at batch_size 4096: lower batch_size or learning_rate)",
+        choices=DM_COMBINES,
     ),
     "dim": Param(100, "vector size (gensim's tutorial: 100)", minimum=1, maximum=4096),
     "window": Param(
