@@ -201,9 +201,9 @@ register(
 )
 
 _TRANSLATION = {**ANKI_PARAMS, **transformer.TRANSLATION_PARAMS, **DECODING_PARAMS, "epochs": 30, "batch_size": 64}
-for _name, _dataset, _summary, _require in (
-    ("transformer_cmn", "anki cmn-eng", "Transformer encoder-decoder, English words -> Chinese characters", False),
-    ("transformer_translation", "any Anki pair file", "Transformer encoder-decoder on --set pairs=PATH", True),
+for _name, _dataset, _summary, _require, _dropout in (
+    ("transformer_cmn", "anki cmn-eng", "Transformer encoder-decoder, English words -> Chinese characters", False, 0.1),
+    ("transformer_translation", "any Anki pair file", "Transformer encoder-decoder on --set pairs=PATH", True, 0.0),
 ):
     register(
         Recipe(
@@ -211,7 +211,7 @@ for _name, _dataset, _summary, _require in (
             chapter=12,
             dataset=_dataset,
             summary=f"{_summary}; BLEU greedy/beam, strings in and out, cross-attention per layer and head",
-            hparams=_TRANSLATION,
+            hparams={**_TRANSLATION, "dropout": transformer.dropout_param(_dropout)},
             data=anki_data("word", check=transformer.check_translation, limit_vocabulary=True, require_pairs=_require),
             model=transformer.translation_model,
             serving=serve_strings,
