@@ -11,6 +11,7 @@ import keras
 
 from zoo.errors import UserError
 from zoo.layers.peephole import PeepholeLSTMCell
+from zoo.layers.transformer import SequencePooling
 from zoo.models.classifier import classifier_head
 
 CELLS = ("simple_rnn", "gru", "lstm", "peephole")
@@ -102,7 +103,8 @@ def build_lstm_classifier(
     rnn = recurrent_layer(cell, units, peephole=peephole, return_sequences=True)
     x = keras.layers.Bidirectional(rnn)(x) if bidirectional else rnn(x)
     x = keras.layers.Dropout(dropout)(x)
-    x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    # Not GlobalAveragePooling1D: a review with no known word (an empty string) would be 0 / 0 = NaN.
+    x = SequencePooling("mean", name="mean_over_time")(x, padding_mask=keras.ops.not_equal(ids, 0))
     x = keras.layers.Dense(dense_units, activation=dense_activation, name="hidden")(x)
     name = ("bi" if bidirectional else "") + {"peephole": "peephole_lstm"}.get(cell, cell)
     return keras.Model(ids, classifier_head(x, num_classes), name=name)
