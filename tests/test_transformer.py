@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo.layers.pooling import SequencePooling
 from zoo.layers.transformer import (
     PositionalEmbedding,
-    SequencePooling,
     TransformerDecoderBlock,
     TransformerEncoderBlock,
     attention_mask,

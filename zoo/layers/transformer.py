@@ -30,12 +30,7 @@ import math
 import keras
 from keras import ops
 
-POOLING = ("mean", "max", "first")
-
-
-def _large_negative(dtype) -> float:
-    """A logit that underflows to 0 in softmax but stays finite (float16 tops out at 65504)."""
-    return -3e4 if keras.backend.standardize_dtype(dtype) in ("float16", "bfloat16") else -1e9
+from zoo.layers.pooling import large_negative
 
 
 def split_heads(x, num_heads: int):
@@ -72,7 +67,7 @@ def scaled_dot_product_attention(query, key, value, mask=None):
     """
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / math.sqrt(int(query.shape[-1]))
     if mask is not None:
-        scores = ops.where(ops.cast(mask, "bool"), scores, ops.cast(_large_negative(scores.dtype), scores.dtype))
+        scores = ops.where(ops.cast(mask, "bool"), scores, ops.cast(large_negative(scores.dtype), scores.dtype))
     weights = ops.softmax(scores, axis=-1)
     return ops.matmul(weights, value), weights
 
@@ -357,42 +352,3 @@ class TransformerDecoderBlock(_Block):
         y, weights = self.attend(self.cross_attention, h, source, mask, return_attention, training)
         x = self.feed_forward(self.after(x, y, self.cross_attention_norm, training), training)
         return (x, weights) if return_attention else x
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class SequencePooling(keras.layers.Layer):
-    """One vector per sequence from `(B, T, D)` and an explicit padding mask: `"mean"`, `"max"` or `"first"`.
-
-    `"mean"` and `"max"` use only the real tokens (a sequence with none gives zeros); `"first"` takes
-    position 0 (a [CLS]-like token, if the data puts one there).
-
-    Example:
-        >>> SequencePooling("mean")(np.ones((2, 3, 4), "float32"), np.array([[1, 1, 0], [1, 0, 0]], bool)).shape
-        TensorShape([2, 4])
-    """
-
-    def __init__(self, mode: str = "mean", **kwargs):
-        super().__init__(**kwargs)
-        if mode not in POOLING:
-            raise ValueError(f"pooling must be one of {', '.join(POOLING)}; got {mode!r}")
-        self.mode = mode
-        self.supports_masking = True
-
-    def call(self, x, padding_mask=None):
-        if self.mode == "first":
-            return x[:, 0]
-        if padding_mask is None:
-            padding_mask = ops.ones(ops.shape(x)[:2], dtype="bool")
-        keep = ops.expand_dims(ops.cast(padding_mask, "bool"), -1)
-        any_token = ops.any(keep, axis=1)
-        if self.mode == "max":
-            pooled = ops.max(ops.where(keep, x, ops.cast(_large_negative(x.dtype), x.dtype)), axis=1)
-            return ops.where(any_token, pooled, ops.zeros_like(pooled))
-        count = ops.maximum(ops.sum(ops.cast(keep, x.dtype), axis=1), ops.cast(1, x.dtype))
-        return ops.sum(ops.where(keep, x, ops.zeros_like(x)), axis=1) / count
-
-    def compute_mask(self, x, mask=None):
-        return None  # no time axis left
-
-    def get_config(self):
-        return {**super().get_config(), "mode": self.mode}

@@ -11,7 +11,7 @@ import keras
 
 from zoo.errors import UserError
 from zoo.layers.peephole import PeepholeLSTMCell
-from zoo.layers.transformer import SequencePooling
+from zoo.layers.pooling import SequencePooling
 from zoo.models.classifier import classifier_head
 
 CELLS = ("simple_rnn", "gru", "lstm", "peephole")

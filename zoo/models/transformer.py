@@ -18,9 +18,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers.pooling import SequencePooling
 from zoo.layers.transformer import (
     PositionalEmbedding,
-    SequencePooling,
     TransformerDecoderBlock,
     TransformerEncoderBlock,
 )
