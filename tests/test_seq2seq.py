@@ -31,7 +31,7 @@ def softmax_masked(scores, mask):
     return e / e.sum(-1, keepdims=True)
 
 
-@pytest.mark.parametrize("score", ["additive", "general", "dot", "scaled_dot"])
+@pytest.mark.parametrize("score", ["additive", "general", "dot", "scaled_dot", "projected_dot"])
 def test_attention_matches_numpy_with_mask(score):
     rng = np.random.default_rng(0)
     dq = 6
@@ -53,6 +53,9 @@ def test_attention_matches_numpy_with_mask(score):
         s = np.einsum("bd,btd->bt", q, v @ layer.key_dense.kernel.numpy())
     elif score == "dot":
         s = np.einsum("bd,btd->bt", q, v)
+    elif score == "projected_dot":
+        wq, wk = layer.query_dense.kernel.numpy(), layer.key_dense.kernel.numpy()
+        s = np.einsum("bu,btu->bt", q @ wq, v @ wk) / math.sqrt(7)
     else:
         s = np.einsum("bd,btd->bt", q, v) / math.sqrt(dq)
     expected = softmax_masked(s, mask)
@@ -329,6 +332,7 @@ def test_book_pairs_and_titles(shared_data):
         ("char", "lstm"),
         ("additive/no_feeding", "gru"),  # attention runs once over all steps in training
         ("scaled_dot/no_feeding", "lstm"),
+        ("projected_dot", "gru"),
         ("additive/combine_none", "gru"),  # a = [c; s]: a wider vector fed back
         ("general/no_feeding/combine_none", "lstm"),
     ],

@@ -1,4 +1,5 @@
-"""Encoder-decoder attention of chapters 10-11: additive (Bahdanau), general and dot (Luong), scaled dot."""
+"""Encoder-decoder attention of chapters 10-11: additive (Bahdanau), general and dot (Luong), scaled dot,
+and the projected scaled dot of one Transformer head."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import keras
 from keras import ops
 
-SCORES = ("additive", "general", "dot", "scaled_dot")
+SCORES = ("additive", "general", "dot", "scaled_dot", "projected_dot")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -20,6 +21,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
         general    (Luong 2015)      score(s, h_j) = s^T W h_j
         dot        (Luong 2015)      score(s, h_j) = s^T h_j          (needs dim(s) == dim(h))
         scaled_dot (Vaswani 2017)    score(s, h_j) = s^T h_j / sqrt(d)
+        projected_dot (one head)     score(s, h_j) = (W_q s)^T (W_k h_j) / sqrt(units)
 
         a_j = softmax_j(score(s, h_j)) over the real (unmasked) positions only
         context = sum_j a_j h_j
@@ -29,6 +31,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
     `keras.layers.AdditiveAttention(use_scale=True)`, whose `scale` vector is Bahdanau's `v`;
     `general` projects the keys with `W` and hands them to `keras.layers.Attention` (dot score);
     `dot` is `keras.layers.Attention` as is; `scaled_dot` divides the query by sqrt(d) first,
+    and `projected_dot` does the same after projecting query and keys with `W_q`, `W_k` (the score of
+    one head of `keras.layers.MultiHeadAttention`, whose value and output projections are left out:
+    the context is a mix of the encoder outputs as for the other scores, and the decoder's next
+    Dense layer is linear anyway);
     because `keras.layers.Attention(use_scale=True)` learns its scalar (initialised to 1) instead of
     fixing it to 1/sqrt(d). Neither Keras layer has the projections, so they cannot be used alone
     for Bahdanau's or Luong's general score. Padding positions get the score -1e9 (Keras' own mask
@@ -36,9 +42,9 @@ class EncoderDecoderAttention(keras.layers.Layer):
     a row with no real position (an empty source sentence) gets uniform weights, not NaN.
 
     Args:
-        score: `"additive"` (the default), `"general"`, `"dot"` or `"scaled_dot"`.
-        units: size of the additive score's hidden layer (`W_q`, `W_k`, `v`); defaults to the
-            query size. Unused by the other scores.
+        score: `"additive"` (the default), `"general"`, `"dot"`, `"scaled_dot"` or `"projected_dot"`.
+        units: size of the additive score's hidden layer (`W_q`, `W_k`, `v`), or of the projected
+            query and keys of `projected_dot`; defaults to the query size. Unused by the other scores.
         **kwargs: base `Layer` arguments (name, dtype, ...).
 
     Call arguments:
@@ -78,7 +84,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
         dq, dv = int(query_shape[-1]), int(value_shape[-1])
         q3 = (None, None, dq)
         k3 = (None, None, dv)
-        if self.score == "additive":
+        if self.score in ("additive", "projected_dot"):
             units = self.units or dq
             self.query_dense = keras.layers.Dense(units, use_bias=False, name="query_dense")
             self.key_dense = keras.layers.Dense(units, use_bias=False, name="key_dense")
@@ -99,11 +105,12 @@ class EncoderDecoderAttention(keras.layers.Layer):
         self.built = True
 
     def project_keys(self, value):
-        """The keys the scores compare the query with: `W_k h_j` (additive), `W h_j` (general), else `h_j`.
+        """The keys the scores compare the query with: `W_k h_j` (additive, projected_dot), `W h_j` (general),
+        else `h_j`.
 
         A decoder calls this once per sentence and passes the result as `keys=` at every step.
         """
-        return self.key_dense(value) if self.score in ("additive", "general") else value
+        return self.key_dense(value) if self.key_dense is not None else value
 
     def call(self, query, value, value_mask=None, keys=None):
         single_step = len(query.shape) == 2
@@ -114,6 +121,8 @@ class EncoderDecoderAttention(keras.layers.Layer):
             query = self.query_dense(query)
         elif self.score == "scaled_dot":
             query = query / math.sqrt(int(query.shape[-1]))
+        elif self.score == "projected_dot":
+            query = self.query_dense(query) / math.sqrt(self.query_dense.units)
         mask = None if value_mask is None else [None, ops.cast(value_mask, "bool")]
         context, weights = self.attention([query, value, key], mask=mask, return_attention_scores=True)
         if single_step:

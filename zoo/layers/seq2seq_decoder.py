@@ -6,9 +6,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.layers.attention import EncoderDecoderAttention
+from zoo.layers.attention import SCORES, EncoderDecoderAttention
 
-ATTENTIONS = ("additive", "general", "dot", "scaled_dot", "none")
+ATTENTIONS = (*SCORES, "none")
 COMBINE_ACTIVATIONS = ("linear", "tanh", "none")
 CELLS = ("gru", "lstm")
 
@@ -51,7 +51,8 @@ class Seq2SeqDecoder(keras.layers.Layer):
         units: decoder state size.
         vocab_size: output vocabulary size (logits).
         cell: `"gru"` or `"lstm"`.
-        attention: `"additive"`, `"general"`, `"dot"`, `"scaled_dot"` or `"none"`.
+        attention: a score of `EncoderDecoderAttention` (`"additive"`, `"general"`, `"dot"`,
+            `"scaled_dot"`, `"projected_dot"`) or `"none"`.
         input_feeding: feed the attentional vector into the next step (ignored without attention).
         bridge: map the encoder's final states to the decoder's initial state with Dense+tanh.
         bidirectional_encoder: the encoder states come as forward states then backward states.

@@ -147,8 +147,8 @@ def build_attention_seq2seq(
         encoder_units: encoder units per direction; default `units // 2` (then `units` must be
             even). The `dot` score needs `2 * encoder_units == units`.
         cell: `"gru"` or `"lstm"`, for encoder and decoder.
-        attention: `"additive"` (Bahdanau; the default), `"general"`, `"dot"` (Luong), `"scaled_dot"`
-            or `"none"` (the same model without attention). On cmn-eng, Luong's unscaled `"general"`
+        attention: `"additive"` (Bahdanau; the default), `"general"`, `"dot"` (Luong), `"scaled_dot"`,
+            `"projected_dot"` (one Transformer head) or `"none"` (the same model without attention). On cmn-eng, Luong's unscaled `"general"`
             score collapsed onto the last source token (RESULTS.md).
         input_feeding: feed the attentional vector into the next decoder step.
         combine_activation: `"linear"` or `"tanh"` (Luong et al.'s attentional layer, which stalls
