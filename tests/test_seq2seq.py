@@ -198,6 +198,16 @@ def test_rouge_l_agrees_with_lcs_by_hand_and_scores_chinese_by_character():
         rouge.rouge_l(["a", "b"], ["a"])
 
 
+def test_rouge_1_and_2_count_shared_words_and_pairs_by_hand():
+    # hypothesis "the cat on the mat" (5 words, 4 pairs), reference "the cat sat on the mat" (6, 5):
+    # 5 shared words (F = 10/11), 3 shared pairs "the cat", "on the", "the mat" (P 3/4, R 3/5, F = 2/3)
+    scores = rouge.rouge_scores(["the cat on the mat"], ["the cat sat on the mat"], kinds=("rouge1", "rouge2"))
+    assert scores == pytest.approx({"rouge1": 100 * 10 / 11, "rouge2": 100 * 2 / 3})
+    assert rouge.rouge_scores(["我喜欢猫"], ["我喜欢狗"], language="zh", kinds=("rouge2",)) == pytest.approx(
+        {"rouge2": 100 * 2 / 3}  # characters: 我喜 喜欢 shared of 3 pairs each way
+    )
+
+
 # --- data -----------------------------------------------------------------------------------------
 def test_read_pairs_two_and_three_columns_zip_and_num_samples(tmp_path):
     text = "Hi.\tSalut !\tCC-BY 2.0 (France) Attribution: tatoeba.org #538123\nRun!\tCours !\n\nWho?\tQui ?\n"

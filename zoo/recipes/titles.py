@@ -13,6 +13,7 @@ import tensorflow as tf
 from zoo.data import translation
 from zoo.data.pipelines import Data
 from zoo.data.translation import Seq2SeqInfo
+from zoo.metrics import rouge
 from zoo.recipes.base import HParams, RunContext
 from zoo.recipes.seq2seq import (
     check_units,
@@ -76,18 +77,10 @@ def baseline_titles(train, abstracts) -> dict[str, list[str]]:
 
 
 def title_scores(titles: list[str], references: list[str], *, prefix: str) -> dict:
-    """ROUGE-1 and ROUGE-2 F1 (rouge-score, Porter stemming: ROUGE-1.5.5 with -m, as for ROUGE-L) and
-    how many of the titles are distinct, `{prefix}rouge1`, `{prefix}rouge2`, `{prefix}distinct`."""
-    from rouge_score import rouge_scorer
-
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
-    scores = [scorer.score(ref, hyp) for hyp, ref in zip(titles, references)]
-    n = max(len(scores), 1)
-    return {
-        f"{prefix}rouge1": 100.0 * sum(s["rouge1"].fmeasure for s in scores) / n,
-        f"{prefix}rouge2": 100.0 * sum(s["rouge2"].fmeasure for s in scores) / n,
-        f"{prefix}distinct": len({t.strip().lower() for t in titles}),
-    }
+    """ROUGE-1 and ROUGE-2 F1 (`zoo.metrics.rouge`, as ROUGE-L) and how many of the titles are distinct,
+    `{prefix}rouge1`, `{prefix}rouge2`, `{prefix}distinct`."""
+    scores = rouge.rouge_scores(titles, references, kinds=("rouge1", "rouge2"))
+    return {**{f"{prefix}{k}": v for k, v in scores.items()}, f"{prefix}distinct": len({t.strip().lower() for t in titles})}
 
 
 def copy_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
