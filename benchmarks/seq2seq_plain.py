@@ -86,6 +86,7 @@ PLAIN = {  # name -> plain_model overrides
     "plain_combine_linear": {"combine": "linear"},
     "plain_narrow": {"encoder_units": 128},
     "plain_additive": {"attention": "additive"},
+    "plain_projected": {"attention": "projected_dot"},  # MultiHeadAttention's score without its value/output projections
 }
 VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo": {},  # the recipe's defaults
