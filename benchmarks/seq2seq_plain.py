@@ -123,6 +123,14 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
         "attention": "projected_dot",
     },  # the plain model's structure and score (without MultiHeadAttention's value and output projections)
     "zoo_projected": {"encoder_units": 256, "dropout": 0.0, "attention": "projected_dot"},  # the recipe, the plain score
+    "zoo_multi_head": {"encoder_units": 256, "dropout": 0.0, "attention": "multi_head"},  # the recipe, the plain attention
+    "zoo_combine_none_no_feeding_multi_head": {
+        "encoder_units": 256,
+        "dropout": 0.0,
+        "combine_activation": "none",
+        "input_feeding": False,
+        "attention": "multi_head",
+    },  # the plain model's structure and attention (its output projection back to 512 values)
 }
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
     "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults

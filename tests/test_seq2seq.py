@@ -31,7 +31,7 @@ def softmax_masked(scores, mask):
     return e / e.sum(-1, keepdims=True)
 
 
-@pytest.mark.parametrize("score", ["additive", "general", "dot", "scaled_dot", "projected_dot"])
+@pytest.mark.parametrize("score", ["additive", "general", "dot", "scaled_dot", "projected_dot", "multi_head"])
 def test_attention_matches_numpy_with_mask(score):
     rng = np.random.default_rng(0)
     dq = 6
@@ -56,12 +56,21 @@ def test_attention_matches_numpy_with_mask(score):
     elif score == "projected_dot":
         wq, wk = layer.query_dense.kernel.numpy(), layer.key_dense.kernel.numpy()
         s = np.einsum("bu,btu->bt", q @ wq, v @ wk) / math.sqrt(7)
+    elif score == "multi_head":
+        (wq, bq), (wk, bk), (wv, bv), (wo, bo) = (
+            (d.kernel.numpy(), d.bias.numpy())
+            for d in (layer.query_dense, layer.key_dense, layer.value_dense, layer.output_dense)
+        )
+        s = np.einsum("bu,btu->bt", q @ wq + bq, v @ wk + bk) / math.sqrt(7)
     else:
         s = np.einsum("bd,btd->bt", q, v) / math.sqrt(dq)
     expected = softmax_masked(s, mask)
     np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
     assert np.all(weights[~mask] == 0.0)  # padding is never attended to
-    np.testing.assert_allclose(context, np.einsum("bt,btd->bd", expected, v), rtol=1e-4, atol=1e-5)
+    if score == "multi_head":  # the values projected, mixed, projected back to their size
+        np.testing.assert_allclose(context, np.einsum("bt,btu->bu", expected, v @ wv + bv) @ wo + bo, rtol=1e-4, atol=1e-4)
+    else:
+        np.testing.assert_allclose(context, np.einsum("bt,btd->bd", expected, v), rtol=1e-4, atol=1e-5)
 
     # Several queries at once give the same rows.
     context3, weights3 = layer(np.stack([q, q], axis=1), v, value_mask=mask)
@@ -343,6 +352,8 @@ def test_book_pairs_and_titles(shared_data):
         ("additive/no_feeding", "gru"),  # attention runs once over all steps in training
         ("scaled_dot/no_feeding", "lstm"),
         ("projected_dot", "gru"),
+        ("multi_head", "lstm"),
+        ("multi_head/no_feeding/combine_none", "gru"),
         ("additive/combine_none", "gru"),  # a = [c; s]: a wider vector fed back
         ("general/no_feeding/combine_none", "lstm"),
     ],

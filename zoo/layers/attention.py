@@ -1,5 +1,5 @@
 """Encoder-decoder attention of chapters 10-11: additive (Bahdanau), general and dot (Luong), scaled dot,
-and the projected scaled dot of one Transformer head."""
+and one Transformer head (projected scaled dot, with or without value and output projections)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import keras
 from keras import ops
 
-SCORES = ("additive", "general", "dot", "scaled_dot", "projected_dot")
+SCORES = ("additive", "general", "dot", "scaled_dot", "projected_dot", "multi_head")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -22,9 +22,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
         dot        (Luong 2015)      score(s, h_j) = s^T h_j          (needs dim(s) == dim(h))
         scaled_dot (Vaswani 2017)    score(s, h_j) = s^T h_j / sqrt(d)
         projected_dot (one head)     score(s, h_j) = (W_q s)^T (W_k h_j) / sqrt(units)
+        multi_head (one head)        score(s, h_j) = (W_q s + b_q)^T (W_k h_j + b_k) / sqrt(units)
 
         a_j = softmax_j(score(s, h_j)) over the real (unmasked) positions only
-        context = sum_j a_j h_j
+        context = sum_j a_j h_j              (multi_head: W_o sum_j a_j (W_v h_j + b_v) + b_o)
 
     The softmax, the masking and the weighted sum are Keras' own layers: `additive` projects the
     query and the keys with `W_q`, `W_k` (Dense, no bias) and hands them to
@@ -32,9 +33,12 @@ class EncoderDecoderAttention(keras.layers.Layer):
     `general` projects the keys with `W` and hands them to `keras.layers.Attention` (dot score);
     `dot` is `keras.layers.Attention` as is; `scaled_dot` divides the query by sqrt(d) first,
     and `projected_dot` does the same after projecting query and keys with `W_q`, `W_k` (the score of
-    one head of `keras.layers.MultiHeadAttention`, whose value and output projections are left out:
-    the context is a mix of the encoder outputs as for the other scores, and the decoder's next
-    Dense layer is linear anyway);
+    one head of `keras.layers.MultiHeadAttention` without its biases, value and output projections);
+    `multi_head` is that head whole, as `MultiHeadAttention(num_heads=1, key_dim=units)` computes it,
+    except that `W_o` maps back to the encoder outputs' size (the context has the same size for every
+    score). It is written out rather than wrapping `MultiHeadAttention` because a decoder projects the
+    keys and values once per sentence (`project_keys`) and attends at every step, which that layer
+    cannot be told;
     because `keras.layers.Attention(use_scale=True)` learns its scalar (initialised to 1) instead of
     fixing it to 1/sqrt(d). Neither Keras layer has the projections, so they cannot be used alone
     for Bahdanau's or Luong's general score. Padding positions get the score -1e9 (Keras' own mask
@@ -42,16 +46,19 @@ class EncoderDecoderAttention(keras.layers.Layer):
     a row with no real position (an empty source sentence) gets uniform weights, not NaN.
 
     Args:
-        score: `"additive"` (the default), `"general"`, `"dot"`, `"scaled_dot"` or `"projected_dot"`.
+        score: `"additive"` (the default), `"general"`, `"dot"`, `"scaled_dot"`, `"projected_dot"` or
+            `"multi_head"`.
         units: size of the additive score's hidden layer (`W_q`, `W_k`, `v`), or of the projected
-            query and keys of `projected_dot`; defaults to the query size. Unused by the other scores.
+            query, keys (and values) of `projected_dot` and `multi_head`; defaults to the query size.
+            Unused by the other scores.
         **kwargs: base `Layer` arguments (name, dtype, ...).
 
     Call arguments:
         query: `(batch, dq)` for one decoder step or `(batch, Tq, dq)`.
         value: encoder outputs `(batch, Tv, dv)`, also used as keys.
         value_mask: optional boolean `(batch, Tv)`, True for real tokens.
-        keys: optional `project_keys(value)`, computed once when the same values are attended to
+        keys: optional `project_keys(value)` (for `multi_head` a pair: keys and values), computed once
+            when the same values are attended to
             at many steps (a decoder); by default computed here.
 
     Returns:
@@ -79,18 +86,28 @@ class EncoderDecoderAttention(keras.layers.Layer):
             self.attention = keras.layers.Attention(use_scale=False, score_mode="dot", name="dot")
         self.query_dense = None
         self.key_dense = None
+        self.value_dense = None
+        self.output_dense = None
 
     def build(self, query_shape, value_shape, value_mask_shape=None):
         dq, dv = int(query_shape[-1]), int(value_shape[-1])
         q3 = (None, None, dq)
         k3 = (None, None, dv)
-        if self.score in ("additive", "projected_dot"):
+        if self.score in ("additive", "projected_dot", "multi_head"):
             units = self.units or dq
-            self.query_dense = keras.layers.Dense(units, use_bias=False, name="query_dense")
-            self.key_dense = keras.layers.Dense(units, use_bias=False, name="key_dense")
+            bias = self.score == "multi_head"
+            self.query_dense = keras.layers.Dense(units, use_bias=bias, name="query_dense")
+            self.key_dense = keras.layers.Dense(units, use_bias=bias, name="key_dense")
             self.query_dense.build(q3)
             self.key_dense.build(k3)
-            self.attention.build([(None, None, units), (None, None, dv), (None, None, units)])
+            mixed = dv
+            if self.score == "multi_head":
+                self.value_dense = keras.layers.Dense(units, name="value_dense")
+                self.output_dense = keras.layers.Dense(dv, name="output_dense")
+                self.value_dense.build(k3)
+                self.output_dense.build((None, None, units))
+                mixed = units
+            self.attention.build([(None, None, units), (None, None, mixed), (None, None, units)])
         elif self.score == "general":
             self.key_dense = keras.layers.Dense(dq, use_bias=False, name="key_dense")
             self.key_dense.build(k3)
@@ -106,10 +123,12 @@ class EncoderDecoderAttention(keras.layers.Layer):
 
     def project_keys(self, value):
         """The keys the scores compare the query with: `W_k h_j` (additive, projected_dot), `W h_j` (general),
-        else `h_j`.
+        `(W_k h_j + b_k, W_v h_j + b_v)` (multi_head: keys and the values mixed), else `h_j`.
 
         A decoder calls this once per sentence and passes the result as `keys=` at every step.
         """
+        if self.value_dense is not None:
+            return self.key_dense(value), self.value_dense(value)
         return self.key_dense(value) if self.key_dense is not None else value
 
     def call(self, query, value, value_mask=None, keys=None):
@@ -117,14 +136,18 @@ class EncoderDecoderAttention(keras.layers.Layer):
         if single_step:
             query = ops.expand_dims(query, 1)
         key = self.project_keys(value) if keys is None else keys
+        if self.value_dense is not None:
+            key, value = key
         if self.score == "additive":
             query = self.query_dense(query)
         elif self.score == "scaled_dot":
             query = query / math.sqrt(int(query.shape[-1]))
-        elif self.score == "projected_dot":
+        elif self.score in ("projected_dot", "multi_head"):
             query = self.query_dense(query) / math.sqrt(self.query_dense.units)
         mask = None if value_mask is None else [None, ops.cast(value_mask, "bool")]
         context, weights = self.attention([query, value, key], mask=mask, return_attention_scores=True)
+        if self.output_dense is not None:
+            context = self.output_dense(context)
         if single_step:
             context, weights = context[:, 0], weights[:, 0]
         return context, weights
