@@ -132,6 +132,39 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
         "attention": "multi_head",
     },  # the plain model's structure and attention (its output projection back to 512 values)
 }
+
+
+def bahdanau_init(model: keras.Model, seed: int) -> None:
+    """Bahdanau et al. 2015 (appendix B.1): W_a, U_a ~ N(0, 0.001^2) and v_a = 0, so that every source
+    word gets the same weight at the start."""
+    attention = model.get_layer("decoder").attention
+    rng = np.random.default_rng(seed)
+    for dense in (attention.query_dense, attention.key_dense):
+        dense.kernel.assign(rng.normal(0.0, 0.001, dense.kernel.shape).astype("float32"))
+    attention.attention.scale.assign(np.zeros(attention.attention.scale.shape, "float32"))
+
+
+def einsum_init(model: keras.Model, seed: int) -> None:
+    """`keras.layers.MultiHeadAttention`'s starting scale: its `EinsumDense` kernels `(d, heads, key_dim)` count
+    their fans as a convolution's, so Glorot's limit is sqrt(6 / (d (1 + key_dim))), about sqrt(key_dim / 2)
+    times smaller than a `Dense(key_dim)`'s, for the query, key and value projections."""
+    attention = model.get_layer("decoder").attention
+    rng = np.random.default_rng(seed)
+    for dense in (attention.query_dense, attention.key_dense, attention.value_dense):
+        if dense is not None:
+            d, units = dense.kernel.shape
+            limit = (6.0 / (d * (1 + units))) ** 0.5
+            dense.kernel.assign(rng.uniform(-limit, limit, dense.kernel.shape).astype("float32"))
+
+
+INITS = {  # variant -> (the variant it re-initialises, how); issue 23: the attention's starting point
+    "zoo_bahdanau_init": ("zoo_enc256_no_dropout", bahdanau_init),
+    "zoo_combine_none_no_feeding_bahdanau_init": ("zoo_combine_none_no_feeding", bahdanau_init),
+    "zoo_multi_head_einsum_init": ("zoo_multi_head", einsum_init),
+    "zoo_combine_none_no_feeding_multi_head_einsum_init": ("zoo_combine_none_no_feeding_multi_head", einsum_init),
+}
+VARIANTS.update({name: VARIANTS[base] for name, (base, _) in INITS.items()})
+
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
     "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
     "transformer_d256": ({}, {"warmup_steps": 1000}),  # the builder's defaults: d_model 256, feed-forward 1024
@@ -226,6 +259,8 @@ def build(name: str, info):
         model = plain_model(**sizes, **PLAIN[name])
     else:
         model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
+        if name in INITS:
+            INITS[name][1](model, seed=int(keras.random.randint((), 0, 2**31 - 1)))
     return seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
 
 
