@@ -67,7 +67,7 @@ def test_attention_matches_numpy_with_mask(score):
     expected = softmax_masked(s, mask)
     np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
     assert np.all(weights[~mask] == 0.0)  # padding is never attended to
-    if score == "multi_head":  # the values projected, mixed, projected back to their size
+    if score == "multi_head":  # the values projected, mixed, projected to the query's size
         np.testing.assert_allclose(context, np.einsum("bt,btu->bu", expected, v @ wv + bv) @ wo + bo, rtol=1e-4, atol=1e-4)
     else:
         np.testing.assert_allclose(context, np.einsum("bt,btd->bd", expected, v), rtol=1e-4, atol=1e-5)

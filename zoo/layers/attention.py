@@ -25,7 +25,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
         multi_head (one head)        score(s, h_j) = (W_q s + b_q)^T (W_k h_j + b_k) / sqrt(units)
 
         a_j = softmax_j(score(s, h_j)) over the real (unmasked) positions only
-        context = sum_j a_j h_j              (multi_head: W_o sum_j a_j (W_v h_j + b_v) + b_o)
+        context = sum_j a_j h_j              (multi_head: W_o sum_j a_j (W_v h_j + b_v) + b_o, of the query's size)
 
     The softmax, the masking and the weighted sum are Keras' own layers: `additive` projects the
     query and the keys with `W_q`, `W_k` (Dense, no bias) and hands them to
@@ -34,11 +34,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
     `dot` is `keras.layers.Attention` as is; `scaled_dot` divides the query by sqrt(d) first,
     and `projected_dot` does the same after projecting query and keys with `W_q`, `W_k` (the score of
     one head of `keras.layers.MultiHeadAttention` without its biases, value and output projections);
-    `multi_head` is that head whole, as `MultiHeadAttention(num_heads=1, key_dim=units)` computes it,
-    except that `W_o` maps back to the encoder outputs' size (the context has the same size for every
-    score). It is written out rather than wrapping `MultiHeadAttention` because a decoder projects the
-    keys and values once per sentence (`project_keys`) and attends at every step, which that layer
-    cannot be told;
+    `multi_head` is that head whole, as `MultiHeadAttention(num_heads=1, key_dim=units)` computes it
+    (its context has the query's size, every other score's the values'). It is written out rather
+    than wrapping `MultiHeadAttention` because a decoder projects the keys and values once per
+    sentence (`project_keys`) and attends at every step, which that layer cannot be told;
     because `keras.layers.Attention(use_scale=True)` learns its scalar (initialised to 1) instead of
     fixing it to 1/sqrt(d). Neither Keras layer has the projections, so they cannot be used alone
     for Bahdanau's or Luong's general score. Padding positions get the score -1e9 (Keras' own mask
@@ -62,7 +61,8 @@ class EncoderDecoderAttention(keras.layers.Layer):
             at many steps (a decoder); by default computed here.
 
     Returns:
-        `(context, weights)`: context `(batch, dv)` or `(batch, Tq, dv)`, weights `(batch, Tv)` or
+        `(context, weights)`: context `(batch, dc)` or `(batch, Tq, dc)` (`dc = context_size(dq, dv)`:
+        dv, or dq for `multi_head`), weights `(batch, Tv)` or
         `(batch, Tq, Tv)` (each row sums to 1, zero on padding).
 
     Example:
@@ -103,7 +103,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
             mixed = dv
             if self.score == "multi_head":
                 self.value_dense = keras.layers.Dense(units, name="value_dense")
-                self.output_dense = keras.layers.Dense(dv, name="output_dense")
+                self.output_dense = keras.layers.Dense(dq, name="output_dense")
                 self.value_dense.build(k3)
                 self.output_dense.build((None, None, units))
                 mixed = units
@@ -120,6 +120,10 @@ class EncoderDecoderAttention(keras.layers.Layer):
                 )
             self.attention.build([q3, k3])
         self.built = True
+
+    def context_size(self, query_size: int, value_size: int) -> int:
+        """The size of the context vectors for queries and values of these sizes."""
+        return query_size if self.score == "multi_head" else value_size
 
     def project_keys(self, value):
         """The keys the scores compare the query with: `W_k h_j` (additive, projected_dot), `W h_j` (general),
@@ -155,7 +159,7 @@ class EncoderDecoderAttention(keras.layers.Layer):
     def compute_output_spec(self, query, value, value_mask=None, keys=None):
         lead = tuple(query.shape[:-1])
         return (
-            keras.KerasTensor(lead + (value.shape[-1],), dtype=self.compute_dtype),
+            keras.KerasTensor(lead + (self.context_size(query.shape[-1], value.shape[-1]),), dtype=self.compute_dtype),
             keras.KerasTensor(lead + (value.shape[1],), dtype=self.compute_dtype),
         )
 

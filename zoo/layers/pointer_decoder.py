@@ -100,7 +100,8 @@ class PointerDecoder(Seq2SeqDecoder):
     def build(self, input_shape):
         embedded, encoder_outputs = input_shape[0], input_shape[1]
         super().build([embedded, encoder_outputs, input_shape[2], *input_shape[4:]])
-        self.p_gen_dense.build((None, int(encoder_outputs[-1]) + self.units + int(embedded[-1])))
+        context_dim = self.attention.context_size(self.units, int(encoder_outputs[-1]))
+        self.p_gen_dense.build((None, context_dim + self.units + int(embedded[-1])))
         if self.coverage_dense is not None:
             self.coverage_dense.build((None, None, 1))  # w_c, added to the additive score's W_k h_j
 

@@ -129,8 +129,9 @@ class Seq2SeqDecoder(keras.layers.Layer):
         if len(state_shapes) != self.n_states * (2 if self.bidirectional_encoder else 1):
             raise ValueError(f"{self.cell_type} decoder got {len(state_shapes)} encoder states")
         embed_dim, enc_dim = int(embedded[-1]), int(encoder_outputs[-1])
+        context_dim = enc_dim if self.attention is None else self.attention.context_size(self.units, enc_dim)
         if self.attention is not None and self.combine is None:
-            self.feed_dim = enc_dim + self.units
+            self.feed_dim = context_dim + self.units
         self.cell.build((None, embed_dim + (self.feed_dim if self.input_feeding else 0)))
         state_dim = sum(int(s[-1]) for s in state_shapes[: (2 if self.bidirectional_encoder else 1)])
         for b in self.bridges:
@@ -138,7 +139,7 @@ class Seq2SeqDecoder(keras.layers.Layer):
         if self.attention is not None:
             self.attention.build((None, self.units), (None, None, enc_dim))
             if self.combine is not None:
-                self.combine.build((None, enc_dim + self.units))
+                self.combine.build((None, context_dim + self.units))
         self.output_dense.build((None, self.feed_dim))
         self.built = True
 
