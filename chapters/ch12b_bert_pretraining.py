@@ -24,7 +24,7 @@ The literate source of chapters/ch12b.ipynb (python -m zoo.notebooks 12b regener
 # 6. fine-tuning on rt-polarity: the same network from scratch, our pre-trained one, and MiniLM (a real
 #    BERT distilled from a large one), with AdamW, warm-up and linear decay.
 #
-# QUICK mode learns a small vocabulary on a few hundred reviews and trains tiny models for two batches:
+# QUICK mode learns a small vocabulary on a few dozen reviews and trains tiny models for two batches:
 # the fill-mask answers and accuracies are noise, but every cell runs. The recipe's pre-training takes
 # about two hours on a 2-core CPU; point `PRETRAINED_RUN` at a finished `bert_pretrain` run folder to
 # use it here.
@@ -69,7 +69,7 @@ print(f"{len(reviews):,} training reviews; the first begins: {reviews[0][:200]!r
 # learns one; the five special tokens come first.
 
 # %%
-sample = reviews[:200] if QUICK else reviews[:2000]
+sample = reviews[:60] if QUICK else reviews[:2000]
 vocabulary = bp.learn_vocabulary(sample, 2000 if QUICK else 8192)
 tokenizer = bp.make_tokenizer(vocabulary)
 special = bp.SpecialIds.of(vocabulary)
@@ -163,7 +163,7 @@ for row in before[:3]:
 if PRETRAINED_RUN:
     pretrain_dir = Path(PRETRAINED_RUN)
 else:
-    quick = dict(max_documents=400, vocab_sample=200, vocab_size=2000, steps_per_epoch=2, sequence_length=64)
+    quick = dict(max_documents=400, vocab_sample=60, vocab_size=2000, steps_per_epoch=2, sequence_length=64)
     pretrain_dir = zoo.fit(
         "bert_pretrain", **chapter.fit_settings("bert_pretrain"), **(quick if QUICK else {}), **TINY
     ).run_dir
