@@ -144,24 +144,9 @@ def bahdanau_init(model: keras.Model, seed: int) -> None:
     attention.attention.scale.assign(np.zeros(attention.attention.scale.shape, "float32"))
 
 
-def einsum_init(model: keras.Model, seed: int) -> None:
-    """`keras.layers.MultiHeadAttention`'s starting scale: its `EinsumDense` kernels `(d, heads, key_dim)` count
-    their fans as a convolution's, so Glorot's limit is sqrt(6 / (d (1 + key_dim))), about sqrt(key_dim / 2)
-    times smaller than a `Dense(key_dim)`'s, for the query, key and value projections."""
-    attention = model.get_layer("decoder").attention
-    rng = np.random.default_rng(seed)
-    for dense in (attention.query_dense, attention.key_dense, attention.value_dense):
-        if dense is not None:
-            d, units = dense.kernel.shape
-            limit = (6.0 / (d * (1 + units))) ** 0.5
-            dense.kernel.assign(rng.uniform(-limit, limit, dense.kernel.shape).astype("float32"))
-
-
-INITS = {  # variant -> (the variant it re-initialises, how); issue 23: the attention's starting point
+INITS = {  # variant -> (the variant it re-initialises, how); issue 23: the additive attention's starting point
     "zoo_bahdanau_init": ("zoo_enc256_no_dropout", bahdanau_init),
     "zoo_combine_none_no_feeding_bahdanau_init": ("zoo_combine_none_no_feeding", bahdanau_init),
-    "zoo_multi_head_einsum_init": ("zoo_multi_head", einsum_init),
-    "zoo_combine_none_no_feeding_multi_head_einsum_init": ("zoo_combine_none_no_feeding_multi_head", einsum_init),
 }
 VARIANTS.update({name: VARIANTS[base] for name, (base, _) in INITS.items()})
 

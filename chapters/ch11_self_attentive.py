@@ -397,7 +397,7 @@ if TITLES:
 # place). The layer is `zoo.layers.pointer_decoder.PointerDecoder`; `title_pointer` trains it on the
 # same split as `title_generation`, with a smaller decoder (256), early stopping and a clipped
 # gradient. (`--set copy=false` trains the same model without copying, and `seq2seq_attention
-# --set copy=true` lets a translator copy names and numbers.)
+# --set copy=true --set attention=additive` lets a translator copy names and numbers.)
 
 # %%
 if TITLES:

@@ -271,6 +271,8 @@ def test_seq2seq_attention_with_copy_on_a_pair_file(tmp_path):
         beam_width=2,
         heatmaps=1,
         copy=True,
+        attention="additive",  # coverage (on by default with copy) enters the additive score
+        input_feeding=True,
         vocab_size=20,
     )
     assert result.run_dir.joinpath("attention_0.png").stat().st_size > 1000

@@ -77,6 +77,18 @@ def test_attention_matches_numpy_with_mask(score):
     np.testing.assert_allclose(np.asarray(weights3)[:, 1], weights, rtol=1e-5, atol=1e-6)
 
 
+def test_multi_head_starts_at_the_scale_of_keras_multi_head_attention():
+    keras.utils.set_random_seed(0)
+    ours = EncoderDecoderAttention(score="multi_head", units=256)
+    ours(np.ones((1, 256), "float32"), np.ones((1, 3, 512), "float32"))
+    theirs = keras.layers.MultiHeadAttention(num_heads=1, key_dim=256)
+    theirs(np.ones((1, 1, 256), "float32"), np.ones((1, 3, 512), "float32"))
+    spread = {w.path.split("/")[-2]: float(np.std(w.numpy())) for w in theirs.weights if w.path.endswith("kernel")}
+    for name, dense in (("query", ours.query_dense), ("key", ours.key_dense), ("value", ours.value_dense)):
+        assert np.std(dense.kernel.numpy()) == pytest.approx(spread[name], rel=0.03)
+    assert np.std(ours.output_dense.kernel.numpy()) == pytest.approx(spread["attention_output"], rel=0.03)
+
+
 def test_attention_rejects_bad_arguments():
     with pytest.raises(ValueError, match="score must be one of"):
         EncoderDecoderAttention(score="cosine")
@@ -458,6 +470,47 @@ def test_model_round_trips_through_keras_file(tmp_path):
     assert [layer.name for layer in model.layers].count("shared_embedding") == 1
     with pytest.raises(ValueError, match="one vocabulary"):
         seq2seq.build_attention_seq2seq(source_vocab_size=20, target_vocab_size=21, shared_embedding=True)
+
+
+def test_translation_defaults_compute_exactly_the_plain_keras_model_of_issue_23():
+    """The translation recipes' decoder (`multi_head`, no input feeding, `[c; h]` into the softmax) is the
+    plain Keras model it is benchmarked against (`keras.layers.GRU`, `MultiHeadAttention`): given that
+    model's weights it returns the same logits, so a BLEU difference between the two is seed noise."""
+    from benchmarks.seq2seq_plain import plain_model
+    from zoo.recipes.seq2seq import TRANSLATION_DEFAULTS
+
+    defaults = {name: TRANSLATION_DEFAULTS[name].default for name in ("attention", "input_feeding", "combine_activation")}
+    assert defaults == {"attention": "multi_head", "input_feeding": False, "combine_activation": "none"}
+    sizes = dict(source_vocab_size=23, target_vocab_size=29, embedding_dim=8, units=12, encoder_units=12)
+    keras.utils.set_random_seed(3)
+    plain = plain_model(**sizes)
+    zoo_model = seq2seq.build_attention_seq2seq(**sizes, **defaults, dropout=0.0)
+    assert zoo_model.count_params() == plain.count_params()
+
+    layers = {type(layer).__name__: layer for layer in plain.layers}  # one of each, but the embeddings
+    embeddings = {layer.input_dim: layer for layer in plain.layers if isinstance(layer, keras.layers.Embedding)}
+    zoo_model.get_layer("source_embedding").set_weights(embeddings[23].get_weights())
+    zoo_model.get_layer("target_embedding").set_weights(embeddings[29].get_weights())
+    zoo_model.get_layer("encoder").set_weights(layers["Bidirectional"].get_weights())
+    decoder = zoo_model.get_layer("decoder")
+    decoder.cell.set_weights(layers["GRU"].get_weights())
+    bridge, output = (layer for layer in plain.layers if isinstance(layer, keras.layers.Dense))
+    decoder.bridges[0].set_weights(bridge.get_weights())
+    head = {w.path.split("/")[-2] + "/" + w.path.split("/")[-1]: w.numpy() for w in layers["MultiHeadAttention"].weights}
+    attention = decoder.attention
+    for name, dense in (("query", attention.query_dense), ("key", attention.key_dense), ("value", attention.value_dense)):
+        dense.set_weights([head[f"{name}/kernel"][:, 0], head[f"{name}/bias"][0]])
+    attention.output_dense.set_weights([head["attention_output/kernel"][0], head["attention_output/bias"]])
+    kernel, bias = output.get_weights()  # the plain model concatenates [h; c], the decoder [c; h]
+    decoder.output_dense.set_weights([np.concatenate([kernel[12:], kernel[:12]]), bias])
+
+    rng = np.random.default_rng(0)
+    source = rng.integers(1, 23, (4, 7)).astype("int32")
+    source[0, 4:] = 0  # padded sources: the attention must skip the padding the same way
+    source[2, 2:] = 0
+    target = rng.integers(1, 29, (4, 5)).astype("int32")
+    inputs = {"source": source, "target_in": target}
+    np.testing.assert_allclose(zoo_model(inputs).numpy(), plain(inputs).numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_attentional_layer_is_linear_by_default_and_older_files_keep_luongs_tanh(tmp_path):

@@ -3,15 +3,20 @@
 - `seq2seq_char_cmn`: the book's character-level LSTM encoder-decoder on the first 10,000 Anki
   English-Chinese pairs (keras.io `lstm_seq2seq` settings: LSTM(256), RMSprop, batch 64, 100 epochs).
 - `seq2seq_attention_cmn`: word-level English (lower-cased words and punctuation) -> Chinese
-  (single characters), BiGRU encoder (2 x 256), GRU decoder (256) with additive attention and input
-  feeding, no dropout: the size of a plain Keras model of the same idea, which it matches at equal
-  epochs (RESULTS.md). Its attentional layer is linear, not Luong's tanh (see
-  `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`: under Adam the tanh stalled learning for epochs).
+  (single characters), BiGRU encoder (2 x 256), GRU decoder (256) attending with one whole
+  Transformer head (`attention=multi_head`) over its outputs, `[c; h]` into the softmax, no dropout:
+  the size and shape of a plain Keras model of the same idea, which it matches at equal epochs
+  (RESULTS.md, issue 23). The course's Bahdanau/Luong decoder is `--set attention=additive --set
+  input_feeding=true --set combine_activation=linear` (1-2 BLEU behind on cmn-eng after 10 epochs);
+  its attentional layer is linear, not Luong's tanh (see `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`:
+  under Adam the tanh stalled learning for epochs).
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
 
-Both attention recipes take `--set copy=true`: a pointer-generator decoder (chapter 11's
-`title_pointer`, `zoo.layers.pointer_decoder`) that may copy source words, so names and numbers
-outside the target vocabulary are written by their string instead of `[UNK]`.
+Both attention recipes take `--set copy=true --set attention=additive` (coverage, on by default with
+copying, enters the additive score; or `--set copy=true --set coverage=false` with any score): a
+pointer-generator decoder (chapter 11's `title_pointer`, `zoo.layers.pointer_decoder`) that may
+copy source words, so names and numbers outside the target vocabulary are written by their string
+instead of `[UNK]`.
 
 What a run writes is described in `zoo.recipes.seq2seq`, which chapter 11's title generation shares.
 """
@@ -23,7 +28,7 @@ from zoo.recipes.seq2seq import (
     ANKI_PARAMS,
     ATTENTION_PARAMS,
     DECODING_PARAMS,
-    TRANSLATION_SIZES,
+    TRANSLATION_DEFAULTS,
     anki_data,
     attention_model,
     attention_report,
@@ -59,11 +64,11 @@ register(
         name="seq2seq_attention_cmn",
         chapter=10,
         dataset="anki cmn-eng",
-        summary="BiGRU encoder, GRU decoder with attention + input feeding, English words -> Chinese characters",
+        summary="BiGRU encoder, GRU decoder with attention, English words -> Chinese characters",
         hparams={
             **ANKI_PARAMS,
             **ATTENTION_PARAMS,
-            **TRANSLATION_SIZES,
+            **TRANSLATION_DEFAULTS,
             **DECODING_PARAMS,
             "epochs": 30,
             "batch_size": 64,
@@ -83,7 +88,7 @@ register(
         hparams={
             **ANKI_PARAMS,
             **ATTENTION_PARAMS,
-            **TRANSLATION_SIZES,
+            **TRANSLATION_DEFAULTS,
             **DECODING_PARAMS,
             "epochs": 30,
             "batch_size": 64,
