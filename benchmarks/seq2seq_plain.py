@@ -60,12 +60,12 @@ def plain_model(
     layer tanh(W_c [c; h]) before the softmax Dense)."""
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
-    x = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)(source)
+    x = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding")(source)
     outputs, forward, backward = keras.layers.Bidirectional(
         keras.layers.GRU(encoder_units, return_sequences=True, return_state=True)
     )(x)
     state = keras.layers.Dense(units, activation="tanh")(keras.layers.Concatenate()([forward, backward]))
-    y = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True)(target_in)
+    y = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
     decoded = keras.layers.GRU(units, return_sequences=True)(y, initial_state=state)
     if attention == "mha":
         context = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(decoded, outputs)
@@ -77,6 +77,28 @@ def plain_model(
         features = keras.layers.Dense(units, activation=activation, use_bias=combine == "tanh_bias")(features)
     logits = keras.layers.Dense(target_vocab_size)(features)
     return keras.Model({"source": source, "target_in": target_in}, logits, name="plain")
+
+
+def copy_plain_weights(plain: keras.Model, model: keras.Model) -> None:
+    """Give `model` (`build_attention_seq2seq` with the translation recipes' decoder: `multi_head`, no input
+    feeding, `combine_activation="none"`, the same sizes) the weights of `plain` (`plain_model()`), so that
+    both compute the same function (`tests/test_seq2seq.py` checks it)."""
+    layers = {type(layer).__name__: layer for layer in plain.layers}  # one of each, but the embeddings and Dense
+    for name in ("source_embedding", "target_embedding"):
+        model.get_layer(name).set_weights(plain.get_layer(name).get_weights())
+    model.get_layer("encoder").set_weights(layers["Bidirectional"].get_weights())
+    decoder = model.get_layer("decoder")
+    decoder.cell.set_weights(layers["GRU"].get_weights())
+    bridge, output = (layer for layer in plain.layers if isinstance(layer, keras.layers.Dense))
+    decoder.bridges[0].set_weights(bridge.get_weights())
+    head = {"/".join(w.path.split("/")[-2:]): w.numpy() for w in layers["MultiHeadAttention"].weights}
+    attention = decoder.attention
+    for name, dense in (("query", attention.query_dense), ("key", attention.key_dense), ("value", attention.value_dense)):
+        dense.set_weights([head[f"{name}/kernel"][:, 0], head[f"{name}/bias"][0]])
+    attention.output_dense.set_weights([head["attention_output/kernel"][0], head["attention_output/bias"]])
+    kernel, bias = output.get_weights()  # the plain model concatenates [h; c], the decoder [c; h]
+    units = decoder.units
+    decoder.output_dense.set_weights([np.concatenate([kernel[units:], kernel[:units]]), bias])
 
 
 PLAIN = {  # name -> plain_model overrides
@@ -149,6 +171,8 @@ INITS = {  # variant -> (the variant it re-initialises, how); issue 23: the addi
     "zoo_combine_none_no_feeding_bahdanau_init": ("zoo_combine_none_no_feeding", bahdanau_init),
 }
 VARIANTS.update({name: VARIANTS[base] for name, (base, _) in INITS.items()})
+# the recipe's decoder now, started from the plain model's own initial weights (drawn with the same seed)
+VARIANTS["zoo_plain_start"] = VARIANTS["zoo_combine_none_no_feeding_multi_head"]
 
 TRANSFORMERS = {  # name -> (build_transformer_seq2seq overrides, compile_transformer overrides); issue 24
     "transformer": ({"model_dim": 128, "ff_dim": 512}, {"warmup_steps": 1000}),  # the transformer recipes' defaults
@@ -234,8 +258,8 @@ class EpochBleu(keras.callbacks.Callback):
             print(f"epoch {epoch + 1}: greedy BLEU {self.bleu[epoch + 1]:.2f}", flush=True)
 
 
-def build(name: str, info):
-    """A variant by name, compiled as the recipe compiles its model."""
+def build(name: str, info, seed: int):
+    """A variant by name, compiled as the recipe compiles its model (`seed`: the run's, already set)."""
     sizes = dict(source_vocab_size=info.source_vocab_size, target_vocab_size=info.target_vocab_size)
     if name in TRANSFORMERS:
         overrides, settings = TRANSFORMERS[name]
@@ -246,6 +270,9 @@ def build(name: str, info):
         model = seq2seq.build_attention_seq2seq(**sizes, **{"dropout": 0.2, **VARIANTS[name]})
         if name in INITS:
             INITS[name][1](model, seed=int(keras.random.randint((), 0, 2**31 - 1)))
+        if name == "zoo_plain_start":  # the very weights "plain" starts from with this seed
+            keras.utils.set_random_seed(seed)
+            copy_plain_weights(plain_model(**sizes), model)
     return seq2seq.compile_seq2seq(model, "adam", learning_rate=1e-3)
 
 
@@ -258,7 +285,7 @@ def speed(args) -> None:
     models = {}
     for name in args.only:
         keras.utils.set_random_seed(args.seed)
-        models[name] = build(name, info)
+        models[name] = build(name, info, args.seed)
         models[name].fit(train.take(5), verbose=0)
     rates = {name: [] for name in models}
     for _ in range(args.rounds):
@@ -305,7 +332,7 @@ def saturation(args) -> None:
     print("|---|---|---|---|---|")
     for name in args.only:
         keras.utils.set_random_seed(args.seed)
-        model, done = build(name, info), 0
+        model, done = build(name, info, args.seed), 0
         combine = model.get_layer("decoder").combine if name in VARIANTS else None
         for steps in (0, 20, 50, 100, 200):
             if steps > done:
@@ -338,7 +365,7 @@ def curves(args) -> None:
         dev = translation.make_dataset(info, info.splits["validation"].pairs, batch_size=args.batch_size)
         if args.quick:
             train, dev = train.take(3), dev.take(2)
-        model = build(name, info)
+        model = build(name, info, args.seed)
         if name in PLAIN:
 
             def decode(model=model):

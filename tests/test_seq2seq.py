@@ -476,7 +476,7 @@ def test_translation_defaults_compute_exactly_the_plain_keras_model_of_issue_23(
     """The translation recipes' decoder (`multi_head`, no input feeding, `[c; h]` into the softmax) is the
     plain Keras model it is benchmarked against (`keras.layers.GRU`, `MultiHeadAttention`): given that
     model's weights it returns the same logits, so a BLEU difference between the two is seed noise."""
-    from benchmarks.seq2seq_plain import plain_model
+    from benchmarks.seq2seq_plain import copy_plain_weights, plain_model
     from zoo.recipes.seq2seq import TRANSLATION_DEFAULTS
 
     defaults = {name: TRANSLATION_DEFAULTS[name].default for name in ("attention", "input_feeding", "combine_activation")}
@@ -487,22 +487,7 @@ def test_translation_defaults_compute_exactly_the_plain_keras_model_of_issue_23(
     zoo_model = seq2seq.build_attention_seq2seq(**sizes, **defaults, dropout=0.0)
     assert zoo_model.count_params() == plain.count_params()
 
-    layers = {type(layer).__name__: layer for layer in plain.layers}  # one of each, but the embeddings
-    embeddings = {layer.input_dim: layer for layer in plain.layers if isinstance(layer, keras.layers.Embedding)}
-    zoo_model.get_layer("source_embedding").set_weights(embeddings[23].get_weights())
-    zoo_model.get_layer("target_embedding").set_weights(embeddings[29].get_weights())
-    zoo_model.get_layer("encoder").set_weights(layers["Bidirectional"].get_weights())
-    decoder = zoo_model.get_layer("decoder")
-    decoder.cell.set_weights(layers["GRU"].get_weights())
-    bridge, output = (layer for layer in plain.layers if isinstance(layer, keras.layers.Dense))
-    decoder.bridges[0].set_weights(bridge.get_weights())
-    head = {w.path.split("/")[-2] + "/" + w.path.split("/")[-1]: w.numpy() for w in layers["MultiHeadAttention"].weights}
-    attention = decoder.attention
-    for name, dense in (("query", attention.query_dense), ("key", attention.key_dense), ("value", attention.value_dense)):
-        dense.set_weights([head[f"{name}/kernel"][:, 0], head[f"{name}/bias"][0]])
-    attention.output_dense.set_weights([head["attention_output/kernel"][0], head["attention_output/bias"]])
-    kernel, bias = output.get_weights()  # the plain model concatenates [h; c], the decoder [c; h]
-    decoder.output_dense.set_weights([np.concatenate([kernel[12:], kernel[:12]]), bias])
+    copy_plain_weights(plain, zoo_model)
 
     rng = np.random.default_rng(0)
     source = rng.integers(1, 23, (4, 7)).astype("int32")
