@@ -5,11 +5,11 @@
 - `seq2seq_attention_cmn`: word-level English (lower-cased words and punctuation) -> Chinese
   (single characters), BiGRU encoder (2 x 256), GRU decoder (256) attending with one whole
   Transformer head (`attention=multi_head`) over its outputs, `[c; h]` into the softmax, no dropout:
-  the size and shape of a plain Keras model of the same idea, which it matches at equal epochs
+  the size and shape of a plain Keras model of the same idea, whose function it computes exactly
   (RESULTS.md, issue 23). The course's Bahdanau/Luong decoder is `--set attention=additive --set
-  input_feeding=true --set combine_activation=linear` (1-2 BLEU behind on cmn-eng after 10 epochs);
-  its attentional layer is linear, not Luong's tanh (see `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`:
-  under Adam the tanh stalled learning for epochs).
+  input_feeding=true --set combine_activation=linear` (about 1 BLEU lower on cmn-eng after 10
+  epochs, three seeds); its attentional layer is linear, not Luong's tanh (see
+  `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`: under Adam the tanh stalled learning for epochs).
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
 
 Both attention recipes take `--set copy=true --set attention=additive` (coverage, on by default with

@@ -92,10 +92,10 @@ ATTENTION_PARAMS = {
 
 # The translation recipes' defaults (issue 23): the sizes and the decoder of a plain Keras model of the
 # same idea (BiGRU 2 x 256, GRU 256, no dropout; one whole attention head over the decoder's outputs,
-# `[c; h]` into the softmax, no input feeding), which these recipes match at equal epochs (RESULTS.md,
-# chapter 10: on cmn-eng Bahdanau's additive score with Luong's input feeding and attentional layer
-# stayed 1-2 BLEU behind it on three seeds; `--set attention=additive --set input_feeding=true
-# --set combine_activation=linear` is that model). The title generator keeps the author's settings.
+# `[c; h]` into the softmax, no input feeding), whose function these recipes compute exactly
+# (RESULTS.md, chapter 10; in the plain model itself Bahdanau's additive score cost about 3 BLEU on
+# cmn-eng; `--set attention=additive --set input_feeding=true --set combine_activation=linear` is
+# the Bahdanau/Luong decoder). The title generator keeps the author's settings.
 TRANSLATION_DEFAULTS = {
     "encoder_units": dataclasses.replace(ATTENTION_PARAMS["encoder_units"], default=256),
     "dropout": dataclasses.replace(ATTENTION_PARAMS["dropout"], default=0.0),
