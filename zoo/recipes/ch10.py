@@ -7,8 +7,8 @@
   Transformer head (`attention=multi_head`) over its outputs, `[c; h]` into the softmax, no dropout:
   the size and shape of a plain Keras model of the same idea, whose function it computes exactly
   (RESULTS.md, issue 23). The course's Bahdanau/Luong decoder is `--set attention=additive --set
-  input_feeding=true --set combine_activation=linear` (about 1 BLEU lower on cmn-eng after 10
-  epochs, three seeds); its attentional layer is linear, not Luong's tanh (see
+  input_feeding=true --set combine_activation=linear` (cmn-eng, 10 epochs, three seeds: mean greedy
+  BLEU 22.9, the default 23.3, the plain model 24.4); its attentional layer is linear, not Luong's tanh (see
   `zoo.layers.seq2seq_decoder.Seq2SeqDecoder`: under Adam the tanh stalled learning for epochs).
 - `seq2seq_attention`: the same model on any Anki pair file (`--set pairs=PATH`, 2 or 3 columns).
 
