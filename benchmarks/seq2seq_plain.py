@@ -93,7 +93,11 @@ def copy_plain_weights(plain: keras.Model, model: keras.Model) -> None:
     decoder.bridges[0].set_weights(bridge.get_weights())
     head = {"/".join(w.path.split("/")[-2:]): w.numpy() for w in layers["MultiHeadAttention"].weights}
     attention = decoder.attention
-    for name, dense in (("query", attention.query_dense), ("key", attention.key_dense), ("value", attention.value_dense)):
+    for name, dense in (
+        ("query", attention.query_dense),
+        ("key", attention.key_dense),
+        ("value", attention.value_dense),
+    ):
         dense.set_weights([head[f"{name}/kernel"][:, 0], head[f"{name}/bias"][0]])
     attention.output_dense.set_weights([head["attention_output/kernel"][0], head["attention_output/bias"]])
     kernel, bias = output.get_weights()  # the plain model concatenates [h; c], the decoder [c; h]
@@ -108,7 +112,9 @@ PLAIN = {  # name -> plain_model overrides
     "plain_combine_linear": {"combine": "linear"},
     "plain_narrow": {"encoder_units": 128},
     "plain_additive": {"attention": "additive"},
-    "plain_projected": {"attention": "projected_dot"},  # MultiHeadAttention's score without its value/output projections
+    "plain_projected": {
+        "attention": "projected_dot"
+    },  # MultiHeadAttention's score without its value/output projections
 }
 VARIANTS = {  # name -> build_attention_seq2seq overrides
     "zoo": {},  # the recipe's defaults
@@ -144,8 +150,16 @@ VARIANTS = {  # name -> build_attention_seq2seq overrides
         "input_feeding": False,
         "attention": "projected_dot",
     },  # the plain model's structure and score (without MultiHeadAttention's value and output projections)
-    "zoo_projected": {"encoder_units": 256, "dropout": 0.0, "attention": "projected_dot"},  # the recipe, the plain score
-    "zoo_multi_head": {"encoder_units": 256, "dropout": 0.0, "attention": "multi_head"},  # the recipe, the plain attention
+    "zoo_projected": {
+        "encoder_units": 256,
+        "dropout": 0.0,
+        "attention": "projected_dot",
+    },  # the recipe, the plain score
+    "zoo_multi_head": {
+        "encoder_units": 256,
+        "dropout": 0.0,
+        "attention": "multi_head",
+    },  # the recipe, the plain attention
     "zoo_combine_none_no_feeding_multi_head": {
         "encoder_units": 256,
         "dropout": 0.0,

@@ -68,7 +68,9 @@ def test_attention_matches_numpy_with_mask(score):
     np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
     assert np.all(weights[~mask] == 0.0)  # padding is never attended to
     if score == "multi_head":  # the values projected, mixed, projected to the query's size
-        np.testing.assert_allclose(context, np.einsum("bt,btu->bu", expected, v @ wv + bv) @ wo + bo, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            context, np.einsum("bt,btu->bu", expected, v @ wv + bv) @ wo + bo, rtol=1e-4, atol=1e-4
+        )
     else:
         np.testing.assert_allclose(context, np.einsum("bt,btd->bd", expected, v), rtol=1e-4, atol=1e-5)
 
@@ -479,7 +481,9 @@ def test_translation_defaults_compute_exactly_the_plain_keras_model_of_issue_23(
     from benchmarks.seq2seq_plain import copy_plain_weights, plain_model
     from zoo.recipes.seq2seq import TRANSLATION_DEFAULTS
 
-    defaults = {name: TRANSLATION_DEFAULTS[name].default for name in ("attention", "input_feeding", "combine_activation")}
+    defaults = {
+        name: TRANSLATION_DEFAULTS[name].default for name in ("attention", "input_feeding", "combine_activation")
+    }
     assert defaults == {"attention": "multi_head", "input_feeding": False, "combine_activation": "none"}
     sizes = dict(source_vocab_size=23, target_vocab_size=29, embedding_dim=8, units=12, encoder_units=12)
     keras.utils.set_random_seed(3)
@@ -676,9 +680,9 @@ def test_title_generation_data_follows_the_authors_code(shared_data, tmp_path):
     recipe = recipes.get("title_generation")
     assert recipe.chapter == 11
     hp = recipes.resolve_hparams(recipe, {"vocab_size": 2000})
-    # the author's Luong "general" score; the translation recipes default to Bahdanau's (RESULTS.md)
+    # the author's Luong "general" score; the translation recipes default to one whole head (RESULTS.md)
     assert hp.attention == "general"
-    assert recipes.resolve_hparams(recipes.get("seq2seq_attention_cmn"), {}).attention == "additive"
+    assert recipes.resolve_hparams(recipes.get("seq2seq_attention_cmn"), {}).attention == "multi_head"
     data = recipe.data(hp, RunContext(data_dir=shared_data, run_dir=tmp_path))
     info = data.info
     titles = translation.read_titles(shared_data / "titles" / "title.json")

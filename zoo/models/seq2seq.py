@@ -148,8 +148,10 @@ def build_attention_seq2seq(
             even). The `dot` score needs `2 * encoder_units == units`.
         cell: `"gru"` or `"lstm"`, for encoder and decoder.
         attention: `"additive"` (Bahdanau; the default), `"general"`, `"dot"` (Luong), `"scaled_dot"`,
-            `"projected_dot"` (one Transformer head) or `"none"` (the same model without attention). On cmn-eng, Luong's unscaled `"general"`
-            score collapsed onto the last source token (RESULTS.md).
+            `"projected_dot"`, `"multi_head"` (one whole Transformer head: the translation recipes'
+            default, with `input_feeding=False, combine_activation="none"`) or `"none"` (the same
+            model without attention). On cmn-eng, Luong's unscaled `"general"` score collapsed onto
+            the last source token (RESULTS.md).
         input_feeding: feed the attentional vector into the next decoder step.
         combine_activation: `"linear"` or `"tanh"` (Luong et al.'s attentional layer, which stalls
             under Adam: see `Seq2SeqDecoder`).

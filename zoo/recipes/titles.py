@@ -80,7 +80,10 @@ def title_scores(titles: list[str], references: list[str], *, prefix: str) -> di
     """ROUGE-1 and ROUGE-2 F1 (`zoo.metrics.rouge`, as ROUGE-L) and how many of the titles are distinct,
     `{prefix}rouge1`, `{prefix}rouge2`, `{prefix}distinct`."""
     scores = rouge.rouge_scores(titles, references, kinds=("rouge1", "rouge2"))
-    return {**{f"{prefix}{k}": v for k, v in scores.items()}, f"{prefix}distinct": len({t.strip().lower() for t in titles})}
+    return {
+        **{f"{prefix}{k}": v for k, v in scores.items()},
+        f"{prefix}distinct": len({t.strip().lower() for t in titles}),
+    }
 
 
 def copy_report(hp: HParams, data: Data[Seq2SeqInfo], model, ctx: RunContext) -> dict:
