@@ -32,15 +32,15 @@ class EncoderDecoderAttention(keras.layers.Layer):
     `keras.layers.AdditiveAttention(use_scale=True)`, whose `scale` vector is Bahdanau's `v`;
     `general` projects the keys with `W` and hands them to `keras.layers.Attention` (dot score);
     `dot` is `keras.layers.Attention` as is; `scaled_dot` divides the query by sqrt(d) first,
-    and `projected_dot` does the same after projecting query and keys with `W_q`, `W_k` (the score of
-    one head of `keras.layers.MultiHeadAttention` without its biases, value and output projections);
-    `multi_head` is that head whole, as `MultiHeadAttention(num_heads=1, key_dim=units)` computes it
-    (its context has the query's size, every other score's the values'). It is written out rather
-    than wrapping `MultiHeadAttention` because a decoder projects the keys and values once per
-    sentence (`project_keys`) and attends at every step, which that layer cannot be told;
     because `keras.layers.Attention(use_scale=True)` learns its scalar (initialised to 1) instead of
     fixing it to 1/sqrt(d). Neither Keras layer has the projections, so they cannot be used alone
-    for Bahdanau's or Luong's general score. Padding positions get the score -1e9 (Keras' own mask
+    for Bahdanau's or Luong's general score. `projected_dot` projects query and keys with `W_q`,
+    `W_k` and scales by 1/sqrt(units): the score of one head of `keras.layers.MultiHeadAttention`
+    without its biases, value and output projections. `multi_head` is that head whole, as
+    `MultiHeadAttention(num_heads=1, key_dim=units)` computes it (its context has the query's size,
+    every other score's the values'); it is written out rather than wrapping `MultiHeadAttention`
+    because a decoder projects the keys and values once per sentence (`project_keys`) and attends
+    at every step, which that layer cannot be told. Padding positions get the score -1e9 (Keras' own mask
     handling), so their weight is exactly 0 after the softmax whenever a row has one real position;
     a row with no real position (an empty source sentence) gets uniform weights, not NaN.
 
@@ -57,13 +57,12 @@ class EncoderDecoderAttention(keras.layers.Layer):
         value: encoder outputs `(batch, Tv, dv)`, also used as keys.
         value_mask: optional boolean `(batch, Tv)`, True for real tokens.
         keys: optional `project_keys(value)` (for `multi_head` a pair: keys and values), computed once
-            when the same values are attended to
-            at many steps (a decoder); by default computed here.
+            when the same values are attended to at many steps (a decoder); by default computed here.
 
     Returns:
         `(context, weights)`: context `(batch, dc)` or `(batch, Tq, dc)` (`dc = context_size(dq, dv)`:
-        dv, or dq for `multi_head`), weights `(batch, Tv)` or
-        `(batch, Tq, Tv)` (each row sums to 1, zero on padding).
+        dv, or dq for `multi_head`), weights `(batch, Tv)` or `(batch, Tq, Tv)` (each row sums to 1,
+        zero on padding).
 
     Example:
 

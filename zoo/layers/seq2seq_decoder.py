@@ -52,7 +52,7 @@ class Seq2SeqDecoder(keras.layers.Layer):
         vocab_size: output vocabulary size (logits).
         cell: `"gru"` or `"lstm"`.
         attention: a score of `EncoderDecoderAttention` (`"additive"`, `"general"`, `"dot"`,
-            `"scaled_dot"`, `"projected_dot"`) or `"none"`.
+            `"scaled_dot"`, `"projected_dot"`, `"multi_head"`) or `"none"`.
         input_feeding: feed the attentional vector into the next step (ignored without attention).
         bridge: map the encoder's final states to the decoder's initial state with Dense+tanh.
         bidirectional_encoder: the encoder states come as forward states then backward states.
