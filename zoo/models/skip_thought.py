@@ -13,7 +13,8 @@ followed by the target sentence shifted right (teacher forcing).
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+
+from zoo.models.sentence_encoder import SentenceEncoder, compile_decoders
 
 DECODERS = ("previous", "next")
 
@@ -51,16 +52,11 @@ def build_skip_thought(*, vocab_size: int, embedding_dim: int, units: int, seque
 
 def compile_skip_thought(model: keras.Model, *, learning_rate: float = 1e-3, clipnorm: float = 10.0) -> keras.Model:
     """Adam (the paper's) with gradient norms clipped at `clipnorm` (the paper: 10), per-word cross-entropy
-    over real words only (padding ignored); returns `model`."""
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm or None),
-        loss={name: loss for name in DECODERS},
-    )
-    return model
+    over real words only (padding ignored); returns `model` (`zoo.models.sentence_encoder.compile_decoders`)."""
+    return compile_decoders(model, learning_rate=learning_rate, clipnorm=clipnorm)
 
 
-class SkipThoughtEncoder(keras.Model):
+class SkipThoughtEncoder(SentenceEncoder):
     """Raw sentences `(batch,)` -> skip-thought vectors `(batch, units)`: `serve` and `encode` endpoints.
 
     Args:
@@ -73,19 +69,4 @@ class SkipThoughtEncoder(keras.Model):
     """
 
     def __init__(self, vectorizer: keras.layers.TextVectorization, model: keras.Model, **kwargs):
-        super().__init__(name=kwargs.pop("name", "skip_thought_encoder"), **kwargs)
-        self.vectorizer = vectorizer
-        self.embedding = model.get_layer("embedding")
-        self.encoder = model.get_layer("encoder")
-        self.input_signature = [tf.TensorSpec([None], tf.string, name="text")]
-        self.built = True
-
-    def call(self, text):
-        ids = tf.cast(self.vectorizer(text), tf.int32)
-        # an empty sentence (all padding) would be fully masked; its GRU state stays at zeros
-        return self.encoder(self.embedding(ids), mask=ids > 0)
-
-    @property
-    def endpoints(self) -> dict:
-        """`encode`, the chapter's name for `serve` (`zoo.export.save_serving` writes both)."""
-        return {"encode": (self.__call__, self.input_signature)}
+        super().__init__(vectorizer, model, name=kwargs.pop("name", "skip_thought_encoder"), **kwargs)

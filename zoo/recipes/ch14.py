@@ -10,6 +10,9 @@ for the test reviews by the exported SavedModel (`infer` endpoint) and on averag
 sentences, or `--set corpus=PATH`) and scores frozen sentence vectors as the paper does: a logistic
 regression, 10-fold cross-validated on rt-polarity (MR), beside averaged word vectors and, given a
 paragraph-vector run (`--set paragraph_vectors=RUN/saved_model`), vectors inferred by its `infer`.
+`sequence_autoencoder` trains Dai & Le's LSTM autoencoder on the same sentences, scores its frozen
+vectors the same way, and fine-tunes an LSTM classifier on rt-polarity from its weights beside the
+same classifier from random weights (`--set finetune_epochs=0`: off).
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.models.paragraph_vectors import DM_COMBINES, build_paragraph_vectors, compile_paragraph_vectors
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
+from zoo.recipes.sequence_autoencoder import (
+    SEQUENCE_AUTOENCODER_PARAMS,
+    sequence_autoencoder_corpus_data,
+    sequence_autoencoder_model,
+    sequence_autoencoder_report,
+    sequence_autoencoder_serving,
+)
 from zoo.recipes.skip_thought import (
     SKIP_THOUGHT_PARAMS,
     skip_thought_corpus_data,
@@ -303,5 +313,19 @@ register(
         model=skip_thought_model,
         serving=skip_thought_serving,
         report=skip_thought_report,
+    )
+)
+register(
+    Recipe(
+        name="sequence_autoencoder",
+        chapter=14,
+        dataset="imdb sentences / any text; rt-polarity",
+        summary="Dai & Le's sequence autoencoder (LSTM encoder, LSTM decoder regenerating the sentence); rt-polarity "
+        "10-fold CV as skip_thought; LSTM classifier fine-tuned from it vs from random weights",
+        hparams=SEQUENCE_AUTOENCODER_PARAMS,
+        data=sequence_autoencoder_corpus_data,
+        model=sequence_autoencoder_model,
+        serving=sequence_autoencoder_serving,
+        report=sequence_autoencoder_report,
     )
 )

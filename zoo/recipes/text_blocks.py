@@ -1,20 +1,40 @@
 """What chapter 14's recipes and benchmark share: scoring text-block vectors with a logistic regression
 (gensim's IMDB tutorial; the skip-thought paper's cross-validation), averaged word vectors (the
-baseline), batched inference through a serving model or SavedModel endpoint, and the report pictures.
-Not a chapter: it registers nothing.
+baseline), batched inference through a serving model or SavedModel endpoint, and the report pictures;
+for the sentence encoders (skip-thought, the sequence autoencoder), the texts they train on and the
+report scoring their frozen vectors, so their rows of the chapter's table are comparable. Not a
+chapter: it registers nothing.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import corpus
-from zoo.data.documents import DocumentInfo
+from zoo.data import corpus, imdb, rt_polarity
+from zoo.data.documents import DocumentInfo, SentenceInfo, encode_documents
+from zoo.data.pipelines import Data
 from zoo.data.vectors import load_word_vectors
+from zoo.errors import DataNotFound, UserError
+from zoo.recipes.base import HParams, Param, RunContext
+
+# What `corpus_texts` and `sentence_vectors_report` read: declared by every sentence-encoder recipe.
+SENTENCE_CORPUS_PARAMS = {
+    "corpus": Param("", "texts of several sentences (file, folder or archive); default: the IMDB reviews", type=str),
+    "corpus_pattern": Param("*.txt", "files to read inside a folder or archive (fnmatch)"),
+    "folds": Param(
+        10, "cross-validation folds of the rt-polarity evaluation (the skip-thought paper: 10)", minimum=2, maximum=50
+    ),
+    "word_vectors": Param("", "word2vec text file (chapter 6's vectors.txt): adds its averaged vectors", type=str),
+    "paragraph_vectors": Param(
+        "", "a paragraph-vector SavedModel (RUN/saved_model): adds its inferred vectors to the evaluation", type=str
+    ),
+}
 
 
 def infer_texts(serving: keras.Model, texts: list[str], batch: int = 512) -> np.ndarray:
@@ -85,3 +105,67 @@ def cross_validated_error(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return float(1.0 - cross_val_score(LogisticRegression(max_iter=2000), x, y, cv=splitter).mean())
+
+
+def corpus_texts(hp: HParams, ctx: RunContext) -> tuple[list[str], str]:
+    """The texts a sentence encoder trains on (`hp.corpus`, else the 50,000 IMDB reviews) and their name.
+
+    The optional files of `sentence_vectors_report` (`word_vectors`, `paragraph_vectors`) are
+    checked first, so a wrong path is refused before any work.
+    """
+    for name in ("word_vectors", "paragraph_vectors"):
+        if getattr(hp, name) and not Path(getattr(hp, name)).expanduser().exists():
+            raise UserError("no such file or folder", param=name, value=getattr(hp, name))
+    if hp.corpus:
+        return corpus.read_texts(hp.corpus, hp.corpus_pattern)[0], Path(hp.corpus).name
+    splits = imdb.load(ctx.data_dir)
+    return splits["train"][0] + splits["test"][0], "IMDB"
+
+
+def sentence_vectors_report(
+    hp: HParams,
+    data: Data[SentenceInfo],
+    model: keras.Model,
+    ctx: RunContext,
+    encoder: keras.Model,
+    name: str,
+    more: Callable[[list[str], np.ndarray], dict] | None = None,
+) -> dict:
+    """A sentence encoder's frozen vectors scored as the skip-thought paper does (`rt_polarity_cv_error`).
+
+    A logistic regression, `hp.folds`-fold cross-validated on rt-polarity, on the vectors `encoder`
+    gives the snippets (row `name`), beside the mean of `model`'s own word embeddings (its
+    `embedding` layer, over the snippet's known words), `hp.word_vectors` averaged and
+    `hp.paragraph_vectors`' inferred vectors when given; `rt_polarity.png` draws the errors.
+    `more(texts, labels)` adds its metrics on the same snippets. A smoke run (`ctx.max_steps`) keeps
+    100 snippets of each class; without rt-polarity the evaluation is skipped and says why.
+    """
+    metrics: dict = {"vocabulary_size": len(data.info.vocabulary)}
+    try:
+        texts, labels = rt_polarity.load(ctx.data_dir)
+    except DataNotFound as error:
+        print(f"rt-polarity evaluation skipped: {error}", flush=True)
+        return {**metrics, "rt_polarity_skipped": str(error).splitlines()[0]}
+    if ctx.max_steps:  # smoke run: a few snippets of each class
+        pick = np.r_[0:100, len(texts) - 100 : len(texts)]
+        texts, labels = [texts[i] for i in pick], labels[pick]
+    rows = {name: infer_texts(encoder, texts)}
+    ids = np.asarray(data.info.vectorizer(tf.constant(texts)))
+    table = np.asarray(model.get_layer("embedding").embeddings)
+    known = (ids > 1)[..., None]
+    rows[f"averaged {name} word embeddings"] = (table[ids] * known).sum(1) / np.maximum(known.sum(1), 1)
+    if hp.word_vectors:
+        vocabulary, _, _, _ = encode_documents([corpus.tokenize(t) for t in texts], min_count=1, max_vocab=1 << 24)
+        info = DocumentInfo(vocabulary.words, vocabulary.counts, len(texts), 0, 0, 0, texts=texts)
+        rows["averaged word vectors (word_vectors)"] = averaged_vectors(hp.word_vectors, info)
+    if hp.paragraph_vectors:
+        loaded = tf.saved_model.load(str(Path(hp.paragraph_vectors).expanduser()))  # kept: its variables
+        rows["paragraph vectors (inferred)"] = infer_texts(loaded.infer, texts)
+    errors = {row: cross_validated_error(x, labels, hp.folds, hp.seed) for row, x in rows.items()}
+    metrics["rt_polarity_cv_error"] = {row: round(e, 5) for row, e in errors.items()}
+    metrics["rt_polarity_cv_accuracy_" + re.sub(r"\W+", "_", name)] = round(1 - errors[name], 5)
+    if more is not None:
+        metrics.update(more(texts, labels))
+    if ctx.is_chief:
+        errors_png(Path(ctx.run_dir) / "rt_polarity.png", errors, f"rt-polarity, {hp.folds}-fold CV: error")
+    return metrics
