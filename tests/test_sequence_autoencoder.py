@@ -1,7 +1,10 @@
 """Chapter 14 sequence autoencoder (Dai & Le 2015): sentences as their own targets, padding out of the loss,
-learning to copy, the encode endpoint, the classifier it starts, end to end through the driver."""
+learning to copy, the encode endpoint, the classifier it starts (`sa_lstm_mr`), end to end through the driver."""
 
 from __future__ import annotations
+
+import json
+import shutil
 
 import keras
 import numpy as np
@@ -108,35 +111,138 @@ def test_the_classifier_starts_from_the_autoencoder_or_from_random_weights():
     assert warm(np.array([[2, 3, 0, 0]], "int32")).shape == (1, 1)
 
 
-@pytest.mark.slow
-def test_sequence_autoencoder_end_to_end_with_encode_endpoint(tmp_path, shared_data):
+@pytest.fixture(scope="module")
+def autoencoder_run(tmp_path_factory, shared_data):
+    """A tiny finished `sequence_autoencoder` run (2 steps), shared by the tests below."""
     import zoo
 
-    corpus = tmp_path / "stories.txt"
+    tmp = tmp_path_factory.mktemp("sequence_autoencoder")
+    corpus = tmp / "stories.txt"
     corpus.write_text("\n".join(["The film was long. The cast was good. The end was sad. I cried."] * 30))
-    result = zoo.fit(
-        "sequence_autoencoder", data_dir=shared_data, out=tmp_path / "run", max_steps=2, corpus=str(corpus),
+    return zoo.fit(
+        "sequence_autoencoder", data_dir=shared_data, out=tmp / "run", max_steps=2, corpus=str(corpus),
         epochs=1, batch_size=8, vocab_size=40, sequence_length=6, embedding_dim=4, units=6, folds=2,
-        finetune_epochs=1, finetune_batch_size=16,
     )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sequence_autoencoder_end_to_end_with_encode_endpoint_and_vocabulary(autoencoder_run):
+    result = autoencoder_run
     metrics = result.metrics
     assert metrics["sentences"] > 0
     errors = metrics["rt_polarity_cv_error"]
     assert set(errors) == {"sequence autoencoder", "averaged sequence autoencoder word embeddings"}
     assert all(0.0 <= e <= 1.0 for e in errors.values())
     assert metrics["rt_polarity_cv_accuracy_sequence_autoencoder"] == pytest.approx(1 - errors["sequence autoencoder"])
-    assert set(metrics["finetune_accuracy"]) == {"sequence autoencoder (SA-LSTM)", "random (LSTM)"}
-    assert all(0.0 <= a <= 1.0 for a in metrics["finetune_accuracy"].values())
+    assert not any(k.startswith("finetune") for k in metrics)  # fine-tuning is sa_lstm_mr's, through the driver
     assert (result.run_dir / "rt_polarity.png").exists()
     loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
     vectors = loaded.encode(tf.constant(["The cast was good.", "", "qwerty zxcvb"])).numpy()
     assert vectors.shape == (3, 6) and np.isfinite(vectors).all() and not vectors[1].any()
+    # what sa_lstm_mr rebuilds its vectoriser from: the vocabulary in id order, beside model.keras
+    vocabulary = (result.run_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert vocabulary[:2] == ["", "[UNK]"] and {"the", "cast", "cried"} <= set(vocabulary) and len(vocabulary) <= 40
+    assert (result.run_dir / "model.keras").exists()
+
+
+@pytest.mark.slow
+def test_sa_lstm_starts_from_the_autoencoders_weights_and_vocabulary(autoencoder_run, shared_data, tmp_path):
+    import zoo
+
+    # a learning rate of 1e-9: two Adam steps move no weight by more than ~2e-9, so the trained
+    # classifier still holds its starting weights, which must be the autoencoder's
+    result = zoo.fit(
+        "sa_lstm_mr", data_dir=shared_data, out=tmp_path / "sa", max_steps=2, epochs=1, batch_size=8,
+        sequence_length=12, learning_rate=1e-9, autoencoder=str(autoencoder_run.run_dir),
+    )  # fmt: skip
+    autoencoder = keras.saving.load_model(autoencoder_run.run_dir / "model.keras", compile=False)
+    for name in ("embedding", "encoder"):
+        for a, c in zip(autoencoder.get_layer(name).get_weights(), result.model.get_layer(name).get_weights()):
+            np.testing.assert_allclose(c, a, atol=1e-6)
+    metrics = result.metrics
+    assert metrics["autoencoder"] == str(autoencoder_run.run_dir)
+    assert (metrics["embedding_dim"], metrics["units"]) == (4, 6)  # the run's sizes, not the recipe's defaults
+    assert metrics["vocabulary_size"] <= 40 and 0.5 < metrics["unknown_word_rate"] < 1.0  # a 40-word vocabulary
+    assert 0.0 <= metrics["val_accuracy"] <= 1.0
+    serve = tf.saved_model.load(str(result.run_dir / "saved_model")).signatures["serve"]
+    probabilities = next(iter(serve(tf.constant(["The cast was good.", "", "qwerty"])).values())).numpy()
+    assert probabilities.shape == (3, 1) and ((0 <= probabilities) & (probabilities <= 1)).all()
+
+
+@pytest.mark.slow
+def test_sa_lstm_from_random_weights_learns_its_vocabulary_on_the_snippets(shared_data, tmp_path):
+    import zoo
+
+    result = zoo.fit(
+        "sa_lstm_mr", data_dir=shared_data, out=tmp_path / "lstm", max_steps=2, epochs=1, batch_size=8,
+        vocab_size=500, embedding_dim=4, units=6, autoencoder="none",
+    )  # fmt: skip
+    metrics = result.metrics
+    assert metrics["autoencoder"] == "none" and metrics["vocabulary_size"] == 500
+    assert (metrics["embedding_dim"], metrics["units"]) == (4, 6)
+    assert result.model.get_layer("embedding").input_dim == 501  # 500 words and the autoencoder's unused start id
+    serve = tf.saved_model.load(str(result.run_dir / "saved_model")).signatures["serve"]
+    assert next(iter(serve(tf.constant(["A fine film."])).values())).shape == (1, 1)
+
+
+def test_a_folder_that_is_not_a_sequence_autoencoder_run_is_refused_in_one_line(tmp_path):
+    import zoo
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"recipe": "skip_thought", "hparams": {}}))
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text(json.dumps({"recipe": "sequence_autoencoder", "hparams": {}}))
+    for folder, message in (
+        (tmp_path / "missing", "no such folder"),
+        (tmp_path, "no config.json"),
+        (other, "recipe skip_thought"),
+        (unfinished, "no vocab.txt and model.keras"),
+    ):
+        with pytest.raises(UserError, match=message) as caught:
+            zoo.fit("sa_lstm_mr", out=tmp_path / "out", autoencoder=str(folder))
+        assert "\n" not in str(caught.value) and caught.value.param == "autoencoder"
+        assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+@pytest.mark.slow
+def test_a_run_whose_files_disagree_is_refused_in_one_line(autoencoder_run, tmp_path):
+    from zoo.models.sequence_autoencoder import load_autoencoder_run
+
+    copy = tmp_path / "copy"
+    shutil.copytree(autoencoder_run.run_dir, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["hparams"]["units"] = 7
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="model.keras has units 6, its config.json 7") as caught:
+        load_autoencoder_run(copy)
+    assert "\n" not in str(caught.value)
+    config["hparams"]["units"] = 6
+    (copy / "config.json").write_text(json.dumps(config))
+    vocabulary = (copy / "vocab.txt").read_text()
+    (copy / "vocab.txt").write_text("the\ncat\n")
+    with pytest.raises(UserError, match="is not the vocabulary of its model"):
+        load_autoencoder_run(copy)
+    (copy / "vocab.txt").write_text(vocabulary)
+    (copy / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="model.keras is not a readable sequence autoencoder") as caught:
+        load_autoencoder_run(copy)
+    assert "\n" not in str(caught.value)
 
 
 def test_bad_values_are_refused_in_one_line():
     import zoo
 
-    for key, value in (("finetune_epochs", -1), ("max_sentences", -5), ("dropout", 1.0), ("units", 0)):
+    for recipe, key, value in (
+        ("sequence_autoencoder", "max_sentences", -5),
+        ("sequence_autoencoder", "units", 0),
+        ("sa_lstm_mr", "dropout", 1.0),
+        ("sa_lstm_mr", "batch_size", 0),
+    ):
         with pytest.raises(UserError, match=f"{key}") as caught:
-            zoo.fit("sequence_autoencoder", **{key: value})
+            zoo.fit(recipe, **{key: value})
         assert "\n" not in str(caught.value)
+    for removed in ("finetune_epochs", "finetune_batch_size", "dropout"):  # fine-tuning is sa_lstm_mr's now
+        with pytest.raises(UserError, match=removed):
+            zoo.fit("sequence_autoencoder", **{removed: 1})

@@ -5,7 +5,8 @@ and cell), regenerates the same sentence word by word with teacher forcing. The 
 hidden state is the sentence's vector (served by `zoo.models.sentence_encoder.SentenceEncoder`, as
 skip-thought's). Dai & Le's main use is different: the autoencoder's embedding and encoder LSTM
 initialise an LSTM classifier (`build_sentence_classifier`), which then trains better than the same
-classifier from random weights.
+classifier from random weights. `load_autoencoder_run` reads a finished `sequence_autoencoder` run
+folder back for that (its model, the vocabulary its vectoriser had, its sizes), checking it first.
 
 Departures from the paper, for a 2-core CPU and to share skip-thought's data: the model reads
 sentences cut from the corpus, at most `sequence_length` words each (the paper reads whole
@@ -16,10 +17,19 @@ each real word is); and the softmax is a full `Dense` over the vocabulary.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import zipfile
+from pathlib import Path
+
 import keras
 
+from zoo.data.bert_pretraining import VOCABULARY_FILE, read_vocabulary
+from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.models.classifier import classifier_head
 from zoo.models.sentence_encoder import compile_decoders
+
+RECIPE = "sequence_autoencoder"  # the recipe whose run folders `load_autoencoder_run` reads
 
 
 def build_sequence_autoencoder(*, vocab_size: int, embedding_dim: int, units: int, sequence_length: int) -> keras.Model:
@@ -103,3 +113,94 @@ def build_sentence_classifier(
         for name in ("embedding", "encoder"):
             model.get_layer(name).set_weights(pretrained.get_layer(name).get_weights())
     return model
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoencoderRun:
+    """A finished `sequence_autoencoder` run, read back to start a classifier.
+
+    Attributes:
+        location: the run folder (absolute).
+        vocabulary: its vectoriser's vocabulary in id order (`""` padding, `"[UNK]"`, then words).
+        vocab_size: the autoencoder's `vocab_size` (its embedding has one more row, the start id).
+        embedding_dim: its word embedding size.
+        units: its encoder LSTM's units.
+        model: its trained model (`build_sequence_autoencoder`'s, not compiled).
+    """
+
+    location: str
+    vocabulary: list[str]
+    vocab_size: int
+    embedding_dim: int
+    units: int
+    model: keras.Model
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The keywords of `build_sentence_classifier` that must match the autoencoder's."""
+        return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim, "units": self.units}
+
+
+def load_autoencoder_run(folder: str | Path, *, param: str = "autoencoder") -> AutoencoderRun:
+    """The `sequence_autoencoder` run in `folder`, checked: anything else is a one-line `UserError`.
+
+    The folder must hold the run's `config.json` (recipe `sequence_autoencoder`), its vocabulary
+    (`vocab.txt`, one token per line) and `model.keras`, and they must agree: the model's
+    embedding and encoder have the sizes `config.json` records, and the vocabulary fits in the
+    embedding.
+
+    Args:
+        folder: the run folder.
+        param: the argument the folder was given as, named in errors.
+
+    Example:
+        >>> run = load_autoencoder_run("saved_models/sequence_autoencoder/20261207-104400")  # doctest: +SKIP
+        >>> build_sentence_classifier(**run.sizes, sequence_length=56, pretrained=run.model)  # doctest: +SKIP
+    """
+    flag, path = str(folder), Path(folder).expanduser()
+    if not path.exists():
+        raise DataNotFound("no such folder", param=param, value=flag)
+    config_file = path / "config.json"
+    if not path.is_dir() or not config_file.is_file():
+        raise UserError(f"not a run folder (no config.json): expected a finished {RECIPE} run", param=param, value=flag)
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        config = None
+    if not isinstance(config, dict) or not isinstance(config.get("hparams", {}), dict):
+        raise CorruptData("its config.json is not a run's JSON", param=param, value=flag)
+    if config.get("recipe") != RECIPE:
+        raise UserError(f"a run of recipe {config.get('recipe')}, not {RECIPE}", param=param, value=flag)
+    hparams = config.get("hparams", {})
+    vocab_file, model_file = path / VOCABULARY_FILE, path / "model.keras"
+    if not (vocab_file.is_file() and model_file.is_file()):
+        raise DataNotFound(
+            f"no {VOCABULARY_FILE} and model.keras there (an unfinished run, or one older than the saved vocabulary?)",
+            param=param,
+            value=flag,
+        )
+    try:
+        model = keras.saving.load_model(model_file, compile=False)
+        embedding, encoder = model.get_layer("embedding"), model.get_layer("encoder")
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError) as error:
+        reason = str(error).partition("\n")[0][:120]
+        raise CorruptData(
+            f"its model.keras is not a readable sequence autoencoder ({reason})", param=param, value=flag
+        ) from None
+    sizes = {"vocab_size": embedding.input_dim - 1, "embedding_dim": embedding.output_dim, "units": encoder.units}
+    for name, size in sizes.items():
+        if hparams.get(name) != size:
+            raise UserError(
+                f"its model.keras has {name} {size}, its config.json {hparams.get(name)}: not one run's files",
+                param=param,
+                value=flag,
+            )
+    vocabulary = read_vocabulary(vocab_file)
+    if vocabulary[:2] != ["", "[UNK]"] or len(vocabulary) > sizes["vocab_size"]:
+        raise UserError(
+            f"its {VOCABULARY_FILE} ({len(vocabulary)} lines) is not the vocabulary of its model "
+            f"(padding, [UNK], then at most {sizes['vocab_size'] - 2} words)",
+            param=param,
+            value=flag,
+        )
+    return AutoencoderRun(str(path.resolve()), vocabulary, model=model, **sizes)

@@ -10,9 +10,10 @@ for the test reviews by the exported SavedModel (`infer` endpoint) and on averag
 sentences, or `--set corpus=PATH`) and scores frozen sentence vectors as the paper does: a logistic
 regression, 10-fold cross-validated on rt-polarity (MR), beside averaged word vectors and, given a
 paragraph-vector run (`--set paragraph_vectors=RUN/saved_model`), vectors inferred by its `infer`.
-`sequence_autoencoder` trains Dai & Le's LSTM autoencoder on the same sentences, scores its frozen
-vectors the same way, and fine-tunes an LSTM classifier on rt-polarity from its weights beside the
-same classifier from random weights (`--set finetune_epochs=0`: off).
+`sequence_autoencoder` trains Dai & Le's LSTM autoencoder on the same sentences and scores its frozen
+vectors the same way; `sa_lstm_mr` is their LSTM classifier on rt-polarity's book split, started from
+a finished autoencoder run (`--set autoencoder=RUN_DIR`: SA-LSTM) or from random weights
+(`--set autoencoder=none`: their LSTM baseline).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ from zoo.json_files import write_json
 from zoo.models.paragraph_vectors import DM_COMBINES, build_paragraph_vectors, compile_paragraph_vectors
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
 from zoo.recipes.sequence_autoencoder import (
+    SA_LSTM_PARAMS,
     SEQUENCE_AUTOENCODER_PARAMS,
+    sa_lstm_data,
+    sa_lstm_model,
+    sa_lstm_report,
     sequence_autoencoder_corpus_data,
     sequence_autoencoder_model,
     sequence_autoencoder_report,
@@ -50,6 +55,7 @@ from zoo.recipes.skip_thought import (
     skip_thought_serving,
 )
 from zoo.recipes.text_blocks import averaged_vectors, errors_png, infer_texts, logistic_error, pca_png
+from zoo.recipes.text_classification import serve_strings
 from zoo.serving.paragraph_vectors import ParagraphVectorServing
 
 _PARAMS = {
@@ -321,11 +327,26 @@ register(
         chapter=14,
         dataset="imdb sentences / any text; rt-polarity",
         summary="Dai & Le's sequence autoencoder (LSTM encoder, LSTM decoder regenerating the sentence); rt-polarity "
-        "10-fold CV as skip_thought; LSTM classifier fine-tuned from it vs from random weights",
+        "10-fold CV as skip_thought; its run folder starts sa_lstm_mr",
         hparams=SEQUENCE_AUTOENCODER_PARAMS,
         data=sequence_autoencoder_corpus_data,
         model=sequence_autoencoder_model,
         serving=sequence_autoencoder_serving,
         report=sequence_autoencoder_report,
+    )
+)
+register(
+    Recipe(
+        name="sa_lstm_mr",
+        chapter=14,
+        dataset="rt-polarity",
+        summary="Dai & Le's LSTM classifier on sentence polarity, started from a sequence_autoencoder run "
+        "(--set autoencoder=RUN_DIR, SA-LSTM) or random weights (none), raw text in",
+        hparams=SA_LSTM_PARAMS,
+        data=sa_lstm_data,
+        model=sa_lstm_model,
+        serving=serve_strings,
+        report=sa_lstm_report,
+        monitor="val_accuracy",
     )
 )

@@ -9,7 +9,6 @@ chapter: it registers nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -129,7 +128,6 @@ def sentence_vectors_report(
     ctx: RunContext,
     encoder: keras.Model,
     name: str,
-    more: Callable[[list[str], np.ndarray], dict] | None = None,
 ) -> dict:
     """A sentence encoder's frozen vectors scored as the skip-thought paper does (`rt_polarity_cv_error`).
 
@@ -137,7 +135,7 @@ def sentence_vectors_report(
     gives the snippets (row `name`), beside the mean of `model`'s own word embeddings (its
     `embedding` layer, over the snippet's known words), `hp.word_vectors` averaged and
     `hp.paragraph_vectors`' inferred vectors when given; `rt_polarity.png` draws the errors.
-    `more(texts, labels)` adds its metrics on the same snippets. A smoke run (`ctx.max_steps`) keeps
+    A smoke run (`ctx.max_steps`) keeps
     100 snippets of each class; without rt-polarity the evaluation is skipped and says why.
     """
     metrics: dict = {"vocabulary_size": len(data.info.vocabulary)}
@@ -164,8 +162,6 @@ def sentence_vectors_report(
     errors = {row: cross_validated_error(x, labels, hp.folds, hp.seed) for row, x in rows.items()}
     metrics["rt_polarity_cv_error"] = {row: round(e, 5) for row, e in errors.items()}
     metrics["rt_polarity_cv_accuracy_" + re.sub(r"\W+", "_", name)] = round(1 - errors[name], 5)
-    if more is not None:
-        metrics.update(more(texts, labels))
     if ctx.is_chief:
         errors_png(Path(ctx.run_dir) / "rt_polarity.png", errors, f"rt-polarity, {hp.folds}-fold CV: error")
     return metrics
