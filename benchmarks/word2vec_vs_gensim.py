@@ -10,6 +10,15 @@ Issue 28's measurements (IMDB reviews, 50,000 labelled reviews):
         --out /work/bench/w2v_whole
     python benchmarks/word2vec_vs_gensim.py whole --data-dir ../shared/data --arch cbow --rounds 2 \
         --out /work/bench/w2v_whole
+    # issue 30: the same on PTB's training split, the zoo's `cbow_ptb` with its defaults (10 epochs,
+    # sub-sampling 1e-3) against gensim's CBOW with the same settings on the same tokens
+    python benchmarks/word2vec_vs_gensim.py whole --data-dir ../shared/data --arch cbow --ptb --rounds 2 \
+        --out /work/bench/w2v_whole_ptb
+
+Both sides' analogies are scored by the zoo's evaluator (`zoo.metrics.analogy.analogy_accuracy`, 3CosAdd
+on the 30,000 most frequent words of questions-words.txt); gensim's own `evaluate_word_analogies` is
+kept beside it as a cross-check. `whole` writes `whole_ARCH.json`, `whole_ARCH.png` and the table
+`whole_ARCH.md`.
 
 Issue 5/14's in-process comparison (the per-pair step, training time only), without a subcommand:
 
@@ -26,7 +35,6 @@ building excluded for both), the ratio, and both analogy accuracies on questions
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -113,7 +121,7 @@ def legacy_main() -> None:
     history = model.fit(data.train.prefetch(-1), epochs=hp.epochs, verbose=2)
     ours_time = time.perf_counter() - start
     vocabulary, matrix = data.info.vocabulary, word2vec.word_vectors(model)
-    ours = analogy_accuracy(vocabulary, matrix, questions, restrict=30_000)
+    ours = analogy_accuracy(vocabulary, matrix, questions, restrict=RESTRICT)
     results["ours"] = {
         "train_seconds": ours_time,
         "vocab_seconds": prep,
@@ -150,34 +158,27 @@ def legacy_main() -> None:
         start = time.perf_counter()
         g.train(sentences, total_examples=len(sentences), epochs=args.epochs)
         g_time = time.perf_counter() - start
-        g_vocab = ["[UNK]", *g.wv.index_to_key]
-        import numpy as np
-
-        g_matrix = np.concatenate([np.zeros((1, args.dim), "float32"), g.wv.vectors])
-        theirs = analogy_accuracy(g_vocab, g_matrix, questions, restrict=30_000)
-        own_score, _ = g.wv.evaluate_word_analogies(
-            str(data_dir / "word2vec" / "questions-words.txt"), restrict_vocab=30_000
-        )
+        theirs = score_gensim_vectors(g.wv, data_dir / QUESTIONS)
+        own_score = theirs["gensim_analogy_accuracy"]
         results["gensim"] = {
             "train_seconds": g_time,
             "vocab_seconds": g_prep,
             "words_per_second": words * args.epochs / g_time,
-            "vocabulary": len(g_vocab),
-            "gensim_evaluate_word_analogies": own_score,
-            **{f"analogy_{k}": v for k, v in theirs.items() if k != "sections"},
+            "vocabulary": len(g.wv) + 1,  # with the [UNK] row, as the zoo's
+            **theirs,
         }
         results["speed_ratio_gensim_over_ours"] = (
             results["gensim"]["words_per_second"] / results["ours"]["words_per_second"]
         )
         print(
             f"gensim: {results['gensim']['words_per_second']:,.0f} words/s ({g_time:.0f} s), "
-            f"analogy {theirs['accuracy']:.4f} on {theirs['answered']} questions "
+            f"analogy {theirs['analogy_accuracy']:.4f} on {theirs['analogy_answered']} questions "
             f"(gensim's own evaluation: {own_score:.4f})",
             flush=True,
         )
         print(
             f"gensim is {results['speed_ratio_gensim_over_ours']:.1f}x faster; analogy gap "
-            f"{100 * (theirs['accuracy'] - ours['accuracy']):+.1f} points (gensim - ours)",
+            f"{100 * (theirs['analogy_accuracy'] - ours['accuracy']):+.1f} points (gensim - ours)",
             flush=True,
         )
     print(json.dumps(results, indent=1, default=float))
@@ -195,6 +196,40 @@ def _subset_data(recipe, hp, ctx, sentences):
 IMDB = ("imdb/aclImdb_labeled.tar.gz", "aclImdb/*/*/*.txt")
 SETTINGS = dict(dim=100, window=5, negatives=5, min_count=5, subsample=1e-4)
 RATES = {"skipgram": 0.025, "cbow": 0.05}  # the zoo recipes' defaults (word2vec.c's), given to gensim too
+# `--ptb`: the ARCH_ptb recipes' own defaults (a 0.9M-word corpus: sub-sampling scaled up, more epochs)
+PTB_SETTINGS = {**SETTINGS, "subsample": 1e-3}
+PTB_EPOCHS = 10
+QUESTIONS = "word2vec/questions-words.txt"  # under the data folder
+RESTRICT = 30_000  # analogies over the most frequent words only (word2vec's compute-accuracy; the recipes' default)
+
+
+def score_gensim_vectors(vectors, questions_file: str | os.PathLike, restrict: int = RESTRICT) -> dict:
+    """Analogies of gensim's `KeyedVectors` by the evaluator that scores the zoo's side, and by gensim's own.
+
+    `analogy_*` come from `zoo.metrics.analogy.analogy_accuracy` on the `restrict` most frequent words (gensim
+    orders its vocabulary by frequency; a zero `[UNK]` row 0 stands where the zoo's is, skipped as there);
+    `gensim_analogy_accuracy` / `_answered` from `evaluate_word_analogies(restrict_vocab=restrict)`, a
+    cross-check only, with the seconds it took (`cross_check_seconds`: work the zoo's job does not do).
+    Imports neither Keras nor TensorFlow.
+    """
+    import numpy as np
+
+    from zoo.data.analogy import read_questions
+    from zoo.metrics.analogy import analogy_accuracy
+
+    vocabulary = ["[UNK]", *vectors.index_to_key]
+    matrix = np.concatenate([np.zeros((1, vectors.vector_size), "float32"), vectors.vectors])
+    shared = analogy_accuracy(vocabulary, matrix, read_questions(questions_file), restrict=restrict)
+    start = time.perf_counter()
+    own, sections = vectors.evaluate_word_analogies(str(questions_file), restrict_vocab=restrict)
+    seconds = time.perf_counter() - start
+    total = next(s for s in sections if s["section"] == "Total accuracy")
+    return {
+        **{f"analogy_{k}": v for k, v in shared.items() if k != "sections"},
+        "gensim_analogy_accuracy": float(own),
+        "gensim_analogy_answered": len(total["correct"]) + len(total["incorrect"]),
+        "cross_check_seconds": seconds,
+    }
 
 
 def sweep(argv: list[str]) -> None:
@@ -274,7 +309,7 @@ def sweep(argv: list[str]) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         history = model.fit(ds.prefetch(-1), epochs=args.epochs, verbose=2)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        scores = analogy_accuracy(vocabulary.words, word2vec.word_vectors(model), questions, restrict=30_000)
+        scores = analogy_accuracy(vocabulary.words, word2vec.word_vectors(model), questions, restrict=RESTRICT)
         results[config] = {
             "train_seconds": seconds,
             "cpu_seconds": cpu,
@@ -319,23 +354,33 @@ def plot_sweep(results: dict, path: Path, title: str) -> None:
 
 
 def whole(argv: list[str]) -> None:
-    """Whole jobs alternated: `python -m zoo.run ARCH_corpus` and gensim's (`gensim-job`), /usr/bin/time for each."""
+    """Whole jobs alternated: `python -m zoo.run ARCH_corpus` (or `ARCH_ptb`) and gensim's (`gensim-job`),
+    /usr/bin/time for each."""
     parser = argparse.ArgumentParser(prog="word2vec_vs_gensim.py whole")
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--out", required=True)
     parser.add_argument("--arch", choices=("skipgram", "cbow"), default="skipgram")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=0, help=f"0: 3 ({PTB_EPOCHS} with --ptb, the recipe's)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--zoo-set", nargs="*", default=[], help="extra KEY=VALUE for the zoo recipe")
     parser.add_argument("--corpus", default="", help="another corpus (default: DATA_DIR/" + IMDB[0] + ")")
     parser.add_argument("--pattern", default=IMDB[1], help="files to read in --corpus")
     parser.add_argument(
+        "--ptb",
+        action="store_true",
+        help="PTB's training split instead: the zoo's ARCH_ptb recipe with its defaults against gensim with the "
+        "same settings on the same tokens (<unk> out of the vocabulary on both sides)",
+    )
+    parser.add_argument(
         "--group-from",
         default="",
         help="a sweep_ARCH.json: the fastest G:5[:B] whose analogy accuracy is within 0.5 points of the best",
     )
     args = parser.parse_args(argv)
+    if args.ptb and args.corpus:
+        parser.error("--ptb reads DATA_DIR/ptb: not with --corpus")
+    args.epochs = args.epochs or (PTB_EPOCHS if args.ptb else 3)
     if args.group_from and Path(args.group_from).exists():
         group, batch = pick_group(json.loads(Path(args.group_from).read_text()))
         args.zoo_set += [f"group_size={group}", f"batch_size={batch}"]
@@ -353,7 +398,12 @@ def whole(argv: list[str]) -> None:
             if key in results:
                 continue
             folder = out / f"{args.arch}_{key}"
-            if system == "zoo":
+            if system == "zoo" and args.ptb:  # the recipe's defaults are the settings gensim gets
+                command = [sys.executable, "-m", "zoo.run", f"{args.arch}_ptb", "--data-dir", str(data_dir)]
+                command += ["--out", str(folder), "--epochs", str(args.epochs)]
+                for item in args.zoo_set:
+                    command += ["--set", item]
+            elif system == "zoo":
                 command = [sys.executable, "-m", "zoo.run", f"{args.arch}_corpus", "--data-dir", str(data_dir)]
                 command += ["--out", str(folder), "--epochs", str(args.epochs)]
                 sets = dict(corpus=args.corpus or str(data_dir / IMDB[0]), corpus_pattern=args.pattern, **SETTINGS)
@@ -362,7 +412,7 @@ def whole(argv: list[str]) -> None:
             else:
                 command = [sys.executable, __file__, "gensim-job", "--data-dir", str(data_dir), "--out", str(folder)]
                 command += ["--arch", args.arch, "--epochs", str(args.epochs), "--workers", str(args.workers)]
-                command += ["--corpus", args.corpus, "--pattern", args.pattern]
+                command += ["--ptb"] if args.ptb else ["--corpus", args.corpus, "--pattern", args.pattern]
             timing = out / f"{args.arch}_{key}.time"
             load = os.getloadavg()[0]
             proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(timing), *command], text=True)
@@ -370,20 +420,70 @@ def whole(argv: list[str]) -> None:
                 raise SystemExit(f"{key} failed ({proc.returncode}): {' '.join(command)}")
             wall, peak_kb = timing.read_text().split()[-2:]
             metrics = json.loads((folder / "metrics.json").read_text())
-            results[key] = {
-                "whole_seconds": float(wall),
-                "peak_rss_mb": int(peak_kb) / 1024,
-                "train_seconds": metrics["train_seconds"],
-                "train_words_per_second": metrics["train_words_per_second"],
-                "analogy_accuracy": metrics["analogy_accuracy"],
-                "analogy_answered": metrics["analogy_answered"],
-                "load_average_before": load,
-                "command": " ".join(command),
-            }
+            results[key] = whole_row(metrics, float(wall), int(peak_kb), load, command)
             print(f"{key}: {json.dumps({k: v for k, v in results[key].items() if k != 'command'})}", flush=True)
             record.write_text(json.dumps(results, indent=1) + "\n")
     plot_whole(results, out / f"whole_{args.arch}.png", f"{args.arch}: the zoo's whole job against gensim's")
+    table = whole_table(results)
+    (out / f"whole_{args.arch}.md").write_text(table)
     print(json.dumps(results, indent=1))
+    print(table)
+
+
+def whole_row(metrics: dict, wall: float, peak_kb: int, load: float, command: list[str]) -> dict:
+    """One whole job's record from its metrics.json and /usr/bin/time's wall seconds and peak kB.
+
+    `analogy_accuracy` is the zoo's evaluator on both sides; gensim's own score (`gensim_analogy_accuracy`)
+    is a cross-check whose seconds are left out of `whole_seconds` (the zoo's job runs one evaluator).
+    """
+    cross_check = metrics.get("cross_check_seconds", 0.0)
+    row = {
+        "whole_seconds": wall - cross_check,
+        "wall_seconds": wall,
+        "peak_rss_mb": peak_kb / 1024,
+        "train_seconds": metrics["train_seconds"],
+        "train_words_per_second": metrics["train_words_per_second"],
+        "analogy_accuracy": metrics["analogy_accuracy"],
+        "analogy_answered": metrics["analogy_answered"],
+        "load_average_before": load,
+        "command": " ".join(command),
+    }
+    if "gensim_analogy_accuracy" in metrics:
+        row["gensim_analogy_accuracy"] = metrics["gensim_analogy_accuracy"]
+        row["gensim_analogy_answered"] = metrics["gensim_analogy_answered"]
+    return row
+
+
+def whole_table(results: dict) -> str:
+    """Markdown: one row per whole job, then the means and the gaps, analogies by the one shared evaluator."""
+    lines = [
+        "| run | whole job, s | training words/s | peak memory, MB | analogies (zoo's evaluator) | answered "
+        "| gensim's own evaluator (cross-check) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in sorted(results):
+        r = results[run]
+        own = f"{100 * r['gensim_analogy_accuracy']:.2f}%" if "gensim_analogy_accuracy" in r else "-"
+        lines.append(
+            f"| {run} | {r['whole_seconds']:.0f} | {r['train_words_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} "
+            f"| {100 * r['analogy_accuracy']:.2f}% | {r['analogy_answered']:,} | {own} |"
+        )
+    means = {}
+    for system in ("zoo", "gensim"):
+        runs = [r for key, r in results.items() if key.startswith(f"{system}_")]
+        if runs:
+            means[system] = {k: sum(r[k] for r in runs) / len(runs) for k in ("whole_seconds", "analogy_accuracy")}
+    if len(means) == 2:
+        zoo_, gensim_ = means["zoo"], means["gensim"]
+        lines += [
+            "",
+            f"Means: whole job {zoo_['whole_seconds']:.0f} s (zoo) vs {gensim_['whole_seconds']:.0f} s (gensim), "
+            f"{gensim_['whole_seconds'] / zoo_['whole_seconds']:.2f}x; analogies {100 * zoo_['analogy_accuracy']:.2f}% "
+            f"vs {100 * gensim_['analogy_accuracy']:.2f}%, gap "
+            f"{100 * (zoo_['analogy_accuracy'] - gensim_['analogy_accuracy']):+.2f} points (zoo - gensim), both by "
+            f"zoo.metrics.analogy.analogy_accuracy on the {RESTRICT:,} most frequent words.",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def plot_whole(results: dict, path: Path, title: str) -> None:
@@ -436,30 +536,24 @@ def gensim_job(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--corpus", default="")
     parser.add_argument("--pattern", default=IMDB[1])
+    parser.add_argument("--ptb", action="store_true", help="PTB's training split, as the ARCH_ptb recipes read it")
     args = parser.parse_args(argv)
     from gensim.models import Word2Vec
 
-    # The zoo's reader and tokeniser, loaded by path: `zoo.data`'s package imports Keras, whose start-up
-    # (TensorFlow) gensim's job should not pay.
-    spec = importlib.util.spec_from_file_location("zoo_corpus", Path(__file__).parents[1] / "zoo/data/corpus.py")
-    corpus = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(corpus)
-    assert "tensorflow" not in sys.modules
     data_dir, out = Path(args.data_dir).resolve(), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    texts, _ = corpus.read_texts(args.corpus or data_dir / IMDB[0], args.pattern)
-    sentences = list(corpus.documents(texts))
-    words = sum(map(len, sentences))
+    sentences, words = gensim_corpus(data_dir, ptb=args.ptb, corpus=args.corpus, pattern=args.pattern)
+    settings = PTB_SETTINGS if args.ptb else SETTINGS
     model = Word2Vec(
-        vector_size=SETTINGS["dim"],
-        window=SETTINGS["window"],
-        negative=SETTINGS["negatives"],
+        vector_size=settings["dim"],
+        window=settings["window"],
+        negative=settings["negatives"],
         hs=0,
         sg=int(args.arch == "skipgram"),
         cbow_mean=1,
         alpha=RATES[args.arch],
-        min_count=SETTINGS["min_count"],
-        sample=SETTINGS["subsample"],
+        min_count=settings["min_count"],
+        sample=settings["subsample"],
         workers=args.workers,
         seed=1337,
     )
@@ -468,23 +562,42 @@ def gensim_job(argv: list[str]) -> None:
     model.train(sentences, total_examples=len(sentences), epochs=args.epochs)
     seconds = time.perf_counter() - start
     model.wv.save_word2vec_format(str(out / "vectors.txt"))
-    score, sections = model.wv.evaluate_word_analogies(
-        str(data_dir / "word2vec" / "questions-words.txt"), restrict_vocab=30_000
-    )
-    total = next(s for s in sections if s["section"] == "Total accuracy")
     metrics = {
         "train_seconds": seconds,
         "train_words_per_second": words * args.epochs / seconds,
-        "analogy_accuracy": score,
-        "analogy_answered": len(total["correct"]) + len(total["incorrect"]),
+        **score_gensim_vectors(model.wv, data_dir / QUESTIONS),
         "vocabulary": len(model.wv),
         "corpus_words": words,
+        "settings": settings,
     }
+    assert "tensorflow" not in sys.modules
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+
+
+def gensim_corpus(
+    data_dir: Path, *, ptb: bool = False, corpus: str = "", pattern: str = IMDB[1]
+) -> tuple[list[list[str]], int]:
+    """The sentences gensim trains on, read as the zoo's recipe reads them, and the corpus words the zoo counts.
+
+    PTB (`ptb`): the ARCH_ptb recipes' training split with `<unk>` removed, as those recipes drop it (their
+    `unk_token`) before windowing; the word count keeps it, as theirs does. Otherwise `corpus` (default:
+    the IMDB reviews) through `zoo.data.corpus`, as ARCH_corpus reads it. Neither imports TensorFlow,
+    whose start-up gensim's job should not pay.
+    """
+    from zoo.data import corpus as reader
+    from zoo.data import ptb as penn
+
+    if ptb:
+        train = penn.load(data_dir)["train"]
+        return [[w for w in s if w != "<unk>"] for s in train], sum(map(len, train))
+    texts, _ = reader.read_texts(corpus or data_dir / IMDB[0], pattern)
+    sentences = list(reader.documents(texts))
+    return sentences, sum(map(len, sentences))
 
 
 COMMANDS = {"sweep": sweep, "whole": whole, "gensim-job": gensim_job}
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the zoo, installed or not
     main()

@@ -42,6 +42,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import uci
+from zoo.data.food_price import FOOD_X, FOOD_Y
 from zoo.models.numpy_network import (
     NumpyMLP,
     batch_gradient_descent,
@@ -49,7 +50,6 @@ from zoo.models.numpy_network import (
     relative_error,
 )
 from zoo.notebooks import show
-from zoo.recipes.ch03 import FOOD_X, FOOD_Y
 from zoo.training import prepare_data
 
 FIGURES = Path(OUT or "saved_models") / "ch02"

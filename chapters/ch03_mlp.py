@@ -43,9 +43,9 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 import zoo
 from zoo.data import uci
+from zoo.data.food_price import FOOD_X, FOOD_Y
 from zoo.models.mlp import build_mlp
 from zoo.notebooks import plot_model, show, show_image
-from zoo.recipes.ch03 import FOOD_X, FOOD_Y
 from zoo.training import prepare_data
 
 FIGURES = Path(OUT or "saved_models") / "ch03"  # the data pictures; each run's pictures go to its run folder

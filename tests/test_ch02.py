@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from zoo.data import uci
+from zoo.data.food_price import FOOD_X, FOOD_Y
 from zoo.data.splits import split_table
 from zoo.models.numpy_network import (
     NumpyMLP,
@@ -15,7 +16,6 @@ from zoo.models.numpy_network import (
     relative_error,
     squared_error,
 )
-from zoo.recipes.ch03 import FOOD_X, FOOD_Y
 
 X, Y = FOOD_X.astype(float), FOOD_Y.astype(float)
 

@@ -83,6 +83,7 @@ def test_resnet_adds_its_shortcuts():
     projections = [layer.name for layer in model.layers if layer.name.endswith("_shortcut_conv")]
     assert projections == ["stage2_block1_shortcut_conv", "stage3_block1_shortcut_conv"]
     assert model.get_layer("stage3_block2_out").output.shape[1:] == (7, 7, 32)
+    assert len([layer for layer in build_resnet().layers if isinstance(layer, keras.layers.Conv2D)]) == 15  # docstring
 
 
 def test_augmentation_acts_only_while_training(tmp_path):

@@ -131,7 +131,10 @@ def test_serving_scores_like_the_model_and_generates_known_words():
 
 @pytest.mark.parametrize(
     "key, value, words",
-    [("window", 0, "window=0: expected a value of type int from 1 to 64"), ("hidden", 0, "hidden=0")],
+    [
+        ("window", 0, "window=0: expected a value of type int from 1 to 64"),
+        ("hidden", 0, "hidden=0: no tanh layer and no direct connections"),  # direct=false, the default
+    ],
 )
 def test_recipe_refuses_bad_values_before_reading_data(tmp_path, key, value, words):
     import zoo
@@ -140,6 +143,28 @@ def test_recipe_refuses_bad_values_before_reading_data(tmp_path, key, value, wor
         zoo.fit("nnlm_ptb", data_dir=tmp_path / "no-data-here", out=tmp_path / "run", **{key: value})
     assert str(caught.value).startswith(words) and "\n" not in str(caught.value)
     assert not any(tmp_path.iterdir())  # nothing read, nothing written
+
+
+def test_recipe_takes_hidden_0_with_direct_connections(tmp_path, monkeypatch):
+    """Bengio's direct connections alone (the builder's log-linear model), through the recipe's checks."""
+    from types import SimpleNamespace
+
+    from zoo.data.pipelines import Data
+    from zoo.recipes import RunContext, get, resolve_hparams
+
+    def reached(data_dir):
+        raise LookupError("reached the data")
+
+    recipe = get("nnlm_ptb")
+    hp = resolve_hparams(recipe, {"hidden": 0, "direct": True, "embedding_dim": 4})
+    monkeypatch.setattr(lmdata, "ptb_word_streams", reached)
+    with pytest.raises(LookupError, match="reached the data"):
+        recipe.data(hp, RunContext(data_dir=tmp_path, run_dir=tmp_path))
+    info = SimpleNamespace(vocab_size=9, vocabulary=["<unk>", "<eos>", *"abcdefg"], boundary="<eos>")
+    model = recipe.model(hp, Data(train=None, info=info))
+    names = {layer.name for layer in model.layers}
+    assert "direct" in names and "hidden" not in names
+    assert model(np.zeros((1, 5), "int32")).shape == (1, 5, 9)
 
 
 @pytest.mark.slow

@@ -107,7 +107,7 @@ def test_cli_refuses_a_non_finite_learning_rate_in_one_line_and_leaves_nothing(t
     assert done.returncode == 2
     assert (
         done.stderr.strip().splitlines()[-1]
-        == "error: --set learning_rate=inf: expected a finite value of type float >= 0.0"
+        == "error: --set learning_rate=inf: expected a finite value of type float > 0.0"
     )
     assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
 

@@ -12,6 +12,8 @@ from zoo.data.skipgrams import cbow_dataset, encode_corpus, skipgram_dataset
 from zoo.errors import UserError
 from zoo.models import word2vec
 from zoo.models.shared_negatives import SharedNegatives, shared_negatives_gradients
+from zoo.recipes import get, resolve_hparams
+from zoo.recipes.ch06 import check_settings
 
 RNG = np.random.default_rng(0)
 V, D = 12, 4
@@ -173,7 +175,15 @@ def test_recipe_settings_refused_before_data(tmp_path):
         zoo.fit("skipgram_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r1", batch_size=100, group_size=16)
     with pytest.raises(UserError, match="CBOW trains with step=shared"):
         zoo.fit("cbow_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r2", step="per_pair")
-    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+    with pytest.raises(UserError, match="^step=per_pair, group_size=64: .*group_size applies to step=shared only"):
+        zoo.fit("skipgram_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r3", step="per_pair", group_size=64)
+    assert not any((tmp_path / run).exists() for run in ("r1", "r2", "r3"))
+
+
+def test_per_pair_step_with_the_default_group_size_is_not_refused():
+    recipe = get("skipgram_ptb")
+    check_settings(resolve_hparams(recipe, {"step": "per_pair"}), "skipgram")
+    check_settings(resolve_hparams(recipe, {"step": "per_pair", "batch_size": 100}), "skipgram")  # no group to fill
 
 
 def test_input_table_of_another_size_serves_paragraph_vectors():

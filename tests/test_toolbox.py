@@ -1,4 +1,5 @@
-"""Chapter 4's toolbox on `mnist_mlp`: the switches build what they say, are recorded, and bad values are refused."""
+"""Chapter 4's toolbox on `mnist_mlp` and chapter 3's table MLPs: the switches build what they say, are recorded,
+and bad values are refused."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 
 import zoo
 from tests.test_ch03_05 import fake_mnist  # noqa: F401  (a fixture)
+from zoo.data.pipelines import ArrayInfo, Data
 from zoo.errors import UserError
 from zoo.models.mlp import build_mlp, hidden_gradient_norms
 from zoo.recipes import get, resolve_hparams
 from zoo.recipes.images import OPTIMIZERS, make_optimizer
+from zoo.training import run_folder
 
 SWITCHES = {
     "optimizer": "nesterov",
@@ -119,16 +122,109 @@ def test_switches_are_recorded_and_trained_end_to_end(fake_mnist, tmp_path):  # 
 
 
 def test_vanishing_gradient_sigmoid_against_relu_and_batchnorm():
-    """Ten sigmoid layers: the first layer's gradient is far below the last's; ReLU + batch norm keep them close."""
+    """Ten sigmoid layers: the first layer's gradient is far below the last's (about 2e-6 here); ReLU alone, or
+    batch norm alone with the same sigmoids, keeps them of one order (about 1), as chapter 4's demo shows."""
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 20)).astype(np.float32), rng.integers(0, 3, 64)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     ratios = {}
-    for activation, batchnorm in (("sigmoid", False), ("relu", True)):
+    for activation, batchnorm in (("sigmoid", False), ("sigmoid", True), ("relu", False), ("relu", True)):
         keras.utils.set_random_seed(0)
         model = build_mlp(input_shape=(20,), hidden=(32,) * 10, outputs=3, activation=activation, batchnorm=batchnorm)
         norms = hidden_gradient_norms(model, x, y, loss)
         assert len(norms) == 10
-        ratios[activation] = norms[0] / norms[-1]
-    assert ratios["sigmoid"] < 1e-3
-    assert ratios["relu"] > 0.1
+        ratios[activation, batchnorm] = norms[0] / norms[-1]
+    assert ratios["sigmoid", False] < 1e-3
+    assert ratios["sigmoid", True] > 0.1  # batch norm alone: the activation is the same
+    assert ratios["relu", False] > 0.1  # the activation alone: no batch norm
+    assert ratios["relu", True] > 0.1
+
+
+# --- the same switches on chapter 3's table MLPs -------------------------------------------------------
+
+TABLE_MLPS = {  # name: (features, outputs, output activation, loss), as the recipes built them before the switches
+    "ionosphere_mlp": (34, 1, "sigmoid", "binary_crossentropy"),
+    "iris_mlp": (4, 3, "softmax", "sparse_categorical_crossentropy"),
+    "boston_mlp": (13, 1, None, "mse"),
+}
+
+
+def _table_data(features: int) -> Data[ArrayInfo]:
+    x = np.random.default_rng(0).normal(size=(30, features)).astype(np.float32)
+    return Data(train=None, info=ArrayInfo(splits={"train": (x, x[:, 0])}, mean=x.mean(0), variance=x.var(0)))
+
+
+def _layers(model: keras.Model) -> list:
+    """Each layer's class and configuration without its (auto-numbered) name."""
+    configs = [(type(layer).__name__, layer.get_config()) for layer in model.layers]
+    return [(kind, {k: v for k, v in config.items() if k != "name"}) for kind, config in configs]
+
+
+@pytest.mark.parametrize("name", list(TABLE_MLPS))
+def test_table_mlps_default_to_the_model_and_optimizer_they_had(name):
+    features, outputs, output_activation, loss = TABLE_MLPS[name]
+    data, recipe = _table_data(features), get(name)
+    keras.utils.set_random_seed(0)
+    model = recipe.model(resolve_hparams(recipe), data)
+    keras.utils.set_random_seed(0)
+    before = build_mlp(
+        input_shape=(features,),
+        hidden=(10, 8),
+        outputs=outputs,
+        kernel_initializer="he_normal",
+        output_activation=output_activation,
+        preprocessing=[keras.layers.Normalization(axis=-1, mean=data.info.mean, variance=data.info.variance)],
+        name=name,
+    )
+    assert _layers(model) == _layers(before)
+    for now, then in zip(model.get_weights(), before.get_weights(), strict=True):
+        np.testing.assert_array_equal(now, then)
+    adam = keras.optimizers.Adam(0.001)
+    assert type(model.optimizer) is type(adam)
+    assert {**model.optimizer.get_config(), "name": ""} == {**adam.get_config(), "name": ""}  # names are numbered
+    assert model.loss == loss
+
+
+def test_table_mlp_switches_build_what_they_name_and_are_recorded(tmp_path):
+    switches = {key: value for key, value in SWITCHES.items() if key not in ("layers", "units")}
+    recipe = get("iris_mlp")
+    hp = resolve_hparams(recipe, switches)
+    model = recipe.model(hp, _table_data(4))
+    hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+    assert [layer.units for layer in hidden] == [10, 8] and not any(layer.use_bias for layer in hidden)
+    assert isinstance(hidden[0].kernel_initializer, keras.initializers.HeUniform)
+    assert {layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Activation)} == {
+        "tanh"
+    }
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.25] * 2
+    assert model.get_layer("output").kernel_regularizer.l2 == pytest.approx(1e-4)
+    assert isinstance(model.optimizer, keras.optimizers.SGD) and model.optimizer.nesterov
+    assert model.optimizer.clipnorm == 1.5
+    options = {"strategy": "auto", "cpu_replicas": None, "max_steps": None, "data_dir": str(tmp_path)}
+    recorded = run_folder.config(recipe, hp, options, tmp_path / "run")["hparams"]
+    assert {key: recorded[key] for key in switches} == switches
+
+
+@pytest.mark.parametrize(
+    ("name", "switch", "value", "says"),
+    [
+        ("iris_mlp", "optimizer", "adamw", "one of sgd, momentum, nesterov"),
+        ("boston_mlp", "activation", "softplus2", "one of relu"),
+        ("ionosphere_mlp", "dropout", "1", "< 1.0"),
+        ("iris_mlp", "learning_rate", "0", "> 0.0"),
+        ("mnist_mlp", "learning_rate", "0", "> 0.0"),
+        ("boston_mlp", "layers", "2", "unknown hyper-parameter 'layers'"),  # the tables' 10-8 layers are fixed
+    ],
+)
+def test_table_mlps_refuse_bad_switches_in_one_line_before_any_work(name, switch, value, says, tmp_path):
+    with pytest.raises(UserError) as error:
+        zoo.fit(name, data_dir=tmp_path / "no-data", out=tmp_path / "run", **{switch: value})
+    assert "\n" not in str(error.value) and says in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", list(TABLE_MLPS))
+def test_table_mlps_refuse_both_clippings_before_the_data(name, tmp_path):
+    with pytest.raises(UserError, match="clip by norm or by value, not both"):
+        zoo.fit(name, data_dir=tmp_path / "no-data", out=tmp_path / "run", clipnorm=1.0, clipvalue=0.5)
+    assert list(tmp_path.iterdir()) == []

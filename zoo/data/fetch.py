@@ -18,8 +18,6 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-import keras
-
 from zoo.errors import CorruptData, DataNotFound
 
 
@@ -130,6 +128,8 @@ def fetch(source: Source, data_dir: str | os.PathLike | None = None) -> dict[str
     if remote is None:
         raise DataNotFound(_missing_message(source, folder, "it has no public download"))
     missing = [p for p in (folder, *folder.parents) if not p.exists()]  # what a failed download must not leave
+    import keras  # here, not at the top: reading local files (and `zoo.data`'s loaders) needs no TensorFlow
+
     try:  # the checksum is verified below, so that a mismatch is reported as one, not as "not found"
         downloaded = Path(
             keras.utils.get_file(

@@ -230,7 +230,8 @@ def build_resnet(*, classes: int = 10, filters: Sequence[int] = (16, 32, 64), bl
 
     3x3 stem conv -> for each stage `blocks` residual blocks (the first of each later stage halves
     the size: 28 -> 14 -> 7) -> global average pooling -> logits. With the defaults it has
-    2 x 3 x 2 + 1 = 13 convolutional layers, 3 of them on the shortcuts.
+    1 + 3 x 2 x 2 = 13 convolutional layers on the main path and 2 more (1x1) on the shortcuts of
+    the two blocks that halve the size: 15 in all.
 
     Args:
         classes: output units (logits).

@@ -3,23 +3,34 @@
 Fixes to the book: splits are seeded (and stratified for classes); features are standardised by a
 `Normalization` layer inside the model with training-split statistics (the book feeds unscaled
 Boston features), so exports take raw feature rows; a validation split gives `val_loss`.
+
+The three table MLPs (`ionosphere_mlp`, `iris_mlp`, `boston_mlp`) take chapter 4's toolbox switches
+(`--set optimizer=`, `initializer=`, `activation=`, `batchnorm=`, `dropout=`, `l1=`, `l2=`,
+`clipnorm=`, `clipvalue=`; see `zoo.recipes.images.toolbox_params`) with the book's model as the
+defaults: Adam, He-normal ReLU layers 10-8, no dropout, no penalty.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo.data import uci
+from zoo.data.food_price import FOOD_X, FOOD_Y
 from zoo.data.pipelines import ArrayInfo, array_data
 from zoo.data.splits import split_table
 from zoo.models.mlp import build_mlp
 from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
+from zoo.recipes.images import check_toolbox, make_optimizer, toolbox_params
 from zoo.visualize.curves import curve_fit, true_vs_predicted
 
 TEST_SIZE = Param(1 / 3, "fraction of rows held out for the test split (seeded; the book: 1/3)")
 VAL_SIZE = Param(0.1, "fraction of the remaining rows used for validation (seeded; 0 = none)")
+TOOLBOX = toolbox_params(optimizer="adam", initializer="he_normal", dropout=0.0, layers=None, units=None)
+"""Chapter 4's switches for the table MLPs; their defaults are the book's 10-8 model and its Adam."""
 
 
 def _table_data(x: np.ndarray, y: np.ndarray, hp: HParams, *, stratify: bool, **info) -> Data[ArrayInfo]:
@@ -32,10 +43,31 @@ def _normalizer(info: ArrayInfo) -> keras.layers.Normalization:
     return keras.layers.Normalization(axis=-1, mean=info.mean, variance=info.variance)
 
 
-# --- food_price -----------------------------------------------------------------------------------
+def _table_mlp(
+    hp: HParams, info: ArrayInfo, *, features: int, outputs: int, output_activation: str | None, name: str
+) -> keras.Model:
+    """The 10-8 MLP of the chapter's tables, standardised inside, as the toolbox switches set it (not compiled)."""
+    return build_mlp(
+        input_shape=(features,),
+        hidden=(10, 8),
+        outputs=outputs,
+        activation=hp.activation,
+        output_activation=output_activation,
+        kernel_initializer=hp.initializer,
+        dropout=hp.dropout,
+        batchnorm=hp.batchnorm,
+        l1=hp.l1,
+        l2=hp.l2,
+        preprocessing=[_normalizer(info)],
+        name=name,
+    )
 
-FOOD_X = np.array([[2, 5, 3], [1, 4, 7], [2, 3, 5], [3, 6, 9], [7, 4, 1]], np.float32)
-FOOD_Y = np.array([850, 1050, 950, 1650, 1350], np.float32)
+
+def _optimizer(hp: HParams) -> keras.optimizers.Optimizer:
+    return make_optimizer(hp.optimizer, hp.learning_rate, clipnorm=hp.clipnorm, clipvalue=hp.clipvalue)
+
+
+# --- food_price -----------------------------------------------------------------------------------
 
 
 def _food_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
@@ -78,21 +110,14 @@ register(
 
 def _ionosphere_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
     """Ionosphere 351x34, seeded stratified split (the book's split is unseeded: fixed)."""
+    check_toolbox(hp)
     x, y = uci.load_ionosphere(ctx.data_dir)
     return _table_data(x, y, hp, stratify=True, class_names=["bad", "good"])
 
 
 def _ionosphere_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
-    model = build_mlp(
-        input_shape=(34,),
-        hidden=(10, 8),
-        outputs=1,
-        kernel_initializer="he_normal",
-        output_activation="sigmoid",
-        preprocessing=[_normalizer(data.info)],
-        name="ionosphere_mlp",
-    )
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
+    model = _table_mlp(hp, data.info, features=34, outputs=1, output_activation="sigmoid", name="ionosphere_mlp")
+    model.compile(optimizer=_optimizer(hp), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -102,7 +127,7 @@ register(
         chapter=3,
         dataset="UCI Ionosphere",
         summary="binary MLP 10-8-1 (sigmoid) on radar returns; scaling inside the model, seeded split",
-        hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
+        hparams={"epochs": 150, "batch_size": 32, **TOOLBOX, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
         data=_ionosphere_data,
         model=_ionosphere_model,
     )
@@ -110,23 +135,14 @@ register(
 
 
 def _iris_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
+    check_toolbox(hp)
     x, y, names = uci.load_iris(ctx.data_dir)
     return _table_data(x, y, hp, stratify=True, class_names=names)
 
 
 def _iris_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
-    model = build_mlp(
-        input_shape=(4,),
-        hidden=(10, 8),
-        outputs=3,
-        kernel_initializer="he_normal",
-        output_activation="softmax",
-        preprocessing=[_normalizer(data.info)],
-        name="iris_mlp",
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(hp.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
+    model = _table_mlp(hp, data.info, features=4, outputs=3, output_activation="softmax", name="iris_mlp")
+    model.compile(optimizer=_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -139,12 +155,11 @@ register(
         hparams={
             "epochs": 150,
             "batch_size": 32,
-            "learning_rate": Param(
-                0.001,
-                "Adam learning rate (the book's 0.001 under-trains: 450 steps on 90 rows "
-                "give 0.86 +- 0.03 over 5 seeds vs logistic regression's 0.96; 0.01 "
-                "reaches 0.96, see RESULTS.md)",
-                minimum=0.0,
+            **TOOLBOX,
+            "learning_rate": dataclasses.replace(
+                TOOLBOX["learning_rate"],
+                help="the optimizer's learning rate (Adam's 0.001, the book's, under-trains: 450 steps on 90 rows "
+                "give 0.86 +- 0.03 over 5 seeds vs logistic regression's 0.96; 0.01 reaches 0.96, see RESULTS.md)",
             ),
             "test_size": TEST_SIZE,
             "val_size": VAL_SIZE,
@@ -159,21 +174,15 @@ register(
 
 
 def _boston_data(hp: HParams, ctx: RunContext) -> Data[ArrayInfo]:
+    check_toolbox(hp)
     x, y = uci.load_boston(ctx.data_dir)
     return _table_data(x, y, hp, stratify=False, columns=list(uci.BOSTON_COLUMNS))
 
 
 def _boston_model(hp: HParams, data: Data[ArrayInfo]) -> keras.Model:
     """10-8-1 regression MLP; the book trains it on unscaled features: scaled inside the model here."""
-    model = build_mlp(
-        input_shape=(13,),
-        hidden=(10, 8),
-        outputs=1,
-        kernel_initializer="he_normal",
-        preprocessing=[_normalizer(data.info)],
-        name="boston_mlp",
-    )
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss="mse", metrics=["mae"])
+    model = _table_mlp(hp, data.info, features=13, outputs=1, output_activation=None, name="boston_mlp")
+    model.compile(optimizer=_optimizer(hp), loss="mse", metrics=["mae"])
     return model
 
 
@@ -204,7 +213,7 @@ register(
         chapter=3,
         dataset="Boston housing",
         summary="regression MLP 10-8-1 vs SVR and linear regression, with predicted-vs-true scatter plots",
-        hparams={"epochs": 150, "batch_size": 32, "learning_rate": 0.001, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
+        hparams={"epochs": 150, "batch_size": 32, **TOOLBOX, "test_size": TEST_SIZE, "val_size": VAL_SIZE},
         data=_boston_data,
         model=_boston_model,
         report=_boston_report,

@@ -32,6 +32,7 @@ from zoo.recipes.base import Data, HParams, Param, Recipe, RunContext, register
 from zoo.serving.word2vec import serving_model
 from zoo.visualize.embeddings import plot_pca
 
+GROUP_SIZE = 16  # the recipes' default `group_size`
 _COMMON = {
     "epochs": 5,
     "batch_size": Param(4096, "skip-gram pairs (CBOW: centre words) per batch (global)", minimum=1, maximum=1 << 20),
@@ -42,7 +43,10 @@ _COMMON = {
         choices=("shared", "per_pair"),
     ),
     "group_size": Param(
-        16, "examples sharing one set of negatives (step=shared; 1 = word2vec's own)", minimum=1, maximum=1 << 16
+        GROUP_SIZE,
+        "examples sharing one set of negatives (step=shared only; 1 = word2vec's own)",
+        minimum=1,
+        maximum=1 << 16,
     ),
     "dim": Param(100, "embedding size (the book: 300)"),
     "window": Param(5, "maximum window; each target draws b in [1, window] (the book: 1)"),
@@ -79,6 +83,13 @@ def check_settings(hp: HParams, architecture: str) -> None:
     """Refuse step/group settings that cannot work, before any data is read."""
     if architecture == "cbow" and hp.step == "per_pair":
         raise UserError("CBOW trains with step=shared only (per_pair is the skip-gram step)", param="step")
+    # HParams do not say which values were given, so a group size other than the default stands for one that
+    # was (an explicit 16 goes unnoticed, and changes nothing); the default never trips this.
+    if hp.step == "per_pair" and hp.group_size != GROUP_SIZE:
+        raise UserError(
+            "step=per_pair draws its own negatives for every pair: group_size applies to step=shared only",
+            params={"step": hp.step, "group_size": hp.group_size},
+        )
     if hp.step == "shared" and hp.batch_size % hp.group_size:
         raise UserError(
             f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size

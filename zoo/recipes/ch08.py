@@ -134,6 +134,13 @@ def _finish(hp: HParams, ctx: RunContext, streams: lmdata.Streams) -> Data[lmdat
 
 
 def _nnlm_data(hp: HParams, ctx: RunContext) -> Data[lmdata.LanguageModelInfo]:
+    if not hp.hidden and not hp.direct:
+        raise UserError(
+            "no tanh layer and no direct connections leave nothing between the words and the output; "
+            "set hidden >= 1 or direct=true",
+            param="hidden",
+            value=hp.hidden,
+        )
     streams = lmdata.ptb_word_streams(ctx.data_dir)
     ds, info = lmdata.context_datasets(
         streams, hp.batch_size, hp.num_steps, hp.window - 1, seed=hp.seed, max_steps=ctx.max_steps
@@ -364,7 +371,10 @@ register(
                 100, "features per word, C(w), shared by every position (Bengio: 30-100)", minimum=1
             ),
             "hidden": Param(
-                200, "units of the tanh layer (the output layer's hidden x vocabulary dominates the cost)", minimum=1
+                200,
+                "units of the tanh layer (the output layer's hidden x vocabulary dominates the cost; 0 = none, "
+                "with direct=true: the direct connections alone, a log-linear model)",
+                minimum=0,
             ),
             "direct": Param(False, "add Bengio's direct connections from the features to the output"),
             "dropout": Param(0.2, "dropout on the features and the tanh layer (not in the paper)"),

@@ -1,6 +1,6 @@
 """What the image recipes of chapters 4 and 5 share: the validation fraction, MNIST's data and serving,
 and chapter 4's toolbox (optimizers, initialisers, activations, depth, batch norm, dropout, L1/L2,
-gradient clipping) as hyper-parameters.
+gradient clipping) as hyper-parameters, which chapter 3's table MLPs take too (without depth and width).
 
 Not a chapter: it registers nothing. `mnist_data` is a recipe's `data` callable
 (`(hp, ctx) -> Data[MnistInfo]`), `serve_probabilities` a recipe's `serving`; `toolbox_params` the
@@ -78,14 +78,21 @@ def toolbox_params(
     learning_rate: float = 0.001,
     initializer: str = "glorot_uniform",
     activation: str = "relu",
-    layers: int = 1,
-    units: int = 128,
+    layers: int | None = 1,
+    units: int | None = 128,
     batchnorm: bool = False,
     dropout: float = 0.5,
     l1: float = 0.0,
     l2: float = 0.0,
 ) -> dict[str, Param]:
-    """Chapter 4's switches as hyper-parameters, with a recipe's defaults; all recorded in config.json."""
+    """Chapter 4's switches as hyper-parameters, with a recipe's defaults; all recorded in config.json.
+
+    `layers` / `units` None leaves out the depth and width switches, for a recipe whose hidden layers are fixed.
+    """
+    shape = {
+        "layers": Param(layers, "number of hidden layers (depth)", minimum=1, maximum=100),
+        "units": Param(units, "units of each hidden layer", minimum=1, maximum=100_000),
+    }
     return {
         "optimizer": Param(
             optimizer,
@@ -93,11 +100,10 @@ def toolbox_params(
             "(SGD usually wants about 0.01, adadelta about 1.0)",
             choices=tuple(OPTIMIZERS),
         ),
-        "learning_rate": Param(learning_rate, "the optimizer's learning rate", minimum=0.0),
+        "learning_rate": Param(learning_rate, "the optimizer's learning rate", minimum=0.0, exclusive_minimum=True),
         "initializer": Param(initializer, "initialiser of the hidden kernels", choices=INITIALIZERS),
         "activation": Param(activation, "activation of the hidden layers", choices=ACTIVATIONS),
-        "layers": Param(layers, "number of hidden layers (depth)", minimum=1, maximum=100),
-        "units": Param(units, "units of each hidden layer", minimum=1, maximum=100_000),
+        **{key: param for key, param in shape.items() if param.default is not None},
         "batchnorm": Param(batchnorm, "batch normalisation in every hidden layer (before its activation)"),
         "dropout": Param(
             dropout,
