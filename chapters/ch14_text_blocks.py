@@ -86,23 +86,43 @@ vocabulary, ids, doc_ids, dropped = encode_documents([tokenize(t) for t in revie
 print(f"first 2,000 reviews: {len(ids):,} words kept, {dropped:,} rare ones dropped, vocabulary {len(vocabulary):,}")
 
 # %% [markdown]
-# ## 2. Paragraph vectors on IMDB
+# ## 2. The baseline: averaged skip-gram vectors
+#
+# Chapter 6's `skipgram_corpus` learns word vectors on the reviews, one per line in a text file (QUICK
+# mode: the first 2,000 reviews, 2 batches; otherwise all 50,000). Its `vectors.txt` becomes the
+# `word_vectors` setting of every run below, which adds the baseline row to each report: a text's
+# vector is the mean of its words' vectors, scored by the same classifier as the learned vectors.
+# (A run without `word_vectors` records in its metrics that the baseline was skipped, and prints
+# how to get it.) The skip-thought and autoencoder runs train on this file too.
+
+# %%
+stories = FIGURES / "reviews.txt"
+texts = reviews["train"][0][:2000] if QUICK else reviews["train"][0] + reviews["test"][0]
+stories.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+sg = zoo.fit("skipgram_corpus", **chapter.fit_settings("skipgram_corpus", corpus=str(stories)))
+word_vectors = str(sg.run_dir / "vectors.txt")
+print(f"{word_vectors}: {sg.metrics['vocabulary_size']:,} words of {sg.metrics['corpus_tokens']:,}")
+
+# %% [markdown]
+# ## 3. Paragraph vectors on IMDB
 #
 # `paragraph_vectors_imdb` trains the chosen mode (gensim's tutorial settings: 100 dimensions,
 # negative 5, min_count 2, no sub-sampling, 20 epochs), then reports the test error of the
-# classifier on the trained vectors, and on vectors *inferred* for test reviews by the exported
-# model, which saw those reviews only as raw strings.
+# classifier on the trained vectors, on vectors *inferred* for test reviews by the exported
+# model, which saw those reviews only as raw strings, and on the averaged skip-gram vectors.
 
 # %%
-pv = zoo.fit("paragraph_vectors_imdb", **chapter.fit_settings("paragraph_vectors_imdb", mode=MODE))
+pv = zoo.fit("paragraph_vectors_imdb", **chapter.fit_settings("paragraph_vectors_imdb", mode=MODE,
+                                                               word_vectors=word_vectors))  # fmt: skip
 m = pv.metrics
 show(pd.Series({k: m[k] for k in ("documents", "vocabulary_size", "words_per_epoch", "test_error",
-                                   "test_error_inferred", "inferred_trained_cosine") if k in m}))  # fmt: skip
+                                   "test_error_inferred", "inferred_trained_cosine",
+                                   "averaged_word_vectors_test_error")}))  # fmt: skip
 show_image(pv.run_dir / "errors.png")
 show_image(pv.run_dir / "pca.png")
 
 # %% [markdown]
-# ## 3. Embedding new text from any Keras code: the `infer` endpoint
+# ## 4. Embedding new text from any Keras code: the `infer` endpoint
 #
 # The SavedModel takes raw strings. Each string is tokenised, its unknown words ignored, and a fresh
 # vector is trained for it inside the graph. An empty string (or one of unknown words only) gets the
@@ -120,29 +140,24 @@ show(pd.DataFrame({"training review": [reviews["train"][0][i][:150] for i in nea
                    "label": ["pos" if reviews["train"][1][i] else "neg" for i in nearest]}))  # fmt: skip
 
 # %% [markdown]
-# ## 4. Skip-thought vectors, and the paper's evaluation
+# ## 5. Skip-thought vectors, and the paper's evaluation
 #
 # `skip_thought` cuts texts into sentences and trains on every (previous, current, next) triple
 # inside a text. The paper's test freezes the encoder and fits a logistic regression on the vectors
-# of the rt-polarity snippets (MR), 10-fold cross-validated; the report puts averaged word vectors
-# and the paragraph-vector model above (through its `infer` endpoint) beside it. QUICK mode trains on
-# the first 2,000 reviews only.
+# of the rt-polarity snippets (MR), 10-fold cross-validated; the report puts the averaged skip-gram
+# vectors and the paragraph-vector model above (through its `infer` endpoint; its run folder will
+# do) beside it. It trains on the reviews file of section 2.
 
 # %%
-stories = FIGURES / "reviews.txt"
-texts = reviews["train"][0][:2000] if QUICK else reviews["train"][0] + reviews["test"][0]
-stories.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
-st = zoo.fit(
-    "skip_thought",
-    **chapter.fit_settings("skip_thought", corpus=str(stories), paragraph_vectors=str(pv.run_dir / "saved_model")),
-)
+baselines = {"word_vectors": word_vectors, "paragraph_vectors": str(pv.run_dir)}
+st = zoo.fit("skip_thought", **chapter.fit_settings("skip_thought", corpus=str(stories), **baselines))
 show(pd.Series(st.metrics["rt_polarity_cv_error"], name="10-fold CV error on rt-polarity"))
 show_image(st.run_dir / "rt_polarity.png")
 encode = keras.layers.TFSMLayer(st.run_dir / "saved_model", call_endpoint="encode")
 print("skip-thought vectors:", tuple(encode(tf.constant(["The cast was superb.", "I want my money back."])).shape))
 
 # %% [markdown]
-# ## 5. The sequence autoencoder, frozen and fine-tuned
+# ## 6. The sequence autoencoder, frozen and fine-tuned
 #
 # `sequence_autoencoder` trains on the same sentences with a simpler task than skip-thought's: no
 # neighbours, the sentence itself. The decoder reads the start id and then the sentence shifted
@@ -153,12 +168,7 @@ print("skip-thought vectors:", tuple(encode(tf.constant(["The cast was superb.",
 # `python -m zoo.run sequence_autoencoder --data-dir DIR --out RUN_DIR`.
 
 # %%
-sa = zoo.fit(
-    "sequence_autoencoder",
-    **chapter.fit_settings(
-        "sequence_autoencoder", corpus=str(stories), paragraph_vectors=str(pv.run_dir / "saved_model")
-    ),
-)
+sa = zoo.fit("sequence_autoencoder", **chapter.fit_settings("sequence_autoencoder", corpus=str(stories), **baselines))
 show(pd.Series(sa.metrics["rt_polarity_cv_error"], name="10-fold CV error on rt-polarity"))
 encode = keras.layers.TFSMLayer(sa.run_dir / "saved_model", call_endpoint="encode")
 print("autoencoder vectors:", tuple(encode(tf.constant(["The cast was superb.", ""])).shape))
@@ -191,7 +201,7 @@ serve = keras.layers.TFSMLayer(classifiers["SA-LSTM (from the autoencoder)"].run
 print("P(positive):", np.asarray(serve(tf.constant(["A gripping, beautifully acted film.", "A dull mess."]))).ravel())
 
 # %% [markdown]
-# ## 6. What was measured
+# ## 7. What was measured
 #
 # RESULTS.md (chapter 14) compares the zoo with gensim's `Doc2Vec` on these reviews with the same
 # settings: test error, training time and peak memory

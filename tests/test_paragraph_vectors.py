@@ -244,3 +244,103 @@ def test_paragraph_vectors_end_to_end_with_infer_endpoint(tmp_path):
     assert out.shape == (3, 16) and out[0].any() and not out[1:].any()
     np.testing.assert_allclose(out, loaded.serve(tf.constant(["a1 a2 a3", "", "unknown words"])).numpy())
     assert loaded.infer(tf.constant([], tf.string)).shape == (0, 16)
+
+
+def test_draw_negatives_follow_the_cdf_and_repeat_with_a_seed():
+    from zoo.data.skipgrams import draw_negatives, negative_cdf
+
+    cdf = tf.constant(negative_cdf(np.array([0, 10, 0, 30], "int64")), tf.float32)
+    drawn = draw_negatives(cdf, 4, [50, 4]).numpy()
+    assert drawn.shape == (50, 4) and set(np.unique(drawn)) <= {1, 3}  # words never seen are never drawn
+    again = [draw_negatives(cdf, 4, [8, 3], seed=[1, 2]).numpy() for _ in range(2)]
+    np.testing.assert_array_equal(*again)
+
+
+def write_topic_vectors(path: Path, header: bool = True) -> Path:
+    """word2vec text vectors telling the two topics of `two_topic_corpus` apart: a* -> (1, 0, .), b* -> (0, 1, .)."""
+    rng = np.random.default_rng(3)
+    lines = [f"{t}{i} {float(t == 'a')} {float(t == 'b')} {rng.normal():.4f}" for t in "ab" for i in range(25)]
+    path.write_text(("50 3\n" if header else "") + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_averaged_vectors_are_the_mean_of_the_known_words(tmp_path):
+    from zoo.data.documents import DocumentInfo
+    from zoo.recipes.text_blocks import averaged_vectors
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("3 2\ngood 1 0\nbad 0 1\nfilm 2 2\n", encoding="utf-8")
+    texts = ["Good film!", "bad bad zebra", "", "zebra quagga"]
+    words = ("[UNK]", "good", "film", "bad", "zebra", "quagga")
+    info = DocumentInfo(words, np.ones(len(words), "int64"), len(texts), 0, 0, 0, texts=texts)
+    got = averaged_vectors(str(vectors), info)
+    # words absent from the file count as zeros, not as missing; a text without words is the zero vector
+    np.testing.assert_allclose(got, [[1.5, 1.0], [0.0, 2 / 3], [0.0, 0.0], [0.0, 0.0]], rtol=1e-6)
+
+
+def test_check_word_vectors_reads_only_the_start_and_names_the_parameter(tmp_path):
+    from zoo.data.vectors import check_word_vectors
+
+    assert check_word_vectors(write_topic_vectors(tmp_path / "w2v.txt")) == 3
+    assert check_word_vectors(write_topic_vectors(tmp_path / "glove.txt", header=False)) == 3
+    for content, message in (
+        (b"3 2\nfilm 1 2 3\n", "line 2 has 3 values, expected 2"),
+        (b"film one two\n", "non-numeric"),
+        (b"3 2\nking \x81\xfe\x00\x12\x99\n", "not UTF-8"),
+        (b"3 2\n", "no vectors"),
+    ):
+        bad = tmp_path / "bad.txt"
+        bad.write_bytes(content)
+        with pytest.raises(UserError, match=message) as caught:
+            check_word_vectors(bad, param="word_vectors")
+        assert caught.value.param == "word_vectors" and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("recipe", ["paragraph_vectors", "skip_thought", "sequence_autoencoder"])
+def test_a_malformed_word_vectors_file_is_refused_before_any_work(tmp_path, recipe):
+    import zoo
+
+    bad = tmp_path / "vectors.bin"
+    bad.write_bytes(b"3 2\nking \x81\xfe\x00\x12\x99\n")
+    for value, message in ((bad, "not UTF-8"), (tmp_path / "missing.txt", "no such file")):
+        with pytest.raises(UserError, match=message) as caught:
+            # the corpus is missing too: the vectors must be refused first
+            zoo.fit(recipe, out=tmp_path / "run", corpus=str(tmp_path / "no_corpus.txt"), word_vectors=str(value))
+        assert caught.value.param == "word_vectors" and "\n" not in str(caught.value)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
+
+
+def test_labelled_report_scores_trained_inferred_and_averaged_vectors(tmp_path, capsys):
+    """`paragraph_vectors_imdb`'s data and report on a separable two-topic corpus (label: the topic), not IMDB."""
+    from zoo.recipes import RunContext, get, resolve_hparams
+    from zoo.recipes.ch14 import document_data
+
+    docs = two_topic_corpus(120, 30)
+    texts, labels = [" ".join(d) for d in docs], np.arange(120) % 2
+    recipe = get("paragraph_vectors_imdb")
+    settings = dict(
+        mode="dbow", epochs=15, batch_size=128, group_size=8, dim=16, min_count=1, infer_epochs=15,
+        infer_documents=20, jit_compile=False, word_vectors=str(write_topic_vectors(tmp_path / "vectors.txt")),
+    )  # fmt: skip
+    hp = resolve_hparams(recipe, settings)
+    keras.utils.set_random_seed(0)
+    ctx = RunContext(data_dir=tmp_path, run_dir=tmp_path / "run")
+    ctx.run_dir.mkdir()
+    data = document_data(hp, ctx, texts, labels=labels, train_size=60, source="two topics")
+    model = recipe.model(hp, data)
+    model.fit(data.train, epochs=hp.epochs, verbose=0)
+    m = recipe.report(hp, data, model, ctx)
+    assert m["documents"] == 120 and m["inferred_documents"] == 20
+    assert m["test_error"] < 0.2 and m["test_accuracy"] == pytest.approx(1 - m["test_error"])
+    assert m["test_error_inferred"] < 0.25 and m["test_error_trained_same_documents"] < 0.25
+    assert m["inferred_trained_cosine"] > 0.5
+    assert m["averaged_word_vectors_test_error"] == 0.0  # the vectors' first two values are the topic
+    assert "averaged_word_vectors_skipped" not in m
+    for name in ("errors.png", "pca.png", "nearest.json"):
+        assert (ctx.run_dir / name).exists()
+    # without word_vectors the report says the baseline row was skipped, and how to get it
+    capsys.readouterr()
+    m = recipe.report(resolve_hparams(recipe, {**settings, "word_vectors": ""}), data, model, ctx)
+    assert "averaged_word_vectors_test_error" not in m and "word_vectors" in m["averaged_word_vectors_skipped"]
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert any("skipgram_corpus" in line and "word_vectors=RUN/vectors.txt" in line for line in printed)

@@ -76,7 +76,49 @@ def test_skip_thought_end_to_end_with_encode_endpoint(tmp_path, shared_data):
     )  # fmt: skip
     errors = result.metrics["rt_polarity_cv_error"]
     assert set(errors) == {"skip-thought", "averaged skip-thought word embeddings"}
+    assert "word_vectors" in result.metrics["averaged_word_vectors_skipped"]  # said, not silently left out
     assert all(0.0 <= e <= 1.0 for e in errors.values())
     assert (result.run_dir / "rt_polarity.png").exists()
     loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
     assert loaded.encode(tf.constant(["The cast was good.", ""])).shape == (2, 6)
+
+
+def _saved_model(path, endpoint: str):
+    """A tiny SavedModel whose one endpoint `endpoint` maps strings to 2-vectors."""
+    module = tf.Module()
+    function = tf.function(
+        lambda text: tf.zeros([tf.shape(text)[0], 2]), input_signature=[tf.TensorSpec([None], tf.string)]
+    )
+    setattr(module, endpoint, function)
+    tf.saved_model.save(module, str(path))
+    return path
+
+
+def test_the_paragraph_vectors_setting_is_checked_before_training(tmp_path):
+    import zoo
+    from zoo.recipes.text_blocks import paragraph_vectors_model
+
+    run = tmp_path / "pv_run"
+    saved = _saved_model(run / "saved_model", "infer")
+    assert paragraph_vectors_model(str(run)) == saved == paragraph_vectors_model(str(saved))  # a run folder will do
+    garbled = tmp_path / "garbled"
+    garbled.mkdir()
+    (garbled / "saved_model.pb").write_bytes(b"not a protocol buffer")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = (
+        (empty, "not a SavedModel nor a run folder"),
+        (_saved_model(tmp_path / "encoder", "encode"), "no `infer` endpoint"),
+        (garbled, "not a readable SavedModel"),
+        (tmp_path / "missing", "no such file"),
+    )
+    corpus = str(tmp_path / "no_corpus.txt")  # missing too: the paragraph vectors must be refused first
+    for recipe in ("skip_thought", "sequence_autoencoder"):
+        for value, message in cases:
+            with pytest.raises(UserError, match=message) as caught:
+                zoo.fit(recipe, out=tmp_path / "out", corpus=corpus, paragraph_vectors=str(value))
+            assert caught.value.param == "paragraph_vectors" and "\n" not in str(caught.value)
+        with pytest.raises(UserError) as caught:  # the run folder passes: the missing corpus is what stops
+            zoo.fit(recipe, out=tmp_path / "out", corpus=corpus, paragraph_vectors=str(run))
+        assert caught.value.param == "corpus"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

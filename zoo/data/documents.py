@@ -25,7 +25,14 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.skipgrams import Vocabulary, encode_corpus, keep_probabilities, negative_cdf, window_contexts
+from zoo.data.skipgrams import (
+    Vocabulary,
+    draw_negatives,
+    encode_corpus,
+    keep_probabilities,
+    negative_cdf,
+    window_contexts,
+)
 from zoo.errors import UserError
 
 MODES = ("dbow", "dm", "both")
@@ -108,17 +115,6 @@ def encode_documents(
     counts = vocabulary.counts.copy()
     counts[0] = 0
     return Vocabulary(vocabulary.words, counts), ids[known], segments[known], int((~known).sum())
-
-
-def draw_negatives(cdf: tf.Tensor, vocab_size: int, shape, seed=None) -> tf.Tensor:
-    """Negative word ids of `shape` from the unigram^0.75 `cdf` (`zoo.data.skipgrams.negative_cdf`).
-
-    `seed`: a stateless seed (shape (2,) int), for draws that must repeat (inference); `None`: stateful.
-    """
-    size = [tf.reduce_prod(shape)]
-    draws = tf.random.uniform(size) if seed is None else tf.random.stateless_uniform(size, seed)
-    sampled = tf.searchsorted(cdf, draws, side="right", out_type=tf.int32)
-    return tf.reshape(tf.minimum(sampled, vocab_size - 1), shape)
 
 
 def document_dataset(

@@ -195,8 +195,13 @@ def _chunks(ids: np.ndarray, segments: np.ndarray, chunk_size: int, shuffle: boo
     return ds
 
 
-def _draw_negatives(cdf: tf.Tensor, vocab_size: int, shape) -> tf.Tensor:
-    draws = tf.random.uniform([tf.reduce_prod(shape)])
+def draw_negatives(cdf: tf.Tensor, vocab_size: int, shape, seed=None) -> tf.Tensor:
+    """Negative word ids of `shape` from the unigram^0.75 `cdf` (`negative_cdf`).
+
+    `seed`: a stateless seed (shape (2,) int), for draws that must repeat (inference); `None`: stateful.
+    """
+    size = [tf.reduce_prod(shape)]
+    draws = tf.random.uniform(size) if seed is None else tf.random.stateless_uniform(size, seed)
     sampled = tf.searchsorted(cdf, draws, side="right", out_type=tf.int32)
     return tf.reshape(tf.minimum(sampled, vocab_size - 1), shape)
 
@@ -241,7 +246,7 @@ def skipgram_dataset(
         return _shuffled(shuffle, *skipgram_pairs(chunk_ids, chunk_segments, keep_prob, window, drop_unk))
 
     def add_negatives(targets, contexts):
-        sampled = _draw_negatives(cdf, vocab_size, [tf.shape(targets)[0], negatives])
+        sampled = draw_negatives(cdf, vocab_size, [tf.shape(targets)[0], negatives])
         columns = tf.concat([contexts[:, None], sampled], axis=1)
         labels = tf.concat([tf.ones_like(contexts[:, None], tf.float32), tf.zeros_like(sampled, tf.float32)], axis=1)
         return {"target": targets, "contexts": columns}, labels
@@ -251,7 +256,7 @@ def skipgram_dataset(
         return {
             "inputs": tf.reshape(targets, shape),
             "positives": tf.reshape(contexts, shape),
-            "negatives": _draw_negatives(cdf, vocab_size, [shape[0], negatives]),
+            "negatives": draw_negatives(cdf, vocab_size, [shape[0], negatives]),
         }
 
     ds = _chunks(ids, segments, chunk_size, shuffle, seed)
@@ -299,7 +304,7 @@ def cbow_dataset(
             "inputs": tf.reshape(contexts, [groups, group_size, width]),
             "input_mask": tf.reshape(mask, [groups, group_size, width]),
             "positives": tf.reshape(centres, [groups, group_size]),
-            "negatives": _draw_negatives(cdf, vocab_size, [groups, negatives]),
+            "negatives": draw_negatives(cdf, vocab_size, [groups, negatives]),
         }
 
     ds = _chunks(ids, segments, chunk_size, shuffle, seed)

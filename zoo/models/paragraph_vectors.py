@@ -28,8 +28,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.documents import MODES, draw_negatives
-from zoo.data.skipgrams import negative_cdf, window_contexts
+from zoo.data.documents import MODES
+from zoo.data.skipgrams import draw_negatives, negative_cdf, window_contexts
 from zoo.models.shared_negatives import BAG_UPDATES, shared_negatives_gradients
 
 DM_COMBINES = ("mean", "concat")

@@ -4,16 +4,19 @@
 reviews (labels unused in training), a logistic regression fit on the training half's vectors and
 scored on the test half (`test_error`). The report adds the same classifier on vectors *inferred*
 for the test reviews by the exported SavedModel (`infer` endpoint) and on averaged word vectors
-(`--set word_vectors=RUN/vectors.txt`, e.g. from chapter 6's `skipgram_corpus`), the baseline row.
+(`--set word_vectors=RUN/vectors.txt`, e.g. from chapter 6's `skipgram_corpus`), the baseline row;
+without it, `metrics.json` says the baseline was skipped (`averaged_word_vectors_skipped`) and the
+run prints how to get it.
 `paragraph_vectors` trains on any corpus (`--set corpus=PATH`) and reports nearest documents.
 `skip_thought` trains Kiros et al.'s encoder-decoders on consecutive sentences (IMDB reviews cut into
 sentences, or `--set corpus=PATH`) and scores frozen sentence vectors as the paper does: a logistic
 regression, 10-fold cross-validated on rt-polarity (MR), beside averaged word vectors and, given a
-paragraph-vector run (`--set paragraph_vectors=RUN/saved_model`), vectors inferred by its `infer`.
+paragraph-vector run (`--set paragraph_vectors=RUN` or `RUN/saved_model`), vectors inferred by its `infer`.
 `sequence_autoencoder` trains Dai & Le's LSTM autoencoder on the same sentences and scores its frozen
 vectors the same way; `sa_lstm_mr` is their LSTM classifier on rt-polarity's book split, started from
 a finished autoencoder run (`--set autoencoder=RUN_DIR`: SA-LSTM) or from random weights
-(`--set autoencoder=none`: their LSTM baseline).
+(`--set autoencoder=none`: their LSTM baseline). The files the reports read after training are
+checked before it: `word_vectors`' header and first vector, `paragraph_vectors`' `infer` endpoint.
 """
 
 from __future__ import annotations
@@ -54,7 +57,16 @@ from zoo.recipes.skip_thought import (
     skip_thought_report,
     skip_thought_serving,
 )
-from zoo.recipes.text_blocks import averaged_vectors, errors_png, infer_texts, logistic_error, pca_png
+from zoo.recipes.text_blocks import (
+    IMDB_CORPUS_FLAGS,
+    averaged_vectors,
+    check_baseline_files,
+    errors_png,
+    infer_texts,
+    logistic_error,
+    pca_png,
+    skipped_baseline,
+)
 from zoo.recipes.text_classification import serve_strings
 from zoo.serving.paragraph_vectors import ParagraphVectorServing
 
@@ -105,8 +117,7 @@ def _check(hp: HParams) -> None:
         raise UserError(
             f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size
         )
-    if hp.word_vectors and not Path(hp.word_vectors).expanduser().is_file():
-        raise UserError("no such file", param="word_vectors", value=hp.word_vectors)
+    check_baseline_files(hp.word_vectors)
 
 
 def document_data(
@@ -249,6 +260,8 @@ def _report(hp: HParams, data: Data[DocumentInfo], model: keras.Model, ctx: RunC
             error, _ = logistic_error(averaged[:n], labels[:n], averaged[n:], labels[n:], hp.seed)
             metrics["averaged_word_vectors_test_error"] = round(error, 5)
             errors["averaged word vectors"] = error
+        else:
+            metrics.update(skipped_baseline(IMDB_CORPUS_FLAGS))
     if ctx.is_chief:
         queries = list(range(min(3, info.documents)))
         if n:

@@ -3,7 +3,7 @@
 Not a chapter: it registers nothing. The encoder-decoders train on consecutive sentences (the IMDB
 reviews cut into sentences, or `--set corpus=PATH`); the report scores frozen sentence vectors as the
 paper does: a logistic regression, 10-fold cross-validated on rt-polarity (MR), beside averaged
-word vectors and, given a paragraph-vector run (`--set paragraph_vectors=RUN/saved_model`), the
+word vectors and, given a paragraph-vector run (`--set paragraph_vectors=RUN` or `RUN/saved_model`), the
 vectors its `infer` endpoint gives (`zoo.recipes.text_blocks.sentence_vectors_report`, which the
 sequence autoencoder's report shares).
 """

@@ -18,7 +18,7 @@ import tensorflow as tf
 from zoo.data import corpus, imdb, rt_polarity
 from zoo.data.documents import DocumentInfo, SentenceInfo, encode_documents
 from zoo.data.pipelines import Data
-from zoo.data.vectors import load_word_vectors
+from zoo.data.vectors import check_word_vectors, load_word_vectors
 from zoo.errors import DataNotFound, UserError
 from zoo.recipes.base import HParams, Param, RunContext
 
@@ -31,7 +31,9 @@ SENTENCE_CORPUS_PARAMS = {
     ),
     "word_vectors": Param("", "word2vec text file (chapter 6's vectors.txt): adds its averaged vectors", type=str),
     "paragraph_vectors": Param(
-        "", "a paragraph-vector SavedModel (RUN/saved_model): adds its inferred vectors to the evaluation", type=str
+        "",
+        "a paragraph-vector run (RUN or RUN/saved_model, with an infer endpoint): adds its inferred vectors",
+        type=str,
     ),
 }
 
@@ -46,7 +48,7 @@ def averaged_vectors(path: str, info: DocumentInfo) -> np.ndarray:
     """Each document's mean word vector from a word2vec text file (words absent from the file count as zeros)."""
     from scipy.sparse import csr_matrix
 
-    matrix, _ = load_word_vectors(path, info.vocabulary, scale=0.0)
+    matrix, _ = load_word_vectors(path, info.vocabulary, scale=0.0, param="word_vectors")
     matrix[0] = 0.0
     rows, cols = [], []
     index = {w: k for k, w in enumerate(info.vocabulary)}
@@ -106,15 +108,77 @@ def cross_validated_error(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -
     return float(1.0 - cross_val_score(LogisticRegression(max_iter=2000), x, y, cv=splitter).mean())
 
 
+def paragraph_vectors_model(value: str) -> Path:
+    """The SavedModel `--set paragraph_vectors=` names: `RUN/saved_model`, or a run folder holding one.
+
+    Checked without loading it (its `saved_model.pb` is read, not its variables): it must have an
+    `infer` endpoint, as `paragraph_vectors(_imdb)` runs' have; anything else is a one-line `UserError`.
+    """
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise UserError("no such file or folder", param="paragraph_vectors", value=value)
+    if not (path / "saved_model.pb").is_file() and (path / "saved_model" / "saved_model.pb").is_file():
+        path = path / "saved_model"  # a run folder
+    if not (path / "saved_model.pb").is_file():
+        raise UserError(
+            "not a SavedModel nor a run folder with one: give a paragraph_vectors(_imdb) run folder",
+            param="paragraph_vectors",
+            value=value,
+        )
+    try:
+        proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+        graph = proto.meta_graphs[0]
+    except (DecodeError, IndexError):
+        raise UserError(
+            f"{path / 'saved_model.pb'} is not a readable SavedModel", param="paragraph_vectors", value=value
+        ) from None
+    if "infer" not in {child.local_name for child in graph.object_graph_def.nodes[0].children}:
+        found = ", ".join(sorted(n for n in graph.signature_def if n != "serving_default" and not n.startswith("__")))
+        raise UserError(
+            f"this SavedModel has no `infer` endpoint (it has: {found or 'none'}); give a paragraph_vectors(_imdb) "
+            f"run folder",
+            param="paragraph_vectors",
+            value=value,
+        )
+    return path
+
+
+def check_baseline_files(word_vectors: str, paragraph_vectors: str = "") -> None:
+    """Refuse, before any training, the files a chapter 14 report reads only after it: `word_vectors`
+    (its header and first vector are read) and `paragraph_vectors` (`paragraph_vectors_model`); "" = none."""
+    if word_vectors:
+        check_word_vectors(Path(word_vectors).expanduser(), param="word_vectors")
+    if paragraph_vectors:
+        paragraph_vectors_model(paragraph_vectors)
+
+
+# `skipgram_corpus`'s flags for the IMDB reviews (chapter 6's example), the texts of the default runs.
+IMDB_CORPUS_FLAGS = "--set corpus=DATA/imdb/aclImdb_labeled.tar.gz --set corpus_pattern=aclImdb/*/*/*.txt"
+
+
+def skipped_baseline(corpus_flags: str) -> dict:
+    """The metrics entry, and the line printed, when no `word_vectors` gives the averaged-vectors baseline row.
+
+    `corpus_flags`: `skipgram_corpus`'s `--set` flags for the texts the run read (`IMDB_CORPUS_FLAGS`).
+    """
+    print(
+        "averaged word vectors (the baseline row) skipped: no word_vectors given; train them with "
+        f"`python -m zoo.run skipgram_corpus {corpus_flags} --out RUN` and add `--set word_vectors=RUN/vectors.txt`",
+        flush=True,
+    )
+    return {"averaged_word_vectors_skipped": "no word_vectors given (skipgram_corpus's RUN/vectors.txt)"}
+
+
 def corpus_texts(hp: HParams, ctx: RunContext) -> tuple[list[str], str]:
     """The texts a sentence encoder trains on (`hp.corpus`, else the 50,000 IMDB reviews) and their name.
 
     The optional files of `sentence_vectors_report` (`word_vectors`, `paragraph_vectors`) are
-    checked first, so a wrong path is refused before any work.
+    checked first (`check_baseline_files`), so a wrong one is refused before any work.
     """
-    for name in ("word_vectors", "paragraph_vectors"):
-        if getattr(hp, name) and not Path(getattr(hp, name)).expanduser().exists():
-            raise UserError("no such file or folder", param=name, value=getattr(hp, name))
+    check_baseline_files(hp.word_vectors, hp.paragraph_vectors)
     if hp.corpus:
         return corpus.read_texts(hp.corpus, hp.corpus_pattern)[0], Path(hp.corpus).name
     splits = imdb.load(ctx.data_dir)
@@ -134,7 +198,8 @@ def sentence_vectors_report(
     A logistic regression, `hp.folds`-fold cross-validated on rt-polarity, on the vectors `encoder`
     gives the snippets (row `name`), beside the mean of `model`'s own word embeddings (its
     `embedding` layer, over the snippet's known words), `hp.word_vectors` averaged and
-    `hp.paragraph_vectors`' inferred vectors when given; `rt_polarity.png` draws the errors.
+    `hp.paragraph_vectors`' inferred vectors when given (without `word_vectors`, the metrics say the
+    baseline was skipped and how to get it: `skipped_baseline`); `rt_polarity.png` draws the errors.
     A smoke run (`ctx.max_steps`) keeps
     100 snippets of each class; without rt-polarity the evaluation is skipped and says why.
     """
@@ -156,8 +221,11 @@ def sentence_vectors_report(
         vocabulary, _, _, _ = encode_documents([corpus.tokenize(t) for t in texts], min_count=1, max_vocab=1 << 24)
         info = DocumentInfo(vocabulary.words, vocabulary.counts, len(texts), 0, 0, 0, texts=texts)
         rows["averaged word vectors (word_vectors)"] = averaged_vectors(hp.word_vectors, info)
+    else:
+        flags = f"--set corpus={hp.corpus} --set corpus_pattern={hp.corpus_pattern}" if hp.corpus else IMDB_CORPUS_FLAGS
+        metrics.update(skipped_baseline(flags))
     if hp.paragraph_vectors:
-        loaded = tf.saved_model.load(str(Path(hp.paragraph_vectors).expanduser()))  # kept: its variables
+        loaded = tf.saved_model.load(str(paragraph_vectors_model(hp.paragraph_vectors)))  # kept: its variables
         rows["paragraph vectors (inferred)"] = infer_texts(loaded.infer, texts)
     errors = {row: cross_validated_error(x, labels, hp.folds, hp.seed) for row, x in rows.items()}
     metrics["rt_polarity_cv_error"] = {row: round(e, 5) for row, e in errors.items()}
