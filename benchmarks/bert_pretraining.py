@@ -83,7 +83,7 @@ def hand_written(args, settings: dict, train: tf.data.Dataset, vocabulary_size: 
     backbone.get_layer("pooled_dense").trainable = False  # as the recipe without next-sentence prediction
     head = keras_hub.layers.MaskedLMHead(token_embedding=backbone.token_embedding, intermediate_activation="gelu")
     optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.01)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     x0 = next(iter(train))[0]  # build the head and the optimizer outside the traced step
     head(
         backbone({k: x0[k] for k in ("token_ids", "segment_ids", "padding_mask")})["sequence_output"],

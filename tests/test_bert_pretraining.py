@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,8 +16,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo import recipes
 from zoo.data import bert_pretraining as bp
+from zoo.errors import CorruptData, UserError, command_line_message
 from zoo.models import bert_pretraining as models
+from zoo.recipes.base import Recipe
 
 TINY = {"num_layers": 1, "hidden_dim": 16, "num_heads": 2, "intermediate_dim": 32}
 VOCAB = [*bp.SPECIAL_TOKENS, *(f"w{i}" for i in range(995))]
@@ -118,6 +123,32 @@ def test_the_mlm_head_stays_tied_to_the_token_embedding_through_a_keras_file(tmp
     np.testing.assert_allclose(loaded(x)["mlm"], model(x)["mlm"], atol=1e-5)
 
 
+@pytest.mark.parametrize("next_sentence", [True, False])
+def test_mlm_loss_is_the_mean_over_the_real_masked_tokens_with_or_without_next_sentence(next_sentence):
+    ids = np.random.default_rng(0).integers(5, 50, (8, 16)).astype("int32")
+    ids[:, 0], ids[:, 15] = SPECIAL.cls, SPECIAL.sep
+    ids[4:, 5], ids[4:, 6:] = SPECIAL.sep, SPECIAL.pad  # short sequences: some mask slots are padding
+    examples = bp.PretrainingExamples(ids, np.zeros_like(ids), np.ones(8, "int32"))
+    masker = bp.mask_generator(50, SPECIAL, sequence_length=16)
+    data = bp.masked_once(examples, masker, SPECIAL, batch_size=8, next_sentence=next_sentence)
+    backbone = models.build_bert_backbone(vocabulary_size=50, max_sequence_length=16, **TINY)
+    model = models.BertPretrainer(backbone, next_sentence=next_sentence)
+    models.compile_bert_pretrainer(model, keras.optimizers.Adam())
+    scores = model.evaluate(data, verbose=0, return_dict=True)
+    x, y, weights = next(iter(data))
+    losses = keras.losses.sparse_categorical_crossentropy(y["mlm"], model(x)["mlm"], from_logits=True)
+    weights = weights["mlm"].numpy()
+    assert 0 < weights.sum() < weights.size
+    assert scores["mlm_loss"] == pytest.approx(float((np.asarray(losses) * weights).sum() / weights.sum()), rel=1e-4)
+    named = {"mlm_loss", "mlm_accuracy", "nsp_loss", "nsp_accuracy"} & set(scores)
+    assert named == ({"mlm_loss", "mlm_accuracy"} | ({"nsp_loss", "nsp_accuracy"} if next_sentence else set()))
+
+
+def test_the_default_pretraining_fits_the_issues_two_hours_at_the_measured_step_time():
+    hp = recipes.resolve_hparams(recipes.get("bert_pretrain"), {})
+    assert hp.epochs * hp.steps_per_epoch * 2.0 <= 2 * 3600  # 2.0 s per step of 32 x 128 tokens at 4 x 128
+
+
 def _fill_mask_server(vocabulary, sequence_length=16, top_k=3):
     from zoo.serving.bert import BertFillMask
 
@@ -187,7 +218,6 @@ def test_fill_mask_and_encode_savedmodel(tmp_path):
 )
 def test_bad_pretraining_settings_are_refused_before_any_data_is_read(tmp_path, overrides, message):
     import zoo
-    from zoo.errors import UserError, command_line_message
 
     with pytest.raises(UserError, match=message) as refused:
         zoo.fit("bert_pretrain", data_dir=tmp_path / "no_data", out=tmp_path / "run", **overrides)
@@ -197,7 +227,6 @@ def test_bad_pretraining_settings_are_refused_before_any_data_is_read(tmp_path, 
 
 def test_a_corpus_too_small_for_one_batch_is_one_line(tmp_path):
     import zoo
-    from zoo.errors import UserError, command_line_message
 
     small = corpus(tmp_path / "small.txt", documents=6)
     with pytest.raises(UserError, match=r"^batch_size=64: the corpus gives \d+ training examples") as refused:
@@ -228,7 +257,6 @@ def _hf_folder(path: Path, model_type="bert", vocab_size=None) -> Path:
 )
 def test_a_pretrained_folder_that_is_not_a_bert_is_refused_before_any_data_is_read(tmp_path, make, message):
     import zoo
-    from zoo.errors import UserError, command_line_message
 
     folder = make(tmp_path / "model")
     with pytest.raises(UserError, match=r"^pretrained=.*: " + message) as refused:
@@ -284,8 +312,7 @@ def test_bert_pretrain_keeps_its_vocabulary_serves_fill_mask_and_fine_tunes(tmp_
         pretrained=str(run),
     )
     assert tuned.metrics["pretrained_kind"] == "run" and 0.0 <= tuned.metrics["val_accuracy"] <= 1.0
-    from zoo.errors import UserError
-
+    assert {k: tuned.metrics[k] for k in TINY} == TINY  # the run's sizes, not the size flags' defaults
     with pytest.raises(UserError, match=r"^sequence_length=64: the pre-trained BERT has 32 positions"):
         zoo.fit(
             "bert_classifier_mr", data_dir=shared_data, out=tmp_path / "long", pretrained=str(run), sequence_length=64
@@ -302,3 +329,130 @@ def test_a_hugging_face_bert_folder_is_resolved_without_loading_weights(minilm_f
     source = resolve_pretrained(str(minilm_folder))
     assert (source.kind, len(source.vocabulary), source.lowercase, source.max_positions) == ("hf", 30522, True, 512)
     assert bp.SpecialIds.of(source.vocabulary) == bp.SpecialIds(pad=0, cls=101, sep=102, unk=100, mask=103)
+
+
+# ---------------------------------------------------------------- without next-sentence, and fine-tuning from a run
+
+
+def without_serving(name: str) -> Recipe:
+    """Recipe `name` exporting its Keras model as the SavedModel: exporting its serving model (WordPiece
+    inside) takes half a minute, and the slow tests above export both recipes' serving models already."""
+    return dataclasses.replace(recipes.get(name), serving=None)
+
+
+@pytest.fixture(scope="module")
+def masked_lm_run(tmp_path_factory) -> Path:
+    """A finished tiny `bert_pretrain` run without next-sentence prediction (2 steps)."""
+    import zoo
+
+    tmp = tmp_path_factory.mktemp("masked_lm")
+    text = corpus(tmp / "corpus.txt", documents=60)
+    settings = dict(corpus=str(text), vocab_size=80, sequence_length=32, batch_size=8, epochs=1, **TINY)
+    recipe = without_serving("bert_pretrain")
+    return zoo.fit(recipe, out=tmp / "run", verbose=0, max_steps=2, next_sentence=False, **settings).run_dir
+
+
+@pytest.mark.slow
+def test_without_next_sentence_the_run_reports_masked_scores_and_fine_tunes_its_pooler(masked_lm_run):
+    from zoo.models.bert_sources import load_backbone, resolve_pretrained
+
+    metrics = json.loads((masked_lm_run / "metrics.json").read_text())
+    assert (
+        np.isfinite([metrics["val_mlm_accuracy"], metrics["val_mlm_loss"]]).all() and "val_nsp_accuracy" not in metrics
+    )
+    assert (masked_lm_run / "masked_accuracy.png").stat().st_size > 1000
+
+    source = resolve_pretrained(str(masked_lm_run))
+    backbone = load_backbone(source, vocabulary_size=len(source.vocabulary))
+    classifier = models.build_bert_classifier(backbone)
+    assert backbone.non_trainable_weights == [] and classifier.non_trainable_weights == []
+    assert models.bert_sizes(classifier) == {
+        "vocabulary_size": len(source.vocabulary),
+        **TINY,
+        "dropout": 0.1,
+        "max_sequence_length": 32,
+    }
+    models.compile_bert_classifier(classifier, keras.optimizers.Adam(0.01))
+    pooler = backbone.get_layer("pooled_dense").kernel
+    before = pooler.numpy()
+    x = bp.TextPacker(source.vocabulary, 32)(tf.constant(["the film was good.", "a boring plot."]))
+    classifier.train_on_batch(x, np.array([1, 0]))
+    assert not np.allclose(pooler.numpy(), before)
+
+
+def _unreadable(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    "spoil, error, message",
+    [
+        (
+            lambda run: (run / "vocab.txt").write_text("[PAD]\n"),
+            UserError,
+            r"its model has a vocabulary of \d+, its vocab\.txt 1 tokens",
+        ),
+        (lambda run: (run / "model.keras").write_bytes(b"not a zip"), CorruptData, r"its model\.keras is unreadable"),
+        (lambda run: _unreadable(run / "model.keras"), CorruptData, r"its model\.keras is unreadable or corrupt"),
+    ],
+)
+@pytest.mark.slow
+def test_a_run_folder_with_a_spoilt_model_or_vocabulary_is_one_line(masked_lm_run, tmp_path, spoil, error, message):
+    import zoo
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("config.json", "vocab.txt", "model.keras"):
+        shutil.copy(masked_lm_run / name, run / name)
+    spoil(run)
+    with pytest.raises(error, match=r"^pretrained=.*: " + message) as refused:
+        zoo.fit("bert_classifier_mr", data_dir=tmp_path / "no_data", out=tmp_path / "out", pretrained=str(run))
+    assert "\n" not in command_line_message(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def generated_imdb(root: Path, per_class: int) -> Path:
+    """An extracted aclImdb folder (`train|test/pos|neg/ID_RATING.txt`) of short generated reviews."""
+    for split in ("train", "test"):
+        for label, rating in (("pos", 9), ("neg", 2)):
+            folder = root / "imdb" / "aclImdb" / split / label
+            folder.mkdir(parents=True)
+            texts = corpus(root / "reviews.txt", documents=per_class, seed=rating).read_text().splitlines()
+            for i, text in enumerate(texts):
+                (folder / f"{i}_{rating}.txt").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.slow
+def test_bert_classifier_from_scratch_learns_its_vocabulary_on_a_sample(tmp_path, monkeypatch):
+    import keras_hub
+
+    import zoo
+
+    learner, seen = keras_hub.tokenizers.compute_word_piece_vocabulary, []
+
+    def counting(data, *args, **kwargs):
+        seen.append(sum(int(batch.shape[0]) for batch in data))
+        return learner(data, *args, **kwargs)
+
+    monkeypatch.setattr(keras_hub.tokenizers, "compute_word_piece_vocabulary", counting)
+    result = zoo.fit(
+        without_serving("bert_classifier_imdb"),
+        data_dir=generated_imdb(tmp_path / "data", per_class=12),
+        out=tmp_path / "run",
+        verbose=0,
+        max_steps=2,
+        epochs=1,
+        batch_size=4,
+        sequence_length=16,
+        vocab_size=60,
+        vocab_sample=10,
+        **TINY,
+    )
+    assert seen == [10]  # of the 24 training reviews
+    m = result.metrics
+    assert m["pretrained_kind"] == "none" and 0.0 <= m["test_accuracy"] <= 1.0
+    assert {k: m[k] for k in TINY} == TINY and m["vocabulary_size"] == len(
+        bp.read_vocabulary(result.run_dir / "vocab.txt")
+    )

@@ -115,16 +115,25 @@ def adamw_warmup_linear(
 
 
 def compile_bert_pretrainer(model: BertPretrainer, optimizer: keras.optimizers.Optimizer) -> BertPretrainer:
-    """Cross-entropy of the masked tokens (weighted by `sample_weight["mlm"]`) plus that of next-sentence.
+    """Cross-entropy of the masked tokens plus, with next-sentence, that of next-sentence.
 
-    Metrics `mlm_accuracy` (over the real masked tokens only) and `nsp_accuracy`.
+    The masked-token loss is the mean over the real masked tokens (`sample_weight["mlm"]` is 0 on the
+    padded mask slots), BERT's `numerator / denominator`: a batch of short sequences does not count for
+    less. The logs are named alike with or without next-sentence: `mlm_loss`, `mlm_accuracy` (over the
+    real masked tokens) and, with it, `nsp_loss`, `nsp_accuracy`.
     """
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    losses = {"mlm": loss}
-    metrics = {"mlm": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+    mlm_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     if model.next_sentence:
-        losses["nsp"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        metrics["nsp"] = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        losses = {"mlm": mlm_loss, "nsp": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
+        metrics = {name: [keras.metrics.SparseCategoricalAccuracy(name="accuracy")] for name in losses}
+    else:  # one output: Keras neither prefixes its metrics with "mlm_" nor logs a per-output loss
+        losses = {"mlm": mlm_loss}
+        metrics = {
+            "mlm": [
+                keras.metrics.SparseCategoricalAccuracy(name="mlm_accuracy"),
+                keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="mlm_loss"),
+            ]
+        }
     model.compile(optimizer=optimizer, loss=losses, weighted_metrics=metrics)
     return model
 
@@ -149,6 +158,28 @@ def build_bert_classifier(
     pooled = backbone(inputs)["pooled_output"]
     pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
     return keras.Model(inputs, classifier_head(pooled, num_classes), name="bert_classifier")
+
+
+def bert_sizes(model: keras.Model) -> dict[str, int | float]:
+    """The sizes of the `BertBackbone` in `model` (a classifier of `build_bert_classifier`, or the backbone).
+
+    Example:
+        >>> backbone = build_bert_backbone(vocabulary_size=100, num_layers=1, num_heads=2, hidden_dim=16,
+        ...                                intermediate_dim=32, max_sequence_length=8)
+        >>> bert_sizes(build_bert_classifier(backbone))["hidden_dim"]
+        16
+    """
+    if not isinstance(model, keras_hub.models.BertBackbone):
+        model = next(layer for layer in model.layers if isinstance(layer, keras_hub.models.BertBackbone))
+    return {
+        "vocabulary_size": model.vocabulary_size,
+        "num_layers": model.num_layers,
+        "hidden_dim": model.hidden_dim,
+        "num_heads": model.num_heads,
+        "intermediate_dim": model.intermediate_dim,
+        "dropout": model.dropout,
+        "max_sequence_length": model.max_sequence_length,
+    }
 
 
 def compile_bert_classifier(

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 
 from zoo.data import bert_pretraining as bp
-from zoo.errors import DataNotFound, UserError
+from zoo.errors import CorruptData, DataNotFound, UserError
 from zoo.models.bert_pretraining import build_bert_backbone
 
 
@@ -45,14 +45,16 @@ def _hf_config(folder: Path, flag: str) -> dict:
         raise UserError("not a BERT: config.json is not JSON", param="pretrained", value=flag) from None
 
 
-def _run_backbone_vocabulary_size(model_file: Path) -> int | None:
+def _run_backbone_vocabulary_size(model_file: Path, flag: str) -> int:
     """The backbone's vocabulary size from a `model.keras`'s config (read from the zip, no weights loaded)."""
     try:
         with zipfile.ZipFile(model_file) as archive:
             config = json.loads(archive.read("config.json"))
         return int(config["config"]["backbone"]["config"]["vocabulary_size"])
-    except (zipfile.BadZipFile, KeyError, TypeError, ValueError):
-        return None
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        raise CorruptData(
+            "its model.keras is unreadable or corrupt (not a saved bert_pretrain model)", param="pretrained", value=flag
+        ) from None
 
 
 def resolve_pretrained(flag: str) -> PretrainedSource:
@@ -81,7 +83,7 @@ def resolve_pretrained(flag: str) -> PretrainedSource:
                 "no vocab.txt and model.keras there (an unfinished run?)", param="pretrained", value=flag
             )
         vocabulary = bp.read_vocabulary(vocab_file)
-        size = _run_backbone_vocabulary_size(model_file)
+        size = _run_backbone_vocabulary_size(model_file, flag)
         if size != len(vocabulary):
             raise UserError(
                 f"its model has a vocabulary of {size}, its vocab.txt {len(vocabulary)} tokens",
@@ -112,10 +114,20 @@ def resolve_pretrained(flag: str) -> PretrainedSource:
 
 
 def load_backbone(source: PretrainedSource, *, vocabulary_size: int, **sizes) -> keras.Model:
-    """The BERT backbone of `source`: a run's (its pre-trained weights), a Hugging Face / preset one, or a
-    fresh one of `vocabulary_size` and `sizes` (`build_bert_backbone`'s keywords) for "none"."""
+    """The BERT backbone of `source`, every weight trainable: a run's (its pre-trained weights), a Hugging
+    Face / preset one, or a fresh one of `vocabulary_size` and `sizes` (`build_bert_backbone`'s keywords)
+    for "none"; `sizes` are ignored for the others (their own sizes are used).
+
+    A run pre-trained without next-sentence prediction froze its pooler (no loss reached it), and its
+    `BertPretrainer` freezes it again when loaded. That pooler is still at its random initialisation,
+    which is what a fresh pooler would be, so it is kept, and made trainable with the rest: fine-tuning
+    then trains it from scratch on `[CLS]`, as a classifier on a RoBERTa (no NSP either) does.
+    """
     if source.kind == "run":
-        return keras.saving.load_model(Path(source.location) / "model.keras").backbone
+        backbone = keras.saving.load_model(Path(source.location) / "model.keras").backbone
+        for layer in backbone.layers:  # not `backbone.trainable = True`: on TensorFlow, a no-op when already True
+            layer.trainable = True
+        return backbone
     if source.kind in ("hf", "preset"):
         from zoo.models.bert_qa import load_backbone as load_preset
 
