@@ -26,7 +26,9 @@ class BertFillMask(keras.Model):
     length are cut off with the text (`masks` counts the ones answered).
 
     `encode(texts)` -> `{"pooled": [B, H], "sequence": [B, L, H], "padding_mask": [B, L] bool}`: the
-    pooled `[CLS]` vector and one vector per token position.
+    pooled `[CLS]` vector and one vector per token position. The pooler is trained by next-sentence
+    prediction only: after `next_sentence=false` it is still at its random start, and `sequence` (or
+    its mean over real tokens) is the vector to use.
 
     Args:
         pretrainer: the trained pre-training model.
