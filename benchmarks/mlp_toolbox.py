@@ -83,7 +83,8 @@ def report(rows: list[dict], out: Path) -> str:
         "|---|---|---|---|---|---|",
     ]
     panels = list(dict.fromkeys(panel for panel, _ in VARIANTS.values()))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), sharey=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6.5), sharey=True)
+    drawn = {panel: 0 for panel in panels}
     for name, (panel, switches) in VARIANTS.items():
         group = sorted((r for r in rows if r["variant"] == name), key=lambda r: r["seed"])
         if not group:
@@ -102,13 +103,17 @@ def report(rows: list[dict], out: Path) -> str:
             mean = sum(c[:length] for c in curves) / len(curves)
             ax = axes[panels.index(panel)]
             below = f" (off the axis: ends at {mean[-1]:.3f})" if mean[-1] < BOTTOM else ""
-            ax.plot(range(1, length + 1), mean, marker=".", label=name + below)
+            # tab20 and a dash for every other line: a panel holds more variants than the default 10 colours
+            index = drawn[panel]
+            drawn[panel] += 1
+            style = {"color": plt.get_cmap("tab20")(index % 20), "linestyle": "-" if index % 2 == 0 else "--"}
+            ax.plot(range(1, length + 1), mean, marker=".", label=name + below, **style)
     for ax, panel in zip(axes, panels):
         ax.set(title=panel, xlabel="epoch", ylabel="validation accuracy (mean over seeds)")
         ax.set_ylim(BOTTOM, 1.0)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)  # below: curves stay visible
     fig.tight_layout()
     fig.savefig(out / "toolbox_curves.png", dpi=100)
     text = "\n".join(lines)
