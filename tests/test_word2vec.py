@@ -50,6 +50,16 @@ def test_vocabulary_frequency_order_unk_and_min_count():
     assert ptb_like.words == ("[UNK]", "x") and ids.tolist() == [1, 0, 1, 0]
 
 
+def test_documents_keep_their_numbers_and_ties_go_to_the_first_seen():
+    docs = iter([["y", "x"], [], ["x", "y", "z"], ["w"]])  # a generator, read once; an empty document
+    vocab, ids, segments = encode_corpus(docs, min_count=1)
+    assert vocab.words == ("[UNK]", "y", "x", "z", "w")  # y and x tie at 2: y came first
+    assert ids.tolist() == [1, 2, 2, 1, 3, 4]
+    assert segments.tolist() == [0, 0, 2, 2, 2, 3]
+    ids, segments = vocab.encode([["z", "new"], ["y"]], unk_token="z")
+    assert ids.tolist() == [0, 0, 1] and segments.tolist() == [0, 0, 1]
+
+
 def test_pairs_stay_in_window_and_document_and_skip_unk():
     ids = tf.constant([1, 2, 0, 3, 4, 5, 6, 7, 8, 9], tf.int32)
     segments = tf.constant([0, 0, 0, 0, 0, 0, 1, 1, 1, 1], tf.int32)

