@@ -33,6 +33,15 @@ RUNS = {
     **{f"mr-{cell}": ("lstm_mr", {"cell": cell}, "val_accuracy") for cell in CELLS},
     "mr-lstm-relu": ("lstm_mr", {"cell": "lstm", "dense_activation": "relu"}, "val_accuracy"),
     **{f"ptb-{cell}": ("ptb_lstm_small", {"cell": cell, "epochs": 1}, "test_perplexity") for cell in CELLS},
+    # Zaremba's SGD rate of 1.0 blows the simple RNN up (validation perplexity 2e22): the same at lower rates
+    **{
+        f"ptb-simple_rnn-lr{rate}": (
+            "ptb_lstm_small",
+            {"cell": "simple_rnn", "epochs": 1, "learning_rate": rate},
+            "test_perplexity",
+        )
+        for rate in (0.3, 0.1)
+    },
 }
 
 
