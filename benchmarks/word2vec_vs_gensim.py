@@ -245,7 +245,8 @@ def sweep(argv: list[str]) -> None:
         "--configs",
         nargs="+",
         default=["per_pair:5", "1:5", "4:5", "16:5", "64:5", "256:5", "16:15", "64:15", "16:5:16384", "64:5:16384"],
-        help="G:K[:B] (group size, shared negatives, batch size if not --batch-size) or per_pair:K",
+        help="G:K[:B[:C]] (group size, shared negatives, batch size if not --batch-size, the models' row_cap if "
+        "any; none without) or per_pair:K",
     )
     args = parser.parse_args(argv)
 
@@ -283,8 +284,9 @@ def sweep(argv: list[str]) -> None:
     for config in args.configs:
         if config in results:
             continue
-        group, negatives, *batch = config.split(":")
-        negatives, batch_size = int(negatives), int(batch[0]) if batch else args.batch_size
+        group, negatives, *rest = config.split(":")
+        negatives, batch_size = int(negatives), int(rest[0]) if rest and rest[0] else args.batch_size
+        row_cap = float(rest[1]) if len(rest) > 1 else None
         steps = int(examples // batch_size)
         keras.utils.set_random_seed(1337)
         common = dict(
@@ -302,7 +304,7 @@ def sweep(argv: list[str]) -> None:
             make = cbow_dataset if args.arch == "cbow" else skipgram_dataset
             ds = make(ids, segments, vocabulary, group_size=int(group), **common)
             model = word2vec.compile_word2vec(
-                word2vec.build_word2vec(vocab_size=len(vocabulary), dim=SETTINGS["dim"]),
+                word2vec.build_word2vec(vocab_size=len(vocabulary), dim=SETTINGS["dim"], row_cap=row_cap),
                 learning_rate=rate,
                 decay_steps=args.epochs * steps,
             )
@@ -516,8 +518,9 @@ def plot_whole(results: dict, path: Path, title: str) -> None:
 
 def pick_group(sweep_results: dict, batch_size: int = 4096) -> tuple[int, int]:
     """(group size, batch size) of the fastest shared-negatives configuration with 5 negatives whose analogy
-    accuracy is within 0.5 points of the best with 5 negatives (per-pair included)."""
-    five = {c: r for c, r in sweep_results.items() if c.split(":")[1] == "5"}
+    accuracy is within 0.5 points of the best with 5 negatives (per-pair included; configurations with a
+    row cap left out: the recipe's own cap applies)."""
+    five = {c: r for c, r in sweep_results.items() if c.split(":")[1] == "5" and len(c.split(":")) <= 3}
     best = max(r["analogy_accuracy"] for r in five.values())
     fine = [c for c, r in five.items() if not c.startswith("per_pair") and r["analogy_accuracy"] >= best - 0.005]
     choice = max(fine, key=lambda c: five[c]["words_per_second"])

@@ -11,9 +11,10 @@ import zoo
 from zoo.data.skipgrams import cbow_dataset, encode_corpus, skipgram_dataset
 from zoo.errors import UserError
 from zoo.models import word2vec
-from zoo.models.shared_negatives import SharedNegatives, shared_negatives_gradients
+from zoo.models.shared_negatives import SharedNegatives, cap_repeated_rows, shared_negatives_gradients
 from zoo.recipes import get, resolve_hparams
 from zoo.recipes.ch06 import check_settings
+from zoo.training.loop import TrainingDiverged
 
 RNG = np.random.default_rng(0)
 V, D = 12, 4
@@ -215,3 +216,23 @@ def test_several_steps_per_call_train_every_batch_of_a_stream_of_unknown_length(
     assert model.steps_per_execution == word2vec.STEPS_PER_EXECUTION == 16
     model.fit(stream, epochs=2, verbose=0)
     assert int(model.optimizer.iterations) == 2 * 35
+
+
+def test_cap_scales_each_row_by_its_examples_in_the_batch():
+    g = tf.IndexedSlices(tf.ones((4, 2)), tf.constant([3, 3, 3, 5]), tf.constant([8, 2]))
+    np.testing.assert_allclose(cap_repeated_rows(g, cap=2.0).values.numpy()[:, 0], [2 / 3, 2 / 3, 2 / 3, 1.0])
+    # a shared negative's entry stands for its group's examples: row 5 in 4 of them is scaled by 2 / 4
+    weighted = cap_repeated_rows(g, cap=2.0, weights=tf.constant([1.0, 1.0, 1.0, 4.0]))
+    np.testing.assert_allclose(weighted.values.numpy()[:, 0], [2 / 3, 2 / 3, 2 / 3, 0.5])
+    np.testing.assert_array_equal(cap_repeated_rows(g, cap=3.0).values.numpy(), g.values.numpy())  # under the cap
+
+
+def test_ptb_cbow_diverges_without_the_row_cap_and_learns_with_it(shared_data, tmp_path):
+    """PTB's frequent words fill hundreds of a batch's windows: summed at once, their updates blew up (issue 28)."""
+    settings = dict(data_dir=shared_data, epochs=3, neighbours=2, verbose=0)  # the rate decays over 3 epochs
+    try:
+        diverged = not zoo.fit("cbow_ptb", out=tmp_path / "sum", row_cap=0, **settings).metrics["final_loss"] < 1.0
+    except TrainingDiverged:  # the loss became NaN or infinite
+        diverged = True
+    assert diverged
+    assert zoo.fit("cbow_ptb", out=tmp_path / "capped", **settings).metrics["final_loss"] < 0.6

@@ -107,6 +107,36 @@ def shared_negatives_gradients(
     return loss, tf.reduce_sum(weight), input_gradient, output_gradient
 
 
+def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, weights: tf.Tensor | None = None) -> tf.IndexedSlices:
+    """Scale the rows of `gradient` so that no table row takes more than `cap` examples' worth of update in one step.
+
+    word2vec.c applies its updates one example at a time, each on the vectors the last one left; a batch
+    sums them all at the same point. A word in n examples of a batch moves n times as far at once, and
+    for the most frequent words of a small vocabulary (PTB's "the" in about 270 of 4,096 CBOW windows)
+    that step overshoots and training diverges. Here a row's summed update is multiplied by
+    `min(1, cap / n)`, n its examples in the batch: rows in at most `cap` examples keep word2vec's exact
+    sum, the most frequent ones move as far as `cap` examples' mean would take them.
+
+    Args:
+        gradient: rows of a table's gradient (indices may repeat).
+        cap: examples' worth of update a row may take per step (> 0).
+        weights: examples summed in each entry of `gradient` (a shared negative's entry sums its group's
+            G examples); default 1 each.
+
+    Example:
+        >>> g = tf.IndexedSlices(tf.ones((3, 2)), tf.constant([4, 4, 7]), tf.constant([10, 2]))
+        >>> cap_repeated_rows(g, cap=1.0).values.numpy().tolist()   # row 4 twice: each entry halved
+        [[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]]
+    """
+    indices = tf.reshape(gradient.indices, (-1,))
+    if weights is None:
+        weights = tf.ones(tf.shape(indices), gradient.values.dtype)
+    rows = tf.cast(gradient.dense_shape[0], indices.dtype)
+    examples = tf.math.unsorted_segment_sum(tf.cast(weights, gradient.values.dtype), indices, rows)
+    scale = tf.minimum(1.0, cap / tf.maximum(tf.gather(examples, indices), 1.0))
+    return tf.IndexedSlices(gradient.values * scale[:, None], gradient.indices, gradient.dense_shape)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class SharedNegatives(keras.Model):
     """Two embedding tables trained by SGD on `shared_negatives_gradients` in `model.fit` (skip-gram, CBOW, PV-DBOW).
@@ -122,6 +152,8 @@ class SharedNegatives(keras.Model):
         output_rows: rows of the output table (vocabulary size).
         dim: vector size.
         bag_update: how bag members share the mean's gradient (`shared_negatives_gradients`).
+        row_cap: examples' worth of update a table row may take in one step (`cap_repeated_rows`);
+            `None` applies every batch's exact sum (which diverges when a word fills much of a batch).
 
     Example:
         >>> model = SharedNegatives(input_rows=100, output_rows=100, dim=8)
@@ -130,11 +162,23 @@ class SharedNegatives(keras.Model):
         >>> model.train_on_batch(tf.data.Dataset.from_tensors(batch))
     """
 
-    def __init__(self, *, input_rows: int, output_rows: int, dim: int, bag_update: str = "word2vec", **kwargs):
+    def __init__(
+        self,
+        *,
+        input_rows: int,
+        output_rows: int,
+        dim: int,
+        bag_update: str = "word2vec",
+        row_cap: float | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if bag_update not in BAG_UPDATES:
             raise ValueError(f"bag_update must be one of {BAG_UPDATES}, got {bag_update!r}")
+        if row_cap is not None and not row_cap > 0:
+            raise ValueError(f"row_cap must be > 0 or None, got {row_cap!r}")
         self.input_rows, self.output_rows, self.dim, self.bag_update = input_rows, output_rows, dim, bag_update
+        self.row_cap = row_cap
         # word2vec.c's start: inputs uniform(-0.5/d, 0.5/d), outputs zero
         self.input_embedding = keras.layers.Embedding(
             input_rows,
@@ -178,6 +222,15 @@ class SharedNegatives(keras.Model):
 
     def train_step(self, data):
         mean_loss, weight, g_in, g_out = self._loss_and_gradients(data)
+        if self.row_cap is not None:
+            batch = data[0] if isinstance(data, tuple) else data
+            positives, negatives = batch["positives"], batch["negatives"]
+            group = tf.cast(tf.shape(positives)[1], g_out.values.dtype)  # a shared negative's entry sums G examples
+            per_entry = tf.concat(
+                [tf.ones([tf.size(positives)], g_out.values.dtype), tf.fill([tf.size(negatives)], group)], axis=0
+            )
+            g_in = cap_repeated_rows(g_in, self.row_cap)
+            g_out = cap_repeated_rows(g_out, self.row_cap, per_entry)
         self.optimizer.apply([g_in, g_out], [self.input_embedding.embeddings, self.output_embedding.embeddings])
         self.loss_tracker.update_state(mean_loss, sample_weight=weight)
         return {"loss": self.loss_tracker.result()}
@@ -194,4 +247,5 @@ class SharedNegatives(keras.Model):
             "output_rows": self.output_rows,
             "dim": self.dim,
             "bag_update": self.bag_update,
+            "row_cap": self.row_cap,
         }

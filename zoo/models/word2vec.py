@@ -52,7 +52,7 @@ def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
     return keras.Model({"target": target, "contexts": contexts}, logits, name="skipgram")
 
 
-def build_word2vec(*, vocab_size: int, dim: int) -> SharedNegatives:
+def build_word2vec(*, vocab_size: int, dim: int, row_cap: float | None = None) -> SharedNegatives:
     """Skip-gram or CBOW with shared negatives (chapter 6): the batches say which (`skipgram_dataset` with a
     `group_size`, or `cbow_dataset`).
 
@@ -61,6 +61,7 @@ def build_word2vec(*, vocab_size: int, dim: int) -> SharedNegatives:
     Args:
         vocab_size: words in the vocabulary (`[UNK]` at 0).
         dim: embedding size.
+        row_cap: examples' worth of update a row may take per step (`SharedNegatives`); None: no cap.
 
     Example:
         >>> model = compile_word2vec(build_word2vec(vocab_size=100, dim=8), learning_rate=0.025)
@@ -68,7 +69,7 @@ def build_word2vec(*, vocab_size: int, dim: int) -> SharedNegatives:
         >>> model(batch).shape   # groups, examples per group, 1 + shared negatives
         TensorShape([1, 2, 4])
     """
-    return SharedNegatives(input_rows=vocab_size, output_rows=vocab_size, dim=dim, name="word2vec")
+    return SharedNegatives(input_rows=vocab_size, output_rows=vocab_size, dim=dim, row_cap=row_cap, name="word2vec")
 
 
 # Batches per call of the compiled train function: a word2vec step takes 1-12 ms, and Keras' own work around
