@@ -201,6 +201,23 @@ def test_input_table_of_another_size_serves_paragraph_vectors():
     assert not np.allclose(after[2], before[2])
 
 
+@pytest.mark.parametrize("architecture", ["shared", "per_pair"])
+def test_several_steps_per_call_train_every_batch_of_a_stream_of_unknown_length(architecture):
+    """The recipes' datasets have no known length (pairs are filtered), and 35 batches are not a multiple of
+    the 16 per compiled call: every batch is still trained on, once."""
+    if architecture == "shared":
+        batch = {"inputs": [[1, 2]], "positives": [[3, 4]], "negatives": [[5, 6, 7]]}
+        model = word2vec.compile_word2vec(word2vec.build_word2vec(vocab_size=V, dim=D))
+    else:
+        batch = ({"target": [1], "contexts": [[3, 5, 6, 7]]}, [[1.0, 0.0, 0.0, 0.0]])
+        model = word2vec.compile_skipgram(word2vec.build_skipgram(vocab_size=V, dim=D, negatives=3), batch_size=1)
+    stream = tf.data.Dataset.from_tensors(batch).repeat(70).filter(lambda *_: True).shard(2, 0)
+    assert int(stream.cardinality()) == tf.data.UNKNOWN_CARDINALITY
+    assert model.steps_per_execution == word2vec.STEPS_PER_EXECUTION == 16
+    model.fit(stream, epochs=2, verbose=0)
+    assert int(model.optimizer.iterations) == 2 * 35
+
+
 def test_cap_scales_each_row_by_its_examples_in_the_batch():
     g = tf.IndexedSlices(tf.ones((4, 2)), tf.constant([3, 3, 3, 5]), tf.constant([8, 2]))
     np.testing.assert_allclose(cap_repeated_rows(g, cap=2.0).values.numpy()[:, 0], [2 / 3, 2 / 3, 2 / 3, 1.0])

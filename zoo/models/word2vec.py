@@ -72,15 +72,25 @@ def build_word2vec(*, vocab_size: int, dim: int, row_cap: float | None = None) -
     return SharedNegatives(input_rows=vocab_size, output_rows=vocab_size, dim=dim, row_cap=row_cap, name="word2vec")
 
 
+# Batches per call of the compiled train function: a word2vec step takes 1-12 ms and Keras' own work around
+# each call about 1.4 ms of CPU (issue 28, `benchmarks/shared_step_parts.py`). CBOW's 4,096-window steps ran
+# at 1.24M words/s with 16 per call against 0.89M with one. One under a multi-replica strategy, where Keras
+# 3.15's multi-step loop fails on a distributed stream of unknown length.
+STEPS_PER_EXECUTION = 16
+
+
 def compile_word2vec(
-    model: SharedNegatives, *, learning_rate: float = 0.025, decay_steps: int = 0, jit_compile: bool = True
+    model: SharedNegatives,
+    *,
+    learning_rate: float = 0.025,
+    decay_steps: int = 0,
+    jit_compile: bool = True,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> SharedNegatives:
     """word2vec's SGD on a `SharedNegatives` model: `learning_rate` per example (its gradients are sums), decayed
-    linearly to 1e-4 of itself over `decay_steps` as word2vec.c does; returns `model`.
-
-    One batch per call of the compiled step: 16 per call (Keras' `steps_per_execution`) saved CPU but not
-    time on the idle 2 cores (issue 28, `benchmarks/shared_step_parts.py`: 10.4 against 8.5 ms per
-    16,384-pair step; 1.33 cores busy against 0.93: Keras' work around a call seems to run beside the step)."""
+    linearly to 1e-4 of itself over `decay_steps` as word2vec.c does; `steps_per_execution` batches per call
+    of the compiled step (callbacks' batch hooks run once per call; 1 under a multi-replica strategy);
+    returns `model`."""
     if jit_compile and _replicas_share_a_cpu():
         warnings.warn(
             "word2vec: XLA is turned off under a multi-replica strategy over CPU devices (XLA "
@@ -92,7 +102,11 @@ def compile_word2vec(
         if decay_steps > 0
         else learning_rate
     )
-    model.compile(optimizer=keras.optimizers.SGD(rate), jit_compile=jit_compile)
+    model.compile(
+        optimizer=keras.optimizers.SGD(rate),
+        jit_compile=jit_compile,
+        steps_per_execution=_per_call(steps_per_execution),
+    )
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -104,8 +118,10 @@ def compile_skipgram(
     batch_size: int = 4096,
     decay_steps: int = 0,
     jit_compile: bool = True,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> keras.Model:
-    """word2vec's SGD on a `build_skipgram` model; returns `model`.
+    """word2vec's SGD on a `build_skipgram` model, `steps_per_execution` batches per compiled call (1 under a
+    multi-replica strategy); returns `model`.
 
     `learning_rate` is word2vec's per-pair SGD rate (0.025 in word2vec.c), decayed linearly to 1e-4 of
     itself over `decay_steps`; since Keras averages the loss over the batch and the 1 + K columns,
@@ -126,8 +142,14 @@ def compile_skipgram(
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
         jit_compile=jit_compile,
+        steps_per_execution=_per_call(steps_per_execution),
     )
     return model
+
+
+def _per_call(steps_per_execution: int) -> int:
+    replicated = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
+    return 1 if replicated else steps_per_execution
 
 
 def _replicas_share_a_cpu() -> bool:

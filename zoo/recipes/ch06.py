@@ -64,6 +64,11 @@ _COMMON = {
     "min_count": Param(5, "words seen fewer times are [UNK]"),
     "learning_rate": Param(0.025, "word2vec's per-pair SGD rate, decayed linearly (word2vec.c: 0.025)"),
     "jit_compile": Param(True, "XLA-compile the train step (about 2x faster on CPU)"),
+    "steps_per_execution": Param(
+        word2vec.STEPS_PER_EXECUTION,
+        "batches per call of the compiled step (1 under a multi-replica strategy)",
+        minimum=1,
+    ),
     "neighbours": Param(8, "nearest neighbours printed per probe word each epoch"),
     "analogy_restrict": Param(30_000, "analogy questions use the most frequent words only (compute-accuracy: 30,000)"),
 }
@@ -162,7 +167,11 @@ def _model(hp: HParams, data: Data[SkipgramInfo]) -> keras.Model:
     if hp.step == "shared":
         model = word2vec.build_word2vec(vocab_size=vocab_size, dim=hp.dim, row_cap=hp.row_cap or None)
         return word2vec.compile_word2vec(
-            model, learning_rate=hp.learning_rate, decay_steps=decay_steps, jit_compile=hp.jit_compile
+            model,
+            learning_rate=hp.learning_rate,
+            decay_steps=decay_steps,
+            jit_compile=hp.jit_compile,
+            steps_per_execution=hp.steps_per_execution,
         )
     model = word2vec.build_skipgram(vocab_size=vocab_size, dim=hp.dim, negatives=hp.negatives)
     return word2vec.compile_skipgram(
@@ -171,6 +180,7 @@ def _model(hp: HParams, data: Data[SkipgramInfo]) -> keras.Model:
         batch_size=hp.batch_size,
         decay_steps=decay_steps,
         jit_compile=hp.jit_compile,
+        steps_per_execution=hp.steps_per_execution,
     )
 
 
