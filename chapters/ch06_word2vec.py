@@ -125,6 +125,19 @@ batch = {  # 2 groups of 3 (target, context) pairs, each group sharing 5 negativ
 print("scores (groups, pairs per group, 1 positive + 5 shared negatives):", tuple(shared(batch).shape))
 
 # %% [markdown]
+# A batch applies the updates of all its examples at once, each computed on the same vectors, where
+# word2vec.c applies them one by one. A word in n examples of a batch therefore moves n times as far
+# in one step. For PTB's most frequent words (after sub-sampling, "the" is in about 270 of 4,096 CBOW
+# windows) that step overshoots, and training blew up in its first epoch. The recipes' `row_cap`
+# (default 64) scales a row's summed update down to at most 64 examples' worth:
+
+# %%
+from zoo.models.shared_negatives import cap_repeated_rows
+
+rows = tf.IndexedSlices(tf.ones((4, 2)), tf.constant([7, 7, 7, 9]), tf.constant([10, 2]))
+print("row 7 in 3 examples, row 9 in 1, cap 2:", cap_repeated_rows(rows, cap=2.0).values.numpy()[:, 0])
+
+# %% [markdown]
 # `zoo.fit` builds it on the real vocabulary and trains it. After every epoch a callback prints the
 # nearest neighbours of a few probe words: watch them become meaningful.
 

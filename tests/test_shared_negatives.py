@@ -178,7 +178,9 @@ def test_recipe_settings_refused_before_data(tmp_path):
         zoo.fit("cbow_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r2", step="per_pair")
     with pytest.raises(UserError, match="^step=per_pair, group_size=64: .*group_size applies to step=shared only"):
         zoo.fit("skipgram_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r3", step="per_pair", group_size=64)
-    assert not any((tmp_path / run).exists() for run in ("r1", "r2", "r3"))
+    with pytest.raises(UserError, match="^step=per_pair, row_cap=8.0: .*row_cap applies to step=shared only"):
+        zoo.fit("skipgram_ptb", data_dir=tmp_path / "nothing", out=tmp_path / "r4", step="per_pair", row_cap=8)
+    assert not any((tmp_path / run).exists() for run in ("r1", "r2", "r3", "r4"))
 
 
 def test_per_pair_step_with_the_default_group_size_is_not_refused():

@@ -103,6 +103,11 @@ def check_settings(hp: HParams, architecture: str) -> None:
             "step=per_pair draws its own negatives for every pair: group_size applies to step=shared only",
             params={"step": hp.step, "group_size": hp.group_size},
         )
+    if hp.step == "per_pair" and hp.row_cap != ROW_CAP:
+        raise UserError(
+            "step=per_pair applies Keras' own update: row_cap applies to step=shared only",
+            params={"step": hp.step, "row_cap": hp.row_cap},
+        )
     if hp.step == "shared" and hp.batch_size % hp.group_size:
         raise UserError(
             f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size
