@@ -64,6 +64,16 @@ def test_nnlm_refuses_an_empty_window_and_round_trips_through_keras_files(tmp_pa
     assert loaded.get_layer("context_pad").get_config()["value"] == 1
 
 
+def test_hidden_and_direct_kernels_start_as_the_dense_layers_of_the_textbook_formulation():
+    """Glorot over window * embedding inputs and hidden (or vocab) outputs, as Dense layers on the concatenation."""
+    model = lm.build_nnlm(vocab_size=3000, window=4, embedding_dim=100, hidden=200, direct=True)
+    for layer, units in (("hidden", 200), ("direct", 3000)):
+        kernel = np.asarray(model.get_layer(layer).kernel)
+        dense = keras.layers.Dense(units)
+        dense.build((None, 4 * 100))
+        np.testing.assert_allclose(kernel.std(), np.asarray(dense.kernel).std(), rtol=0.03)
+
+
 @pytest.mark.parametrize("n, steps, context", [(8, 3, 2), (50, 7, 4), (12, 11, 0), (5, 10, 3)])
 def test_context_rows_predict_every_token_once_from_a_full_window(n, steps, context):
     ids = np.arange(100, 100 + n, dtype=np.int32)

@@ -40,7 +40,10 @@ def build_nnlm(
 
     Bengio's own training was SGD over (context, next word) pairs; here Adam over rows of targets,
     each row carrying its `window - 1` tokens of context (`zoo.data.language_model.context_windows`).
-    `dropout` (not in the paper) acts on the concatenated features and on the tanh layer.
+    `dropout` (not in the paper) acts on the concatenated features and on the tanh layer. `H` and `W`
+    start as the dense layers of the textbook formulation would (Glorot over `window * embedding_dim`
+    inputs and `hidden` or `vocab_size` outputs): Keras' Conv1D default counts `window * hidden`
+    outputs, which drew `H` 30% smaller at the default sizes.
 
     Args:
         vocab_size: words in the vocabulary (id 0 = `<unk>`).
@@ -67,14 +70,32 @@ def build_nnlm(
         x = keras.layers.Dropout(dropout, name="dropout_features")(x)
     outputs = []
     if hidden:
-        h = keras.layers.Conv1D(hidden, window, activation="tanh", name="hidden")(x)
+        h = keras.layers.Conv1D(
+            hidden,
+            window,
+            activation="tanh",
+            kernel_initializer=_dense_glorot(window, embedding_dim, hidden),
+            name="hidden",
+        )(x)
         if dropout:
             h = keras.layers.Dropout(dropout, name="dropout_hidden")(h)
         outputs.append(keras.layers.Dense(vocab_size, name="logits")(h))
     if direct:
-        outputs.append(keras.layers.Conv1D(vocab_size, window, use_bias=not hidden, name="direct")(x))
+        direct_kernel = _dense_glorot(window, embedding_dim, vocab_size)
+        outputs.append(
+            keras.layers.Conv1D(
+                vocab_size, window, use_bias=not hidden, kernel_initializer=direct_kernel, name="direct"
+            )(x)
+        )
     logits = keras.layers.Add(name="logits_sum")(outputs) if len(outputs) > 1 else outputs[0]
     return keras.Model(ids, logits, name="nnlm")
+
+
+def _dense_glorot(window: int, features: int, units: int) -> keras.initializers.Initializer:
+    """Glorot-uniform for a `Conv1D(units, window)` kernel as for the `Dense(units)` on `window * features` inputs
+    it computes (fans `window * features` and `units`, where Keras' Conv1D counts `window * units` outputs)."""
+    dense_fans, conv_fans = window * features + units, window * (features + units)
+    return keras.initializers.VarianceScaling(scale=conv_fans / dense_fans, mode="fan_avg", distribution="uniform")
 
 
 def context_pad(model: keras.Model) -> ContextPad | None:
