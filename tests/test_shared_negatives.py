@@ -224,7 +224,7 @@ def test_cap_scales_each_row_by_its_examples_in_the_batch():
     g = tf.IndexedSlices(tf.ones((4, 2)), tf.constant([3, 3, 3, 5]), tf.constant([8, 2]))
     np.testing.assert_allclose(cap_repeated_rows(g, cap=2.0).values.numpy()[:, 0], [2 / 3, 2 / 3, 2 / 3, 1.0])
     # a shared negative's entry stands for its group's examples: row 5 in 4 of them is scaled by 2 / 4
-    weighted = cap_repeated_rows(g, cap=2.0, weights=tf.constant([1.0, 1.0, 1.0, 4.0]))
+    weighted = cap_repeated_rows(g, cap=2.0, examples=tf.constant([0, 0, 0, 3, 0, 4, 0, 0]))
     np.testing.assert_allclose(weighted.values.numpy()[:, 0], [2 / 3, 2 / 3, 2 / 3, 0.5])
     np.testing.assert_array_equal(cap_repeated_rows(g, cap=3.0).values.numpy(), g.values.numpy())  # under the cap
 
@@ -238,3 +238,20 @@ def test_ptb_cbow_diverges_without_the_row_cap_and_learns_with_it(shared_data, t
         diverged = True
     assert diverged
     assert zoo.fit("cbow_ptb", out=tmp_path / "capped", **settings).metrics["final_loss"] < 0.6
+
+
+def test_the_models_cap_counts_a_shared_negative_as_its_whole_group():
+    """One group of 4 examples shares negative 9: under a cap of 2 its row moves half as far, the others in full."""
+    batch = {"inputs": [[1, 2, 3, 4]], "positives": [[5, 6, 7, 8]], "negatives": [[9]]}
+    deltas = []
+    for cap in (None, 2.0):
+        model = SharedNegatives(input_rows=V, output_rows=V, dim=D, row_cap=cap)
+        model.compile(optimizer=keras.optimizers.SGD(0.1))
+        model.input_embedding.embeddings.assign(np.random.default_rng(1).normal(size=(V, D)).astype("float32"))
+        model.output_embedding.embeddings.assign(np.random.default_rng(2).normal(size=(V, D)).astype("float32"))
+        before = np.asarray(model.output_embedding.embeddings).copy()
+        model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0)
+        deltas.append(np.asarray(model.output_embedding.embeddings) - before)
+    np.testing.assert_allclose(deltas[1][9], 0.5 * deltas[0][9], rtol=1e-5)  # 4 examples' worth, capped at 2
+    np.testing.assert_allclose(deltas[1][5:9], deltas[0][5:9], rtol=1e-5)  # each positive in one example
+    assert np.abs(deltas[0][9]).sum() > 0

@@ -107,7 +107,7 @@ def shared_negatives_gradients(
     return loss, tf.reduce_sum(weight), input_gradient, output_gradient
 
 
-def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, weights: tf.Tensor | None = None) -> tf.IndexedSlices:
+def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, examples: tf.Tensor | None = None) -> tf.IndexedSlices:
     """Scale the rows of `gradient` so that no table row takes more than `cap` examples' worth of update in one step.
 
     word2vec.c applies its updates one example at a time, each on the vectors the last one left; a batch
@@ -120,8 +120,8 @@ def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, weights: tf.Tensor
     Args:
         gradient: rows of a table's gradient (indices may repeat).
         cap: examples' worth of update a row may take per step (> 0).
-        weights: examples summed in each entry of `gradient` (a shared negative's entry sums its group's
-            G examples); default 1 each.
+        examples: (rows,) the examples of the batch each table row is in (a shared negative counts its
+            group's G examples); default: how often each row's index repeats in `gradient`.
 
     Example:
         >>> g = tf.IndexedSlices(tf.ones((3, 2)), tf.constant([4, 4, 7]), tf.constant([10, 2]))
@@ -129,12 +129,17 @@ def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, weights: tf.Tensor
         [[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]]
     """
     indices = tf.reshape(gradient.indices, (-1,))
-    if weights is None:
-        weights = tf.ones(tf.shape(indices), gradient.values.dtype)
-    rows = tf.cast(gradient.dense_shape[0], indices.dtype)
-    examples = tf.math.unsorted_segment_sum(tf.cast(weights, gradient.values.dtype), indices, rows)
+    if examples is None:
+        examples = row_counts(indices, gradient.dense_shape[0], dtype=gradient.values.dtype)
+    examples = tf.cast(examples, gradient.values.dtype)
     scale = tf.minimum(1.0, cap / tf.maximum(tf.gather(examples, indices), 1.0))
     return tf.IndexedSlices(gradient.values * scale[:, None], gradient.indices, gradient.dense_shape)
+
+
+def row_counts(ids: tf.Tensor, rows, weight=1.0, dtype=tf.float32) -> tf.Tensor:
+    """(rows,) how many times each row id occurs in `ids` (any shape), each occurrence counting `weight`."""
+    ids = tf.reshape(ids, (-1,))
+    return tf.math.unsorted_segment_sum(tf.fill(tf.shape(ids), tf.cast(weight, dtype)), ids, tf.cast(rows, ids.dtype))
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -225,12 +230,10 @@ class SharedNegatives(keras.Model):
         if self.row_cap is not None:
             batch = data[0] if isinstance(data, tuple) else data
             positives, negatives = batch["positives"], batch["negatives"]
-            group = tf.cast(tf.shape(positives)[1], g_out.values.dtype)  # a shared negative's entry sums G examples
-            per_entry = tf.concat(
-                [tf.ones([tf.size(positives)], g_out.values.dtype), tf.fill([tf.size(negatives)], group)], axis=0
-            )
+            group = tf.shape(positives)[1]  # a shared negative's update sums its group's G examples
+            examples = row_counts(positives, self.output_rows) + row_counts(negatives, self.output_rows, group)
             g_in = cap_repeated_rows(g_in, self.row_cap)
-            g_out = cap_repeated_rows(g_out, self.row_cap, per_entry)
+            g_out = cap_repeated_rows(g_out, self.row_cap, examples)
         self.optimizer.apply([g_in, g_out], [self.input_embedding.embeddings, self.output_embedding.embeddings])
         self.loss_tracker.update_state(mean_loss, sample_weight=weight)
         return {"loss": self.loss_tracker.result()}
