@@ -40,7 +40,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--infer", type=int, default=25_000, help="test reviews whose vectors are inferred")
     parser.add_argument("--max-docs", type=int, default=0, help="first N reviews of each half (0 = all)")
     parser.add_argument("--batch-size", type=int, default=4096)
-    parser.add_argument("--group-size", type=int, default=16)
+    parser.add_argument("--group-size", type=int, default=0, help="0: the recipe's default for the mode")
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1337)
 
@@ -107,7 +107,7 @@ def run(argv: list[str]) -> dict:
         trained_at = time.perf_counter()
         vectors = model.document_vectors()
         serving = recipe.serving(hp, data, model)
-        inferred = infer_texts(serving, [texts[i] for i in picked], batch=256)
+        inferred = infer_texts(serving, [texts[i] for i in picked], batch=1024)  # 256 per call took 1.3x as long
         words, vocabulary = data.info.tokens, len(data.info.vocabulary) - 1
         extra = {"final_loss": float(history.history["loss"][-1])}
     else:

@@ -37,6 +37,8 @@ The literate source of chapters/ch14.ipynb (python -m zoo.notebooks 14 regenerat
 # `zoo.data.documents.document_dataset` and `ParagraphVectors`): batches mix words from about a
 # million words of text, so a document has about one word per batch, and PV-DM's window words
 # receive their share of the mean's gradient. Without either, training diverges to NaN on IMDB.
+# And PV-DBOW reads its words in groups of 4 words of one document, which share the document's
+# vector and one draw of negatives: a word costs 1 + 5/4 dot products instead of 1 + 5 (section 1).
 
 # %% Settings
 from zoo.notebooks import chapter_settings
@@ -84,6 +86,20 @@ assert [w.decode() for w in tokenize_strings(tf.constant([sample])).to_list()[0]
 vocabulary, ids, doc_ids, dropped = encode_documents([tokenize(t) for t in reviews["train"][0][:2000]], min_count=2,
                                                      max_vocab=1 << 20)  # fmt: skip
 print(f"first 2,000 reviews: {len(ids):,} words kept, {dropped:,} rare ones dropped, vocabulary {len(vocabulary):,}")
+
+# %% [markdown]
+# PV-DBOW's batches are groups of a document's words (`document_groups`, 4 per group by default; the
+# last group of a document is padded with weight 0). The group's document vector is read once and
+# scored once against the group's 5 negatives, then against each of its words. The first review's
+# first groups:
+
+# %%
+from zoo.data.documents import document_groups
+
+groups = document_groups(tf.constant(ids[:14]), tf.constant(doc_ids[:14]), group_size=4)
+show(pd.DataFrame({"document": groups["docs"].numpy(),
+                   "words": [[vocabulary.words[w] if w else "-" for w in row] for row in groups["words"].numpy()],
+                   "weights": groups["weights"].numpy().tolist()}))  # fmt: skip
 
 # %% [markdown]
 # ## 2. The baseline: averaged skip-gram vectors

@@ -10,7 +10,13 @@ import pytest
 import tensorflow as tf
 
 from zoo.data.corpus import tokenize
-from zoo.data.documents import document_dataset, encode_documents, tokenize_strings
+from zoo.data.documents import (
+    batches_per_epoch,
+    document_dataset,
+    document_groups,
+    encode_documents,
+    tokenize_strings,
+)
 from zoo.errors import UserError
 from zoo.models.paragraph_vectors import ParagraphVectors, build_paragraph_vectors, compile_paragraph_vectors
 from zoo.serving.paragraph_vectors import ParagraphVectorServing
@@ -62,11 +68,19 @@ def test_dataset_streams_every_word_once_per_epoch(mode):
         group_size=4,
         chunk_size=50,
     )
-    seen = []
+    seen, batches = [], 0
     for batch in ds:
+        batches += 1
         part = batch["dm" if mode != "dbow" else "dbow"]
-        assert part["negatives"].shape == (5, 3) and part["docs"].shape == (5, 4)
-        seen += list(zip(part["docs"].numpy().ravel(), part["words"].numpy().ravel()))
+        assert part["negatives"].shape == (5, 3) and part["words"].shape == (5, 4)
+        if mode == "dbow":  # each group: words of one document, padding slots weighted 0
+            assert part["docs"].shape == (5,)
+            docs = np.repeat(part["docs"].numpy()[:, None], 4, axis=1)
+            real = part["weights"].numpy() > 0
+            assert (part["words"].numpy()[~real] == 0).all()
+            seen += list(zip(docs[real], part["words"].numpy()[real]))
+        else:
+            seen += list(zip(part["docs"].numpy().ravel(), part["words"].numpy().ravel()))
         if mode != "dbow":
             # a context slot is either masked (null word 0) or a word of the same document
             contexts, mask, d = part["contexts"].numpy(), part["mask"].numpy(), part["docs"].numpy()
@@ -76,7 +90,23 @@ def test_dataset_streams_every_word_once_per_epoch(mode):
             assert all((int(d[g, k]), int(c)) in word_docs for g, k, c in zip(groups, slots, contexts[mask > 0]))
         if mode == "both":
             assert (batch["dbow"]["words"].numpy() == part["words"].numpy()).all()
-    assert sorted(seen) == sorted(zip(doc_ids, ids))  # 200 words, 10 full batches, nothing dropped
+    # 200 words: 10 full batches of 20, nothing dropped; PV-DBOW cuts each of the 20 documents of 10 words
+    # into groups of 4, 4 and 2 (+ 2 padding slots): 60 groups, 12 batches of 5
+    assert sorted(seen) == sorted(zip(doc_ids, ids))
+    expected = batches_per_epoch(
+        ids, doc_ids, vocabulary, mode=mode, subsample=0, batch_size=20, group_size=4, chunk_size=50
+    )
+    assert batches == expected == (12 if mode == "dbow" else 10)
+
+
+def test_document_groups_cut_runs_of_one_document():
+    words, docs = tf.constant([5, 6, 7, 8, 9, 4]), tf.constant([0, 0, 0, 1, 0, 0])
+    g = document_groups(words, docs, group_size=2)
+    assert g["docs"].numpy().tolist() == [0, 0, 1, 0]  # document 0's second run is a run of its own
+    assert g["words"].numpy().tolist() == [[5, 6], [7, 0], [8, 0], [9, 4]]
+    assert g["weights"].numpy().tolist() == [[1, 1], [1, 0], [1, 0], [1, 1]]
+    empty = document_groups(tf.zeros([0], tf.int32), tf.zeros([0], tf.int32), group_size=3)
+    assert empty["words"].shape == (0, 3) and empty["docs"].shape == (0,)
 
 
 def true_loss(h, output, words, negatives):
@@ -200,7 +230,7 @@ def write_corpus(path: Path, documents: int = 60) -> Path:
 
 @pytest.mark.parametrize(
     ("setting", "value", "match"),
-    [("mode", "dbow2", "mode"), ("dm_combine", "sum", "dm_combine"), ("batch_size", 100, "group_size")],
+    [("mode", "dbow2", "mode"), ("dm_combine", "sum", "dm_combine"), ("batch_size", 102, "group_size")],
 )
 def test_bad_settings_are_refused_in_one_line_before_reading(tmp_path, setting, value, match):
     import zoo

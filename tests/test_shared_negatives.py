@@ -11,7 +11,12 @@ import zoo
 from zoo.data.skipgrams import cbow_dataset, encode_corpus, skipgram_dataset
 from zoo.errors import UserError
 from zoo.models import word2vec
-from zoo.models.shared_negatives import SharedNegatives, cap_repeated_rows, shared_negatives_gradients
+from zoo.models.shared_negatives import (
+    SharedNegatives,
+    cap_repeated_rows,
+    shared_input_gradients,
+    shared_negatives_gradients,
+)
 from zoo.recipes import get, resolve_hparams
 from zoo.recipes.ch06 import check_settings
 from zoo.training.loop import TrainingDiverged
@@ -62,6 +67,28 @@ def test_skipgram_gradients_equal_autodiff_of_the_per_pair_loss():
         input_table, output_table, lambda t, n, g: t[inputs[n, g]], positives, negatives
     )
     assert examples == 6
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(tf.convert_to_tensor(g_in), want_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(tf.convert_to_tensor(g_out), want_out, rtol=1e-4, atol=1e-6)
+
+
+def test_groups_sharing_their_input_equal_autodiff_of_the_per_pair_loss():
+    input_table, output_table = _tables()
+    inputs = np.array([1, 3, 1])  # one input row per group; group 3 repeats group 1's
+    positives = np.array([[6, 7, 8], [9, 6, 0], [2, 2, 0]])
+    weights = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0]], "float32")  # 0: a padding slot, not an example
+    negatives = np.array([[6, 11, 3, 11], [2, 5, 9, 7], [0, 4, 2, 1]])  # 6, 9, 2: an example's positive, skipped there
+    loss, examples, g_in, g_out = shared_input_gradients(
+        input_table, output_table, tf.constant(inputs), tf.constant(positives), tf.constant(negatives), weights
+    )
+    want_loss, want_in, want_out = _autodiff(
+        input_table,
+        output_table,
+        lambda t, n, g: t[inputs[n]] if weights[n, g] else None,
+        positives,
+        negatives,
+    )
+    assert examples == 6 and g_in.values.shape == (3, D)  # the input row is updated once per group
     np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
     np.testing.assert_allclose(tf.convert_to_tensor(g_in), want_in, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(tf.convert_to_tensor(g_out), want_out, rtol=1e-4, atol=1e-6)

