@@ -180,6 +180,20 @@ def trained(mode: str, docs, epochs: int = 15, dim: int = 16, combine: str = "me
     return model, vocabulary
 
 
+def test_sixteen_batches_per_call_train_every_batch_of_an_epoch():
+    """The stream has no known length and 12 batches are not a multiple of the 16 per compiled call."""
+    vocabulary, ids, doc_ids, _ = encode_documents(two_topic_corpus(20, 10), min_count=1, max_vocab=100)
+    ds = document_dataset(
+        ids, doc_ids, vocabulary, mode="dbow", window=2, negatives=3, subsample=0, batch_size=20, group_size=4,
+        chunk_size=50,
+    )  # fmt: skip
+    assert int(ds.cardinality()) == tf.data.UNKNOWN_CARDINALITY
+    model = compile_paragraph_vectors(build_paragraph_vectors(documents=20, vocab_size=len(vocabulary), dim=4))
+    assert model.steps_per_execution == 16
+    model.fit(ds, epochs=2, verbose=0)
+    assert int(model.optimizer.iterations) == 2 * 12
+
+
 def cosine(a, b):
     return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
 

@@ -35,7 +35,13 @@ import tensorflow as tf
 
 from zoo.data.documents import MODES
 from zoo.data.skipgrams import draw_negatives, negative_cdf, window_contexts
-from zoo.models.shared_negatives import BAG_UPDATES, shared_input_gradients, shared_negatives_gradients
+from zoo.models.shared_negatives import (
+    BAG_UPDATES,
+    STEPS_PER_EXECUTION,
+    shared_input_gradients,
+    shared_negatives_gradients,
+    steps_per_call,
+)
 
 DM_COMBINES = ("mean", "concat")
 
@@ -277,16 +283,26 @@ class ParagraphVectors(keras.Model):
 
 
 def compile_paragraph_vectors(
-    model: ParagraphVectors, *, learning_rate: float = 0.025, decay_steps: int = 0, jit_compile: bool = True
+    model: ParagraphVectors,
+    *,
+    learning_rate: float = 0.025,
+    decay_steps: int = 0,
+    jit_compile: bool = True,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> ParagraphVectors:
     """gensim's SGD: `learning_rate` per example (the gradients are sums), decayed linearly to 1e-4 of it
-    over `decay_steps` (gensim: 0.025 -> 0.0001); returns `model`."""
+    over `decay_steps` (gensim: 0.025 -> 0.0001), `steps_per_execution` batches per compiled call (1 under
+    a multi-replica strategy); returns `model`."""
     rate = (
         keras.optimizers.schedules.PolynomialDecay(learning_rate, decay_steps, learning_rate * 1e-4 / 0.025)
         if decay_steps > 0
         else learning_rate
     )
-    model.compile(optimizer=keras.optimizers.SGD(rate), jit_compile=jit_compile)
+    model.compile(
+        optimizer=keras.optimizers.SGD(rate),
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_call(steps_per_execution),
+    )
     model.optimizer.build(model.trainable_variables)
     return model
 

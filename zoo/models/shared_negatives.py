@@ -27,6 +27,18 @@ import tensorflow as tf
 
 BAG_UPDATES = ("word2vec", "mean")
 
+# Batches per call of the compiled train function: a shared-negatives step takes 1-12 ms and Keras' own work
+# around each call about 1.4 ms of CPU (issue 28, `benchmarks/shared_step_parts.py`). CBOW's 4,096-window steps
+# ran at 1.24M words/s with 16 per call against 0.89M with one; PV-DBOW's 1.7 ms steps took 1.25 ms. One under
+# a multi-replica strategy, where Keras 3.15's multi-step loop fails on a distributed stream of unknown length.
+STEPS_PER_EXECUTION = 16
+
+
+def steps_per_call(steps_per_execution: int) -> int:
+    """`steps_per_execution` for `model.compile`, or 1 under a multi-replica strategy."""
+    replicated = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
+    return 1 if replicated else steps_per_execution
+
 
 def shared_negatives_gradients(
     input_table: tf.Tensor,

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.models.shared_negatives import SharedNegatives
+from zoo.models.shared_negatives import STEPS_PER_EXECUTION, SharedNegatives, steps_per_call
 
 
 def build_skipgram(*, vocab_size: int, dim: int, negatives: int) -> keras.Model:
@@ -72,13 +72,6 @@ def build_word2vec(*, vocab_size: int, dim: int, row_cap: float | None = None) -
     return SharedNegatives(input_rows=vocab_size, output_rows=vocab_size, dim=dim, row_cap=row_cap, name="word2vec")
 
 
-# Batches per call of the compiled train function: a word2vec step takes 1-12 ms and Keras' own work around
-# each call about 1.4 ms of CPU (issue 28, `benchmarks/shared_step_parts.py`). CBOW's 4,096-window steps ran
-# at 1.24M words/s with 16 per call against 0.89M with one. One under a multi-replica strategy, where Keras
-# 3.15's multi-step loop fails on a distributed stream of unknown length.
-STEPS_PER_EXECUTION = 16
-
-
 def compile_word2vec(
     model: SharedNegatives,
     *,
@@ -105,7 +98,7 @@ def compile_word2vec(
     model.compile(
         optimizer=keras.optimizers.SGD(rate),
         jit_compile=jit_compile,
-        steps_per_execution=_per_call(steps_per_execution),
+        steps_per_execution=steps_per_call(steps_per_execution),
     )
     model.optimizer.build(model.trainable_variables)
     return model
@@ -142,14 +135,9 @@ def compile_skipgram(
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
         jit_compile=jit_compile,
-        steps_per_execution=_per_call(steps_per_execution),
+        steps_per_execution=steps_per_call(steps_per_execution),
     )
     return model
-
-
-def _per_call(steps_per_execution: int) -> int:
-    replicated = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
-    return 1 if replicated else steps_per_execution
 
 
 def _replicas_share_a_cpu() -> bool:

@@ -39,6 +39,7 @@ from zoo.data.pipelines import Data
 from zoo.errors import UserError
 from zoo.json_files import write_json
 from zoo.models.paragraph_vectors import DM_COMBINES, build_paragraph_vectors, compile_paragraph_vectors
+from zoo.models.shared_negatives import STEPS_PER_EXECUTION
 from zoo.recipes.base import HParams, Param, Recipe, RunContext, register
 from zoo.recipes.sequence_autoencoder import (
     SA_LSTM_PARAMS,
@@ -106,6 +107,9 @@ _PARAMS = {
         exclusive_minimum=True,
     ),
     "jit_compile": Param(True, "XLA-compile the train step"),
+    "steps_per_execution": Param(
+        STEPS_PER_EXECUTION, "batches per call of the compiled step (1 under a multi-replica strategy)", minimum=1
+    ),
     "infer_epochs": Param(
         0, "inference passes over a new text (0 = epochs, as gensim's infer_vector)", minimum=0, maximum=1000
     ),
@@ -220,7 +224,11 @@ def _model(hp: HParams, data: Data[DocumentInfo]) -> keras.Model:
     )
     decay = hp.epochs * info.steps_per_epoch
     return compile_paragraph_vectors(
-        model, learning_rate=hp.learning_rate, decay_steps=decay, jit_compile=hp.jit_compile
+        model,
+        learning_rate=hp.learning_rate,
+        decay_steps=decay,
+        jit_compile=hp.jit_compile,
+        steps_per_execution=hp.steps_per_execution,
     )
 
 
