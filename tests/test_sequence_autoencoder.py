@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.data.documents import sequence_autoencoder_data
+from zoo.data.sentence_decoders import sequence_autoencoder_data
 from zoo.errors import UserError
 from zoo.models.sentence_encoder import SentenceEncoder
 from zoo.models.sequence_autoencoder import (

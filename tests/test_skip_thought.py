@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.data.documents import sentence_triples, skip_thought_data
+from zoo.data.sentence_decoders import sentence_triples, skip_thought_data
 from zoo.errors import UserError
 from zoo.models.skip_thought import SkipThoughtEncoder, build_skip_thought, compile_skip_thought
 

@@ -37,7 +37,7 @@ def build_sequence_autoencoder(*, vocab_size: int, embedding_dim: int, units: in
 
     `sentence` holds a `TextVectorization`'s ids (0 = padding, 1 = out of vocabulary);
     `reconstruction_in` is the start id (`vocab_size`) followed by the sentence shifted right
-    (teacher forcing: `zoo.data.documents.sequence_autoencoder_data` makes both). The logits
+    (teacher forcing: `zoo.data.sentence_decoders.sequence_autoencoder_data` makes both). The logits
     `(batch, L, vocab_size)` predict the sentence itself; `compile_sequence_autoencoder` ignores
     the padding in the loss. The encoder and decoder share the word embeddings.
 

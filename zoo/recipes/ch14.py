@@ -259,7 +259,7 @@ def _report(hp: HParams, data: Data[DocumentInfo], model: keras.Model, ctx: RunC
     if labels is not None and n:
         error, classifier = logistic_error(trained[:n], labels[:n], trained[n:], labels[n:], hp.seed)
         metrics.update(test_error=round(error, 5), test_accuracy=round(1 - error, 5))
-        errors[f"PV-{hp.mode.upper()} (trained vectors)"] = error
+        errors[f"PV-{hp.mode.upper()}, trained: all {len(labels) - n:,} test reviews"] = error
         count = min(hp.infer_documents, info.documents - n)
         if ctx.max_steps:
             count = min(count, 64)
@@ -282,7 +282,11 @@ def _report(hp: HParams, data: Data[DocumentInfo], model: keras.Model, ctx: RunC
                     float((_nearest(trained, inferred[:2000], 1)[0][:, 0] == picked[:2000]).mean()), 4
                 ),
             )
-            errors[f"PV-{hp.mode.upper()} (inferred test vectors)"] = metrics["test_error_inferred"]
+            # inferred for a sample of the test half: beside the same reviews' trained vectors, not the whole half's
+            errors[f"PV-{hp.mode.upper()}, trained: {len(picked):,} test reviews"] = metrics[
+                "test_error_trained_same_documents"
+            ]
+            errors[f"PV-{hp.mode.upper()}, inferred: the same {len(picked):,}"] = metrics["test_error_inferred"]
         if hp.word_vectors:
             averaged = averaged_vectors(hp.word_vectors, info)
             error, _ = logistic_error(averaged[:n], labels[:n], averaged[n:], labels[n:], hp.seed)

@@ -23,8 +23,8 @@ from pathlib import Path
 import keras
 
 from zoo.data.bert_pretraining import VOCABULARY_FILE, write_vocabulary
-from zoo.data.documents import SentenceInfo, sequence_autoencoder_data
 from zoo.data.pipelines import Data
+from zoo.data.sentence_decoders import SentenceInfo, sequence_autoencoder_data
 from zoo.data.text import TextInfo, dataset, encode, vectorizer
 from zoo.models.classifier import compile_classifier
 from zoo.models.sentence_encoder import SentenceEncoder

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import keras
 
-from zoo.data.documents import SentenceInfo, skip_thought_data
 from zoo.data.pipelines import Data
+from zoo.data.sentence_decoders import SentenceInfo, skip_thought_data
 from zoo.models.skip_thought import SkipThoughtEncoder, build_skip_thought, compile_skip_thought
 from zoo.recipes.base import HParams, Param, RunContext
 from zoo.recipes.text_blocks import SENTENCE_CORPUS_PARAMS, corpus_texts, sentence_vectors_report

@@ -16,8 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import corpus, imdb, rt_polarity
-from zoo.data.documents import DocumentInfo, SentenceInfo, encode_documents
+from zoo.data.documents import DocumentInfo, encode_documents
 from zoo.data.pipelines import Data
+from zoo.data.sentence_decoders import SentenceInfo
 from zoo.data.vectors import check_word_vectors, load_word_vectors
 from zoo.errors import DataNotFound, UserError
 from zoo.recipes.base import HParams, Param, RunContext
