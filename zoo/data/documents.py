@@ -162,14 +162,15 @@ def document_dataset(
         words, docs = tf.boolean_mask(chunk_ids, keep), tf.boolean_mask(chunk_docs, keep)
         if mode == "dbow":
             out = document_groups(words, docs, group_size)
-            order = tf.random.shuffle(tf.range(tf.shape(out["docs"])[0]))
-            return {k: tf.gather(v, order) for k, v in out.items()}
-        out = {"docs": docs, "words": words}
-        if mode != "dbow":
+        else:
             _, contexts, valid = window_contexts(words, docs, ones, window, drop_unk=False)
-            out["contexts"] = contexts * tf.cast(valid, tf.int32)  # outside the window: row 0, the null word
-            out["mask"] = tf.cast(valid, tf.float32)
-        order = tf.random.shuffle(tf.range(tf.shape(words)[0]))
+            out = {
+                "docs": docs,
+                "words": words,
+                "contexts": contexts * tf.cast(valid, tf.int32),  # outside the window: row 0, the null word
+                "mask": tf.cast(valid, tf.float32),
+            }
+        order = tf.random.shuffle(tf.range(tf.shape(out["words"])[0]))  # words (dm, both) or groups (dbow)
         return {k: tf.gather(v, order) for k, v in out.items()}
 
     def group(batch):
