@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo.data import rt_polarity
 from zoo.data.sentence_decoders import sentence_triples, skip_thought_data
 from zoo.errors import UserError
 from zoo.models.skip_thought import SkipThoughtEncoder, build_skip_thought, compile_skip_thought
@@ -46,6 +47,14 @@ def test_two_decoders_share_the_vocabulary_matrix_and_embeddings():
     assert {"encoder", "previous_decoder", "next_decoder"} <= {layer.name for layer in model.layers}
 
 
+def test_each_decoder_reads_the_sentence_vector_at_every_step():
+    """The paper's C matrices: the thought enters every gate at every step, so each decoder's input kernel
+    has rows for the word (4) and for the thought (6); from the initial state alone the encoder collapsed."""
+    model = build_skip_thought(vocab_size=30, embedding_dim=4, units=6, sequence_length=5)
+    for name in ("previous_decoder", "next_decoder"):
+        assert model.get_layer(name).cell.kernel.shape == (4 + 6, 3 * 6)
+
+
 def test_training_lowers_the_loss_and_the_encoder_serves_strings():
     texts = ["the cat sat. the dog ran. a bird flew. the end came. then night fell."] * 20
     data = skip_thought_data(
@@ -81,6 +90,11 @@ def test_skip_thought_end_to_end_with_encode_endpoint(tmp_path, shared_data):
     assert (result.run_dir / "rt_polarity.png").exists()
     loaded = tf.saved_model.load(str(result.run_dir / "saved_model"))
     assert loaded.encode(tf.constant(["The cast was good.", ""])).shape == (2, 6)
+    # the mean pairwise cosine of the snippets' vectors, recomputed from the exported encoder
+    texts, _ = rt_polarity.load(shared_data)
+    vectors = np.asarray(loaded.encode(tf.constant(texts[:100] + texts[-100:])))
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert result.metrics["mean_cosine_between_sentences"] == pytest.approx((unit @ unit.T).mean(), abs=2e-4)
 
 
 def _saved_model(path, endpoint: str):

@@ -201,7 +201,8 @@ def sentence_vectors_report(
     `embedding` layer, over the snippet's known words), `hp.word_vectors` averaged and
     `hp.paragraph_vectors`' inferred vectors when given (without `word_vectors`, the metrics say the
     baseline was skipped and how to get it: `skipped_baseline`); `rt_polarity.png` draws the errors.
-    A smoke run (`ctx.max_steps`) keeps
+    `mean_cosine_between_sentences` (the mean cosine over all pairs of snippets, self-pairs included)
+    tells a collapsed encoder, one vector for every sentence, by a value near 1. A smoke run (`ctx.max_steps`) keeps
     100 snippets of each class; without rt-polarity the evaluation is skipped and says why.
     """
     metrics: dict = {"vocabulary_size": len(data.info.vocabulary)}
@@ -214,6 +215,9 @@ def sentence_vectors_report(
         pick = np.r_[0:100, len(texts) - 100 : len(texts)]
         texts, labels = [texts[i] for i in pick], labels[pick]
     rows = {name: infer_texts(encoder, texts)}
+    # near 1 when the encoder gives every sentence the same vector (a collapsed encoder scores at chance)
+    unit = rows[name] / np.maximum(np.linalg.norm(rows[name], axis=1, keepdims=True), 1e-12)
+    metrics["mean_cosine_between_sentences"] = round(float(np.square(unit.mean(0)).sum()), 4)
     ids = np.asarray(data.info.vectorizer(tf.constant(texts)))
     table = np.asarray(model.get_layer("embedding").embeddings)
     known = (ids > 1)[..., None]
