@@ -149,18 +149,8 @@ def document_data(
     _check(hp)
     tokens = [corpus.tokenize(t) for t in texts]
     vocabulary, ids, doc_ids, dropped = encode_documents(tokens, min_count=hp.min_count, max_vocab=hp.max_vocab)
-    train = document_dataset(
-        ids,
-        doc_ids,
-        vocabulary,
-        mode=hp.mode,
-        window=hp.window,
-        negatives=hp.negatives,
-        subsample=hp.subsample,
-        batch_size=hp.batch_size,
-        group_size=group_size(hp),
-        seed=hp.seed,
-    )
+    layout = dict(mode=hp.mode, subsample=hp.subsample, batch_size=hp.batch_size, group_size=group_size(hp))
+    train = document_dataset(ids, doc_ids, vocabulary, window=hp.window, negatives=hp.negatives, seed=hp.seed, **layout)
     if len(ids) < hp.batch_size:
         raise UserError(
             f"{source or 'the corpus'} has {len(ids)} words seen min_count times, fewer than one batch; "
@@ -168,15 +158,7 @@ def document_data(
             param="batch_size",
             value=hp.batch_size,
         )
-    steps = batches_per_epoch(
-        ids,
-        doc_ids,
-        vocabulary,
-        mode=hp.mode,
-        subsample=hp.subsample,
-        batch_size=hp.batch_size,
-        group_size=group_size(hp),
-    )
+    steps = batches_per_epoch(ids, doc_ids, vocabulary, **layout)
     if ctx.max_steps:
         steps = min(steps, ctx.max_steps)
     info = DocumentInfo(
