@@ -26,6 +26,7 @@ SKIP_THOUGHT_PARAMS = {
     "sequence_length": Param(30, "words kept per sentence", minimum=2, maximum=1000),
     "embedding_dim": Param(128, "word embedding size (the paper: 620)", minimum=1, maximum=4096),
     "units": Param(256, "GRU units = sentence vector size (the paper: 2,400)", minimum=1, maximum=8192),
+    "layer_norm": Param(True, "layer-normalised GRUs (false: Keras' GRU, whose encoder collapses here)"),
     "max_triples": Param(200_000, "sentence triples sampled for training (0 = all)", minimum=0, maximum=1 << 30),
     "learning_rate": Param(1e-3, "Adam learning rate", minimum=0.0, maximum=1.0, exclusive_minimum=True),
     "clipnorm": Param(10.0, "gradient norm clipping (the paper: 10; 0 = off)", minimum=0.0, maximum=1e6),
@@ -47,7 +48,11 @@ def skip_thought_corpus_data(hp: HParams, ctx: RunContext) -> Data[SentenceInfo]
 
 def skip_thought_model(hp: HParams, data: Data[SentenceInfo]) -> keras.Model:
     model = build_skip_thought(
-        vocab_size=hp.vocab_size, embedding_dim=hp.embedding_dim, units=hp.units, sequence_length=hp.sequence_length
+        vocab_size=hp.vocab_size,
+        embedding_dim=hp.embedding_dim,
+        units=hp.units,
+        sequence_length=hp.sequence_length,
+        layer_norm=hp.layer_norm,
     )
     return compile_skip_thought(model, learning_rate=hp.learning_rate, clipnorm=hp.clipnorm)
 
