@@ -42,6 +42,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--group-size", type=int, default=0, help="0: the recipe's default for the mode")
     parser.add_argument("--window", type=int, default=10)
+    parser.add_argument("--row-cap", type=float, default=0.0, help="ours: the recipe's row_cap (0 = off)")
     parser.add_argument("--seed", type=int, default=1337)
 
 
@@ -95,6 +96,7 @@ def run(argv: list[str]) -> dict:
                 batch_size=args.batch_size,
                 group_size=args.group_size,
                 window=args.window,
+                row_cap=args.row_cap,
                 seed=args.seed,
             ),
         )
@@ -109,7 +111,7 @@ def run(argv: list[str]) -> dict:
         serving = recipe.serving(hp, data, model)
         inferred = infer_texts(serving, [texts[i] for i in picked], batch=1024)  # 256 per call took 1.3x as long
         words, vocabulary = data.info.tokens, len(data.info.vocabulary) - 1
-        extra = {"final_loss": float(history.history["loss"][-1])}
+        extra = {"final_loss": float(history.history["loss"][-1]), "row_cap": args.row_cap, "seed": args.seed}
     else:
         from gensim.models.doc2vec import Doc2Vec, TaggedDocument
 

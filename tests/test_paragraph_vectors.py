@@ -194,6 +194,27 @@ def test_sixteen_batches_per_call_train_every_batch_of_an_epoch():
     assert int(model.optimizer.iterations) == 2 * 12
 
 
+def test_row_cap_scales_a_word_s_summed_update_and_leaves_the_documents_alone():
+    """Word 3 is the target of four slots and negatives 5, 6 count once per word of the group (4): with
+    row_cap=1 each of their output rows moves a quarter as far; the document's row is not capped."""
+    batch = {"dbow": {"docs": np.array([1]), "words": np.full((1, 4), 3), "weights": np.ones((1, 4), "float32"),
+                      "negatives": np.array([[5, 6]])}}  # fmt: skip
+
+    def deltas(row_cap):
+        keras.utils.set_random_seed(0)
+        model = build_paragraph_vectors(documents=3, vocab_size=10, dim=4, row_cap=row_cap)
+        compile_paragraph_vectors(model, decay_steps=0, jit_compile=False)
+        before = [np.array(model.dbow_documents), np.array(model.dbow_output)]
+        model.train_on_batch(batch)
+        return np.array(model.dbow_documents) - before[0], np.array(model.dbow_output) - before[1]
+
+    (doc, out), (doc_capped, out_capped) = deltas(None), deltas(1.0)
+    assert np.abs(out[[3, 5, 6]]).min() > 0
+    np.testing.assert_allclose(out_capped[[3, 5, 6]], out[[3, 5, 6]] / 4, rtol=1e-5)
+    np.testing.assert_allclose(doc_capped, doc, rtol=1e-6)
+    assert build_paragraph_vectors(documents=3, vocab_size=10, dim=4, row_cap=2.0).get_config()["row_cap"] == 2.0
+
+
 def cosine(a, b):
     return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
 

@@ -38,6 +38,8 @@ from zoo.data.skipgrams import draw_negatives, negative_cdf, window_contexts
 from zoo.models.shared_negatives import (
     BAG_UPDATES,
     STEPS_PER_EXECUTION,
+    cap_repeated_rows,
+    row_counts,
     shared_input_gradients,
     shared_negatives_gradients,
     steps_per_call,
@@ -65,6 +67,10 @@ class ParagraphVectors(keras.Model):
             document vector always gets all of it, as in gensim. Summed over a batch of 4,096 words,
             gensim's way diverged to NaN on IMDB (a frequent word sits in thousands of windows of one
             batch and takes their summed step at once), hence `"mean"` by default.
+        row_cap: examples' worth of update an output row (a word) may take per batch
+            (`zoo.models.shared_negatives.cap_repeated_rows`, as the word2vec recipes' `row_cap`); `None`
+            applies the batch's exact sum: with sub-sampling off, "the" is a target about 200 times in
+            a batch of 4,096 words, where gensim applies those updates one after another.
 
     Example:
         >>> model = compile_paragraph_vectors(ParagraphVectors(documents=3, vocab_size=10, dim=4))
@@ -85,6 +91,7 @@ class ParagraphVectors(keras.Model):
         window: int = 5,
         negatives: int = 5,
         bag_update: str = "mean",
+        row_cap: float | None = None,
         **kwargs,
     ):
         super().__init__(name=kwargs.pop("name", "paragraph_vectors"), **kwargs)
@@ -93,6 +100,9 @@ class ParagraphVectors(keras.Model):
         self.documents, self.vocab_size, self.dim = int(documents), int(vocab_size), int(dim)
         self.mode, self.dm_combine, self.window, self.negatives = mode, dm_combine, int(window), int(negatives)
         self.bag_update = bag_update
+        if row_cap is not None and not row_cap > 0:
+            raise ValueError(f"row_cap must be > 0 or None, got {row_cap!r}")
+        self.row_cap = row_cap
         start = keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim)  # word2vec.c's and gensim's start
         if mode in ("dbow", "both"):
             self.dbow_documents = self.add_weight(shape=(documents, dim), initializer=start, name="dbow_documents")
@@ -159,9 +169,16 @@ class ParagraphVectors(keras.Model):
         grads = [
             tf.IndexedSlices(g_doc, docs, shape),
             tf.IndexedSlices(g_words, contexts, tf.shape(self.dm_words)),
-            g_out,
+            self._capped(g_out, batch["words"], batch["negatives"]),
         ]
         return loss, n, grads, [self.dm_documents, self.dm_words, self.dm_output]
+
+    def _capped(self, g_out: tf.IndexedSlices, words: tf.Tensor, negatives: tf.Tensor) -> tf.IndexedSlices:
+        """The output table's update with `row_cap` applied; a shared negative counts once per word of its group."""
+        if self.row_cap is None:
+            return g_out
+        examples = row_counts(words, self.vocab_size) + row_counts(negatives, self.vocab_size, tf.shape(words)[1])
+        return cap_repeated_rows(g_out, self.row_cap, examples)
 
     def _gradients(self, data):
         data = data[0] if isinstance(data, tuple) else data
@@ -178,7 +195,7 @@ class ParagraphVectors(keras.Model):
                 )
             losses.append(loss)
             columns.append(n * tf.cast(1 + tf.shape(b["negatives"])[-1], n.dtype))
-            grads += [g_doc, g_out]
+            grads += [g_doc, self._capped(g_out, b["words"], b["negatives"])]
             variables += [self.dbow_documents, self.dbow_output]
         if "dm" in data:
             loss, n, g, v = self._dm_gradients(data["dm"])
@@ -279,6 +296,7 @@ class ParagraphVectors(keras.Model):
             "window": self.window,
             "negatives": self.negatives,
             "bag_update": self.bag_update,
+            "row_cap": self.row_cap,
         }
 
 
@@ -317,6 +335,7 @@ def build_paragraph_vectors(
     window: int = 5,
     negatives: int = 5,
     bag_update: str = "mean",
+    row_cap: float | None = None,
     counts: np.ndarray | None = None,
 ) -> ParagraphVectors:
     """A `ParagraphVectors` model (chapter 14) whose inference draws negatives from unigram^0.75 of `counts`.
@@ -330,6 +349,7 @@ def build_paragraph_vectors(
         window: PV-DM's context words on each side.
         negatives: negative samples per word.
         bag_update: PV-DM mean's update of the window words (`ParagraphVectors`).
+        row_cap: examples' worth of update a word's output row may take per batch (`ParagraphVectors`).
         counts: training count of each word (`DocumentInfo.counts`).
 
     Example:
@@ -346,6 +366,7 @@ def build_paragraph_vectors(
         window=window,
         negatives=negatives,
         bag_update=bag_update,
+        row_cap=row_cap,
     )
     if counts is not None:
         model.negative_cdf.assign(negative_cdf(np.asarray(counts)))

@@ -106,6 +106,7 @@ _PARAMS = {
         maximum=1.0,
         exclusive_minimum=True,
     ),
+    "row_cap": Param(0.0, "examples' worth of update a word's output vector may take per batch (0 = off)", minimum=0.0),
     "jit_compile": Param(True, "XLA-compile the train step"),
     "steps_per_execution": Param(
         STEPS_PER_EXECUTION, "batches per call of the compiled step (1 under a multi-replica strategy)", minimum=1
@@ -202,6 +203,7 @@ def _model(hp: HParams, data: Data[DocumentInfo]) -> keras.Model:
         dm_combine=hp.dm_combine,
         window=hp.window,
         negatives=hp.negatives,
+        row_cap=hp.row_cap or None,
         counts=info.counts,
     )
     decay = hp.epochs * info.steps_per_epoch
