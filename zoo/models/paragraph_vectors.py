@@ -69,7 +69,7 @@ class ParagraphVectors(keras.Model):
             batch and takes their summed step at once), hence `"mean"` by default.
         row_cap: examples' worth of update an output row (a word) may take per batch
             (`zoo.models.shared_negatives.cap_repeated_rows`, as the word2vec recipes' `row_cap`); `None`
-            applies the batch's exact sum: with sub-sampling off, "the" is a target about 200 times in
+            applies the batch's exact sum: with sub-sampling off, "the" is a target about 240 times in
             a batch of 4,096 words, where gensim applies those updates one after another.
 
     Example:
