@@ -36,6 +36,7 @@ def test_a_masked_step_keeps_the_state_and_an_all_padding_row_stays_at_zero():
 def test_a_model_with_the_cell_saves_and_loads(tmp_path):
     inputs = keras.Input((5, 3))
     model = keras.Model(inputs, _rnn(4)(inputs))
+    assert len(model.trainable_weights) == 10  # two kernels, each norm's gain and bias: all trained
     x = np.random.default_rng(2).normal(size=(2, 5, 3)).astype("float32")
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
