@@ -342,7 +342,8 @@ register(
         name="skip_thought",
         chapter=14,
         dataset="imdb sentences / any text; rt-polarity",
-        summary="skip-thought vectors (GRU encoder, two decoders); rt-polarity 10-fold CV beside averaged vectors, PV",
+        summary="skip-thought vectors (layer-normalised GRU encoder, two decoders); rt-polarity 10-fold CV beside "
+        "averaged vectors, PV",
         hparams=SKIP_THOUGHT_PARAMS,
         data=skip_thought_corpus_data,
         model=skip_thought_model,
