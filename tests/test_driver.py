@@ -177,6 +177,32 @@ def test_sigkilled_run_resumes_from_its_last_epoch(tmp_path):
     pd.testing.assert_frame_equal(resumed, pd.read_csv(straight / "history.csv"), rtol=1e-5)
 
 
+def test_a_resumed_stream_skips_finished_epochs_without_computing_them():
+    """Resuming at epoch 30 must not run the map over 30 epochs of batches (tf.data `skip` would),
+    and its first epoch is the same shuffled pass as the uninterrupted run's epoch 30."""
+    import tensorflow as tf
+
+    from zoo.training.driver import epoch_stream
+
+    calls = tf.Variable(0, dtype=tf.int64)
+
+    def counted(x):
+        calls.assign_add(1)
+        return x
+
+    def train():
+        return tf.data.Dataset.range(40).shuffle(40, seed=5).batch(4).map(counted)
+
+    straight, batches = epoch_stream(train())
+    expected = [b.numpy().tolist() for b in straight.take(31 * batches)][30 * batches :]
+    calls.assign(0)
+    resumed, _ = epoch_stream(train(), start_epoch=30)
+    first_epoch = [b.numpy().tolist() for b in resumed.take(batches)]
+    assert int(calls.numpy()) <= 2 * batches  # one epoch (plus what the prefetch ran ahead), not 31
+    assert first_epoch == expected
+    assert expected != [b.numpy().tolist() for b in straight.take(batches)]  # the orders do differ by epoch
+
+
 def test_a_run_stopped_after_training_does_not_train_again(tmp_path, monkeypatch):
     """Stopped during the report or export: the rerun evaluates and exports the model it had trained."""
     import dataclasses

@@ -180,17 +180,23 @@ def epoch_stream(train: tf.data.Dataset, start_epoch: int = 0) -> tuple[tf.data.
     Keras keeps one iterator across epochs when it is given `steps_per_epoch` and an endless
     dataset; given the dataset itself, it creates a new (distributed) iterator every epoch, which
     under a multi-device strategy cost about half a second and ~20 traced functions per epoch.
-    Epoch k of the stream is the k-th pass over `train` (its seeded shuffle included), so a resumed
-    run skips the passes it already trained on and sees the same batches as an uninterrupted one.
-    A dataset of unknown or infinite length is returned as it is.
+
+    A resumed run does not replay the epochs it already trained on: tf.data's `skip` computes every
+    skipped element, so a resume cost time in proportion to the progress (BERT's masking of 2,250
+    batches took longer than an epoch). Creating an iterator computes nothing but draws the next
+    order of each seeded `shuffle(..., reshuffle_each_iteration=True)`, so one iterator per finished
+    epoch is created and dropped: a recipe whose epoch is one shuffled pass sees the same batches
+    as an uninterrupted run. Random draws inside `map` functions (BERT's masks) start afresh, as
+    they would in any restarted process. A dataset of unknown length is returned after the same
+    advance (Keras then creates an iterator per epoch), an infinite one as it is.
     """
     batches = int(train.cardinality())
+    if batches != tf.data.INFINITE_CARDINALITY:
+        for _ in range(start_epoch):
+            iter(train)  # advances the shuffles' seed generators as the finished epoch did
     if batches <= 0:
         return train, None
-    stream = train.repeat()
-    if start_epoch:
-        stream = stream.skip(start_epoch * batches)
-    return stream, batches
+    return train.repeat(), batches
 
 
 def verbosity(verbose: int | str) -> int | str:
