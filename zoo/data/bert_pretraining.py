@@ -233,7 +233,10 @@ def _pack(firsts, seconds, labels, sequence_length: int, special: SpecialIds) ->
     packer = keras_hub.layers.MultiSegmentPacker(
         sequence_length=sequence_length, start_value=special.cls, end_value=special.sep, pad_value=special.pad
     )
-    ragged = lambda parts: tf.ragged.constant([p.tolist() for p in parts], dtype=tf.int32, ragged_rank=1)  # noqa: E731
+    # from the flat ids and lengths: tf.ragged.constant on Python lists took 8 minutes for IMDB's 25,000 reviews
+    ragged = lambda parts: tf.RaggedTensor.from_row_lengths(  # noqa: E731
+        np.concatenate([np.asarray(p, "int32") for p in parts]), np.array([len(p) for p in parts], "int64")
+    )
     if not firsts:
         empty = np.zeros((0, sequence_length), "int32")
         return PretrainingExamples(empty, empty, np.zeros((0,), "int32"))
