@@ -146,7 +146,8 @@ def test_mlm_loss_is_the_mean_over_the_real_masked_tokens_with_or_without_next_s
 
 def test_the_default_pretraining_fits_the_issues_two_hours_at_the_measured_step_time():
     hp = recipes.resolve_hparams(recipes.get("bert_pretrain"), {})
-    assert hp.epochs * hp.steps_per_epoch * 2.0 <= 2 * 3600  # 2.0 s per step of 32 x 128 tokens at 4 x 128
+    # 0.35 s per step of 32 x 128 tokens at 4 x 128, measured alone; this machine's speed varies up to 1.7x
+    assert hp.epochs * hp.steps_per_epoch * 0.35 * 1.7 <= 2 * 3600
 
 
 def _fill_mask_server(vocabulary, sequence_length=16, top_k=3):
