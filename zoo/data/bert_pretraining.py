@@ -240,8 +240,7 @@ def _pack(firsts, seconds, labels, sequence_length: int, special: SpecialIds) ->
     if not firsts:
         empty = np.zeros((0, sequence_length), "int32")
         return PretrainingExamples(empty, empty, np.zeros((0,), "int32"))
-    has_b = any(len(b) for b in seconds)
-    segments = (ragged(firsts), ragged(seconds)) if has_b else (ragged(firsts),)
+    segments = (ragged(firsts), ragged(seconds)) if any(len(b) for b in seconds) else (ragged(firsts),)
     token_ids, segment_ids = tf.function(packer)(segments)  # in a graph keras-hub returns tensors, not lists
     return PretrainingExamples(
         np.asarray(token_ids, "int32"), np.asarray(segment_ids, "int32"), np.asarray(labels, "int32")
