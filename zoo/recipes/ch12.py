@@ -277,7 +277,14 @@ for _name, _dataset, _load, _extra in (
         "bert_classifier_mr",
         "rt-polarity",
         bert.mr_texts,
-        {"sequence_length": Param(64, "tokens per text", minimum=8, maximum=512), "epochs": 4, "batch_size": 32},
+        {
+            "sequence_length": Param(64, "tokens per text", minimum=8, maximum=512),
+            "tuning_split": Param(
+                False, "dev = the last 1,000 training sentences, not the book's dev (for choosing hyper-parameters)"
+            ),
+            "epochs": 4,
+            "batch_size": 32,
+        },
     ),
     (
         "bert_classifier_imdb",
